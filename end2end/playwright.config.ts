@@ -1,0 +1,60 @@
+// Playwright runs the dashboard tests against a freshly built release server, started
+// here on a free loopback port with a fresh SQLite database in a temporary directory.
+// The browser is Debian's Chromium; Playwright never downloads one.
+import { defineConfig } from '@playwright/test';
+import { execFileSync } from 'node:child_process';
+import { mkdtempSync } from 'node:fs';
+import { tmpdir } from 'node:os';
+import { join } from 'node:path';
+
+// The config is evaluated by the runner and again by every worker: decide the port and
+// database once, in the runner, and pass them to the workers through the environment.
+function freePort(): string {
+  const script =
+    "const s=require('net').createServer();s.listen(0,'127.0.0.1',()=>{console.log(s.address().port);s.close()})";
+  return execFileSync(process.execPath, ['-e', script]).toString().trim();
+}
+process.env.SPOOL_E2E_PORT ??= freePort();
+process.env.SPOOL_E2E_DATA ??= mkdtempSync(join(tmpdir(), 'spool-e2e-'));
+
+const port = process.env.SPOOL_E2E_PORT;
+const baseURL = `http://127.0.0.1:${port}`;
+const database = `sqlite://${join(process.env.SPOOL_E2E_DATA, 'e2e.db')}`;
+
+export default defineConfig({
+  testDir: './tests',
+  outputDir: './test-results',
+  fullyParallel: false,
+  workers: 1,
+  retries: 0,
+  forbidOnly: !!process.env.CI,
+  timeout: 90_000,
+  expect: { timeout: 20_000 },
+  reporter: [['list']],
+  use: {
+    baseURL,
+    trace: 'retain-on-failure',
+    screenshot: 'only-on-failure',
+    launchOptions: {
+      executablePath: process.env.CHROMIUM_PATH ?? '/usr/bin/chromium',
+      args: [
+        '--headless',
+        '--no-sandbox',
+        '--disable-gpu',
+        '--disable-quic',
+        '--no-first-run',
+        '--disable-background-networking',
+        '--disable-component-update',
+        '--disable-sync',
+      ],
+    },
+  },
+  webServer: {
+    command: `../target/release/spool serve --addr 127.0.0.1:${port} --database-url ${database} --site-root ../target/site`,
+    url: baseURL,
+    reuseExistingServer: false,
+    timeout: 120_000,
+    stdout: 'pipe',
+    stderr: 'pipe',
+  },
+});

@@ -1,0 +1,19 @@
+//! Spool's schema, as sea-orm migrations: backend-neutral (the same files build the same
+//! schema on SQLite and PostgreSQL), one file per migration, applied in order at start-up.
+//!
+//! Timestamps are stored as BIGINT microseconds since the Unix epoch (UTC): exact to order
+//! and compare on every backend, cheap to index, and free of text-format ambiguity.
+
+pub use sea_orm_migration::prelude::*;
+
+mod m20261129_000001_create_tasks;
+
+/// Applies every migration Spool knows, oldest first.
+pub struct Migrator;
+
+#[async_trait::async_trait]
+impl MigratorTrait for Migrator {
+    fn migrations() -> Vec<Box<dyn MigrationTrait>> {
+        vec![Box::new(m20261129_000001_create_tasks::Migration)]
+    }
+}

@@ -1,0 +1,250 @@
+//! The submit form, generated from the task kinds' parameter descriptions; the server's
+//! per-field validation messages are shown next to the fields they concern.
+
+use crate::api::{submit_task, task_kinds};
+use crate::error::{AppError, FieldError};
+use crate::model::{ParamKind, ParamSpec, SubmitRequest, TaskKindInfo, TaskView};
+use leptos::prelude::*;
+use serde_json::{Map, Value};
+use std::collections::BTreeMap;
+
+#[component]
+pub fn SubmitForm(on_submitted: Callback<TaskView>) -> impl IntoView {
+    let kinds = Resource::new(|| (), |_| task_kinds());
+    view! {
+        <Suspense fallback=|| view! { <p class="empty">"Loading task types…"</p> }>
+            {move || {
+                kinds
+                    .get()
+                    .map(|result| match result {
+                        Ok(kinds) => view! { <KindForm kinds on_submitted/> }.into_any(),
+                        Err(err) => {
+                            view! { <p class="alert" role="alert">{err.message}</p> }.into_any()
+                        }
+                    })
+            }}
+        </Suspense>
+    }
+}
+
+#[component]
+fn KindForm(kinds: Vec<TaskKindInfo>, on_submitted: Callback<TaskView>) -> impl IntoView {
+    let kinds = StoredValue::new(kinds);
+    let selected =
+        RwSignal::new(kinds.with_value(|k| k.first().map(|k| k.name.clone()).unwrap_or_default()));
+    // What the user typed, per parameter; an absent entry means "the default".
+    let inputs: RwSignal<BTreeMap<String, String>> = RwSignal::new(BTreeMap::new());
+    let errors: RwSignal<Vec<FieldError>> = RwSignal::new(Vec::new());
+    let submitted: RwSignal<Option<TaskView>> = RwSignal::new(None);
+
+    let submit = Action::new(move |request: &SubmitRequest| {
+        let request = request.clone();
+        async move { submit_task(request).await }
+    });
+    Effect::new(move |_| {
+        if let Some(result) = submit.value().get() {
+            match result {
+                Ok(task) => {
+                    errors.set(Vec::new());
+                    submitted.set(Some(task.clone()));
+                    on_submitted.run(task);
+                }
+                Err(err) => {
+                    submitted.set(None);
+                    errors.set(form_errors(err));
+                }
+            }
+        }
+    });
+
+    let current =
+        move || kinds.with_value(|k| k.iter().find(|k| k.name == selected.get()).cloned());
+    let on_submit = move |ev: leptos::ev::SubmitEvent| {
+        ev.prevent_default();
+        let parameters = current()
+            .map(|kind| parameters_from_inputs(&kind.params, &inputs.get_untracked()))
+            .unwrap_or(Value::Null);
+        submit.dispatch(SubmitRequest {
+            task_type: selected.get_untracked(),
+            parameters,
+        });
+    };
+    let error_for = move |field: &str| {
+        errors.with(|errors| {
+            errors
+                .iter()
+                .find(|e| e.field == field)
+                .map(|e| e.message.clone())
+        })
+    };
+
+    view! {
+        <form class="submit-form" data-testid="submit-form" on:submit=on_submit novalidate>
+            <div class="field">
+                <label for="task-type">"Task type"</label>
+                <select
+                    id="task-type"
+                    data-testid="task-type"
+                    on:change=move |ev| {
+                        selected.set(event_target_value(&ev));
+                        inputs.set(BTreeMap::new());
+                        errors.set(Vec::new());
+                    }
+                    prop:value=move || selected.get()
+                >
+                    {kinds
+                        .with_value(|kinds| {
+                            kinds
+                                .iter()
+                                .map(|kind| {
+                                    view! { <option value=kind.name.clone()>{kind.name.clone()}</option> }
+                                })
+                                .collect_view()
+                        })}
+                </select>
+                <span class="help">{move || current().map(|k| k.description).unwrap_or_default()}</span>
+                <FieldMessage message=Signal::derive(move || error_for("task_type"))/>
+            </div>
+            {move || {
+                current()
+                    .map(|kind| {
+                        kind.params
+                            .into_iter()
+                            .map(|spec| {
+                                let field = format!("parameters.{}", spec.name);
+                                let message = Signal::derive(move || error_for(&field));
+                                view! { <ParamInput spec inputs message/> }
+                            })
+                            .collect_view()
+                    })
+            }}
+            <div class="actions">
+                <button type="submit" class="primary" data-testid="submit-button" disabled=move || submit.pending().get()>
+                    {move || if submit.pending().get() { "Submitting…" } else { "Submit task" }}
+                </button>
+                <span
+                    class="form-status"
+                    role="status"
+                    data-testid="submit-status"
+                    data-task-id=move || submitted.get().map(|task| task.id.to_string())
+                >
+                    {move || submitted.get().map(|task| format!("Submitted {}", &task.id.to_string()[..8]))}
+                </span>
+            </div>
+            <FieldMessage message=Signal::derive(move || {
+                errors.with(|errors| {
+                    errors.iter().find(|e| e.field.is_empty()).map(|e| e.message.clone())
+                })
+            })/>
+        </form>
+    }
+}
+
+#[component]
+fn ParamInput(
+    spec: ParamSpec,
+    inputs: RwSignal<BTreeMap<String, String>>,
+    message: Signal<Option<String>>,
+) -> impl IntoView {
+    let id = format!("param-{}", spec.name);
+    let name = spec.name.clone();
+    let value = {
+        let name = name.clone();
+        let default = default_text(&spec.kind);
+        move || {
+            inputs
+                .with(|inputs| inputs.get(&name).cloned())
+                .unwrap_or_else(|| default.clone())
+        }
+    };
+    let on_input = {
+        let name = name.clone();
+        move |ev| {
+            let text = event_target_value(&ev);
+            inputs.update(|inputs| {
+                inputs.insert(name.clone(), text);
+            });
+        }
+    };
+    let control = match spec.kind.clone() {
+        ParamKind::Integer { min, max, .. } => view! {
+            <input
+                id=id.clone()
+                type="number"
+                inputmode="numeric"
+                min=min
+                max=max
+                step="1"
+                data-testid=id.clone()
+                prop:value=value
+                on:input=on_input
+                aria-invalid=move || message.get().is_some().to_string()
+            />
+        }
+            .into_any(),
+        ParamKind::Choice { options, .. } => view! {
+            <select id=id.clone() data-testid=id.clone() prop:value=value on:change=on_input>
+                {options.into_iter().map(|o| view! { <option value=o.clone()>{o.clone()}</option> }).collect_view()}
+            </select>
+        }
+            .into_any(),
+    };
+    view! {
+        <div class="field">
+            <label for=id>{spec.name.clone()}</label>
+            {control}
+            <span class="help">{spec.help.clone()}</span>
+            <FieldMessage message/>
+        </div>
+    }
+}
+
+/// A validation message under a field; empty (but present, so nothing jumps) when none.
+#[component]
+fn FieldMessage(message: Signal<Option<String>>) -> impl IntoView {
+    view! {
+        <span class="field-error" role="alert" data-testid="field-error">
+            {move || message.get().unwrap_or_default()}
+        </span>
+    }
+}
+
+fn default_text(kind: &ParamKind) -> String {
+    match kind {
+        ParamKind::Integer { default, .. } => default.to_string(),
+        ParamKind::Choice { default, .. } => default.clone(),
+    }
+}
+
+/// The typed parameters. Text that is not a number is sent as text, so the server's
+/// message (not a silent default) tells the user what is wrong.
+fn parameters_from_inputs(specs: &[ParamSpec], inputs: &BTreeMap<String, String>) -> Value {
+    let mut out = Map::new();
+    for spec in specs {
+        let Some(text) = inputs.get(&spec.name) else {
+            continue;
+        };
+        let text = text.trim();
+        if text.is_empty() {
+            continue;
+        }
+        let value = match spec.kind {
+            ParamKind::Integer { .. } => text
+                .parse::<i64>()
+                .map(Value::from)
+                .unwrap_or_else(|_| Value::from(text)),
+            ParamKind::Choice { .. } => Value::from(text),
+        };
+        out.insert(spec.name.clone(), value);
+    }
+    Value::Object(out)
+}
+
+/// Field errors to show; an error with no details is shown for the form as a whole.
+fn form_errors(err: AppError) -> Vec<FieldError> {
+    if err.details.is_empty() {
+        vec![FieldError::new("", err.message)]
+    } else {
+        err.details
+    }
+}

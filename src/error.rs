@@ -1,0 +1,178 @@
+//! `AppError`: the one error type at Spool's boundary (REST handlers and server functions).
+//!
+//! It carries a stable machine code, a message meant for people, and optional per-field
+//! details. Internal failures are logged where they happen and reach clients only as the
+//! generic [`AppError::internal`], so no database or file-system text ever leaks.
+
+use serde::{Deserialize, Serialize};
+use std::fmt;
+
+/// Stable, machine-readable error codes. Each maps to one HTTP status.
+#[derive(Clone, Copy, Debug, PartialEq, Eq, Serialize, Deserialize)]
+#[serde(rename_all = "snake_case")]
+pub enum ErrorCode {
+    BadRequest,
+    NotFound,
+    Conflict,
+    PayloadTooLarge,
+    UnsupportedMediaType,
+    Validation,
+    RateLimited,
+    Unavailable,
+    Internal,
+}
+
+impl ErrorCode {
+    /// The HTTP status this code is answered with.
+    pub fn http_status(self) -> u16 {
+        match self {
+            ErrorCode::BadRequest => 400,
+            ErrorCode::NotFound => 404,
+            ErrorCode::Conflict => 409,
+            ErrorCode::PayloadTooLarge => 413,
+            ErrorCode::UnsupportedMediaType => 415,
+            ErrorCode::Validation => 422,
+            ErrorCode::RateLimited => 429,
+            ErrorCode::Unavailable => 503,
+            ErrorCode::Internal => 500,
+        }
+    }
+}
+
+/// What is wrong with one input field.
+#[derive(Clone, Debug, PartialEq, Eq, Serialize, Deserialize)]
+pub struct FieldError {
+    /// The field's name, e.g. `parameters.rows` or `task_type`.
+    pub field: String,
+    pub message: String,
+}
+
+impl FieldError {
+    pub fn new(field: impl Into<String>, message: impl Into<String>) -> Self {
+        FieldError {
+            field: field.into(),
+            message: message.into(),
+        }
+    }
+}
+
+/// An error a client may see.
+#[derive(Clone, Debug, PartialEq, Serialize, Deserialize)]
+pub struct AppError {
+    pub code: ErrorCode,
+    pub message: String,
+    #[serde(default, skip_serializing_if = "Vec::is_empty")]
+    pub details: Vec<FieldError>,
+}
+
+impl AppError {
+    pub fn new(code: ErrorCode, message: impl Into<String>) -> Self {
+        AppError {
+            code,
+            message: message.into(),
+            details: Vec::new(),
+        }
+    }
+
+    pub fn bad_request(message: impl Into<String>) -> Self {
+        Self::new(ErrorCode::BadRequest, message)
+    }
+
+    pub fn not_found(message: impl Into<String>) -> Self {
+        Self::new(ErrorCode::NotFound, message)
+    }
+
+    pub fn conflict(message: impl Into<String>) -> Self {
+        Self::new(ErrorCode::Conflict, message)
+    }
+
+    /// Input that parsed but is not acceptable; `details` says which fields and why.
+    pub fn validation(details: Vec<FieldError>) -> Self {
+        let message = match details.as_slice() {
+            [only] => format!("{}: {}", only.field, only.message),
+            _ => format!("{} fields are invalid", details.len()),
+        };
+        AppError {
+            code: ErrorCode::Validation,
+            message,
+            details,
+        }
+    }
+
+    /// The storage is unreachable or out of space; the client may try again later.
+    pub fn unavailable() -> Self {
+        Self::new(
+            ErrorCode::Unavailable,
+            "the task store is unavailable; try again shortly",
+        )
+    }
+
+    /// Something failed inside Spool. The cause is logged, never sent.
+    pub fn internal() -> Self {
+        Self::new(ErrorCode::Internal, "internal error")
+    }
+}
+
+impl fmt::Display for AppError {
+    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
+        f.write_str(&self.message)
+    }
+}
+
+impl std::error::Error for AppError {}
+
+/// Lets server functions return `Result<T, AppError>`: transport failures (the server is
+/// unreachable, a response could not be decoded) become `Unavailable` / `Internal`.
+impl leptos::server_fn::error::FromServerFnError for AppError {
+    type Encoder = leptos::server_fn::codec::JsonEncoding;
+
+    fn from_server_fn_error(value: leptos::server_fn::error::ServerFnErrorErr) -> Self {
+        use leptos::server_fn::error::ServerFnErrorErr as E;
+        match value {
+            E::Request(_) | E::Response(_) => {
+                AppError::new(ErrorCode::Unavailable, "the server cannot be reached")
+            }
+            E::Args(message) | E::MissingArg(message) => AppError::bad_request(message),
+            E::UnsupportedRequestMethod(message) => AppError::bad_request(message),
+            _ => AppError::internal(),
+        }
+    }
+}
+
+#[cfg(feature = "ssr")]
+mod http {
+    use super::AppError;
+    use axum::http::StatusCode;
+    use axum::response::{IntoResponse, Response};
+    use axum::Json;
+
+    /// REST answers an error as `{"error": {"code", "message", "details"}}`.
+    impl IntoResponse for AppError {
+        fn into_response(self) -> Response {
+            let status = StatusCode::from_u16(self.code.http_status())
+                .unwrap_or(StatusCode::INTERNAL_SERVER_ERROR);
+            (status, Json(serde_json::json!({ "error": self }))).into_response()
+        }
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn validation_message_names_the_single_field() {
+        let err = AppError::validation(vec![FieldError::new("parameters.rows", "must be ≥ 1")]);
+        assert_eq!(err.code.http_status(), 422);
+        assert_eq!(err.message, "parameters.rows: must be ≥ 1");
+    }
+
+    #[test]
+    fn internal_error_says_nothing_about_the_cause() {
+        let json = serde_json::to_value(AppError::internal()).unwrap();
+        assert_eq!(
+            json,
+            serde_json::json!({"code": "internal", "message": "internal error"})
+        );
+    }
+}

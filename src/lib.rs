@@ -1,0 +1,25 @@
+//! Spool: a durable background task queue with a live web dashboard.
+//!
+//! One crate, compiled twice:
+//! - with `ssr`, the `spool` binary: an axum server that renders the dashboard, answers
+//!   its server functions and the REST API, and runs the workers (see [`server`]);
+//! - with `hydrate`, the WebAssembly that makes the server-rendered dashboard live.
+//!
+//! Modules: [`app`] (the dashboard's components) → [`api`] (server functions) →
+//! `server::{queue → store}`. [`model`] and [`error`] sit under everything and are
+//! shared by both builds; they import no server code.
+
+pub mod api;
+pub mod app;
+pub mod error;
+pub mod model;
+#[cfg(feature = "ssr")]
+pub mod server;
+
+/// Entry point of the WebAssembly bundle: hydrates the server-rendered page.
+#[cfg(feature = "hydrate")]
+#[wasm_bindgen::prelude::wasm_bindgen]
+pub fn hydrate() {
+    console_error_panic_hook::set_once();
+    leptos::mount::hydrate_body(app::App);
+}

@@ -1,0 +1,192 @@
+//! Types shared by the server and the browser: what a task looks like on the wire,
+//! its statuses, the description of each task kind, and the submit request.
+//!
+//! Nothing here imports server code, so the dashboard (compiled to WebAssembly) and the
+//! REST API speak exactly the same shapes.
+
+use chrono::{DateTime, Utc};
+use serde::{Deserialize, Serialize};
+use serde_json::Value;
+use std::fmt;
+use std::str::FromStr;
+use uuid::Uuid;
+
+mod validation;
+
+/// Where a task is in its lifecycle. Spelled in capitals on the wire, as the seed API did.
+#[derive(Clone, Copy, Debug, PartialEq, Eq, Hash, Serialize, Deserialize)]
+#[serde(rename_all = "SCREAMING_SNAKE_CASE")]
+pub enum TaskStatus {
+    /// Ready to run now.
+    Pending,
+    /// Waiting for its `run_at` (a delayed task, or a retry waiting out its backoff).
+    Scheduled,
+    /// Claimed by a worker, under a lease the worker renews.
+    Running,
+    /// Finished: the handler returned a result.
+    Success,
+    /// Finished: attempts exhausted or a non-retryable error.
+    Failed,
+    /// Finished: cancelled by a user.
+    Cancelled,
+}
+
+impl TaskStatus {
+    /// Every status, in lifecycle order (the dashboard shows them in this order).
+    pub const ALL: [TaskStatus; 6] = [
+        TaskStatus::Pending,
+        TaskStatus::Scheduled,
+        TaskStatus::Running,
+        TaskStatus::Success,
+        TaskStatus::Failed,
+        TaskStatus::Cancelled,
+    ];
+
+    /// The wire and database spelling.
+    pub fn as_str(self) -> &'static str {
+        match self {
+            TaskStatus::Pending => "PENDING",
+            TaskStatus::Scheduled => "SCHEDULED",
+            TaskStatus::Running => "RUNNING",
+            TaskStatus::Success => "SUCCESS",
+            TaskStatus::Failed => "FAILED",
+            TaskStatus::Cancelled => "CANCELLED",
+        }
+    }
+
+    /// True once nothing more will happen to the task unless a user retries it.
+    pub fn is_final(self) -> bool {
+        matches!(
+            self,
+            TaskStatus::Success | TaskStatus::Failed | TaskStatus::Cancelled
+        )
+    }
+}
+
+impl fmt::Display for TaskStatus {
+    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
+        f.write_str(self.as_str())
+    }
+}
+
+/// The text was not one of the six status names.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct UnknownStatus(pub String);
+
+impl fmt::Display for UnknownStatus {
+    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
+        write!(f, "unknown status {:?}", self.0)
+    }
+}
+
+impl FromStr for TaskStatus {
+    type Err = UnknownStatus;
+
+    /// Accepts the capitalised wire spelling and, for convenience, lower case.
+    fn from_str(s: &str) -> Result<Self, Self::Err> {
+        TaskStatus::ALL
+            .into_iter()
+            .find(|status| status.as_str().eq_ignore_ascii_case(s))
+            .ok_or_else(|| UnknownStatus(s.to_string()))
+    }
+}
+
+/// A task as the API and the dashboard show it. The first ten fields are the seed's.
+#[derive(Clone, Debug, PartialEq, Serialize, Deserialize)]
+pub struct TaskView {
+    pub id: Uuid,
+    pub task_type: String,
+    pub status: TaskStatus,
+    pub created_at: DateTime<Utc>,
+    pub started_at: Option<DateTime<Utc>>,
+    pub completed_at: Option<DateTime<Utc>>,
+    pub result_data: Option<Value>,
+    pub error_message: Option<String>,
+    /// Percentage, 0 to 100.
+    pub progress: u8,
+    pub parameters: Value,
+    pub queue: String,
+    pub priority: i32,
+    /// How many attempts have started (0 until the first claim).
+    pub attempt: i32,
+    pub max_attempts: i32,
+    /// When the task becomes (or became) eligible to run.
+    pub run_at: DateTime<Utc>,
+    pub progress_message: Option<String>,
+}
+
+/// What a script or the dashboard sends to create a task (the seed's body).
+#[derive(Clone, Debug, Default, PartialEq, Serialize, Deserialize)]
+pub struct SubmitRequest {
+    pub task_type: String,
+    /// The kind's parameters; missing ones take their defaults.
+    #[serde(default)]
+    pub parameters: Value,
+}
+
+/// How a parameter is typed and bounded. The registry's descriptions are the one source
+/// for validation, the dashboard's form and the API documentation.
+#[derive(Clone, Debug, PartialEq, Serialize, Deserialize)]
+#[serde(tag = "type", rename_all = "snake_case")]
+pub enum ParamKind {
+    /// A whole number within `min..=max`.
+    Integer { min: i64, max: i64, default: i64 },
+    /// One of a fixed set of strings.
+    Choice {
+        options: Vec<String>,
+        default: String,
+    },
+}
+
+/// One parameter of a task kind.
+#[derive(Clone, Debug, PartialEq, Serialize, Deserialize)]
+pub struct ParamSpec {
+    pub name: String,
+    pub help: String,
+    #[serde(flatten)]
+    pub kind: ParamKind,
+}
+
+/// A task kind as the API and the dashboard describe it.
+#[derive(Clone, Debug, PartialEq, Serialize, Deserialize)]
+pub struct TaskKindInfo {
+    pub name: String,
+    pub description: String,
+    pub params: Vec<ParamSpec>,
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn status_round_trips_through_its_wire_spelling() {
+        for status in TaskStatus::ALL {
+            let json = serde_json::to_string(&status).unwrap();
+            assert_eq!(json, format!("\"{}\"", status.as_str()));
+            assert_eq!(status.as_str().parse::<TaskStatus>(), Ok(status));
+        }
+    }
+
+    #[test]
+    fn unknown_status_is_rejected() {
+        assert!("DONE".parse::<TaskStatus>().is_err());
+        assert_eq!("pending".parse::<TaskStatus>(), Ok(TaskStatus::Pending));
+    }
+
+    #[test]
+    fn only_success_failed_and_cancelled_are_final() {
+        let finals: Vec<_> = TaskStatus::ALL
+            .into_iter()
+            .filter(|s| s.is_final())
+            .collect();
+        assert_eq!(
+            finals,
+            vec![
+                TaskStatus::Success,
+                TaskStatus::Failed,
+                TaskStatus::Cancelled
+            ]
+        );
+    }
+}

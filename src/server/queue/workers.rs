@@ -1,0 +1,162 @@
+//! The worker pool of one queue: a claim loop that keeps up to `concurrency` tasks
+//! running, wakes at once on a local submit and polls as the fallback, and shuts down
+//! gracefully (stop claiming, drain, then cancel and requeue).
+
+use super::executor::{execute, Execution};
+use super::{now_micros, Queue};
+use std::sync::Arc;
+use std::time::Duration;
+use tokio::sync::Semaphore;
+use tokio::task::JoinSet;
+use tokio_util::sync::CancellationToken;
+
+/// How a worker pool behaves.
+#[derive(Clone, Debug)]
+pub struct WorkerConfig {
+    pub queue: String,
+    /// Tasks run at once, at most.
+    pub concurrency: usize,
+    /// How long a claim is valid without a heartbeat.
+    pub lease: Duration,
+    /// How often a running task's progress is written and its lease renewed.
+    pub heartbeat: Duration,
+    /// How often an idle pool looks for work it was not woken for.
+    pub poll_interval: Duration,
+    /// On shutdown, how long running tasks may take to finish before they are cancelled.
+    pub shutdown_grace: Duration,
+    /// Identifies this process's claims.
+    pub worker_id: String,
+}
+
+impl WorkerConfig {
+    pub fn new(queue: impl Into<String>, concurrency: usize) -> WorkerConfig {
+        WorkerConfig {
+            queue: queue.into(),
+            concurrency: concurrency.max(1),
+            lease: Duration::from_secs(30),
+            heartbeat: Duration::from_millis(500),
+            poll_interval: Duration::from_secs(1),
+            shutdown_grace: Duration::from_secs(10),
+            worker_id: format!(
+                "spool-{}-{}",
+                std::process::id(),
+                &uuid::Uuid::new_v4().simple().to_string()[..8]
+            ),
+        }
+    }
+}
+
+/// After cancelling, how long handlers get to notice before their attempts are dropped.
+const ABORT_WAIT: Duration = Duration::from_secs(2);
+/// Pause after a failed claim, so a broken database is not hammered.
+const CLAIM_ERROR_BACKOFF: Duration = Duration::from_millis(500);
+
+/// Runs the pool until `shutdown` is cancelled, then drains it. When this returns no
+/// task is left RUNNING under this pool's worker id.
+pub async fn run_workers(queue: Queue, config: WorkerConfig, shutdown: CancellationToken) {
+    let config = Arc::new(config);
+    let slots = Arc::new(Semaphore::new(config.concurrency));
+    let abort = CancellationToken::new();
+    let mut running = JoinSet::new();
+    tracing::info!(queue = %config.queue, concurrency = config.concurrency, worker = %config.worker_id, "workers started");
+
+    loop {
+        while running.try_join_next().is_some() {}
+        let first = tokio::select! {
+            permit = Arc::clone(&slots).acquire_owned() => match permit {
+                Ok(permit) => permit,
+                Err(_) => break,
+            },
+            _ = shutdown.cancelled() => break,
+        };
+        let mut permits = vec![first];
+        while let Ok(permit) = Arc::clone(&slots).try_acquire_owned() {
+            permits.push(permit);
+        }
+        let now = now_micros();
+        let lease_until = now + config.lease.as_micros() as i64;
+        let claimed = queue
+            .store()
+            .claim(
+                &config.queue,
+                permits.len() as u64,
+                &config.worker_id,
+                now,
+                lease_until,
+            )
+            .await;
+        let tasks = match claimed {
+            Ok(tasks) => tasks,
+            Err(err) => {
+                tracing::error!(error = %err, "claim failed");
+                drop(permits);
+                tokio::select! {
+                    _ = tokio::time::sleep(CLAIM_ERROR_BACKOFF) => continue,
+                    _ = shutdown.cancelled() => break,
+                }
+            }
+        };
+        if tasks.is_empty() {
+            drop(permits);
+            tokio::select! {
+                _ = queue.wake().notified() => {}
+                _ = tokio::time::sleep(config.poll_interval) => {}
+                _ = shutdown.cancelled() => break,
+            }
+            continue;
+        }
+        for (task, permit) in tasks.into_iter().zip(permits) {
+            let execution = Execution {
+                queue: queue.clone(),
+                config: Arc::clone(&config),
+                abort: abort.child_token(),
+            };
+            running.spawn(async move {
+                execute(execution, task).await;
+                drop(permit);
+            });
+        }
+    }
+
+    drain(&queue, &config, &abort, running).await;
+}
+
+/// Lets running tasks finish within the grace period, then cancels them; whatever is
+/// still RUNNING under this worker id afterwards is put back in the queue.
+async fn drain(
+    queue: &Queue,
+    config: &WorkerConfig,
+    abort: &CancellationToken,
+    mut running: JoinSet<()>,
+) {
+    if !running.is_empty() {
+        tracing::info!(tasks = running.len(), grace = ?config.shutdown_grace, "draining running tasks");
+    }
+    if tokio::time::timeout(config.shutdown_grace, join_all(&mut running))
+        .await
+        .is_err()
+    {
+        tracing::warn!(
+            tasks = running.len(),
+            "grace period over; cancelling running tasks"
+        );
+        abort.cancel();
+        if tokio::time::timeout(ABORT_WAIT, join_all(&mut running))
+            .await
+            .is_err()
+        {
+            running.abort_all();
+            while running.join_next().await.is_some() {}
+        }
+    }
+    match queue.store().requeue_worker(&config.worker_id).await {
+        Ok(0) => {}
+        Ok(n) => tracing::warn!(tasks = n, "requeued tasks that did not stop in time"),
+        Err(err) => tracing::error!(error = %err, "could not requeue tasks at shutdown"),
+    }
+    tracing::info!(queue = %config.queue, "workers stopped");
+}
+
+async fn join_all(running: &mut JoinSet<()>) {
+    while running.join_next().await.is_some() {}
+}

@@ -1,0 +1,104 @@
+//! Inserting tasks and reading them back: single lookups and keyset-paged lists.
+
+use super::task_row::{self, Column, Entity as Tasks};
+use super::{Store, StoreError};
+use crate::model::TaskStatus;
+use sea_orm::{
+    ActiveModelTrait, ActiveValue::Set, ColumnTrait, Condition, EntityTrait, QueryFilter,
+    QueryOrder, QuerySelect,
+};
+use uuid::Uuid;
+
+/// A validated task, ready to store.
+#[derive(Clone, Debug)]
+pub struct NewTask {
+    pub id: Uuid,
+    pub task_type: String,
+    pub queue: String,
+    pub priority: i32,
+    pub max_attempts: i32,
+    pub parameters: serde_json::Value,
+    pub created_at: i64,
+    pub run_at: i64,
+    pub timeout_ms: Option<i64>,
+}
+
+/// Which tasks a list shows, newest first.
+#[derive(Clone, Debug, Default)]
+pub struct ListFilter {
+    pub status: Option<TaskStatus>,
+    pub task_type: Option<String>,
+    pub queue: Option<String>,
+    /// Keyset cursor: only tasks strictly older than this `(created_at, id)`.
+    pub before: Option<(i64, Uuid)>,
+    pub limit: u64,
+}
+
+impl Store {
+    /// Stores a new task; it is durable when this returns.
+    pub async fn insert(&self, task: NewTask) -> Result<task_row::Model, StoreError> {
+        let status = if task.run_at > task.created_at {
+            TaskStatus::Scheduled
+        } else {
+            TaskStatus::Pending
+        };
+        let row = task_row::ActiveModel {
+            id: Set(task.id),
+            task_type: Set(task.task_type),
+            queue: Set(task.queue),
+            status: Set(status.as_str().to_string()),
+            priority: Set(task.priority),
+            attempt: Set(0),
+            max_attempts: Set(task.max_attempts),
+            parameters: Set(task.parameters.to_string()),
+            result_data: Set(None),
+            error_message: Set(None),
+            progress: Set(0),
+            progress_message: Set(None),
+            created_at: Set(task.created_at),
+            run_at: Set(task.run_at),
+            started_at: Set(None),
+            completed_at: Set(None),
+            lease_expires_at: Set(None),
+            worker_id: Set(None),
+            cancel_requested: Set(false),
+            timeout_ms: Set(task.timeout_ms),
+            idempotency_key: Set(None),
+        };
+        Ok(row.insert(&self.writer).await?)
+    }
+
+    /// One task by id.
+    pub async fn get(&self, id: Uuid) -> Result<Option<task_row::Model>, StoreError> {
+        Ok(Tasks::find_by_id(id).one(&self.reader).await?)
+    }
+
+    /// A page of tasks, newest first, read through the `(created_at, id)` indexes.
+    pub async fn list(&self, filter: &ListFilter) -> Result<Vec<task_row::Model>, StoreError> {
+        let mut query = Tasks::find();
+        if let Some(status) = filter.status {
+            query = query.filter(Column::Status.eq(status.as_str()));
+        }
+        if let Some(task_type) = &filter.task_type {
+            query = query.filter(Column::TaskType.eq(task_type.as_str()));
+        }
+        if let Some(queue) = &filter.queue {
+            query = query.filter(Column::Queue.eq(queue.as_str()));
+        }
+        if let Some((created_at, id)) = filter.before {
+            query = query.filter(
+                Condition::any().add(Column::CreatedAt.lt(created_at)).add(
+                    Condition::all()
+                        .add(Column::CreatedAt.eq(created_at))
+                        .add(Column::Id.lt(id)),
+                ),
+            );
+        }
+        Ok(query
+            .order_by_desc(Column::CreatedAt)
+            .order_by_desc(Column::Id)
+            .limit(filter.limit)
+            .all(&self.reader)
+            .await?)
+    }
+}

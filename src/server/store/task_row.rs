@@ -1,0 +1,85 @@
+//! The `tasks` table as a sea-orm entity, and its conversion to the wire shape.
+//!
+//! Times are microseconds since the Unix epoch (see the migrations crate); JSON columns
+//! are text. Both are converted here and nowhere else.
+
+use crate::model::{TaskStatus, TaskView};
+use chrono::{DateTime, Utc};
+use sea_orm::entity::prelude::*;
+
+#[derive(Clone, Debug, PartialEq, DeriveEntityModel)]
+#[sea_orm(table_name = "tasks")]
+pub struct Model {
+    #[sea_orm(primary_key, auto_increment = false)]
+    pub id: Uuid,
+    pub task_type: String,
+    pub queue: String,
+    pub status: String,
+    pub priority: i32,
+    pub attempt: i32,
+    pub max_attempts: i32,
+    pub parameters: String,
+    pub result_data: Option<String>,
+    pub error_message: Option<String>,
+    pub progress: i32,
+    pub progress_message: Option<String>,
+    pub created_at: i64,
+    pub run_at: i64,
+    pub started_at: Option<i64>,
+    pub completed_at: Option<i64>,
+    pub lease_expires_at: Option<i64>,
+    pub worker_id: Option<String>,
+    pub cancel_requested: bool,
+    pub timeout_ms: Option<i64>,
+    pub idempotency_key: Option<String>,
+}
+
+#[derive(Copy, Clone, Debug, EnumIter, DeriveRelation)]
+pub enum Relation {}
+
+impl ActiveModelBehavior for ActiveModel {}
+
+/// Microseconds since the Unix epoch, as stored.
+pub fn to_micros(time: DateTime<Utc>) -> i64 {
+    time.timestamp_micros()
+}
+
+/// The stored microseconds as a UTC time (out-of-range values clamp to the epoch).
+pub fn from_micros(micros: i64) -> DateTime<Utc> {
+    DateTime::from_timestamp_micros(micros).unwrap_or_default()
+}
+
+impl Model {
+    /// The task's status. A row with an unreadable status is reported as FAILED rather
+    /// than hidden, so it stays visible and retryable.
+    pub fn status(&self) -> TaskStatus {
+        self.status.parse().unwrap_or(TaskStatus::Failed)
+    }
+
+    /// The task as the API and the dashboard show it.
+    pub fn into_view(self) -> TaskView {
+        let status = self.status();
+        TaskView {
+            id: self.id,
+            task_type: self.task_type,
+            status,
+            created_at: from_micros(self.created_at),
+            started_at: self.started_at.map(from_micros),
+            completed_at: self.completed_at.map(from_micros),
+            result_data: self.result_data.as_deref().and_then(parse_json),
+            error_message: self.error_message,
+            progress: self.progress.clamp(0, 100) as u8,
+            parameters: parse_json(&self.parameters).unwrap_or_default(),
+            queue: self.queue,
+            priority: self.priority,
+            attempt: self.attempt,
+            max_attempts: self.max_attempts,
+            run_at: from_micros(self.run_at),
+            progress_message: self.progress_message,
+        }
+    }
+}
+
+fn parse_json(text: &str) -> Option<serde_json::Value> {
+    serde_json::from_str(text).ok()
+}

@@ -1,0 +1,173 @@
+//! Task kinds: the [`TaskKind`] trait a kind implements, the [`TaskContext`] its run
+//! receives, and the [`Registry`] that maps `task_type` names to kinds.
+//!
+//! Adding a kind is one new file in `tasks/` plus one line in [`Registry::builtin`].
+//! The kind's [`ParamSpec`]s are the single description of its parameters: submit-time
+//! validation, the dashboard's form and the API documentation are all derived from them.
+
+mod context;
+mod data_processing;
+mod noop;
+
+use crate::error::{AppError, FieldError};
+use crate::model::{ParamSpec, TaskKindInfo};
+use serde::de::DeserializeOwned;
+use serde::Serialize;
+use serde_json::Value;
+use std::collections::BTreeMap;
+use std::future::Future;
+use std::pin::Pin;
+use std::sync::Arc;
+
+pub use context::{ProgressSnapshot, TaskContext};
+
+/// Why an attempt did not succeed.
+#[derive(Debug, Clone, PartialEq, thiserror::Error)]
+pub enum TaskError {
+    /// The work failed; the message is shown to users as the task's error.
+    #[error("{0}")]
+    Failed(String),
+    /// The handler stopped because cancellation was requested.
+    #[error("cancelled")]
+    Cancelled,
+}
+
+/// One kind of task. Implement it in a file of its own under `tasks/`.
+pub trait TaskKind: Send + Sync + 'static {
+    /// The name scripts use as `task_type`.
+    const NAME: &'static str;
+    /// One line for the dashboard and the API docs.
+    const DESCRIPTION: &'static str;
+    /// The parameters, deserialised from the validated (defaults filled) JSON object.
+    type Params: DeserializeOwned + Send + 'static;
+    /// What a successful run returns; stored as the task's `result_data`.
+    type Output: Serialize + Send + 'static;
+
+    /// Describes each parameter: type, bounds, default, help.
+    fn params() -> Vec<ParamSpec>;
+
+    /// Does the work, reporting progress and honouring cancellation through `ctx`.
+    fn run(
+        &self,
+        ctx: TaskContext,
+        params: Self::Params,
+    ) -> impl Future<Output = Result<Self::Output, TaskError>> + Send;
+}
+
+/// A boxed, type-erased run of some kind.
+pub type RunFuture = Pin<Box<dyn Future<Output = Result<Value, TaskError>> + Send>>;
+
+/// The object-safe face of a [`TaskKind`], as the registry stores it.
+trait ErasedKind: Send + Sync {
+    fn info(&self) -> &TaskKindInfo;
+    fn start(self: Arc<Self>, ctx: TaskContext, params: Value) -> RunFuture;
+}
+
+struct Erased<K: TaskKind> {
+    kind: K,
+    info: TaskKindInfo,
+}
+
+impl<K: TaskKind> ErasedKind for Erased<K> {
+    fn info(&self) -> &TaskKindInfo {
+        &self.info
+    }
+
+    fn start(self: Arc<Self>, ctx: TaskContext, params: Value) -> RunFuture {
+        Box::pin(async move {
+            let params: K::Params = serde_json::from_value(params)
+                .map_err(|e| TaskError::Failed(format!("stored parameters are unreadable: {e}")))?;
+            let output = self.kind.run(ctx, params).await?;
+            serde_json::to_value(output)
+                .map_err(|e| TaskError::Failed(format!("result could not be encoded: {e}")))
+        })
+    }
+}
+
+/// Every task kind this process can run, by name.
+#[derive(Clone, Default)]
+pub struct Registry {
+    kinds: BTreeMap<&'static str, Arc<dyn ErasedKind>>,
+}
+
+impl Registry {
+    /// The kinds Spool ships with.
+    pub fn builtin() -> Registry {
+        Registry::default()
+            .with(noop::Noop)
+            .with(data_processing::DataProcessing)
+    }
+
+    /// Adds a kind (replacing one of the same name).
+    pub fn with<K: TaskKind>(mut self, kind: K) -> Registry {
+        let info = TaskKindInfo {
+            name: K::NAME.to_string(),
+            description: K::DESCRIPTION.to_string(),
+            params: K::params(),
+        };
+        self.kinds.insert(K::NAME, Arc::new(Erased { kind, info }));
+        self
+    }
+
+    /// Descriptions of every kind, sorted by name.
+    pub fn describe(&self) -> Vec<TaskKindInfo> {
+        self.kinds
+            .values()
+            .map(|kind| kind.info().clone())
+            .collect()
+    }
+
+    /// Checks `task_type` and its parameters; returns the complete parameters to store.
+    pub fn validate(&self, task_type: &str, parameters: &Value) -> Result<Value, AppError> {
+        let kind = self.kinds.get(task_type).ok_or_else(|| {
+            let known: Vec<_> = self.kinds.keys().copied().collect();
+            AppError::validation(vec![FieldError::new(
+                "task_type",
+                format!(
+                    "unknown task type {task_type:?}; known types: {}",
+                    known.join(", ")
+                ),
+            )])
+        })?;
+        kind.info()
+            .validate(parameters)
+            .map_err(AppError::validation)
+    }
+
+    /// Starts a run of `task_type`, or `None` when this process does not know the kind.
+    pub fn start(&self, task_type: &str, ctx: TaskContext, params: Value) -> Option<RunFuture> {
+        self.kinds
+            .get(task_type)
+            .map(|kind| Arc::clone(kind).start(ctx, params))
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+    use crate::error::ErrorCode;
+    use serde_json::json;
+
+    #[test]
+    fn unknown_task_type_lists_the_known_ones() {
+        let err = Registry::builtin()
+            .validate("video_encoding", &json!({}))
+            .unwrap_err();
+        assert_eq!(err.code, ErrorCode::Validation);
+        assert_eq!(err.details[0].field, "task_type");
+        assert!(
+            err.details[0].message.contains("data_processing"),
+            "{err:?}"
+        );
+        assert!(err.details[0].message.contains("noop"), "{err:?}");
+    }
+
+    #[test]
+    fn seed_parameters_are_accepted_and_completed() {
+        let params = Registry::builtin()
+            .validate("data_processing", &json!({"rows": 1000}))
+            .unwrap();
+        assert_eq!(params["rows"], 1000);
+        assert!(params.get("pace_ms").is_some(), "{params}");
+    }
+}

@@ -1,0 +1,6 @@
+//! Integration tests: a real server on a loopback port, a real SQLite file per test.
+
+mod http_api;
+mod store;
+mod support;
+mod wasm_bundle;

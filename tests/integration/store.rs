@@ -1,0 +1,172 @@
+//! The store on a real SQLite file: pragmas on every connection, atomic claims that never
+//! exceed their limit, and fenced writes that a stale attempt cannot make.
+
+use serde_json::json;
+use spool::server::store::{NewTask, Outcome, Store, StoreOptions, Synchronous};
+use tempfile::TempDir;
+use uuid::Uuid;
+
+async fn open(synchronous: Synchronous) -> (Store, TempDir) {
+    let dir = tempfile::tempdir().unwrap();
+    let url = format!("sqlite://{}", dir.path().join("store.db").display());
+    let store = Store::open(&url, &StoreOptions { synchronous })
+        .await
+        .unwrap();
+    (store, dir)
+}
+
+fn task(priority: i32, run_at: i64) -> NewTask {
+    NewTask {
+        id: Uuid::new_v4(),
+        task_type: "noop".into(),
+        queue: "default".into(),
+        priority,
+        max_attempts: 3,
+        parameters: json!({}),
+        created_at: run_at,
+        run_at,
+        timeout_ms: None,
+    }
+}
+
+#[tokio::test]
+async fn every_connection_carries_the_configured_pragmas() {
+    for (synchronous, expected) in [(Synchronous::Full, "2"), (Synchronous::Normal, "1")] {
+        let (store, _dir) = open(synchronous).await;
+        let both = |v: &str| (v.to_string(), v.to_string());
+        assert_eq!(store.pragma("journal_mode").await.unwrap(), both("wal"));
+        assert_eq!(store.pragma("synchronous").await.unwrap(), both(expected));
+        assert_eq!(store.pragma("busy_timeout").await.unwrap(), both("5000"));
+        assert_eq!(store.pragma("foreign_keys").await.unwrap(), both("1"));
+    }
+}
+
+#[tokio::test]
+async fn a_pragma_name_cannot_smuggle_sql() {
+    let (store, _dir) = open(Synchronous::Full).await;
+    assert!(store
+        .pragma("user_version; DROP TABLE tasks")
+        .await
+        .is_err());
+}
+
+#[tokio::test]
+async fn claims_take_the_most_urgent_ready_tasks_and_never_more_than_asked() {
+    let (store, _dir) = open(Synchronous::Normal).await;
+    let now = 1_000_000;
+    let low = store.insert(task(5, now - 10)).await.unwrap();
+    let urgent = store.insert(task(0, now - 5)).await.unwrap();
+    let older_urgent = store.insert(task(0, now - 20)).await.unwrap();
+    let future = store
+        .insert(NewTask {
+            created_at: now - 30,
+            ..task(0, now + 1_000)
+        })
+        .await
+        .unwrap();
+
+    let first = store
+        .claim("default", 2, "w1", now, now + 30)
+        .await
+        .unwrap();
+    let ids: Vec<_> = first.iter().map(|t| t.id).collect();
+    assert_eq!(ids, vec![older_urgent.id, urgent.id]);
+    assert!(first
+        .iter()
+        .all(|t| t.status == "RUNNING" && t.attempt == 1 && t.worker_id.as_deref() == Some("w1")));
+
+    let second = store
+        .claim("default", 10, "w2", now, now + 30)
+        .await
+        .unwrap();
+    assert_eq!(
+        second.iter().map(|t| t.id).collect::<Vec<_>>(),
+        vec![low.id]
+    );
+    assert!(store
+        .claim("default", 10, "w3", now, now + 30)
+        .await
+        .unwrap()
+        .is_empty());
+    assert!(store
+        .claim("other", 10, "w3", now + 5_000, now + 30)
+        .await
+        .unwrap()
+        .is_empty());
+    // The scheduled task is not claimable before its time, whatever its priority.
+    assert_eq!(
+        store.get(future.id).await.unwrap().unwrap().status,
+        "SCHEDULED"
+    );
+}
+
+#[tokio::test]
+async fn a_stale_attempt_can_neither_finish_nor_heartbeat() {
+    let (store, _dir) = open(Synchronous::Normal).await;
+    let now = 1_000_000;
+    let stored = store.insert(task(0, now)).await.unwrap();
+    let claimed = store
+        .claim("default", 1, "w1", now, now + 30)
+        .await
+        .unwrap();
+    assert_eq!(claimed.len(), 1);
+
+    // The attempt is interrupted and put back; a late outcome from it must change nothing.
+    assert!(store.requeue(stored.id, 1).await.unwrap());
+    assert!(!store
+        .finish(stored.id, 1, now + 1, Outcome::Succeeded(json!(1)))
+        .await
+        .unwrap());
+    assert!(!store
+        .heartbeat(stored.id, 1, now + 60, Some((50, None)))
+        .await
+        .unwrap());
+    let row = store.get(stored.id).await.unwrap().unwrap();
+    assert_eq!(
+        (row.status.as_str(), row.attempt, row.result_data),
+        ("PENDING", 0, None)
+    );
+
+    let again = store
+        .claim("default", 1, "w2", now + 2, now + 30)
+        .await
+        .unwrap();
+    assert_eq!(again[0].attempt, 1);
+    assert!(store
+        .heartbeat(stored.id, 1, now + 60, Some((50, Some("half".into()))))
+        .await
+        .unwrap());
+    assert!(store
+        .finish(stored.id, 1, now + 3, Outcome::Failed("boom".into()))
+        .await
+        .unwrap());
+    let row = store.get(stored.id).await.unwrap().unwrap();
+    assert_eq!(row.status, "FAILED");
+    assert_eq!(row.error_message.as_deref(), Some("boom"));
+    assert_eq!(row.progress, 50);
+    // Finished is final for the fence too.
+    assert!(!store
+        .finish(stored.id, 1, now + 4, Outcome::Succeeded(json!(1)))
+        .await
+        .unwrap());
+}
+
+#[tokio::test]
+async fn shutdown_requeues_only_the_tasks_of_its_own_worker() {
+    let (store, _dir) = open(Synchronous::Normal).await;
+    let now = 1_000_000;
+    store.insert(task(0, now)).await.unwrap();
+    store.insert(task(0, now)).await.unwrap();
+    store
+        .claim("default", 1, "mine", now, now + 30)
+        .await
+        .unwrap();
+    store
+        .claim("default", 1, "theirs", now, now + 30)
+        .await
+        .unwrap();
+    assert_eq!(store.requeue_worker("mine").await.unwrap(), 1);
+    let running = store.running().await.unwrap();
+    assert_eq!(running.len(), 1);
+    assert_eq!(running[0].worker_id.as_deref(), Some("theirs"));
+}

@@ -1,0 +1,89 @@
+//! Helpers shared by the integration tests: a server on a free port with its own
+//! database, and polling for a task's final state.
+
+use serde_json::Value;
+use spool::server::config::ServeConfig;
+use std::time::{Duration, Instant};
+use tempfile::TempDir;
+use tokio::sync::oneshot;
+
+/// A running `spool serve` on 127.0.0.1 with a fresh database; stopped when dropped.
+pub struct TestServer {
+    pub base: String,
+    pub client: reqwest::Client,
+    stop: Option<oneshot::Sender<()>>,
+    handle: Option<tokio::task::JoinHandle<()>>,
+    _dir: TempDir,
+}
+
+impl TestServer {
+    pub async fn start() -> TestServer {
+        let dir = tempfile::tempdir().unwrap();
+        let url = format!("sqlite://{}", dir.path().join("spool.db").display());
+        let config = ServeConfig::with_database(url);
+        let listener = tokio::net::TcpListener::bind("127.0.0.1:0").await.unwrap();
+        let base = format!("http://{}", listener.local_addr().unwrap());
+        let (stop, stopped) = oneshot::channel::<()>();
+        let handle = tokio::spawn(async move {
+            spool::server::serve(listener, config, async {
+                let _ = stopped.await;
+            })
+            .await
+            .unwrap();
+        });
+        TestServer {
+            base,
+            client: reqwest::Client::new(),
+            stop: Some(stop),
+            handle: Some(handle),
+            _dir: dir,
+        }
+    }
+
+    pub fn url(&self, path: &str) -> String {
+        format!("{}{}", self.base, path)
+    }
+
+    pub async fn submit(&self, body: Value) -> reqwest::Response {
+        self.client
+            .post(self.url("/api/tasks/submit"))
+            .json(&body)
+            .send()
+            .await
+            .unwrap()
+    }
+
+    pub async fn get_json(&self, path: &str) -> (u16, Value) {
+        let response = self.client.get(self.url(path)).send().await.unwrap();
+        let status = response.status().as_u16();
+        (status, response.json().await.unwrap())
+    }
+
+    /// Polls the task until it is final (SUCCESS, FAILED or CANCELLED) and returns it.
+    /// The deadline only guards against a hang; it is not a speed assertion.
+    pub async fn wait_final(&self, id: &str) -> Value {
+        let deadline = Instant::now() + Duration::from_secs(120);
+        loop {
+            let (status, task) = self.get_json(&format!("/api/tasks/{id}")).await;
+            assert_eq!(status, 200, "{task}");
+            if matches!(
+                task["status"].as_str(),
+                Some("SUCCESS" | "FAILED" | "CANCELLED")
+            ) {
+                return task;
+            }
+            assert!(Instant::now() < deadline, "task never finished: {task}");
+            tokio::time::sleep(Duration::from_millis(50)).await;
+        }
+    }
+
+    /// Stops the server gracefully and waits for it to finish.
+    pub async fn stop(mut self) {
+        if let Some(stop) = self.stop.take() {
+            let _ = stop.send(());
+        }
+        if let Some(handle) = self.handle.take() {
+            handle.await.unwrap();
+        }
+    }
+}
