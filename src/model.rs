@@ -113,15 +113,62 @@ pub struct TaskView {
     /// When the task becomes (or became) eligible to run.
     pub run_at: DateTime<Utc>,
     pub progress_message: Option<String>,
+    /// True once a cancel was asked for a running task that has not stopped yet.
+    pub cancel_requested: bool,
+    /// Milliseconds one attempt may run before it is stopped, if limited.
+    pub timeout_ms: Option<i64>,
+    /// Every attempt, first to last (present on a single task's detail only).
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub attempts: Option<Vec<AttemptView>>,
 }
 
-/// What a script or the dashboard sends to create a task (the seed's body).
+/// One attempt at running a task.
+#[derive(Clone, Debug, PartialEq, Serialize, Deserialize)]
+pub struct AttemptView {
+    pub attempt: i32,
+    pub worker_id: String,
+    pub started_at: DateTime<Utc>,
+    pub finished_at: Option<DateTime<Utc>>,
+    /// SUCCESS, FAILED, CANCELLED, LOST (its worker died) or INTERRUPTED (shutdown);
+    /// none while it runs.
+    pub outcome: Option<String>,
+    pub error: Option<String>,
+}
+
+/// What a script or the dashboard sends to create a task. `task_type` and `parameters`
+/// are the seed's body; every other field is optional.
 #[derive(Clone, Debug, Default, PartialEq, Serialize, Deserialize)]
 pub struct SubmitRequest {
     pub task_type: String,
     /// The kind's parameters; missing ones take their defaults.
     #[serde(default)]
     pub parameters: Value,
+    /// Named queue (default `default`).
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub queue: Option<String>,
+    /// 0 (most urgent, the default) to 9.
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub priority: Option<i32>,
+    /// Run no earlier than this time.
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub run_at: Option<DateTime<Utc>>,
+    /// Run no earlier than this many milliseconds from now (instead of `run_at`).
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub delay_ms: Option<i64>,
+    /// Attempts before the task is FAILED (default 3).
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub max_attempts: Option<i32>,
+    /// Milliseconds one attempt may run before it is stopped and counted as failed.
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub timeout_ms: Option<i64>,
+}
+
+/// Exact task counts, from counters kept by the store.
+#[derive(Clone, Debug, Default, PartialEq, Serialize, Deserialize)]
+pub struct Stats {
+    pub by_status: std::collections::BTreeMap<String, i64>,
+    pub by_type: std::collections::BTreeMap<String, i64>,
+    pub by_queue: std::collections::BTreeMap<String, i64>,
 }
 
 /// How a parameter is typed and bounded. The registry's descriptions are the one source

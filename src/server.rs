@@ -17,7 +17,7 @@ use clap::Parser;
 use config::{Cli, Command, ServeConfig};
 use leptos::prelude::*;
 use leptos_axum::{generate_route_list, LeptosRoutes};
-use queue::{run_workers, Queue, WorkerConfig, DEFAULT_QUEUE};
+use queue::{run_maintenance, run_workers, MaintenanceConfig, Queue, WorkerConfig, DEFAULT_QUEUE};
 use std::future::Future;
 use std::process::ExitCode;
 use std::time::Duration;
@@ -86,6 +86,15 @@ pub async fn serve(
     let mut worker_config = WorkerConfig::new(DEFAULT_QUEUE, usize::from(config.concurrency));
     worker_config.shutdown_grace = Duration::from_secs(config.shutdown_grace_secs);
     let workers = tokio::spawn(run_workers(queue.clone(), worker_config, stop.clone()));
+    let maintenance_config = MaintenanceConfig {
+        retention: Duration::from_secs(config.retention_hours * 3600),
+        ..MaintenanceConfig::default()
+    };
+    let maintenance = tokio::spawn(run_maintenance(
+        queue.clone(),
+        maintenance_config,
+        stop.clone(),
+    ));
 
     let state = AppState {
         leptos_options: leptos_options(&config, listener.local_addr()?),
@@ -100,8 +109,10 @@ pub async fn serve(
         })
         .await;
     stop.cancel();
-    if let Err(err) = workers.await {
-        tracing::error!(error = %err, "worker pool ended abnormally");
+    for (name, task) in [("worker pool", workers), ("maintenance", maintenance)] {
+        if let Err(err) = task.await {
+            tracing::error!(error = %err, "{name} ended abnormally");
+        }
     }
     Ok(served?)
 }

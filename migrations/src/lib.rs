@@ -7,6 +7,7 @@
 pub use sea_orm_migration::prelude::*;
 
 mod m20261129_000001_create_tasks;
+mod m20261129_000002_attempts_counts_queues;
 
 /// Applies every migration Spool knows, oldest first.
 pub struct Migrator;
@@ -14,6 +15,9 @@ pub struct Migrator;
 #[async_trait::async_trait]
 impl MigratorTrait for Migrator {
     fn migrations() -> Vec<Box<dyn MigrationTrait>> {
-        vec![Box::new(m20261129_000001_create_tasks::Migration)]
+        vec![
+            Box::new(m20261129_000001_create_tasks::Migration),
+            Box::new(m20261129_000002_attempts_counts_queues::Migration),
+        ]
     }
 }

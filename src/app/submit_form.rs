@@ -67,6 +67,7 @@ fn KindForm(kinds: Vec<TaskKindInfo>, on_submitted: Callback<TaskView>) -> impl 
         submit.dispatch(SubmitRequest {
             task_type: selected.get_untracked(),
             parameters,
+            ..SubmitRequest::default()
         });
     };
     let error_for = move |field: &str| {

@@ -50,6 +50,11 @@ pub struct ServeConfig {
           value_parser = clap::value_parser!(u64).range(0..=3600))]
     pub shutdown_grace_secs: u64,
 
+    /// Hours finished tasks are kept before they are deleted.
+    #[arg(long, env = "SPOOL_RETENTION_HOURS", default_value_t = 168,
+          value_parser = clap::value_parser!(u64).range(1..=87_600))]
+    pub retention_hours: u64,
+
     /// Directory holding the dashboard's compiled assets (wasm, JS, CSS).
     #[arg(long, env = "LEPTOS_SITE_ROOT", default_value = "target/site")]
     pub site_root: PathBuf,

@@ -1,33 +1,42 @@
-//! The queue's client API — submit, look up, list — and the worker pool that runs what
-//! is submitted. REST handlers and server functions call this; only the store below it
-//! touches the database.
+//! The queue's client API — submit, look up, list, cancel, retry, pause, stats — and the
+//! worker pool and housekeeping that run what is submitted. REST handlers and server
+//! functions call this; only the store below it touches the database.
 
+mod backoff;
 mod executor;
+mod maintenance;
+mod submit;
 mod workers;
 
 use crate::error::AppError;
-use crate::model::{SubmitRequest, TaskKindInfo, TaskView};
-use crate::server::store::{ListFilter, NewTask, Store, StoreError};
+use crate::model::{Stats, SubmitRequest, TaskKindInfo, TaskStatus, TaskView};
+use crate::server::store::{CancelResult, ListFilter, RetryResult, Store, StoreError};
 use crate::server::tasks::Registry;
-use std::sync::Arc;
+use std::collections::HashMap;
+use std::sync::{Arc, Mutex};
 use tokio::sync::Notify;
+use tokio_util::sync::CancellationToken;
 use uuid::Uuid;
 
+pub use maintenance::{run_maintenance, MaintenanceConfig};
+pub use submit::valid_queue_name;
 pub use workers::{run_workers, WorkerConfig};
+
+/// The queue a task joins when none is named.
+pub const DEFAULT_QUEUE: &str = "default";
+/// Attempts a task gets when the submitter names none.
+pub const DEFAULT_MAX_ATTEMPTS: i32 = 3;
 
 /// The queue every task goes through. Cheap to clone.
 #[derive(Clone)]
 pub struct Queue {
     store: Store,
     registry: Arc<Registry>,
-    /// Wakes an idle worker pool in this process as soon as a task is submitted.
+    /// Wakes idle worker pools in this process as soon as work may be ready.
     wake: Arc<Notify>,
+    /// Cancel signals of the attempts running in this process, by task id.
+    running: Arc<Mutex<HashMap<Uuid, CancellationToken>>>,
 }
-
-/// The queue a task joins when none is named.
-pub const DEFAULT_QUEUE: &str = "default";
-/// Attempts a task gets when the submitter names none.
-pub const DEFAULT_MAX_ATTEMPTS: i32 = 3;
 
 impl Queue {
     pub fn new(store: Store, registry: Registry) -> Queue {
@@ -35,6 +44,7 @@ impl Queue {
             store,
             registry: Arc::new(registry),
             wake: Arc::new(Notify::new()),
+            running: Arc::default(),
         }
     }
 
@@ -53,34 +63,21 @@ impl Queue {
     /// Validates and stores a task. Nothing is stored when validation fails; once this
     /// returns the task is durable.
     pub async fn submit(&self, request: SubmitRequest) -> Result<TaskView, AppError> {
-        let parameters = self
-            .registry
-            .validate(&request.task_type, &request.parameters)?;
-        let now = now_micros();
-        let task = NewTask {
-            id: Uuid::new_v4(),
-            task_type: request.task_type,
-            queue: DEFAULT_QUEUE.to_string(),
-            priority: 0,
-            max_attempts: DEFAULT_MAX_ATTEMPTS,
-            parameters,
-            created_at: now,
-            run_at: now,
-            timeout_ms: None,
-        };
+        let task = submit::prepare(&self.registry, request, chrono::Utc::now())?;
         let stored = self.store.insert(task).await.map_err(storage_error)?;
-        self.wake.notify_one();
+        self.wake_workers();
         Ok(stored.into_view())
     }
 
-    /// One task, or 404.
+    /// One task with its attempt history, or 404.
     pub async fn get(&self, id: Uuid) -> Result<TaskView, AppError> {
-        self.store
-            .get(id)
-            .await
-            .map_err(storage_error)?
+        let row = self.store.get(id).await.map_err(storage_error)?;
+        let mut task = row
             .map(|row| row.into_view())
-            .ok_or_else(|| AppError::not_found(format!("no task with id {id}")))
+            .ok_or_else(|| not_found(id))?;
+        let attempts = self.store.attempts(id).await.map_err(storage_error)?;
+        task.attempts = Some(attempts.into_iter().map(|a| a.into_view()).collect());
+        Ok(task)
     }
 
     /// A page of tasks, newest first.
@@ -89,10 +86,135 @@ impl Queue {
         Ok(rows.into_iter().map(|row| row.into_view()).collect())
     }
 
+    /// Cancels a task: PENDING or SCHEDULED at once; RUNNING by asking its handler to
+    /// stop (it ends CANCELLED). A finished task answers 409.
+    pub async fn cancel(&self, id: Uuid) -> Result<TaskView, AppError> {
+        match self
+            .store
+            .cancel(id, now_micros())
+            .await
+            .map_err(storage_error)?
+        {
+            CancelResult::Cancelled => {}
+            CancelResult::Requested => self.signal_cancel(id),
+            CancelResult::AlreadyFinal(status) => {
+                return Err(AppError::conflict(format!(
+                    "the task is already {status}; only unfinished tasks can be cancelled"
+                )))
+            }
+            CancelResult::NotFound => return Err(not_found(id)),
+        }
+        self.get(id).await
+    }
+
+    /// Runs a FAILED or CANCELLED task again. Anything else answers 409.
+    pub async fn retry(&self, id: Uuid) -> Result<TaskView, AppError> {
+        match self
+            .store
+            .retry(id, now_micros())
+            .await
+            .map_err(storage_error)?
+        {
+            RetryResult::Retried => self.wake_workers(),
+            RetryResult::NotRetryable(status) => {
+                let why = if status == TaskStatus::Success {
+                    "it succeeded"
+                } else {
+                    "it has not finished"
+                };
+                return Err(AppError::conflict(format!(
+                    "the task is {status}: only FAILED or CANCELLED tasks can be retried, and {why}"
+                )));
+            }
+            RetryResult::NotFound => return Err(not_found(id)),
+        }
+        self.get(id).await
+    }
+
+    /// Pauses (`true`) or resumes a queue in every process sharing the database.
+    pub async fn set_paused(&self, queue: &str, paused: bool) -> Result<(), AppError> {
+        if !valid_queue_name(queue) {
+            return Err(AppError::bad_request(format!(
+                "{queue:?} is not a queue name"
+            )));
+        }
+        self.store
+            .set_paused(queue, paused, now_micros())
+            .await
+            .map_err(storage_error)?;
+        if !paused {
+            self.wake_workers();
+        }
+        Ok(())
+    }
+
+    /// Names of the paused queues.
+    pub async fn paused_queues(&self) -> Result<Vec<String>, AppError> {
+        self.store.paused_queues().await.map_err(storage_error)
+    }
+
+    /// Exact counts per status, type and queue, from the store's counters.
+    pub async fn stats(&self) -> Result<Stats, AppError> {
+        let mut stats = Stats::default();
+        for row in self.store.counts().await.map_err(storage_error)? {
+            *stats.by_status.entry(row.status).or_default() += row.n;
+            *stats.by_type.entry(row.task_type).or_default() += row.n;
+            *stats.by_queue.entry(row.queue).or_default() += row.n;
+        }
+        Ok(stats)
+    }
+
     /// Every task kind this process runs.
     pub fn kinds(&self) -> Vec<TaskKindInfo> {
         self.registry.describe()
     }
+
+    /// Wakes the idle worker pools of this process: every pool waiting now, and (through
+    /// the stored permit) the next one to wait, so a wake-up between a pool's empty claim
+    /// and its wait is not lost.
+    pub(crate) fn wake_workers(&self) {
+        self.wake.notify_waiters();
+        self.wake.notify_one();
+    }
+
+    /// Cancels the local attempt of `id`, if this process runs it. Another process
+    /// learns of the request at its next heartbeat.
+    fn signal_cancel(&self, id: Uuid) {
+        if let Ok(running) = self.running.lock() {
+            if let Some(token) = running.get(&id) {
+                token.cancel();
+            }
+        }
+    }
+
+    /// Registers a local attempt's cancel signal for the lifetime of the guard.
+    pub(crate) fn track(&self, id: Uuid, token: CancellationToken) -> RunningGuard {
+        if let Ok(mut running) = self.running.lock() {
+            running.insert(id, token);
+        }
+        RunningGuard {
+            running: Arc::clone(&self.running),
+            id,
+        }
+    }
+}
+
+/// Removes a task from the running map when its attempt ends.
+pub(crate) struct RunningGuard {
+    running: Arc<Mutex<HashMap<Uuid, CancellationToken>>>,
+    id: Uuid,
+}
+
+impl Drop for RunningGuard {
+    fn drop(&mut self) {
+        if let Ok(mut running) = self.running.lock() {
+            running.remove(&self.id);
+        }
+    }
+}
+
+fn not_found(id: Uuid) -> AppError {
+    AppError::not_found(format!("no task with id {id}"))
 }
 
 /// The current time as the store keeps it.

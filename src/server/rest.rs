@@ -1,5 +1,8 @@
 //! The REST API for scripts, at the seed's paths and with its payloads:
-//! `POST /api/tasks/submit`, `GET /api/tasks/`, `GET /api/tasks/{id}`.
+//! `POST /api/tasks/submit`, `GET /api/tasks/`, `GET /api/tasks/{id}`,
+//! `DELETE /api/tasks/{id}` (cancel), `POST /api/tasks/{id}/retry`; and beside them
+//! `GET /api/stats`, `GET /api/task-types`, `GET /api/queues`,
+//! `POST /api/queues/{name}/pause` and `…/resume`.
 //!
 //! Every failure is answered as `{"error": {"code", "message", "details"}}` with the
 //! matching status (see [`crate::error::AppError`]); bad input never reaches the store.
@@ -7,7 +10,7 @@
 use super::store::ListFilter;
 use super::AppState;
 use crate::error::AppError;
-use crate::model::{SubmitRequest, TaskStatus, TaskView};
+use crate::model::{Stats, SubmitRequest, TaskKindInfo, TaskStatus, TaskView};
 use axum::extract::rejection::JsonRejection;
 use axum::extract::{FromRequest, Path, Query, Request, State};
 use axum::http::StatusCode;
@@ -27,7 +30,13 @@ pub fn routes() -> Router<AppState> {
         .route("/api/tasks/submit", post(submit))
         .route("/api/tasks", get(list))
         .route("/api/tasks/", get(list))
-        .route("/api/tasks/{id}", get(detail))
+        .route("/api/tasks/{id}", get(detail).delete(cancel))
+        .route("/api/tasks/{id}/retry", post(retry))
+        .route("/api/stats", get(stats))
+        .route("/api/task-types", get(task_types))
+        .route("/api/queues", get(queues))
+        .route("/api/queues/{name}/pause", post(pause))
+        .route("/api/queues/{name}/resume", post(resume))
         .route("/api/{*rest}", any(no_such_endpoint))
 }
 
@@ -85,9 +94,69 @@ async fn detail(
     State(state): State<AppState>,
     Path(id): Path<String>,
 ) -> Result<Json<TaskView>, AppError> {
-    let id = Uuid::parse_str(&id)
-        .map_err(|_| AppError::bad_request(format!("{id:?} is not a task id (a UUID)")))?;
-    Ok(Json(state.queue.get(id).await?))
+    Ok(Json(state.queue.get(task_id(&id)?).await?))
+}
+
+async fn cancel(
+    State(state): State<AppState>,
+    Path(id): Path<String>,
+) -> Result<Json<TaskView>, AppError> {
+    Ok(Json(state.queue.cancel(task_id(&id)?).await?))
+}
+
+async fn retry(
+    State(state): State<AppState>,
+    Path(id): Path<String>,
+) -> Result<Json<TaskView>, AppError> {
+    Ok(Json(state.queue.retry(task_id(&id)?).await?))
+}
+
+async fn stats(State(state): State<AppState>) -> Result<Json<Stats>, AppError> {
+    Ok(Json(state.queue.stats().await?))
+}
+
+async fn task_types(State(state): State<AppState>) -> Json<Vec<TaskKindInfo>> {
+    Json(state.queue.kinds())
+}
+
+/// Every queue that has tasks or settings, with its task count and whether it is paused.
+async fn queues(State(state): State<AppState>) -> Result<Json<serde_json::Value>, AppError> {
+    let stats = state.queue.stats().await?;
+    let paused = state.queue.paused_queues().await?;
+    let mut names: std::collections::BTreeSet<String> = stats.by_queue.keys().cloned().collect();
+    names.extend(paused.iter().cloned());
+    let queues: Vec<_> = names
+        .into_iter()
+        .map(|name| {
+            serde_json::json!({
+                "name": name,
+                "tasks": stats.by_queue.get(&name).copied().unwrap_or(0),
+                "paused": paused.contains(&name),
+            })
+        })
+        .collect();
+    Ok(Json(serde_json::Value::from(queues)))
+}
+
+async fn pause(
+    State(state): State<AppState>,
+    Path(name): Path<String>,
+) -> Result<StatusCode, AppError> {
+    state.queue.set_paused(&name, true).await?;
+    Ok(StatusCode::NO_CONTENT)
+}
+
+async fn resume(
+    State(state): State<AppState>,
+    Path(name): Path<String>,
+) -> Result<StatusCode, AppError> {
+    state.queue.set_paused(&name, false).await?;
+    Ok(StatusCode::NO_CONTENT)
+}
+
+fn task_id(text: &str) -> Result<Uuid, AppError> {
+    Uuid::parse_str(text)
+        .map_err(|_| AppError::bad_request(format!("{text:?} is not a task id (a UUID)")))
 }
 
 async fn no_such_endpoint() -> AppError {

@@ -5,8 +5,12 @@
 //! connections that WAL lets read while the writer writes. Every connection gets the same
 //! pragmas (WAL, `synchronous`, `busy_timeout`, foreign keys) when it opens.
 
+pub mod attempt_row;
 mod claims;
+mod lifecycle;
 mod queries;
+pub mod queue_row;
+mod stats;
 pub mod task_row;
 
 use migrations::{Migrator, MigratorTrait};
@@ -14,8 +18,10 @@ use sea_orm::sqlx::sqlite::{SqliteJournalMode, SqliteSynchronous};
 use sea_orm::{ConnectOptions, ConnectionTrait, Database, DatabaseConnection, DbErr, Statement};
 use std::time::Duration;
 
-pub use claims::Outcome;
+pub use claims::{Heartbeat, Outcome};
+pub use lifecycle::{CancelResult, Rescued, RetryResult};
 pub use queries::{ListFilter, NewTask};
+pub use stats::CountRow;
 
 /// How long a connection waits on a lock held by another process before giving up.
 const BUSY_TIMEOUT: Duration = Duration::from_secs(5);

@@ -1,6 +1,7 @@
 //! Integration tests: a real server on a loopback port, a real SQLite file per test.
 
 mod http_api;
+mod lifecycle_store;
 mod store;
 mod support;
 mod wasm_bundle;

@@ -2,11 +2,11 @@
 //! exceed their limit, and fenced writes that a stale attempt cannot make.
 
 use serde_json::json;
-use spool::server::store::{NewTask, Outcome, Store, StoreOptions, Synchronous};
+use spool::server::store::{Heartbeat, NewTask, Outcome, Store, StoreOptions, Synchronous};
 use tempfile::TempDir;
 use uuid::Uuid;
 
-async fn open(synchronous: Synchronous) -> (Store, TempDir) {
+pub async fn open_store(synchronous: Synchronous) -> (Store, TempDir) {
     let dir = tempfile::tempdir().unwrap();
     let url = format!("sqlite://{}", dir.path().join("store.db").display());
     let store = Store::open(&url, &StoreOptions { synchronous })
@@ -15,7 +15,7 @@ async fn open(synchronous: Synchronous) -> (Store, TempDir) {
     (store, dir)
 }
 
-fn task(priority: i32, run_at: i64) -> NewTask {
+pub fn task(priority: i32, run_at: i64) -> NewTask {
     NewTask {
         id: Uuid::new_v4(),
         task_type: "noop".into(),
@@ -32,7 +32,7 @@ fn task(priority: i32, run_at: i64) -> NewTask {
 #[tokio::test]
 async fn every_connection_carries_the_configured_pragmas() {
     for (synchronous, expected) in [(Synchronous::Full, "2"), (Synchronous::Normal, "1")] {
-        let (store, _dir) = open(synchronous).await;
+        let (store, _dir) = open_store(synchronous).await;
         let both = |v: &str| (v.to_string(), v.to_string());
         assert_eq!(store.pragma("journal_mode").await.unwrap(), both("wal"));
         assert_eq!(store.pragma("synchronous").await.unwrap(), both(expected));
@@ -43,7 +43,7 @@ async fn every_connection_carries_the_configured_pragmas() {
 
 #[tokio::test]
 async fn a_pragma_name_cannot_smuggle_sql() {
-    let (store, _dir) = open(Synchronous::Full).await;
+    let (store, _dir) = open_store(Synchronous::Full).await;
     assert!(store
         .pragma("user_version; DROP TABLE tasks")
         .await
@@ -52,7 +52,7 @@ async fn a_pragma_name_cannot_smuggle_sql() {
 
 #[tokio::test]
 async fn claims_take_the_most_urgent_ready_tasks_and_never_more_than_asked() {
-    let (store, _dir) = open(Synchronous::Normal).await;
+    let (store, _dir) = open_store(Synchronous::Normal).await;
     let now = 1_000_000;
     let low = store.insert(task(5, now - 10)).await.unwrap();
     let urgent = store.insert(task(0, now - 5)).await.unwrap();
@@ -102,7 +102,7 @@ async fn claims_take_the_most_urgent_ready_tasks_and_never_more_than_asked() {
 
 #[tokio::test]
 async fn a_stale_attempt_can_neither_finish_nor_heartbeat() {
-    let (store, _dir) = open(Synchronous::Normal).await;
+    let (store, _dir) = open_store(Synchronous::Normal).await;
     let now = 1_000_000;
     let stored = store.insert(task(0, now)).await.unwrap();
     let claimed = store
@@ -112,48 +112,57 @@ async fn a_stale_attempt_can_neither_finish_nor_heartbeat() {
     assert_eq!(claimed.len(), 1);
 
     // The attempt is interrupted and put back; a late outcome from it must change nothing.
-    assert!(store.requeue(stored.id, 1).await.unwrap());
+    assert!(store.requeue(stored.id, 1, now + 1).await.unwrap());
     assert!(!store
         .finish(stored.id, 1, now + 1, Outcome::Succeeded(json!(1)))
         .await
         .unwrap());
-    assert!(!store
-        .heartbeat(stored.id, 1, now + 60, Some((50, None)))
-        .await
-        .unwrap());
+    assert_eq!(
+        store
+            .heartbeat(stored.id, 1, now + 60, Some((50, None)))
+            .await
+            .unwrap(),
+        Heartbeat::Lost
+    );
     let row = store.get(stored.id).await.unwrap().unwrap();
     assert_eq!(
         (row.status.as_str(), row.attempt, row.result_data),
-        ("PENDING", 0, None)
+        ("PENDING", 1, None)
     );
 
     let again = store
         .claim("default", 1, "w2", now + 2, now + 30)
         .await
         .unwrap();
-    assert_eq!(again[0].attempt, 1);
-    assert!(store
-        .heartbeat(stored.id, 1, now + 60, Some((50, Some("half".into()))))
-        .await
-        .unwrap());
-    assert!(store
-        .finish(stored.id, 1, now + 3, Outcome::Failed("boom".into()))
-        .await
-        .unwrap());
+    assert_eq!(again[0].attempt, 2);
+    assert_eq!(
+        store
+            .heartbeat(stored.id, 2, now + 60, Some((50, Some("half".into()))))
+            .await
+            .unwrap(),
+        Heartbeat::Owned {
+            cancel_requested: false
+        }
+    );
+    let failed = Outcome::Failed {
+        error: "boom".into(),
+        retry_at: None,
+    };
+    assert!(store.finish(stored.id, 2, now + 3, failed).await.unwrap());
     let row = store.get(stored.id).await.unwrap().unwrap();
     assert_eq!(row.status, "FAILED");
     assert_eq!(row.error_message.as_deref(), Some("boom"));
     assert_eq!(row.progress, 50);
     // Finished is final for the fence too.
     assert!(!store
-        .finish(stored.id, 1, now + 4, Outcome::Succeeded(json!(1)))
+        .finish(stored.id, 2, now + 4, Outcome::Succeeded(json!(1)))
         .await
         .unwrap());
 }
 
 #[tokio::test]
 async fn shutdown_requeues_only_the_tasks_of_its_own_worker() {
-    let (store, _dir) = open(Synchronous::Normal).await;
+    let (store, _dir) = open_store(Synchronous::Normal).await;
     let now = 1_000_000;
     store.insert(task(0, now)).await.unwrap();
     store.insert(task(0, now)).await.unwrap();
@@ -165,7 +174,7 @@ async fn shutdown_requeues_only_the_tasks_of_its_own_worker() {
         .claim("default", 1, "theirs", now, now + 30)
         .await
         .unwrap();
-    assert_eq!(store.requeue_worker("mine").await.unwrap(), 1);
+    assert_eq!(store.requeue_worker("mine", now).await.unwrap(), 1);
     let running = store.running().await.unwrap();
     assert_eq!(running.len(), 1);
     assert_eq!(running[0].worker_id.as_deref(), Some("theirs"));

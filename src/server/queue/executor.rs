@@ -1,13 +1,14 @@
 //! One attempt of one task: runs the handler in its own tokio task (so a panic is caught),
-//! writes coalesced progress and renews the lease while it runs, and records the outcome,
-//! fenced on the attempt it claimed.
+//! writes coalesced progress and renews the lease while it runs, enforces the timeout and
+//! the cancel grace period, and records the outcome fenced on the attempt it claimed.
 
 use super::workers::WorkerConfig;
-use super::{now_micros, Queue};
-use crate::server::store::task_row;
-use crate::server::store::Outcome;
+use super::{backoff, now_micros, Queue};
+use crate::server::store::{task_row, Heartbeat, Outcome};
 use crate::server::tasks::{TaskContext, TaskError};
 use std::sync::Arc;
+use std::time::Duration;
+use tokio::time::{sleep_until, Instant};
 use tokio_util::sync::CancellationToken;
 
 /// What an attempt needs besides its task.
@@ -18,6 +19,15 @@ pub(super) struct Execution {
     pub abort: CancellationToken,
 }
 
+/// Why the handler's token was cancelled, if it was.
+#[derive(Clone, Copy, Debug, PartialEq, Eq)]
+enum StopReason {
+    User,
+    Timeout,
+    Shutdown,
+    Lost,
+}
+
 #[tracing::instrument(skip_all, fields(task = %task.id, kind = %task.task_type, attempt = task.attempt))]
 pub(super) async fn execute(execution: Execution, task: task_row::Model) {
     let Execution {
@@ -26,60 +36,113 @@ pub(super) async fn execute(execution: Execution, task: task_row::Model) {
         abort,
     } = execution;
     let store = queue.store();
-    let ctx = TaskContext::new(task.id, task.attempt, abort.clone());
+    let token = CancellationToken::new();
+    let _tracked = queue.track(task.id, token.clone());
+    let ctx = TaskContext::new(task.id, task.attempt, token.clone());
     let params = serde_json::from_str(&task.parameters).unwrap_or(serde_json::Value::Null);
     let Some(run) = queue.registry().start(&task.task_type, ctx.clone(), params) else {
         let error = format!("this Spool process has no task kind {:?}", task.task_type);
-        record(&queue, &task, Outcome::Failed(error)).await;
+        record(
+            &queue,
+            &task,
+            Outcome::Failed {
+                error,
+                retry_at: None,
+            },
+        )
+        .await;
         return;
     };
     let mut handle = tokio::spawn(run);
-    let mut ticker = tokio::time::interval_at(
-        tokio::time::Instant::now() + config.heartbeat,
-        config.heartbeat,
-    );
+    let mut ticker = tokio::time::interval_at(Instant::now() + config.heartbeat, config.heartbeat);
+    let timeout = task
+        .timeout_ms
+        .map(|ms| Instant::now() + Duration::from_millis(ms.max(0) as u64));
+    // Set when the token is cancelled; the handler then has `cancel_grace` to return.
+    let mut stop: Option<(StopReason, Instant)> = if task.cancel_requested {
+        token.cancel();
+        Some((StopReason::User, Instant::now() + config.cancel_grace))
+    } else {
+        None
+    };
+    let far = Instant::now() + Duration::from_secs(365 * 24 * 3600);
+
     let joined = loop {
+        let deadline = stop.map(|(_, at)| at).or(timeout).unwrap_or(far);
         tokio::select! {
             joined = &mut handle => break joined,
+            _ = token.cancelled(), if stop.is_none() => {
+                stop = Some((StopReason::User, Instant::now() + config.cancel_grace));
+            }
+            _ = abort.cancelled(), if stop.is_none() => {
+                token.cancel();
+                stop = Some((StopReason::Shutdown, Instant::now() + config.cancel_grace));
+            }
+            _ = sleep_until(deadline) => match stop {
+                None => {
+                    token.cancel();
+                    stop = Some((StopReason::Timeout, Instant::now() + config.cancel_grace));
+                }
+                Some((reason, _)) => {
+                    tracing::warn!(?reason, "the handler ignored cancellation; aborting it");
+                    handle.abort();
+                }
+            },
             _ = ticker.tick() => {
                 let lease_until = now_micros() + config.lease.as_micros() as i64;
                 let progress = ctx.take_progress().map(|p| (p.percent, p.message));
                 match store.heartbeat(task.id, task.attempt, lease_until, progress).await {
-                    Ok(true) => {}
-                    Ok(false) => {
-                        tracing::warn!("task is no longer this attempt's; stopping it");
-                        abort.cancel();
+                    Ok(Heartbeat::Owned { cancel_requested: true }) if stop.is_none() => token.cancel(),
+                    Ok(Heartbeat::Owned { .. }) => {}
+                    Ok(Heartbeat::Lost) => {
+                        tracing::warn!("the task is no longer this attempt's; stopping it");
+                        token.cancel();
+                        stop = Some((StopReason::Lost, Instant::now() + config.cancel_grace));
                     }
                     Err(err) => tracing::error!(error = %err, "heartbeat failed"),
                 }
             }
         }
     };
-    let outcome = match joined {
-        Ok(Ok(result)) => Outcome::Succeeded(result),
-        Ok(Err(TaskError::Failed(message))) => Outcome::Failed(message),
-        Ok(Err(TaskError::Cancelled)) if abort.is_cancelled() => {
-            return requeue(&queue, &task).await
+
+    let reason = stop.map(|(reason, _)| reason);
+    let outcome = match (joined, reason) {
+        (_, Some(StopReason::Lost)) => return,
+        (_, Some(StopReason::Shutdown)) => return requeue(&queue, &task).await,
+        (Ok(Ok(result)), _) => Outcome::Succeeded(result),
+        (_, Some(StopReason::User)) => Outcome::Cancelled,
+        (_, Some(StopReason::Timeout)) => failure(
+            &task,
+            format!("timed out after {} ms", task.timeout_ms.unwrap_or(0)),
+        ),
+        (Ok(Err(TaskError::Failed(message))), None) => failure(&task, message),
+        (Ok(Err(TaskError::Cancelled)), None) => {
+            failure(&task, "the task stopped itself as cancelled".into())
         }
-        Ok(Err(TaskError::Cancelled)) => {
-            Outcome::Failed("the task stopped itself as cancelled".into())
+        (Err(join), None) if join.is_panic() => {
+            failure(&task, format!("the task panicked: {}", panic_text(join)))
         }
-        Err(join) if join.is_panic() => {
-            Outcome::Failed(format!("the task panicked: {}", panic_text(join)))
-        }
-        Err(_) => return requeue(&queue, &task).await,
+        (Err(_), None) => failure(&task, "the attempt was aborted".into()),
     };
     record(&queue, &task, outcome).await;
 }
 
+/// A failed attempt: retried after a backoff while attempts remain, else final.
+fn failure(task: &task_row::Model, error: String) -> Outcome {
+    let retry_at = (task.attempt < task.max_attempts).then(|| {
+        let delay = backoff::delay(task.attempt, &mut rand::rng());
+        now_micros() + delay.as_micros() as i64
+    });
+    Outcome::Failed { error, retry_at }
+}
+
 async fn record(queue: &Queue, task: &task_row::Model, outcome: Outcome) {
-    let succeeded = matches!(outcome, Outcome::Succeeded(_));
     match queue
         .store()
         .finish(task.id, task.attempt, now_micros(), outcome)
         .await
     {
-        Ok(true) => tracing::debug!(succeeded, "attempt recorded"),
+        Ok(true) => {}
         Ok(false) => tracing::warn!("outcome dropped: the task is no longer this attempt's"),
         Err(err) => {
             tracing::error!(error = %err, "could not record the outcome; the lease will expire and the task will be rescued")
@@ -88,7 +151,11 @@ async fn record(queue: &Queue, task: &task_row::Model, outcome: Outcome) {
 }
 
 async fn requeue(queue: &Queue, task: &task_row::Model) {
-    if let Err(err) = queue.store().requeue(task.id, task.attempt).await {
+    if let Err(err) = queue
+        .store()
+        .requeue(task.id, task.attempt, now_micros())
+        .await
+    {
         tracing::error!(error = %err, "could not requeue an interrupted attempt");
     }
 }

@@ -24,6 +24,9 @@ pub struct WorkerConfig {
     pub poll_interval: Duration,
     /// On shutdown, how long running tasks may take to finish before they are cancelled.
     pub shutdown_grace: Duration,
+    /// After a cancel (by a user, a timeout or shutdown), how long a handler has to stop
+    /// on its own before its attempt is aborted.
+    pub cancel_grace: Duration,
     /// Identifies this process's claims.
     pub worker_id: String,
 }
@@ -33,10 +36,11 @@ impl WorkerConfig {
         WorkerConfig {
             queue: queue.into(),
             concurrency: concurrency.max(1),
-            lease: Duration::from_secs(30),
+            lease: Duration::from_secs(10),
             heartbeat: Duration::from_millis(500),
             poll_interval: Duration::from_secs(1),
             shutdown_grace: Duration::from_secs(10),
+            cancel_grace: Duration::from_secs(5),
             worker_id: format!(
                 "spool-{}-{}",
                 std::process::id(),
@@ -46,8 +50,6 @@ impl WorkerConfig {
     }
 }
 
-/// After cancelling, how long handlers get to notice before their attempts are dropped.
-const ABORT_WAIT: Duration = Duration::from_secs(2);
 /// Pause after a failed claim, so a broken database is not hammered.
 const CLAIM_ERROR_BACKOFF: Duration = Duration::from_millis(500);
 
@@ -141,7 +143,10 @@ async fn drain(
             "grace period over; cancelling running tasks"
         );
         abort.cancel();
-        if tokio::time::timeout(ABORT_WAIT, join_all(&mut running))
+        // Each attempt stops itself within `cancel_grace` (aborting a handler that does not
+        // listen) and requeues its task; the margin covers the store writes.
+        let margin = config.cancel_grace + Duration::from_secs(5);
+        if tokio::time::timeout(margin, join_all(&mut running))
             .await
             .is_err()
         {
@@ -149,7 +154,11 @@ async fn drain(
             while running.join_next().await.is_some() {}
         }
     }
-    match queue.store().requeue_worker(&config.worker_id).await {
+    match queue
+        .store()
+        .requeue_worker(&config.worker_id, now_micros())
+        .await
+    {
         Ok(0) => {}
         Ok(n) => tracing::warn!(tasks = n, "requeued tasks that did not stop in time"),
         Err(err) => tracing::error!(error = %err, "could not requeue tasks at shutdown"),

@@ -2,11 +2,15 @@
 //! and recording how an attempt ended. Every change after the claim is fenced on the
 //! state it expects (RUNNING, this attempt), so a late write can never undo another.
 
+use super::attempt_row::{self, Entity as Attempts};
 use super::task_row::{self, Column, Entity as Tasks};
 use super::{Store, StoreError};
 use crate::model::TaskStatus;
 use sea_orm::sea_query::{Expr, Query};
-use sea_orm::{ColumnTrait, EntityTrait, ExprTrait, QueryFilter, QueryOrder};
+use sea_orm::{
+    ActiveValue::Set, ColumnTrait, ConnectionTrait, EntityTrait, ExprTrait, QueryFilter,
+    QueryOrder, TransactionTrait,
+};
 use uuid::Uuid;
 
 /// How an attempt ended.
@@ -14,15 +18,30 @@ use uuid::Uuid;
 pub enum Outcome {
     /// The handler returned this result.
     Succeeded(serde_json::Value),
-    /// The handler failed; the task is final.
-    Failed(String),
+    /// The handler failed; with `retry_at` the task is SCHEDULED again, else FAILED.
+    Failed {
+        error: String,
+        retry_at: Option<i64>,
+    },
+    /// The attempt stopped because a user cancelled the task.
+    Cancelled,
+}
+
+/// What a heartbeat learned.
+#[derive(Clone, Copy, Debug, PartialEq, Eq)]
+pub enum Heartbeat {
+    /// The attempt still owns the task.
+    Owned { cancel_requested: bool },
+    /// The task is no longer this attempt's (rescued, cancelled, finished elsewhere).
+    Lost,
 }
 
 impl Store {
     /// Atomically moves up to `limit` ready tasks of `queue` to RUNNING under a lease held
-    /// by `worker_id` until `lease_until`, most urgent first (priority, then run_at).
+    /// by `worker_id` until `lease_until`, most urgent first (priority, then run_at), and
+    /// opens an attempt record for each. Nothing is claimed from a paused queue.
     ///
-    /// One statement: `UPDATE … WHERE id IN (SELECT … ORDER BY … LIMIT n) RETURNING *`.
+    /// One statement claims: `UPDATE … WHERE id IN (SELECT … ORDER BY … LIMIT n) RETURNING *`.
     pub async fn claim(
         &self,
         queue: &str,
@@ -34,16 +53,24 @@ impl Store {
         if limit == 0 {
             return Ok(Vec::new());
         }
+        let paused = Query::select()
+            .expr(Expr::val(1))
+            .from(super::queue_row::Entity)
+            .and_where(super::queue_row::Column::Name.eq(queue))
+            .and_where(super::queue_row::Column::Paused.eq(true))
+            .to_owned();
         let ready = Query::select()
             .column(Column::Id)
             .from(Tasks)
             .and_where(Column::Status.eq(TaskStatus::Pending.as_str()))
             .and_where(Column::Queue.eq(queue))
             .and_where(Column::RunAt.lte(now))
+            .and_where(Expr::exists(paused).not())
             .order_by(Column::Priority, sea_orm::Order::Asc)
             .order_by(Column::RunAt, sea_orm::Order::Asc)
             .limit(limit)
             .to_owned();
+        let txn = self.writer.begin().await?;
         let mut claimed = Tasks::update_many()
             .col_expr(Column::Status, Expr::value(TaskStatus::Running.as_str()))
             .col_expr(Column::Attempt, Expr::col(Column::Attempt).add(1))
@@ -53,21 +80,32 @@ impl Store {
             .col_expr(Column::Progress, Expr::value(0))
             .col_expr(Column::ProgressMessage, Expr::value(Option::<String>::None))
             .filter(Column::Id.in_subquery(ready))
-            .exec_with_returning(&self.writer)
+            .exec_with_returning(&txn)
             .await?;
+        if !claimed.is_empty() {
+            let opened = claimed.iter().map(|task| attempt_row::ActiveModel {
+                task_id: Set(task.id),
+                attempt: Set(task.attempt),
+                worker_id: Set(worker_id.to_string()),
+                started_at: Set(now),
+                ..Default::default()
+            });
+            Attempts::insert_many(opened).exec(&txn).await?;
+        }
+        txn.commit().await?;
         claimed.sort_by_key(|task| (task.priority, task.run_at));
         Ok(claimed)
     }
 
-    /// Extends the lease of a running attempt and stores its latest progress. Returns
-    /// false when the task is no longer this attempt's (rescued, cancelled, finished).
+    /// Extends the lease of a running attempt and stores its latest progress; tells the
+    /// attempt whether it still owns the task and whether a cancel was requested.
     pub async fn heartbeat(
         &self,
         id: Uuid,
         attempt: i32,
         lease_until: i64,
         progress: Option<(u8, Option<String>)>,
-    ) -> Result<bool, StoreError> {
+    ) -> Result<Heartbeat, StoreError> {
         let mut update =
             Tasks::update_many().col_expr(Column::LeaseExpiresAt, Expr::value(lease_until));
         if let Some((percent, message)) = progress {
@@ -78,11 +116,16 @@ impl Store {
                 )
                 .col_expr(Column::ProgressMessage, Expr::value(message));
         }
-        let result = update
+        let rows = update
             .filter(running_attempt(id, attempt))
-            .exec(&self.writer)
+            .exec_with_returning(&self.writer)
             .await?;
-        Ok(result.rows_affected == 1)
+        Ok(match rows.first() {
+            Some(task) => Heartbeat::Owned {
+                cancel_requested: task.cancel_requested,
+            },
+            None => Heartbeat::Lost,
+        })
     }
 
     /// Records the end of a running attempt. Returns false, changing nothing, when the
@@ -95,42 +138,98 @@ impl Store {
         outcome: Outcome,
     ) -> Result<bool, StoreError> {
         let mut update = Tasks::update_many()
-            .col_expr(Column::CompletedAt, Expr::value(now))
-            .col_expr(Column::LeaseExpiresAt, Expr::value(Option::<i64>::None));
-        update = match outcome {
-            Outcome::Succeeded(result) => update
-                .col_expr(Column::Status, Expr::value(TaskStatus::Success.as_str()))
-                .col_expr(Column::Progress, Expr::value(100))
-                .col_expr(Column::ResultData, Expr::value(result.to_string())),
-            Outcome::Failed(error) => update
-                .col_expr(Column::Status, Expr::value(TaskStatus::Failed.as_str()))
-                .col_expr(Column::ErrorMessage, Expr::value(error)),
+            .col_expr(Column::LeaseExpiresAt, Expr::value(Option::<i64>::None))
+            .col_expr(Column::WorkerId, Expr::value(Option::<String>::None));
+        let (attempt_outcome, attempt_error) = match outcome {
+            Outcome::Succeeded(result) => {
+                update = update
+                    .col_expr(Column::Status, Expr::value(TaskStatus::Success.as_str()))
+                    .col_expr(Column::CompletedAt, Expr::value(now))
+                    .col_expr(Column::Progress, Expr::value(100))
+                    .col_expr(Column::ResultData, Expr::value(result.to_string()))
+                    .col_expr(Column::ErrorMessage, Expr::value(Option::<String>::None));
+                (TaskStatus::Success, None)
+            }
+            Outcome::Failed {
+                error,
+                retry_at: Some(retry_at),
+            } => {
+                update = update
+                    .col_expr(Column::Status, Expr::value(TaskStatus::Scheduled.as_str()))
+                    .col_expr(Column::RunAt, Expr::value(retry_at))
+                    .col_expr(Column::ErrorMessage, Expr::value(error.clone()));
+                (TaskStatus::Failed, Some(error))
+            }
+            Outcome::Failed {
+                error,
+                retry_at: None,
+            } => {
+                update = update
+                    .col_expr(Column::Status, Expr::value(TaskStatus::Failed.as_str()))
+                    .col_expr(Column::CompletedAt, Expr::value(now))
+                    .col_expr(Column::ErrorMessage, Expr::value(error.clone()));
+                (TaskStatus::Failed, Some(error))
+            }
+            Outcome::Cancelled => {
+                update = update
+                    .col_expr(Column::Status, Expr::value(TaskStatus::Cancelled.as_str()))
+                    .col_expr(Column::CompletedAt, Expr::value(now))
+                    .col_expr(Column::ErrorMessage, Expr::value("cancelled while running"));
+                (TaskStatus::Cancelled, None)
+            }
         };
-        let result = update
+        let txn = self.writer.begin().await?;
+        let changed = update
             .filter(running_attempt(id, attempt))
-            .exec(&self.writer)
+            .exec(&txn)
+            .await?
+            .rows_affected
+            == 1;
+        if changed {
+            close_attempt(
+                &txn,
+                id,
+                attempt,
+                now,
+                attempt_outcome.as_str(),
+                attempt_error,
+            )
             .await?;
-        Ok(result.rows_affected == 1)
+        }
+        txn.commit().await?;
+        Ok(changed)
     }
 
-    /// Puts an interrupted attempt (stopped by this process's shutdown, not by its own
-    /// failure) back to PENDING; the attempt does not count against the task.
-    pub async fn requeue(&self, id: Uuid, attempt: i32) -> Result<bool, StoreError> {
-        let result = requeue_update()
+    /// Puts an attempt interrupted by this process's shutdown back to PENDING. The
+    /// attempt stays in the history as INTERRUPTED; the task always gets another run.
+    pub async fn requeue(&self, id: Uuid, attempt: i32, now: i64) -> Result<bool, StoreError> {
+        let txn = self.writer.begin().await?;
+        let changed = requeue_update()
             .filter(running_attempt(id, attempt))
-            .exec(&self.writer)
-            .await?;
-        Ok(result.rows_affected == 1)
+            .exec(&txn)
+            .await?
+            .rows_affected
+            == 1;
+        if changed {
+            close_attempt(&txn, id, attempt, now, "INTERRUPTED", None).await?;
+        }
+        txn.commit().await?;
+        Ok(changed)
     }
 
     /// Requeues every task still RUNNING under `worker_id`; the last step of a shutdown.
-    pub async fn requeue_worker(&self, worker_id: &str) -> Result<u64, StoreError> {
-        let result = requeue_update()
+    pub async fn requeue_worker(&self, worker_id: &str, now: i64) -> Result<u64, StoreError> {
+        let txn = self.writer.begin().await?;
+        let requeued = requeue_update()
             .filter(Column::Status.eq(TaskStatus::Running.as_str()))
             .filter(Column::WorkerId.eq(worker_id))
-            .exec(&self.writer)
+            .exec_with_returning(&txn)
             .await?;
-        Ok(result.rows_affected)
+        for task in &requeued {
+            close_attempt(&txn, task.id, task.attempt, now, "INTERRUPTED", None).await?;
+        }
+        txn.commit().await?;
+        Ok(requeued.len() as u64)
     }
 
     /// Tasks currently RUNNING (oldest claim first); for shutdown checks and tests.
@@ -143,11 +242,31 @@ impl Store {
     }
 }
 
-/// RUNNING back to PENDING, with the interrupted attempt uncounted.
+/// Marks an open attempt record as ended.
+pub(super) async fn close_attempt(
+    db: &impl ConnectionTrait,
+    id: Uuid,
+    attempt: i32,
+    now: i64,
+    outcome: &str,
+    error: Option<String>,
+) -> Result<(), StoreError> {
+    Attempts::update_many()
+        .col_expr(attempt_row::Column::FinishedAt, Expr::value(now))
+        .col_expr(attempt_row::Column::Outcome, Expr::value(outcome))
+        .col_expr(attempt_row::Column::Error, Expr::value(error))
+        .filter(attempt_row::Column::TaskId.eq(id))
+        .filter(attempt_row::Column::Attempt.eq(attempt))
+        .filter(attempt_row::Column::FinishedAt.is_null())
+        .exec(db)
+        .await?;
+    Ok(())
+}
+
+/// RUNNING back to PENDING, free for any worker.
 fn requeue_update() -> sea_orm::UpdateMany<Tasks> {
     Tasks::update_many()
         .col_expr(Column::Status, Expr::value(TaskStatus::Pending.as_str()))
-        .col_expr(Column::Attempt, Expr::col(Column::Attempt).sub(1))
         .col_expr(Column::LeaseExpiresAt, Expr::value(Option::<i64>::None))
         .col_expr(Column::WorkerId, Expr::value(Option::<String>::None))
         .col_expr(Column::Progress, Expr::value(0))
@@ -155,7 +274,7 @@ fn requeue_update() -> sea_orm::UpdateMany<Tasks> {
 }
 
 /// The fence every post-claim write carries.
-fn running_attempt(id: Uuid, attempt: i32) -> sea_orm::Condition {
+pub(super) fn running_attempt(id: Uuid, attempt: i32) -> sea_orm::Condition {
     sea_orm::Condition::all()
         .add(Column::Id.eq(id))
         .add(Column::Status.eq(TaskStatus::Running.as_str()))

@@ -76,6 +76,9 @@ impl Model {
             max_attempts: self.max_attempts,
             run_at: from_micros(self.run_at),
             progress_message: self.progress_message,
+            cancel_requested: self.cancel_requested,
+            timeout_ms: self.timeout_ms,
+            attempts: None,
         }
     }
 }

@@ -1,0 +1,67 @@
+//! Housekeeping that keeps the queue moving: promotes SCHEDULED tasks whose time has come,
+//! rescues tasks whose worker died (expired lease), and prunes old finished tasks.
+//! Every step is a fenced, idempotent statement, so it is safe in any number of processes.
+
+use super::{now_micros, Queue};
+use std::time::Duration;
+use tokio_util::sync::CancellationToken;
+
+/// How often each housekeeping step runs, and how long finished tasks are kept.
+#[derive(Clone, Debug)]
+pub struct MaintenanceConfig {
+    /// Delayed tasks and retries start at most this late.
+    pub promote_every: Duration,
+    /// A dead worker's tasks are rescued at most this long after its lease expired.
+    pub rescue_every: Duration,
+    pub prune_every: Duration,
+    /// Finished tasks older than this are deleted.
+    pub retention: Duration,
+}
+
+impl Default for MaintenanceConfig {
+    fn default() -> Self {
+        MaintenanceConfig {
+            promote_every: Duration::from_millis(250),
+            rescue_every: Duration::from_secs(2),
+            prune_every: Duration::from_secs(60),
+            retention: Duration::from_secs(7 * 24 * 3600),
+        }
+    }
+}
+
+/// Runs housekeeping until `stop` is cancelled.
+pub async fn run_maintenance(queue: Queue, config: MaintenanceConfig, stop: CancellationToken) {
+    let mut promote = tokio::time::interval(config.promote_every);
+    let mut rescue = tokio::time::interval(config.rescue_every);
+    let mut prune = tokio::time::interval(config.prune_every);
+    for timer in [&mut promote, &mut rescue, &mut prune] {
+        timer.set_missed_tick_behavior(tokio::time::MissedTickBehavior::Delay);
+    }
+    let store = queue.store();
+    loop {
+        tokio::select! {
+            _ = stop.cancelled() => return,
+            _ = promote.tick() => match store.promote_due(now_micros()).await {
+                Ok(0) => {}
+                Ok(_) => queue.wake_workers(),
+                Err(err) => tracing::error!(error = %err, "promoting scheduled tasks failed"),
+            },
+            _ = rescue.tick() => match store.rescue_expired(now_micros()).await {
+                Ok(rescued) if rescued == Default::default() => {}
+                Ok(rescued) => {
+                    tracing::warn!(?rescued, "rescued tasks whose worker stopped responding");
+                    queue.wake_workers();
+                }
+                Err(err) => tracing::error!(error = %err, "rescuing expired tasks failed"),
+            },
+            _ = prune.tick() => {
+                let cutoff = now_micros() - config.retention.as_micros() as i64;
+                match store.prune(cutoff).await {
+                    Ok(0) => {}
+                    Ok(n) => tracing::info!(tasks = n, "pruned finished tasks past retention"),
+                    Err(err) => tracing::error!(error = %err, "pruning failed"),
+                }
+            }
+        }
+    }
+}

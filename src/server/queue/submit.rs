@@ -1,0 +1,185 @@
+//! Turns a submit request into a task to store: the kind's parameters checked by the
+//! registry, and the scheduling options checked here, every problem reported per field.
+
+use super::{DEFAULT_MAX_ATTEMPTS, DEFAULT_QUEUE};
+use crate::error::{AppError, FieldError};
+use crate::model::SubmitRequest;
+use crate::server::store::NewTask;
+use crate::server::tasks::Registry;
+use chrono::{DateTime, Utc};
+use uuid::Uuid;
+
+/// Bounds of the submit options.
+pub const PRIORITY: std::ops::RangeInclusive<i32> = 0..=9;
+pub const MAX_ATTEMPTS: std::ops::RangeInclusive<i32> = 1..=100;
+/// Up to a year ahead.
+pub const MAX_DELAY_MS: i64 = 365 * 24 * 3600 * 1000;
+pub const TIMEOUT_MS: std::ops::RangeInclusive<i64> = 1..=(7 * 24 * 3600 * 1000);
+pub const QUEUE_NAME_MAX: usize = 64;
+
+/// Validates everything in `request`; nothing is stored here.
+pub fn prepare(
+    registry: &Registry,
+    request: SubmitRequest,
+    now: DateTime<Utc>,
+) -> Result<NewTask, AppError> {
+    let parameters = registry.validate(&request.task_type, &request.parameters);
+    let mut errors = match &parameters {
+        Err(err) => err.details.clone(),
+        Ok(_) => Vec::new(),
+    };
+    let queue = request.queue.unwrap_or_else(|| DEFAULT_QUEUE.to_string());
+    if !valid_queue_name(&queue) {
+        errors.push(FieldError::new(
+            "queue",
+            format!("must be 1 to {QUEUE_NAME_MAX} letters, digits, '_', '-' or '.'"),
+        ));
+    }
+    let priority = request.priority.unwrap_or(0);
+    if !PRIORITY.contains(&priority) {
+        errors.push(FieldError::new(
+            "priority",
+            "must be from 0 (most urgent) to 9",
+        ));
+    }
+    let max_attempts = request.max_attempts.unwrap_or(DEFAULT_MAX_ATTEMPTS);
+    if !MAX_ATTEMPTS.contains(&max_attempts) {
+        errors.push(FieldError::new("max_attempts", "must be from 1 to 100"));
+    }
+    if let Some(timeout) = request.timeout_ms {
+        if !TIMEOUT_MS.contains(&timeout) {
+            errors.push(FieldError::new(
+                "timeout_ms",
+                "must be from 1 to 604800000 (a week)",
+            ));
+        }
+    }
+    let run_at = match (request.run_at, request.delay_ms) {
+        (Some(_), Some(_)) => {
+            errors.push(FieldError::new(
+                "delay_ms",
+                "give run_at or delay_ms, not both",
+            ));
+            now
+        }
+        (Some(at), None) if at > now + chrono::Duration::milliseconds(MAX_DELAY_MS) => {
+            errors.push(FieldError::new("run_at", "must be within a year from now"));
+            now
+        }
+        (Some(at), None) => at.max(now),
+        (None, Some(delay)) if !(0..=MAX_DELAY_MS).contains(&delay) => {
+            errors.push(FieldError::new(
+                "delay_ms",
+                "must be from 0 to a year in milliseconds",
+            ));
+            now
+        }
+        (None, Some(delay)) => now + chrono::Duration::milliseconds(delay),
+        (None, None) => now,
+    };
+    match parameters {
+        Ok(parameters) if errors.is_empty() => Ok(NewTask {
+            id: Uuid::new_v4(),
+            task_type: request.task_type,
+            queue,
+            priority,
+            max_attempts,
+            parameters,
+            created_at: now.timestamp_micros(),
+            run_at: run_at.timestamp_micros(),
+            timeout_ms: request.timeout_ms,
+        }),
+        _ => Err(AppError::validation(errors)),
+    }
+}
+
+/// Queue names appear in URLs and metrics: keep them plain.
+pub fn valid_queue_name(name: &str) -> bool {
+    (1..=QUEUE_NAME_MAX).contains(&name.len())
+        && name
+            .chars()
+            .all(|c| c.is_ascii_alphanumeric() || matches!(c, '_' | '-' | '.'))
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+    use serde_json::json;
+
+    fn request(extra: serde_json::Value) -> SubmitRequest {
+        let mut body = json!({"task_type": "noop"});
+        if let (Some(body), Some(extra)) = (body.as_object_mut(), extra.as_object()) {
+            body.extend(extra.clone());
+        }
+        serde_json::from_value(body).unwrap()
+    }
+
+    #[test]
+    fn the_seed_body_gets_the_defaults() {
+        let now = Utc::now();
+        let task = prepare(&Registry::builtin(), request(json!({})), now).unwrap();
+        assert_eq!(
+            (task.queue.as_str(), task.priority, task.max_attempts),
+            ("default", 0, 3)
+        );
+        assert_eq!(task.run_at, task.created_at);
+        assert_eq!(task.timeout_ms, None);
+    }
+
+    #[test]
+    fn delay_and_run_at_schedule_the_task_later() {
+        let now = Utc::now();
+        let delayed = prepare(
+            &Registry::builtin(),
+            request(json!({"delay_ms": 1500})),
+            now,
+        )
+        .unwrap();
+        assert_eq!(delayed.run_at - delayed.created_at, 1_500_000);
+        let at = now + chrono::Duration::seconds(60);
+        let scheduled = prepare(&Registry::builtin(), request(json!({"run_at": at})), now).unwrap();
+        assert_eq!(scheduled.run_at, at.timestamp_micros());
+        // A time in the past means "now".
+        let past = prepare(
+            &Registry::builtin(),
+            request(json!({"run_at": now - chrono::Duration::hours(1)})),
+            now,
+        )
+        .unwrap();
+        assert_eq!(past.run_at, now.timestamp_micros());
+    }
+
+    #[test]
+    fn every_bad_option_is_reported_at_once() {
+        let err = prepare(
+            &Registry::builtin(),
+            request(
+                json!({"queue": "no spaces", "priority": 10, "max_attempts": 0, "timeout_ms": 0,
+                           "delay_ms": 5, "run_at": "2030-01-01T00:00:00Z"}),
+            ),
+            Utc::now(),
+        )
+        .unwrap_err();
+        let fields: Vec<_> = err.details.iter().map(|d| d.field.as_str()).collect();
+        assert_eq!(
+            fields,
+            vec![
+                "queue",
+                "priority",
+                "max_attempts",
+                "timeout_ms",
+                "delay_ms"
+            ]
+        );
+    }
+
+    #[test]
+    fn parameter_and_option_errors_come_together() {
+        let mut bad = request(json!({"priority": -1}));
+        bad.task_type = "data_processing".into();
+        bad.parameters = json!({"rows": 0});
+        let err = prepare(&Registry::builtin(), bad, Utc::now()).unwrap_err();
+        let fields: Vec<_> = err.details.iter().map(|d| d.field.as_str()).collect();
+        assert_eq!(fields, vec!["parameters.rows", "priority"]);
+    }
+}

@@ -1,0 +1,219 @@
+//! Transitions that users and housekeeping make: cancel, retry, promotion of due
+//! scheduled tasks, rescue of tasks whose worker died, and pruning of old finished tasks.
+//! Each is fenced on the state it expects, so racing with a worker is safe.
+
+use super::claims::close_attempt;
+use super::task_row::{Column, Entity as Tasks};
+use super::{Store, StoreError};
+use crate::model::TaskStatus;
+use sea_orm::sea_query::{Expr, Query};
+use sea_orm::{ColumnTrait, EntityTrait, ExprTrait, QueryFilter, TransactionTrait};
+use uuid::Uuid;
+
+/// What a cancel did.
+#[derive(Clone, Copy, Debug, PartialEq, Eq)]
+pub enum CancelResult {
+    /// The task had not started: it is CANCELLED now.
+    Cancelled,
+    /// The task is running: its worker has been asked to stop.
+    Requested,
+    /// The task had already finished with this status; nothing changed.
+    AlreadyFinal(TaskStatus),
+    NotFound,
+}
+
+/// What a retry did.
+#[derive(Clone, Copy, Debug, PartialEq, Eq)]
+pub enum RetryResult {
+    /// The task is PENDING again.
+    Retried,
+    /// Only FAILED and CANCELLED tasks can be retried; it has this status.
+    NotRetryable(TaskStatus),
+    NotFound,
+}
+
+/// Tasks a rescue pass moved, by where they went.
+#[derive(Clone, Copy, Debug, Default, PartialEq, Eq)]
+pub struct Rescued {
+    pub retried: u64,
+    pub failed: u64,
+    pub cancelled: u64,
+}
+
+const NOT_STARTED: [&str; 2] = ["PENDING", "SCHEDULED"];
+const FINAL: [&str; 3] = ["SUCCESS", "FAILED", "CANCELLED"];
+/// Finished tasks deleted per pruning statement, so a prune never holds the writer long.
+const PRUNE_BATCH: u64 = 1000;
+
+impl Store {
+    /// Cancels a task: at once when it has not started, by request when it is running.
+    pub async fn cancel(&self, id: Uuid, now: i64) -> Result<CancelResult, StoreError> {
+        let cancelled = Tasks::update_many()
+            .col_expr(Column::Status, Expr::value(TaskStatus::Cancelled.as_str()))
+            .col_expr(Column::CompletedAt, Expr::value(now))
+            .filter(Column::Id.eq(id))
+            .filter(Column::Status.is_in(NOT_STARTED))
+            .exec(&self.writer)
+            .await?;
+        if cancelled.rows_affected == 1 {
+            return Ok(CancelResult::Cancelled);
+        }
+        let requested = Tasks::update_many()
+            .col_expr(Column::CancelRequested, Expr::value(true))
+            .filter(Column::Id.eq(id))
+            .filter(Column::Status.eq(TaskStatus::Running.as_str()))
+            .exec(&self.writer)
+            .await?;
+        if requested.rows_affected == 1 {
+            return Ok(CancelResult::Requested);
+        }
+        // Finished meanwhile, or never existed. Read from the writer: it saw the updates.
+        Ok(match Tasks::find_by_id(id).one(&self.writer).await? {
+            Some(task) => CancelResult::AlreadyFinal(task.status()),
+            None => CancelResult::NotFound,
+        })
+    }
+
+    /// Makes a FAILED or CANCELLED task PENDING again, keeping its attempt history and
+    /// granting it at least one more attempt.
+    pub async fn retry(&self, id: Uuid, now: i64) -> Result<RetryResult, StoreError> {
+        let retried = Tasks::update_many()
+            .col_expr(Column::Status, Expr::value(TaskStatus::Pending.as_str()))
+            .col_expr(Column::RunAt, Expr::value(now))
+            .col_expr(Column::CompletedAt, Expr::value(Option::<i64>::None))
+            .col_expr(Column::CancelRequested, Expr::value(false))
+            .col_expr(Column::Progress, Expr::value(0))
+            .col_expr(Column::ProgressMessage, Expr::value(Option::<String>::None))
+            .col_expr(
+                Column::MaxAttempts,
+                Expr::case(
+                    Expr::col(Column::MaxAttempts).lte(Expr::col(Column::Attempt)),
+                    Expr::col(Column::Attempt).add(1),
+                )
+                .finally(Expr::col(Column::MaxAttempts))
+                .into(),
+            )
+            .filter(Column::Id.eq(id))
+            .filter(
+                Column::Status.is_in([TaskStatus::Failed.as_str(), TaskStatus::Cancelled.as_str()]),
+            )
+            .exec(&self.writer)
+            .await?;
+        if retried.rows_affected == 1 {
+            return Ok(RetryResult::Retried);
+        }
+        Ok(match Tasks::find_by_id(id).one(&self.writer).await? {
+            Some(task) => RetryResult::NotRetryable(task.status()),
+            None => RetryResult::NotFound,
+        })
+    }
+
+    /// SCHEDULED tasks whose time has come become PENDING; returns how many.
+    pub async fn promote_due(&self, now: i64) -> Result<u64, StoreError> {
+        let promoted = Tasks::update_many()
+            .col_expr(Column::Status, Expr::value(TaskStatus::Pending.as_str()))
+            .filter(Column::Status.eq(TaskStatus::Scheduled.as_str()))
+            .filter(Column::RunAt.lte(now))
+            .exec(&self.writer)
+            .await?;
+        Ok(promoted.rows_affected)
+    }
+
+    /// Tasks RUNNING under an expired lease (their worker died or hung) are rescued:
+    /// cancelled if a cancel was requested, retried at once if attempts remain, else
+    /// FAILED with the reason. Their open attempts are closed as LOST.
+    pub async fn rescue_expired(&self, now: i64) -> Result<Rescued, StoreError> {
+        let expired = || {
+            sea_orm::Condition::all()
+                .add(Column::Status.eq(TaskStatus::Running.as_str()))
+                .add(Column::LeaseExpiresAt.lt(now))
+        };
+        let txn = self.writer.begin().await?;
+        let cancelled = Tasks::update_many()
+            .col_expr(Column::Status, Expr::value(TaskStatus::Cancelled.as_str()))
+            .col_expr(Column::CompletedAt, Expr::value(now))
+            .col_expr(
+                Column::ErrorMessage,
+                Expr::value("cancelled; its worker stopped responding"),
+            )
+            .filter(expired())
+            .filter(Column::CancelRequested.eq(true))
+            .exec_with_returning(&txn)
+            .await?;
+        let failed = Tasks::update_many()
+            .col_expr(Column::Status, Expr::value(TaskStatus::Failed.as_str()))
+            .col_expr(Column::CompletedAt, Expr::value(now))
+            .col_expr(
+                Column::ErrorMessage,
+                Expr::value("its worker stopped responding (lease expired) and no attempts remain"),
+            )
+            .filter(expired())
+            .filter(Expr::col(Column::Attempt).gte(Expr::col(Column::MaxAttempts)))
+            .exec_with_returning(&txn)
+            .await?;
+        let retried = Tasks::update_many()
+            .col_expr(Column::Status, Expr::value(TaskStatus::Pending.as_str()))
+            .col_expr(Column::RunAt, Expr::value(now))
+            .col_expr(
+                Column::ErrorMessage,
+                Expr::value("its worker stopped responding (lease expired); retrying"),
+            )
+            .filter(expired())
+            .exec_with_returning(&txn)
+            .await?;
+        for task in cancelled.iter().chain(&failed).chain(&retried) {
+            close_attempt(
+                &txn,
+                task.id,
+                task.attempt,
+                now,
+                "LOST",
+                Some("lease expired".into()),
+            )
+            .await?;
+        }
+        let clear = Tasks::update_many()
+            .col_expr(Column::LeaseExpiresAt, Expr::value(Option::<i64>::None))
+            .col_expr(Column::WorkerId, Expr::value(Option::<String>::None))
+            .filter(
+                Column::Id.is_in(
+                    cancelled
+                        .iter()
+                        .chain(&failed)
+                        .chain(&retried)
+                        .map(|t| t.id),
+                ),
+            );
+        clear.exec(&txn).await?;
+        txn.commit().await?;
+        Ok(Rescued {
+            retried: retried.len() as u64,
+            failed: failed.len() as u64,
+            cancelled: cancelled.len() as u64,
+        })
+    }
+
+    /// Deletes finished tasks completed before `cutoff`, a batch at a time; returns how
+    /// many went. Their attempts go with them.
+    pub async fn prune(&self, cutoff: i64) -> Result<u64, StoreError> {
+        let mut total = 0;
+        loop {
+            let batch = Query::select()
+                .column(Column::Id)
+                .from(Tasks)
+                .and_where(Column::Status.is_in(FINAL))
+                .and_where(Column::CompletedAt.lt(cutoff))
+                .limit(PRUNE_BATCH)
+                .to_owned();
+            let deleted = Tasks::delete_many()
+                .filter(Column::Id.in_subquery(batch))
+                .exec(&self.writer)
+                .await?
+                .rows_affected;
+            total += deleted;
+            if deleted < PRUNE_BATCH {
+                return Ok(total);
+            }
+        }
+    }
+}
