@@ -1,0 +1,365 @@
+//! The worker pool and housekeeping running real attempts against a real store, with
+//! task kinds made for the purpose: ones that sleep, ignore cancellation, panic, fail a
+//! few times, or measure how many of them run at once.
+
+use crate::store::open_store;
+use serde::Deserialize;
+use serde_json::{json, Value};
+use spool::model::{SubmitRequest, TaskView};
+use spool::server::queue::{run_maintenance, run_workers, MaintenanceConfig, Queue, WorkerConfig};
+use spool::server::store::Synchronous;
+use spool::server::tasks::{Registry, TaskContext, TaskError, TaskKind};
+use std::sync::atomic::{AtomicUsize, Ordering};
+use std::sync::Arc;
+use std::time::{Duration, Instant};
+use tokio_util::sync::CancellationToken;
+
+#[derive(Deserialize)]
+struct Empty {}
+
+/// Waits (cooperatively) for a minute.
+struct Sleeper;
+impl TaskKind for Sleeper {
+    const NAME: &'static str = "sleeper";
+    const DESCRIPTION: &'static str = "sleeps, honouring cancellation";
+    type Params = Empty;
+    type Output = Value;
+    fn params() -> Vec<spool::model::ParamSpec> {
+        Vec::new()
+    }
+    async fn run(&self, ctx: TaskContext, _: Empty) -> Result<Value, TaskError> {
+        ctx.progress(10, "sleeping");
+        ctx.pace(Duration::from_secs(60)).await?;
+        Ok(Value::Null)
+    }
+}
+
+/// Sleeps for a minute and never looks at its cancel signal.
+struct Stubborn;
+impl TaskKind for Stubborn {
+    const NAME: &'static str = "stubborn";
+    const DESCRIPTION: &'static str = "ignores cancellation";
+    type Params = Empty;
+    type Output = Value;
+    fn params() -> Vec<spool::model::ParamSpec> {
+        Vec::new()
+    }
+    async fn run(&self, _ctx: TaskContext, _: Empty) -> Result<Value, TaskError> {
+        tokio::time::sleep(Duration::from_secs(60)).await;
+        Ok(Value::Null)
+    }
+}
+
+struct Panicker;
+impl TaskKind for Panicker {
+    const NAME: &'static str = "panicker";
+    const DESCRIPTION: &'static str = "panics";
+    type Params = Empty;
+    type Output = Value;
+    fn params() -> Vec<spool::model::ParamSpec> {
+        Vec::new()
+    }
+    async fn run(&self, _ctx: TaskContext, _: Empty) -> Result<Value, TaskError> {
+        panic!("handler exploded")
+    }
+}
+
+/// Fails its first attempt, succeeds on the second.
+struct FlakyOnce;
+impl TaskKind for FlakyOnce {
+    const NAME: &'static str = "flaky_once";
+    const DESCRIPTION: &'static str = "fails once";
+    type Params = Empty;
+    type Output = Value;
+    fn params() -> Vec<spool::model::ParamSpec> {
+        Vec::new()
+    }
+    async fn run(&self, ctx: TaskContext, _: Empty) -> Result<Value, TaskError> {
+        if ctx.attempt() == 1 {
+            return Err(TaskError::Failed("first attempt fails".into()));
+        }
+        Ok(json!({"attempt": ctx.attempt()}))
+    }
+}
+
+/// Records the most attempts that ever ran at once.
+#[derive(Clone, Default)]
+struct Probe {
+    now: Arc<AtomicUsize>,
+    max: Arc<AtomicUsize>,
+}
+impl TaskKind for Probe {
+    const NAME: &'static str = "probe";
+    const DESCRIPTION: &'static str = "measures concurrency";
+    type Params = Empty;
+    type Output = Value;
+    fn params() -> Vec<spool::model::ParamSpec> {
+        Vec::new()
+    }
+    async fn run(&self, ctx: TaskContext, _: Empty) -> Result<Value, TaskError> {
+        let running = self.now.fetch_add(1, Ordering::SeqCst) + 1;
+        self.max.fetch_max(running, Ordering::SeqCst);
+        let result = ctx.pace(Duration::from_millis(30)).await;
+        self.now.fetch_sub(1, Ordering::SeqCst);
+        result.map(|_| Value::Null)
+    }
+}
+
+/// A queue with fast test timings, its workers and housekeeping, on a fresh database.
+struct Engine {
+    queue: Queue,
+    stop: CancellationToken,
+    tasks: Vec<tokio::task::JoinHandle<()>>,
+    _dir: tempfile::TempDir,
+}
+
+fn worker_config(queue: &str, concurrency: usize) -> WorkerConfig {
+    let mut config = WorkerConfig::new(queue, concurrency);
+    config.heartbeat = Duration::from_millis(50);
+    config.lease = Duration::from_secs(2);
+    config.cancel_grace = Duration::from_millis(300);
+    config.shutdown_grace = Duration::from_millis(300);
+    config.poll_interval = Duration::from_millis(100);
+    config
+}
+
+impl Engine {
+    async fn start(registry: Registry, pools: &[(&str, usize)]) -> Engine {
+        let (store, dir) = open_store(Synchronous::Normal).await;
+        let queue = Queue::new(store, registry);
+        let stop = CancellationToken::new();
+        let mut tasks = Vec::new();
+        for (name, concurrency) in pools {
+            let config = worker_config(name, *concurrency);
+            tasks.push(tokio::spawn(run_workers(
+                queue.clone(),
+                config,
+                stop.clone(),
+            )));
+        }
+        let maintenance = MaintenanceConfig {
+            promote_every: Duration::from_millis(20),
+            rescue_every: Duration::from_millis(100),
+            ..MaintenanceConfig::default()
+        };
+        tasks.push(tokio::spawn(run_maintenance(
+            queue.clone(),
+            maintenance,
+            stop.clone(),
+        )));
+        Engine {
+            queue,
+            stop,
+            tasks,
+            _dir: dir,
+        }
+    }
+
+    async fn submit(&self, task_type: &str, extra: Value) -> TaskView {
+        let mut body = json!({"task_type": task_type});
+        if let (Some(body), Some(extra)) = (body.as_object_mut(), extra.as_object()) {
+            body.extend(extra.clone());
+        }
+        let request: SubmitRequest = serde_json::from_value(body).unwrap();
+        self.queue.submit(request).await.unwrap()
+    }
+
+    /// Waits until `done` holds for the task; the deadline only guards against a hang.
+    async fn wait_for(&self, id: uuid::Uuid, done: impl Fn(&TaskView) -> bool) -> TaskView {
+        let deadline = Instant::now() + Duration::from_secs(60);
+        loop {
+            let task = self.queue.get(id).await.unwrap();
+            if done(&task) {
+                return task;
+            }
+            assert!(Instant::now() < deadline, "condition never held: {task:?}");
+            tokio::time::sleep(Duration::from_millis(10)).await;
+        }
+    }
+
+    async fn wait_final(&self, id: uuid::Uuid) -> TaskView {
+        self.wait_for(id, |t| t.status.is_final()).await
+    }
+
+    async fn shutdown(self) -> Queue {
+        self.stop.cancel();
+        for task in self.tasks {
+            task.await.unwrap();
+        }
+        self.queue
+    }
+}
+
+fn outcomes(task: &TaskView) -> Vec<String> {
+    task.attempts
+        .iter()
+        .flatten()
+        .map(|a| a.outcome.clone().unwrap_or_default())
+        .collect()
+}
+
+#[tokio::test]
+async fn cancelling_a_running_task_stops_its_handler_and_ends_cancelled() {
+    let engine = Engine::start(Registry::default().with(Sleeper), &[("default", 2)]).await;
+    let task = engine.submit("sleeper", json!({})).await;
+    engine
+        .wait_for(task.id, |t| t.status.as_str() == "RUNNING")
+        .await;
+    engine.queue.cancel(task.id).await.unwrap();
+    let done = engine.wait_final(task.id).await;
+    assert_eq!(done.status.as_str(), "CANCELLED");
+    assert_eq!(outcomes(&done), vec!["CANCELLED"]);
+    engine.shutdown().await;
+}
+
+#[tokio::test]
+async fn a_handler_that_ignores_cancel_is_aborted_after_the_grace_period() {
+    let engine = Engine::start(Registry::default().with(Stubborn), &[("default", 1)]).await;
+    let task = engine.submit("stubborn", json!({})).await;
+    engine
+        .wait_for(task.id, |t| t.status.as_str() == "RUNNING")
+        .await;
+    engine.queue.cancel(task.id).await.unwrap();
+    // Well before the handler's own minute is up.
+    let done = engine.wait_final(task.id).await;
+    assert_eq!(done.status.as_str(), "CANCELLED");
+    engine.shutdown().await;
+}
+
+#[tokio::test]
+async fn a_timeout_fails_the_attempt_and_spends_the_last_one() {
+    let engine = Engine::start(Registry::default().with(Stubborn), &[("default", 1)]).await;
+    let task = engine
+        .submit("stubborn", json!({"timeout_ms": 100, "max_attempts": 1}))
+        .await;
+    let done = engine.wait_final(task.id).await;
+    assert_eq!(done.status.as_str(), "FAILED");
+    assert_eq!(
+        done.error_message.as_deref(),
+        Some("timed out after 100 ms")
+    );
+    assert_eq!(outcomes(&done), vec!["FAILED"]);
+    engine.shutdown().await;
+}
+
+#[tokio::test]
+async fn a_panicking_handler_fails_its_attempts_and_ends_failed_not_in_a_loop() {
+    let engine = Engine::start(Registry::default().with(Panicker), &[("default", 1)]).await;
+    let task = engine.submit("panicker", json!({"max_attempts": 2})).await;
+    let done = engine.wait_final(task.id).await;
+    assert_eq!(done.status.as_str(), "FAILED");
+    assert_eq!(done.attempt, 2);
+    assert_eq!(outcomes(&done), vec!["FAILED", "FAILED"]);
+    assert!(done.error_message.unwrap().contains("handler exploded"));
+    engine.shutdown().await;
+}
+
+#[tokio::test]
+async fn a_failed_attempt_is_retried_after_its_backoff_and_can_then_succeed() {
+    let engine = Engine::start(Registry::default().with(FlakyOnce), &[("default", 1)]).await;
+    let task = engine.submit("flaky_once", json!({})).await;
+    let scheduled = engine
+        .wait_for(task.id, |t| t.status.as_str() == "SCHEDULED")
+        .await;
+    // The first backoff is one second, ±25%.
+    let wait = scheduled.run_at - scheduled.attempts.as_ref().unwrap()[0].finished_at.unwrap();
+    assert!((750..=1250).contains(&wait.num_milliseconds()), "{wait:?}");
+    let done = engine.wait_final(task.id).await;
+    assert_eq!(done.status.as_str(), "SUCCESS");
+    assert_eq!(done.result_data, Some(json!({"attempt": 2})));
+    assert_eq!(outcomes(&done), vec!["FAILED", "SUCCESS"]);
+    engine.shutdown().await;
+}
+
+#[tokio::test]
+async fn each_queue_runs_at_most_its_concurrency_and_a_paused_queue_waits() {
+    let probe = Probe::default();
+    let engine = Engine::start(
+        Registry::default().with(probe.clone()),
+        &[("narrow", 2), ("default", 1)],
+    )
+    .await;
+    engine.queue.set_paused("narrow", true).await.unwrap();
+    let mut ids = Vec::new();
+    for _ in 0..12 {
+        ids.push(engine.submit("probe", json!({"queue": "narrow"})).await.id);
+    }
+    tokio::time::sleep(Duration::from_millis(300)).await;
+    for id in &ids {
+        assert_eq!(
+            engine.queue.get(*id).await.unwrap().status.as_str(),
+            "PENDING"
+        );
+    }
+    engine.queue.set_paused("narrow", false).await.unwrap();
+    for id in &ids {
+        assert_eq!(engine.wait_final(*id).await.status.as_str(), "SUCCESS");
+    }
+    assert_eq!(probe.max.load(Ordering::SeqCst), 2);
+    engine.shutdown().await;
+}
+
+#[tokio::test]
+async fn shutdown_requeues_a_task_that_outlives_the_grace_period() {
+    let engine = Engine::start(Registry::default().with(Stubborn), &[("default", 1)]).await;
+    let task = engine.submit("stubborn", json!({})).await;
+    engine
+        .wait_for(task.id, |t| t.status.as_str() == "RUNNING")
+        .await;
+    let queue = engine.shutdown().await;
+    assert!(queue.store().running().await.unwrap().is_empty());
+    let after = queue.get(task.id).await.unwrap();
+    assert_eq!(after.status.as_str(), "PENDING");
+    assert_eq!(outcomes(&after), vec!["INTERRUPTED"]);
+}
+
+#[tokio::test]
+async fn fifty_concurrent_submitters_and_the_workers_meet_no_error() {
+    let engine = Engine::start(Registry::builtin(), &[("default", 8)]).await;
+    let queue = engine.queue.clone();
+    let submitters: Vec<_> = (0..50)
+        .map(|_| {
+            let queue = queue.clone();
+            tokio::spawn(async move {
+                let mut ids = Vec::new();
+                for _ in 0..10 {
+                    let request = SubmitRequest {
+                        task_type: "noop".into(),
+                        ..SubmitRequest::default()
+                    };
+                    ids.push(
+                        queue
+                            .submit(request)
+                            .await
+                            .expect("submit under contention")
+                            .id,
+                    );
+                }
+                ids
+            })
+        })
+        .collect();
+    let mut ids = Vec::new();
+    for submitter in submitters {
+        ids.extend(submitter.await.unwrap());
+    }
+    assert_eq!(ids.len(), 500);
+    for id in ids {
+        assert_eq!(engine.wait_final(id).await.status.as_str(), "SUCCESS");
+    }
+    let stats = engine.queue.stats().await.unwrap();
+    assert_eq!(stats.by_status.get("SUCCESS"), Some(&500));
+    assert_eq!(stats.by_status.len(), 1, "{stats:?}");
+    engine.shutdown().await;
+}
+
+#[tokio::test]
+async fn a_delayed_task_waits_scheduled_until_its_time() {
+    let engine = Engine::start(Registry::builtin(), &[("default", 1)]).await;
+    let task = engine.submit("noop", json!({"delay_ms": 400})).await;
+    assert_eq!(task.status.as_str(), "SCHEDULED");
+    let done = engine.wait_final(task.id).await;
+    assert_eq!(done.status.as_str(), "SUCCESS");
+    assert!(done.started_at.unwrap() >= task.run_at, "{done:?}");
+    engine.shutdown().await;
+}
