@@ -17,7 +17,7 @@ use clap::Parser;
 use config::{Cli, Command, ServeConfig};
 use leptos::prelude::*;
 use leptos_axum::{generate_route_list, LeptosRoutes};
-use queue::{run_maintenance, run_workers, MaintenanceConfig, Queue, WorkerConfig, DEFAULT_QUEUE};
+use queue::{run_maintenance, run_workers, MaintenanceConfig, Queue, WorkerConfig};
 use std::future::Future;
 use std::process::ExitCode;
 use std::time::Duration;
@@ -83,9 +83,16 @@ pub async fn serve(
     let queue = Queue::new(store, Registry::builtin());
 
     let stop = CancellationToken::new();
-    let mut worker_config = WorkerConfig::new(DEFAULT_QUEUE, usize::from(config.concurrency));
-    worker_config.shutdown_grace = Duration::from_secs(config.shutdown_grace_secs);
-    let workers = tokio::spawn(run_workers(queue.clone(), worker_config, stop.clone()));
+    let mut workers = Vec::new();
+    for spec in config.worked_queues() {
+        let mut worker_config = WorkerConfig::new(spec.name, spec.concurrency);
+        worker_config.shutdown_grace = Duration::from_secs(config.shutdown_grace_secs);
+        workers.push(tokio::spawn(run_workers(
+            queue.clone(),
+            worker_config,
+            stop.clone(),
+        )));
+    }
     let maintenance_config = MaintenanceConfig {
         retention: Duration::from_secs(config.retention_hours * 3600),
         ..MaintenanceConfig::default()
@@ -109,9 +116,9 @@ pub async fn serve(
         })
         .await;
     stop.cancel();
-    for (name, task) in [("worker pool", workers), ("maintenance", maintenance)] {
+    for task in workers.into_iter().chain([maintenance]) {
         if let Err(err) = task.await {
-            tracing::error!(error = %err, "{name} ended abnormally");
+            tracing::error!(error = %err, "a worker pool or housekeeping ended abnormally");
         }
     }
     Ok(served?)

@@ -40,10 +40,15 @@ pub struct ServeConfig {
     )]
     pub sqlite_synchronous: Synchronous,
 
-    /// Tasks this process runs at once.
+    /// Tasks of the `default` queue this process runs at once.
     #[arg(long, env = "SPOOL_CONCURRENCY", default_value_t = 8,
           value_parser = clap::value_parser!(u16).range(1..=1024))]
     pub concurrency: u16,
+
+    /// More queues this process works, as NAME=CONCURRENCY (repeat the flag, or separate
+    /// with commas in the environment). `default=N` overrides --concurrency.
+    #[arg(long = "queue", env = "SPOOL_QUEUES", value_delimiter = ',', value_parser = parse_queue)]
+    pub queues: Vec<QueueSpec>,
 
     /// Seconds running tasks get to finish on shutdown before they are cancelled and requeued.
     #[arg(long, env = "SPOOL_SHUTDOWN_GRACE_SECS", default_value_t = 10,
@@ -60,7 +65,49 @@ pub struct ServeConfig {
     pub site_root: PathBuf,
 }
 
+/// One queue this process works and how many of its tasks it runs at once.
+#[derive(Clone, Debug, PartialEq, Eq)]
+pub struct QueueSpec {
+    pub name: String,
+    pub concurrency: usize,
+}
+
+fn parse_queue(text: &str) -> Result<QueueSpec, String> {
+    let (name, concurrency) = text
+        .split_once('=')
+        .ok_or_else(|| format!("{text:?}: expected NAME=CONCURRENCY, e.g. emails=2"))?;
+    if !crate::server::queue::valid_queue_name(name) {
+        return Err(format!(
+            "{name:?} is not a queue name (letters, digits, '_', '-', '.')"
+        ));
+    }
+    let concurrency = concurrency
+        .parse::<usize>()
+        .ok()
+        .filter(|n| (1..=1024).contains(n))
+        .ok_or_else(|| format!("{text:?}: concurrency must be from 1 to 1024"))?;
+    Ok(QueueSpec {
+        name: name.to_string(),
+        concurrency,
+    })
+}
+
 impl ServeConfig {
+    /// Every queue this process works, `default` first, each once.
+    pub fn worked_queues(&self) -> Vec<QueueSpec> {
+        let mut queues = vec![QueueSpec {
+            name: crate::server::queue::DEFAULT_QUEUE.to_string(),
+            concurrency: usize::from(self.concurrency),
+        }];
+        for spec in &self.queues {
+            match queues.iter_mut().find(|q| q.name == spec.name) {
+                Some(existing) => existing.concurrency = spec.concurrency,
+                None => queues.push(spec.clone()),
+            }
+        }
+        queues
+    }
+
     /// Defaults for tests and embedding: every field as if no flag were given.
     pub fn with_database(database_url: impl Into<String>) -> ServeConfig {
         let mut config = match Cli::try_parse_from(["spool", "serve"]) {
@@ -71,5 +118,53 @@ impl ServeConfig {
         };
         config.database_url = database_url.into();
         config
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    fn parse(args: &[&str]) -> Result<ServeConfig, clap::Error> {
+        let argv = ["spool", "serve"].iter().chain(args).copied();
+        Cli::try_parse_from(argv).map(|cli| match cli.command {
+            Command::Serve(config) => config,
+        })
+    }
+
+    #[test]
+    fn queues_are_named_with_their_concurrency_and_default_can_be_overridden() {
+        let config = parse(&[
+            "--concurrency",
+            "4",
+            "--queue",
+            "emails=2",
+            "--queue",
+            "default=6",
+        ])
+        .unwrap();
+        let queues: Vec<_> = config
+            .worked_queues()
+            .into_iter()
+            .map(|q| (q.name, q.concurrency))
+            .collect();
+        assert_eq!(
+            queues,
+            vec![("default".to_string(), 6), ("emails".to_string(), 2)]
+        );
+    }
+
+    #[test]
+    fn bad_settings_are_refused_at_start() {
+        for args in [
+            &["--queue", "emails"][..],
+            &["--queue", "bad name=2"],
+            &["--queue", "emails=0"],
+            &["--concurrency", "0"],
+            &["--addr", "not-an-address"],
+            &["--sqlite-synchronous", "sometimes"],
+        ] {
+            assert!(parse(args).is_err(), "{args:?} was accepted");
+        }
     }
 }
