@@ -22,7 +22,7 @@ use std::future::Future;
 use std::process::ExitCode;
 use std::time::Duration;
 use store::{Store, StoreOptions};
-use tasks::Registry;
+use tasks::{KindSettings, Registry};
 use tokio::net::TcpListener;
 use tokio_util::sync::CancellationToken;
 
@@ -80,7 +80,11 @@ pub async fn serve(
         synchronous: config.sqlite_synchronous,
     };
     let store = Store::open(&config.database_url, &store_options).await?;
-    let queue = Queue::new(store, Registry::builtin());
+    let kinds = KindSettings {
+        data_dir: config.data_dir.clone(),
+        smtp: config.smtp_relay.clone(),
+    };
+    let queue = Queue::new(store, Registry::builtin(&kinds));
 
     let stop = CancellationToken::new();
     let mut workers = Vec::new();

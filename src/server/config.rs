@@ -55,6 +55,15 @@ pub struct ServeConfig {
           value_parser = clap::value_parser!(u64).range(0..=3600))]
     pub shutdown_grace_secs: u64,
 
+    /// Folder for what tasks make: the email outbox (`outbox/`) and images (`images/`).
+    #[arg(long, env = "SPOOL_DATA_DIR", default_value = "data")]
+    pub data_dir: PathBuf,
+
+    /// Deliver `email_simulation` messages to this SMTP relay (HOST:PORT, no TLS) instead of
+    /// the outbox folder.
+    #[arg(long, env = "SPOOL_SMTP_RELAY", value_parser = parse_relay)]
+    pub smtp_relay: Option<(String, u16)>,
+
     /// Hours finished tasks are kept before they are deleted.
     #[arg(long, env = "SPOOL_RETENTION_HOURS", default_value_t = 168,
           value_parser = clap::value_parser!(u64).range(1..=87_600))]
@@ -70,6 +79,19 @@ pub struct ServeConfig {
 pub struct QueueSpec {
     pub name: String,
     pub concurrency: usize,
+}
+
+fn parse_relay(text: &str) -> Result<(String, u16), String> {
+    let (host, port) = text
+        .rsplit_once(':')
+        .ok_or_else(|| format!("{text:?}: expected HOST:PORT, e.g. 127.0.0.1:25"))?;
+    let port = port
+        .parse::<u16>()
+        .map_err(|_| format!("{port:?} is not a port number"))?;
+    if host.is_empty() {
+        return Err("the relay's host is empty".into());
+    }
+    Ok((host.to_string(), port))
 }
 
 fn parse_queue(text: &str) -> Result<QueueSpec, String> {
@@ -163,6 +185,8 @@ mod tests {
             &["--concurrency", "0"],
             &["--addr", "not-an-address"],
             &["--sqlite-synchronous", "sometimes"],
+            &["--smtp-relay", "localhost"],
+            &["--smtp-relay", "localhost:smtp"],
         ] {
             assert!(parse(args).is_err(), "{args:?} was accepted");
         }

@@ -7,6 +7,8 @@
 
 mod context;
 mod data_processing;
+mod email_simulation;
+mod image_processing;
 mod noop;
 
 use crate::error::{AppError, FieldError};
@@ -20,6 +22,34 @@ use std::pin::Pin;
 use std::sync::Arc;
 
 pub use context::{ProgressSnapshot, TaskContext};
+pub use email_simulation::Delivery;
+
+/// Where the built-in kinds put what they make.
+#[derive(Clone)]
+pub struct KindSettings {
+    /// Outbox (`outbox/`) and image outputs (`images/`) live here.
+    pub data_dir: std::path::PathBuf,
+    /// Deliver email through this SMTP relay (host, port) instead of the outbox.
+    pub smtp: Option<(String, u16)>,
+}
+
+impl KindSettings {
+    /// Everything under `data_dir`, email to the outbox.
+    pub fn in_dir(data_dir: impl Into<std::path::PathBuf>) -> KindSettings {
+        KindSettings {
+            data_dir: data_dir.into(),
+            smtp: None,
+        }
+    }
+
+    pub fn images_dir(&self) -> std::path::PathBuf {
+        self.data_dir.join("images")
+    }
+
+    pub fn outbox_dir(&self) -> std::path::PathBuf {
+        self.data_dir.join("outbox")
+    }
+}
 
 /// Why an attempt did not succeed.
 #[derive(Debug, Clone, PartialEq, thiserror::Error)]
@@ -92,10 +122,21 @@ pub struct Registry {
 
 impl Registry {
     /// The kinds Spool ships with.
-    pub fn builtin() -> Registry {
+    pub fn builtin(settings: &KindSettings) -> Registry {
+        let delivery = match &settings.smtp {
+            Some((host, port)) => Delivery::Smtp {
+                host: host.clone(),
+                port: *port,
+            },
+            None => Delivery::Outbox(settings.outbox_dir()),
+        };
         Registry::default()
             .with(noop::Noop)
             .with(data_processing::DataProcessing)
+            .with(email_simulation::EmailSimulation { delivery })
+            .with(image_processing::ImageProcessing {
+                dir: settings.images_dir(),
+            })
     }
 
     /// Adds a kind (replacing one of the same name).
@@ -145,12 +186,16 @@ impl Registry {
 #[cfg(test)]
 mod tests {
     use super::*;
+
+    fn builtin() -> Registry {
+        Registry::builtin(&KindSettings::in_dir("unused"))
+    }
     use crate::error::ErrorCode;
     use serde_json::json;
 
     #[test]
     fn unknown_task_type_lists_the_known_ones() {
-        let err = Registry::builtin()
+        let err = builtin()
             .validate("video_encoding", &json!({}))
             .unwrap_err();
         assert_eq!(err.code, ErrorCode::Validation);
@@ -164,7 +209,7 @@ mod tests {
 
     #[test]
     fn seed_parameters_are_accepted_and_completed() {
-        let params = Registry::builtin()
+        let params = builtin()
             .validate("data_processing", &json!({"rows": 1000}))
             .unwrap();
         assert_eq!(params["rows"], 1000);

@@ -8,7 +8,7 @@ use serde_json::{json, Value};
 use spool::model::{SubmitRequest, TaskView};
 use spool::server::queue::{run_maintenance, run_workers, MaintenanceConfig, Queue, WorkerConfig};
 use spool::server::store::Synchronous;
-use spool::server::tasks::{Registry, TaskContext, TaskError, TaskKind};
+use spool::server::tasks::{KindSettings, Registry, TaskContext, TaskError, TaskKind};
 use std::sync::atomic::{AtomicUsize, Ordering};
 use std::sync::Arc;
 use std::time::{Duration, Instant};
@@ -181,12 +181,13 @@ impl Engine {
         self.wait_for(id, |t| t.status.is_final()).await
     }
 
-    async fn shutdown(self) -> Queue {
+    /// Stops workers and housekeeping; the queue (and its database folder) stay usable.
+    async fn shutdown(self) -> (Queue, tempfile::TempDir) {
         self.stop.cancel();
         for task in self.tasks {
             task.await.unwrap();
         }
-        self.queue
+        (self.queue, self._dir)
     }
 }
 
@@ -306,7 +307,7 @@ async fn shutdown_requeues_a_task_that_outlives_the_grace_period() {
     engine
         .wait_for(task.id, |t| t.status.as_str() == "RUNNING")
         .await;
-    let queue = engine.shutdown().await;
+    let (queue, _dir) = engine.shutdown().await;
     assert!(queue.store().running().await.unwrap().is_empty());
     let after = queue.get(task.id).await.unwrap();
     assert_eq!(after.status.as_str(), "PENDING");
@@ -315,7 +316,11 @@ async fn shutdown_requeues_a_task_that_outlives_the_grace_period() {
 
 #[tokio::test]
 async fn fifty_concurrent_submitters_and_the_workers_meet_no_error() {
-    let engine = Engine::start(Registry::builtin(), &[("default", 8)]).await;
+    let engine = Engine::start(
+        Registry::builtin(&KindSettings::in_dir("unused")),
+        &[("default", 8)],
+    )
+    .await;
     let queue = engine.queue.clone();
     let submitters: Vec<_> = (0..50)
         .map(|_| {
@@ -355,7 +360,11 @@ async fn fifty_concurrent_submitters_and_the_workers_meet_no_error() {
 
 #[tokio::test]
 async fn a_delayed_task_waits_scheduled_until_its_time() {
-    let engine = Engine::start(Registry::builtin(), &[("default", 1)]).await;
+    let engine = Engine::start(
+        Registry::builtin(&KindSettings::in_dir("unused")),
+        &[("default", 1)],
+    )
+    .await;
     let task = engine.submit("noop", json!({"delay_ms": 400})).await;
     assert_eq!(task.status.as_str(), "SCHEDULED");
     let done = engine.wait_final(task.id).await;

@@ -104,7 +104,12 @@ pub fn valid_queue_name(name: &str) -> bool {
 #[cfg(test)]
 mod tests {
     use super::*;
+    use crate::server::tasks::KindSettings;
     use serde_json::json;
+
+    fn builtin() -> Registry {
+        Registry::builtin(&KindSettings::in_dir("unused"))
+    }
 
     fn request(extra: serde_json::Value) -> SubmitRequest {
         let mut body = json!({"task_type": "noop"});
@@ -117,7 +122,7 @@ mod tests {
     #[test]
     fn the_seed_body_gets_the_defaults() {
         let now = Utc::now();
-        let task = prepare(&Registry::builtin(), request(json!({})), now).unwrap();
+        let task = prepare(&builtin(), request(json!({})), now).unwrap();
         assert_eq!(
             (task.queue.as_str(), task.priority, task.max_attempts),
             ("default", 0, 3)
@@ -129,19 +134,14 @@ mod tests {
     #[test]
     fn delay_and_run_at_schedule_the_task_later() {
         let now = Utc::now();
-        let delayed = prepare(
-            &Registry::builtin(),
-            request(json!({"delay_ms": 1500})),
-            now,
-        )
-        .unwrap();
+        let delayed = prepare(&builtin(), request(json!({"delay_ms": 1500})), now).unwrap();
         assert_eq!(delayed.run_at - delayed.created_at, 1_500_000);
         let at = now + chrono::Duration::seconds(60);
-        let scheduled = prepare(&Registry::builtin(), request(json!({"run_at": at})), now).unwrap();
+        let scheduled = prepare(&builtin(), request(json!({"run_at": at})), now).unwrap();
         assert_eq!(scheduled.run_at, at.timestamp_micros());
         // A time in the past means "now".
         let past = prepare(
-            &Registry::builtin(),
+            &builtin(),
             request(json!({"run_at": now - chrono::Duration::hours(1)})),
             now,
         )
@@ -152,7 +152,7 @@ mod tests {
     #[test]
     fn every_bad_option_is_reported_at_once() {
         let err = prepare(
-            &Registry::builtin(),
+            &builtin(),
             request(
                 json!({"queue": "no spaces", "priority": 10, "max_attempts": 0, "timeout_ms": 0,
                            "delay_ms": 5, "run_at": "2030-01-01T00:00:00Z"}),
@@ -178,7 +178,7 @@ mod tests {
         let mut bad = request(json!({"priority": -1}));
         bad.task_type = "data_processing".into();
         bad.parameters = json!({"rows": 0});
-        let err = prepare(&Registry::builtin(), bad, Utc::now()).unwrap_err();
+        let err = prepare(&builtin(), bad, Utc::now()).unwrap_err();
         let fields: Vec<_> = err.details.iter().map(|d| d.field.as_str()).collect();
         assert_eq!(fields, vec!["parameters.rows", "priority"]);
     }
