@@ -27,6 +27,8 @@ pub use stats::CountRow;
 const BUSY_TIMEOUT: Duration = Duration::from_secs(5);
 /// Read-only connections for the API and the dashboard.
 const READERS: u32 = 4;
+/// After a checkpoint resets the WAL, it is truncated back to at most this size.
+const WAL_SIZE_LIMIT: &str = "67108864";
 
 /// SQLite's `synchronous` setting: how hard a commit waits for the disk.
 #[derive(Clone, Copy, Debug, PartialEq, Eq, clap::ValueEnum)]
@@ -104,6 +106,24 @@ impl Store {
     }
 }
 
+impl Store {
+    /// Copies the WAL into the database and truncates it, so the WAL stays small even when
+    /// readers (the dashboard polling) never leave SQLite an idle moment to do it alone.
+    /// Returns the number of WAL frames that were checkpointed.
+    pub async fn checkpoint(&self) -> Result<i64, StoreError> {
+        let statement = Statement::from_string(
+            self.writer.get_database_backend(),
+            "PRAGMA wal_checkpoint(TRUNCATE)",
+        );
+        let row = self
+            .writer
+            .query_one_raw(statement)
+            .await?
+            .ok_or_else(|| DbErr::Custom("wal_checkpoint returned no row".into()))?;
+        Ok(row.try_get_by_index::<i64>(2).unwrap_or(0))
+    }
+}
+
 fn sqlite_options(url: &str, options: &StoreOptions, pool: u32, read_only: bool) -> ConnectOptions {
     let synchronous = match options.synchronous {
         Synchronous::Full => SqliteSynchronous::Full,
@@ -121,6 +141,7 @@ fn sqlite_options(url: &str, options: &StoreOptions, pool: u32, read_only: bool)
                 .synchronous(synchronous)
                 .busy_timeout(BUSY_TIMEOUT)
                 .foreign_keys(true)
+                .pragma("journal_size_limit", WAL_SIZE_LIMIT)
         });
     connect
 }

@@ -179,3 +179,39 @@ async fn shutdown_requeues_only_the_tasks_of_its_own_worker() {
     assert_eq!(running.len(), 1);
     assert_eq!(running[0].worker_id.as_deref(), Some("theirs"));
 }
+
+#[tokio::test]
+async fn a_checkpoint_empties_the_wal_while_readers_keep_polling() {
+    let (store, dir) = open_store(Synchronous::Normal).await;
+    let wal = dir.path().join("store.db-wal");
+    let polling = {
+        let store = store.clone();
+        tokio::spawn(async move {
+            let filter = spool::server::store::ListFilter {
+                limit: 50,
+                ..Default::default()
+            };
+            loop {
+                store.list(&filter).await.unwrap();
+                store.counts().await.unwrap();
+                tokio::task::yield_now().await;
+            }
+        })
+    };
+    for i in 0..2_000 {
+        store.insert(task(0, i)).await.unwrap();
+    }
+    assert!(std::fs::metadata(&wal).unwrap().len() > 0);
+    let copied = store.checkpoint().await.unwrap();
+    assert!(copied >= 0);
+    assert_eq!(
+        std::fs::metadata(&wal).unwrap().len(),
+        0,
+        "the WAL was not truncated"
+    );
+    assert_eq!(
+        store.pragma("journal_size_limit").await.unwrap().0,
+        "67108864"
+    );
+    polling.abort();
+}

@@ -1,5 +1,6 @@
 //! Housekeeping that keeps the queue moving: promotes SCHEDULED tasks whose time has come,
-//! rescues tasks whose worker died (expired lease), and prunes old finished tasks.
+//! rescues tasks whose worker died (expired lease), prunes old finished tasks, and keeps
+//! the SQLite WAL from growing while readers poll.
 //! Every step is a fenced, idempotent statement, so it is safe in any number of processes.
 
 use super::{now_micros, Queue};
@@ -14,6 +15,8 @@ pub struct MaintenanceConfig {
     /// A dead worker's tasks are rescued at most this long after its lease expired.
     pub rescue_every: Duration,
     pub prune_every: Duration,
+    /// How often the WAL is checkpointed and truncated.
+    pub checkpoint_every: Duration,
     /// Finished tasks older than this are deleted.
     pub retention: Duration,
 }
@@ -24,6 +27,7 @@ impl Default for MaintenanceConfig {
             promote_every: Duration::from_millis(250),
             rescue_every: Duration::from_secs(2),
             prune_every: Duration::from_secs(60),
+            checkpoint_every: Duration::from_secs(10),
             retention: Duration::from_secs(7 * 24 * 3600),
         }
     }
@@ -34,7 +38,8 @@ pub async fn run_maintenance(queue: Queue, config: MaintenanceConfig, stop: Canc
     let mut promote = tokio::time::interval(config.promote_every);
     let mut rescue = tokio::time::interval(config.rescue_every);
     let mut prune = tokio::time::interval(config.prune_every);
-    for timer in [&mut promote, &mut rescue, &mut prune] {
+    let mut checkpoint = tokio::time::interval(config.checkpoint_every);
+    for timer in [&mut promote, &mut rescue, &mut prune, &mut checkpoint] {
         timer.set_missed_tick_behavior(tokio::time::MissedTickBehavior::Delay);
     }
     let store = queue.store();
@@ -60,6 +65,11 @@ pub async fn run_maintenance(queue: Queue, config: MaintenanceConfig, stop: Canc
                     Ok(0) => {}
                     Ok(n) => tracing::info!(tasks = n, "pruned finished tasks past retention"),
                     Err(err) => tracing::error!(error = %err, "pruning failed"),
+                }
+            }
+            _ = checkpoint.tick() => {
+                if let Err(err) = store.checkpoint().await {
+                    tracing::warn!(error = %err, "WAL checkpoint failed");
                 }
             }
         }
