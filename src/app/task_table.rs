@@ -46,7 +46,8 @@ fn TaskRow(task: TaskView) -> impl IntoView {
             <td>
                 <StatusBadge status=task.status/>
             </td>
-            <td class="progress-cell">
+            <td>
+                <div class="progress-cell">
                 <progress
                     max="100"
                     value=task.progress
@@ -57,6 +58,7 @@ fn TaskRow(task: TaskView) -> impl IntoView {
                     {format!("{}%", task.progress)}
                 </span>
                 <span class="progress-message">{message}</span>
+                </div>
             </td>
             <td class="mono">{task.created_at.format("%Y-%m-%d %H:%M:%S").to_string()}</td>
         </tr>

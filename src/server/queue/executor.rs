@@ -124,6 +124,17 @@ pub(super) async fn execute(execution: Execution, task: task_row::Model) {
         }
         (Err(_), None) => failure(&task, "the attempt was aborted".into()),
     };
+    // The last progress report may not have been written yet: keep its message.
+    if let Some(last) = ctx.take_progress() {
+        let lease_until = now_micros() + config.lease.as_micros() as i64;
+        let progress = Some((last.percent, last.message));
+        if let Err(err) = store
+            .heartbeat(task.id, task.attempt, lease_until, progress)
+            .await
+        {
+            tracing::warn!(error = %err, "could not write the final progress");
+        }
+    }
     record(&queue, &task, outcome).await;
 }
 
