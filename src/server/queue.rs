@@ -10,7 +10,7 @@ mod workers;
 
 use crate::error::AppError;
 use crate::model::{Stats, SubmitRequest, TaskKindInfo, TaskStatus, TaskView};
-use crate::server::store::{CancelResult, ListFilter, RetryResult, Store, StoreError};
+use crate::server::store::{CancelResult, InsertError, ListFilter, RetryResult, Store, StoreError};
 use crate::server::tasks::Registry;
 use std::collections::HashMap;
 use std::sync::{Arc, Mutex};
@@ -67,6 +67,53 @@ impl Queue {
         let stored = self.store.insert(task).await.map_err(storage_error)?;
         self.wake_workers();
         Ok(stored.into_view())
+    }
+
+    /// Like [`Queue::submit`], but with an idempotency key: the first request stores the
+    /// task, a repeat with the same body answers that task again (nothing new is stored),
+    /// and a repeat with another body is refused (422).
+    pub async fn submit_with_key(
+        &self,
+        request: SubmitRequest,
+        key: Option<String>,
+    ) -> Result<TaskView, AppError> {
+        let Some(key) = key else {
+            return self.submit(request).await;
+        };
+        let mut task = submit::prepare(&self.registry, request, chrono::Utc::now())?;
+        task.idempotency_key = Some(key.clone());
+        let existing = match self.store.insert_keyed(task.clone()).await {
+            Ok(stored) => {
+                self.wake_workers();
+                return Ok(stored.into_view());
+            }
+            Err(InsertError::DuplicateKey) => {
+                self.store.find_by_key(&key).await.map_err(storage_error)?
+            }
+            Err(InsertError::Store(err)) => return Err(storage_error(err)),
+        };
+        match existing {
+            Some(stored) if submit::same_request(&stored, &task) => Ok(stored.into_view()),
+            Some(_) => Err(AppError::validation(vec![crate::error::FieldError::new(
+                "Idempotency-Key",
+                "this key was already used for a different request",
+            )])),
+            // The holder was pruned between the two statements: the key is free again.
+            None => Err(AppError::conflict(
+                "the idempotency key is being reused; try again",
+            )),
+        }
+    }
+
+    /// Validates every request, then stores all of them or none.
+    pub async fn submit_batch(
+        &self,
+        requests: Vec<SubmitRequest>,
+    ) -> Result<Vec<TaskView>, AppError> {
+        let tasks = submit::prepare_all(&self.registry, requests, chrono::Utc::now())?;
+        let stored = self.store.insert_all(tasks).await.map_err(storage_error)?;
+        self.wake_workers();
+        Ok(stored.into_iter().map(|row| row.into_view()).collect())
     }
 
     /// One task with its attempt history, or 404.

@@ -20,7 +20,7 @@ use std::time::Duration;
 
 pub use claims::{Heartbeat, Outcome};
 pub use lifecycle::{CancelResult, Rescued, RetryResult};
-pub use queries::{ListFilter, NewTask};
+pub use queries::{InsertError, ListFilter, NewTask};
 pub use stats::CountRow;
 
 /// How long a connection waits on a lock held by another process before giving up.

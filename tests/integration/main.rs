@@ -3,6 +3,7 @@
 mod crash;
 mod engine;
 mod http_api;
+mod http_more;
 mod lifecycle_store;
 mod store;
 mod support;

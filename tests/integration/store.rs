@@ -26,6 +26,7 @@ pub fn task(priority: i32, run_at: i64) -> NewTask {
         created_at: run_at,
         run_at,
         timeout_ms: None,
+        idempotency_key: None,
     }
 }
 

@@ -4,7 +4,7 @@
 use super::{DEFAULT_MAX_ATTEMPTS, DEFAULT_QUEUE};
 use crate::error::{AppError, FieldError};
 use crate::model::SubmitRequest;
-use crate::server::store::NewTask;
+use crate::server::store::{task_row, NewTask};
 use crate::server::tasks::Registry;
 use chrono::{DateTime, Utc};
 use uuid::Uuid;
@@ -88,8 +88,45 @@ pub fn prepare(
             created_at: now.timestamp_micros(),
             run_at: run_at.timestamp_micros(),
             timeout_ms: request.timeout_ms,
+            idempotency_key: None,
         }),
         _ => Err(AppError::validation(errors)),
+    }
+}
+
+/// True when a stored task is what `task` asks for (its time aside, which a delay makes
+/// relative to each request): a repeated submit with the same idempotency key.
+pub fn same_request(stored: &task_row::Model, task: &NewTask) -> bool {
+    let stored_parameters: Option<serde_json::Value> =
+        serde_json::from_str(&stored.parameters).ok();
+    stored.task_type == task.task_type
+        && stored_parameters.as_ref() == Some(&task.parameters)
+        && stored.queue == task.queue
+        && stored.priority == task.priority
+        && stored.max_attempts == task.max_attempts
+        && stored.timeout_ms == task.timeout_ms
+}
+
+/// Validates every request of a batch; errors name the request by its index.
+pub fn prepare_all(
+    registry: &Registry,
+    requests: Vec<SubmitRequest>,
+    now: DateTime<Utc>,
+) -> Result<Vec<NewTask>, AppError> {
+    let mut tasks = Vec::with_capacity(requests.len());
+    let mut errors = Vec::new();
+    for (index, request) in requests.into_iter().enumerate() {
+        match prepare(registry, request, now) {
+            Ok(task) => tasks.push(task),
+            Err(err) => errors.extend(err.details.into_iter().map(|detail| {
+                FieldError::new(format!("[{index}].{}", detail.field), detail.message)
+            })),
+        }
+    }
+    if errors.is_empty() {
+        Ok(tasks)
+    } else {
+        Err(AppError::validation(errors))
     }
 }
 

@@ -3,9 +3,10 @@
 use super::task_row::{self, Column, Entity as Tasks};
 use super::{Store, StoreError};
 use crate::model::TaskStatus;
+use sea_orm::sea_query::LikeExpr;
 use sea_orm::{
     ActiveModelTrait, ActiveValue::Set, ColumnTrait, Condition, EntityTrait, QueryFilter,
-    QueryOrder, QuerySelect,
+    QueryOrder, QuerySelect, TransactionTrait,
 };
 use uuid::Uuid;
 
@@ -21,6 +22,18 @@ pub struct NewTask {
     pub created_at: i64,
     pub run_at: i64,
     pub timeout_ms: Option<i64>,
+    /// A client's key that makes repeating this submit harmless.
+    pub idempotency_key: Option<String>,
+}
+
+/// Why an insert failed.
+#[derive(Debug, thiserror::Error)]
+pub enum InsertError {
+    /// Another task already holds this idempotency key.
+    #[error("idempotency key already used")]
+    DuplicateKey,
+    #[error(transparent)]
+    Store(#[from] StoreError),
 }
 
 /// Which tasks a list shows, newest first.
@@ -29,6 +42,8 @@ pub struct ListFilter {
     pub status: Option<TaskStatus>,
     pub task_type: Option<String>,
     pub queue: Option<String>,
+    /// Text to find in parameters, results or errors.
+    pub search: Option<String>,
     /// Keyset cursor: only tasks strictly older than this `(created_at, id)`.
     pub before: Option<(i64, Uuid)>,
     pub limit: u64,
@@ -37,35 +52,46 @@ pub struct ListFilter {
 impl Store {
     /// Stores a new task; it is durable when this returns.
     pub async fn insert(&self, task: NewTask) -> Result<task_row::Model, StoreError> {
-        let status = if task.run_at > task.created_at {
-            TaskStatus::Scheduled
-        } else {
-            TaskStatus::Pending
-        };
-        let row = task_row::ActiveModel {
-            id: Set(task.id),
-            task_type: Set(task.task_type),
-            queue: Set(task.queue),
-            status: Set(status.as_str().to_string()),
-            priority: Set(task.priority),
-            attempt: Set(0),
-            max_attempts: Set(task.max_attempts),
-            parameters: Set(task.parameters.to_string()),
-            result_data: Set(None),
-            error_message: Set(None),
-            progress: Set(0),
-            progress_message: Set(None),
-            created_at: Set(task.created_at),
-            run_at: Set(task.run_at),
-            started_at: Set(None),
-            completed_at: Set(None),
-            lease_expires_at: Set(None),
-            worker_id: Set(None),
-            cancel_requested: Set(false),
-            timeout_ms: Set(task.timeout_ms),
-            idempotency_key: Set(None),
-        };
-        Ok(row.insert(&self.writer).await?)
+        Ok(new_row(task).insert(&self.writer).await?)
+    }
+
+    /// Stores a task carrying an idempotency key, or reports that the key is taken.
+    pub async fn insert_keyed(&self, task: NewTask) -> Result<task_row::Model, InsertError> {
+        match new_row(task).insert(&self.writer).await {
+            Ok(row) => Ok(row),
+            Err(err)
+                if matches!(
+                    err.sql_err(),
+                    Some(sea_orm::SqlErr::UniqueConstraintViolation(_))
+                ) =>
+            {
+                Err(InsertError::DuplicateKey)
+            }
+            Err(err) => Err(StoreError::from(err).into()),
+        }
+    }
+
+    /// Stores every task or none, in one transaction.
+    pub async fn insert_all(
+        &self,
+        tasks: Vec<NewTask>,
+    ) -> Result<Vec<task_row::Model>, StoreError> {
+        let txn = self.writer.begin().await?;
+        let mut stored = Vec::with_capacity(tasks.len());
+        for chunk in tasks.chunks(INSERT_CHUNK) {
+            let rows = chunk.iter().cloned().map(new_row);
+            stored.extend(Tasks::insert_many(rows).exec_with_returning(&txn).await?);
+        }
+        txn.commit().await?;
+        Ok(stored)
+    }
+
+    /// The task submitted with this idempotency key, if any.
+    pub async fn find_by_key(&self, key: &str) -> Result<Option<task_row::Model>, StoreError> {
+        Ok(Tasks::find()
+            .filter(Column::IdempotencyKey.eq(key))
+            .one(&self.writer)
+            .await?)
     }
 
     /// One task by id.
@@ -85,6 +111,16 @@ impl Store {
         if let Some(queue) = &filter.queue {
             query = query.filter(Column::Queue.eq(queue.as_str()));
         }
+        if let Some(text) = &filter.search {
+            let pattern = format!("%{}%", escape_like(text));
+            let like = |column: Column| column.like(LikeExpr::new(pattern.clone()).escape('\\'));
+            query = query.filter(
+                Condition::any()
+                    .add(like(Column::Parameters))
+                    .add(like(Column::ResultData))
+                    .add(like(Column::ErrorMessage)),
+            );
+        }
         if let Some((created_at, id)) = filter.before {
             query = query.filter(
                 Condition::any().add(Column::CreatedAt.lt(created_at)).add(
@@ -100,5 +136,52 @@ impl Store {
             .limit(filter.limit)
             .all(&self.reader)
             .await?)
+    }
+}
+
+/// `text` with LIKE's wildcards (and the escape character) escaped by a backslash.
+fn escape_like(text: &str) -> String {
+    let mut escaped = String::with_capacity(text.len());
+    for c in text.chars() {
+        if matches!(c, '%' | '_' | '\\') {
+            escaped.push('\\');
+        }
+        escaped.push(c);
+    }
+    escaped
+}
+
+/// Rows inserted per statement (SQLite binds at most 32,766 values; a task binds 21).
+const INSERT_CHUNK: usize = 500;
+
+/// The row a new task is stored as: SCHEDULED when it must wait, else PENDING.
+fn new_row(task: NewTask) -> task_row::ActiveModel {
+    let status = if task.run_at > task.created_at {
+        TaskStatus::Scheduled
+    } else {
+        TaskStatus::Pending
+    };
+    task_row::ActiveModel {
+        id: Set(task.id),
+        task_type: Set(task.task_type),
+        queue: Set(task.queue),
+        status: Set(status.as_str().to_string()),
+        priority: Set(task.priority),
+        attempt: Set(0),
+        max_attempts: Set(task.max_attempts),
+        parameters: Set(task.parameters.to_string()),
+        result_data: Set(None),
+        error_message: Set(None),
+        progress: Set(0),
+        progress_message: Set(None),
+        created_at: Set(task.created_at),
+        run_at: Set(task.run_at),
+        started_at: Set(None),
+        completed_at: Set(None),
+        lease_expires_at: Set(None),
+        worker_id: Set(None),
+        cancel_requested: Set(false),
+        timeout_ms: Set(task.timeout_ms),
+        idempotency_key: Set(task.idempotency_key),
     }
 }

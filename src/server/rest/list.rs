@@ -1,0 +1,260 @@
+//! Many tasks at a time: the keyset-paged list (`GET /api/tasks/`) and bulk cancel and
+//! retry of every task a filter selects.
+
+use crate::error::AppError;
+use crate::model::{TaskStatus, TaskView};
+use crate::server::store::ListFilter;
+use crate::server::AppState;
+use axum::extract::rejection::QueryRejection;
+use axum::extract::{Query, State};
+use axum::http::header::LINK;
+use axum::http::{HeaderMap, HeaderValue};
+use axum::Json;
+use serde::{Deserialize, Serialize};
+use uuid::Uuid;
+
+/// Largest page a list returns.
+pub const MAX_LIMIT: u64 = 1000;
+/// Page size when the request names none.
+pub const DEFAULT_LIMIT: u64 = 50;
+/// Longest search text.
+const MAX_SEARCH: usize = 200;
+/// Most tasks one bulk action touches.
+const MAX_BULK: u64 = 10_000;
+
+/// The list's query string; values are parsed by hand for clear messages.
+#[derive(Debug, Default, Deserialize)]
+pub struct ListQuery {
+    status: Option<String>,
+    task_type: Option<String>,
+    queue: Option<String>,
+    q: Option<String>,
+    limit: Option<String>,
+    cursor: Option<String>,
+}
+
+impl ListQuery {
+    /// The store filter this query asks for, or a 400 naming the bad value.
+    fn filter(&self, default_limit: u64) -> Result<ListFilter, AppError> {
+        let status = match self.status.as_deref() {
+            None | Some("") => None,
+            Some(text) => Some(text.parse::<TaskStatus>().map_err(|_| {
+                AppError::bad_request(format!(
+                    "unknown status {text:?}; expected one of {}",
+                    TaskStatus::ALL.map(TaskStatus::as_str).join(", ")
+                ))
+            })?),
+        };
+        let limit = match self.limit.as_deref() {
+            None => default_limit,
+            Some(text) => text
+                .parse::<u64>()
+                .ok()
+                .filter(|n| (1..=MAX_LIMIT).contains(n))
+                .ok_or_else(|| {
+                    AppError::bad_request(format!(
+                        "limit must be a whole number from 1 to {MAX_LIMIT}"
+                    ))
+                })?,
+        };
+        let search = self.q.clone().filter(|q| !q.is_empty());
+        if search
+            .as_ref()
+            .is_some_and(|q| q.chars().count() > MAX_SEARCH)
+        {
+            return Err(AppError::bad_request(format!(
+                "q is longer than {MAX_SEARCH} characters"
+            )));
+        }
+        let before = match self.cursor.as_deref() {
+            None | Some("") => None,
+            Some(text) => Some(decode_cursor(text)?),
+        };
+        Ok(ListFilter {
+            status,
+            task_type: self.task_type.clone().filter(|t| !t.is_empty()),
+            queue: self.queue.clone().filter(|q| !q.is_empty()),
+            search,
+            before,
+            limit,
+        })
+    }
+}
+
+/// `GET /api/tasks/`: a JSON array, newest first. When more tasks follow, a
+/// `Link: <…>; rel="next"` header gives the next page's URL.
+pub async fn list(
+    State(state): State<AppState>,
+    query: Result<Query<ListQuery>, QueryRejection>,
+) -> Result<(HeaderMap, Json<Vec<TaskView>>), AppError> {
+    let Query(query) = query.map_err(|_| AppError::bad_request("the query string is malformed"))?;
+    let filter = query.filter(DEFAULT_LIMIT)?;
+    let tasks = state.queue.list(&filter).await?;
+    let mut headers = HeaderMap::new();
+    if let Some(last) = tasks.last().filter(|_| tasks.len() as u64 == filter.limit) {
+        let cursor = encode_cursor(last.created_at.timestamp_micros(), last.id);
+        if let Ok(link) = HeaderValue::from_str(&next_link(&query, filter.limit, &cursor)) {
+            headers.insert(LINK, link);
+        }
+    }
+    Ok((headers, Json(tasks)))
+}
+
+/// What a bulk action did.
+#[derive(Debug, Default, Serialize)]
+pub struct BulkResult {
+    /// Tasks the action applied to.
+    pub changed: u64,
+    /// Tasks the filter selected that the action did not apply to (already final, say).
+    pub skipped: u64,
+}
+
+/// `POST /api/tasks/cancel?status=…&task_type=…&queue=…`: cancels every selected task.
+pub async fn bulk_cancel(
+    State(state): State<AppState>,
+    query: Result<Query<ListQuery>, QueryRejection>,
+) -> Result<Json<BulkResult>, AppError> {
+    let ids = selected(&state, query).await?;
+    let mut result = BulkResult::default();
+    for id in ids {
+        match state.queue.cancel(id).await {
+            Ok(_) => result.changed += 1,
+            Err(err) if err.code == crate::error::ErrorCode::Conflict => result.skipped += 1,
+            Err(err) if err.code == crate::error::ErrorCode::NotFound => result.skipped += 1,
+            Err(err) => return Err(err),
+        }
+    }
+    Ok(Json(result))
+}
+
+/// `POST /api/tasks/retry?status=FAILED&…`: retries every selected FAILED or CANCELLED task.
+pub async fn bulk_retry(
+    State(state): State<AppState>,
+    query: Result<Query<ListQuery>, QueryRejection>,
+) -> Result<Json<BulkResult>, AppError> {
+    let ids = selected(&state, query).await?;
+    let mut result = BulkResult::default();
+    for id in ids {
+        match state.queue.retry(id).await {
+            Ok(_) => result.changed += 1,
+            Err(err) if err.code == crate::error::ErrorCode::Conflict => result.skipped += 1,
+            Err(err) if err.code == crate::error::ErrorCode::NotFound => result.skipped += 1,
+            Err(err) => return Err(err),
+        }
+    }
+    Ok(Json(result))
+}
+
+/// Ids of the tasks a bulk action's filter selects (at most [`MAX_BULK`]). A filter is
+/// required, so a bare request cannot touch every task by accident.
+async fn selected(
+    state: &AppState,
+    query: Result<Query<ListQuery>, QueryRejection>,
+) -> Result<Vec<Uuid>, AppError> {
+    let Query(query) = query.map_err(|_| AppError::bad_request("the query string is malformed"))?;
+    if query.cursor.is_some() || query.limit.is_some() {
+        return Err(AppError::bad_request(
+            "bulk actions take status, task_type, queue and q, not paging",
+        ));
+    }
+    let mut filter = query.filter(MAX_LIMIT)?;
+    if filter.status.is_none()
+        && filter.task_type.is_none()
+        && filter.queue.is_none()
+        && filter.search.is_none()
+    {
+        return Err(AppError::bad_request(
+            "name at least one of status, task_type, queue or q to select the tasks",
+        ));
+    }
+    let mut ids = Vec::new();
+    while (ids.len() as u64) < MAX_BULK {
+        let page = state.queue.list(&filter).await?;
+        let Some(last) = page.last() else { break };
+        filter.before = Some((last.created_at.timestamp_micros(), last.id));
+        let full = page.len() as u64 == filter.limit;
+        ids.extend(page.iter().map(|task| task.id));
+        if !full {
+            break;
+        }
+    }
+    ids.truncate(MAX_BULK as usize);
+    Ok(ids)
+}
+
+fn encode_cursor(created_at: i64, id: Uuid) -> String {
+    format!("{created_at}_{}", id.simple())
+}
+
+fn decode_cursor(text: &str) -> Result<(i64, Uuid), AppError> {
+    let bad = || AppError::bad_request("cursor is not one this server gave out");
+    let (micros, id) = text.split_once('_').ok_or_else(bad)?;
+    Ok((
+        micros.parse().map_err(|_| bad())?,
+        Uuid::parse_str(id).map_err(|_| bad())?,
+    ))
+}
+
+/// The next page's link: the same filters, the same limit, the new cursor.
+fn next_link(query: &ListQuery, limit: u64, cursor: &str) -> String {
+    let mut pairs = url_pairs(query);
+    pairs.push(("limit", limit.to_string()));
+    pairs.push(("cursor", cursor.to_string()));
+    let encoded: Vec<String> = pairs
+        .into_iter()
+        .map(|(key, value)| format!("{key}={}", percent_encode(&value)))
+        .collect();
+    format!("</api/tasks/?{}>; rel=\"next\"", encoded.join("&"))
+}
+
+fn url_pairs(query: &ListQuery) -> Vec<(&'static str, String)> {
+    [
+        ("status", &query.status),
+        ("task_type", &query.task_type),
+        ("queue", &query.queue),
+        ("q", &query.q),
+    ]
+    .into_iter()
+    .filter_map(|(key, value)| value.clone().filter(|v| !v.is_empty()).map(|v| (key, v)))
+    .collect()
+}
+
+/// Percent-encodes everything but RFC 3986's unreserved characters.
+fn percent_encode(text: &str) -> String {
+    let mut out = String::with_capacity(text.len());
+    for byte in text.bytes() {
+        if byte.is_ascii_alphanumeric() || matches!(byte, b'-' | b'.' | b'_' | b'~') {
+            out.push(byte as char);
+        } else {
+            out.push_str(&format!("%{byte:02X}"));
+        }
+    }
+    out
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn a_cursor_round_trips_and_garbage_is_refused() {
+        let id = Uuid::new_v4();
+        assert_eq!(decode_cursor(&encode_cursor(42, id)).unwrap(), (42, id));
+        for bad in ["", "42", "x_y", "42_not-a-uuid", &format!("{id}")] {
+            assert!(decode_cursor(bad).is_err(), "{bad:?}");
+        }
+    }
+
+    #[test]
+    fn the_next_link_keeps_filters_and_encodes_them() {
+        let query = ListQuery {
+            status: Some("FAILED".into()),
+            q: Some("a&b c".into()),
+            ..Default::default()
+        };
+        assert_eq!(
+            next_link(&query, 10, "5_abc"),
+            "</api/tasks/?status=FAILED&q=a%26b%20c&limit=10&cursor=5_abc>; rel=\"next\""
+        );
+    }
+}

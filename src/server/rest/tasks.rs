@@ -1,0 +1,78 @@
+//! One task at a time: submit (with an optional `Idempotency-Key`), a batch of submits,
+//! detail, cancel and retry.
+
+use super::{task_id, ApiJson};
+use crate::error::AppError;
+use crate::model::{SubmitRequest, TaskView};
+use crate::server::AppState;
+use axum::extract::{Path, State};
+use axum::http::HeaderMap;
+use axum::Json;
+
+/// Most submits one batch may carry.
+pub const MAX_BATCH: usize = 10_000;
+/// Longest idempotency key accepted.
+const MAX_KEY_LEN: usize = 255;
+
+/// `POST /api/tasks/submit`: answers 200 with the stored task, as the seed did. With an
+/// `Idempotency-Key`, a repeat of the same request answers the first task again.
+pub async fn submit(
+    State(state): State<AppState>,
+    headers: HeaderMap,
+    ApiJson(request): ApiJson<SubmitRequest>,
+) -> Result<Json<TaskView>, AppError> {
+    let key = idempotency_key(&headers)?;
+    Ok(Json(state.queue.submit_with_key(request, key).await?))
+}
+
+/// `POST /api/tasks/batch`: a JSON array of submit bodies, stored all or nothing.
+pub async fn batch(
+    State(state): State<AppState>,
+    ApiJson(requests): ApiJson<Vec<SubmitRequest>>,
+) -> Result<Json<Vec<TaskView>>, AppError> {
+    if requests.is_empty() || requests.len() > MAX_BATCH {
+        return Err(AppError::bad_request(format!(
+            "a batch holds 1 to {MAX_BATCH} tasks, got {}",
+            requests.len()
+        )));
+    }
+    Ok(Json(state.queue.submit_batch(requests).await?))
+}
+
+pub async fn detail(
+    State(state): State<AppState>,
+    Path(id): Path<String>,
+) -> Result<Json<TaskView>, AppError> {
+    Ok(Json(state.queue.get(task_id(&id)?).await?))
+}
+
+pub async fn cancel(
+    State(state): State<AppState>,
+    Path(id): Path<String>,
+) -> Result<Json<TaskView>, AppError> {
+    Ok(Json(state.queue.cancel(task_id(&id)?).await?))
+}
+
+pub async fn retry(
+    State(state): State<AppState>,
+    Path(id): Path<String>,
+) -> Result<Json<TaskView>, AppError> {
+    Ok(Json(state.queue.retry(task_id(&id)?).await?))
+}
+
+fn idempotency_key(headers: &HeaderMap) -> Result<Option<String>, AppError> {
+    let Some(value) = headers.get("idempotency-key") else {
+        return Ok(None);
+    };
+    let key = value
+        .to_str()
+        .ok()
+        .map(str::trim)
+        .filter(|key| !key.is_empty() && key.len() <= MAX_KEY_LEN)
+        .ok_or_else(|| {
+            AppError::bad_request(format!(
+                "Idempotency-Key must be 1 to {MAX_KEY_LEN} visible ASCII characters"
+            ))
+        })?;
+    Ok(Some(key.to_string()))
+}

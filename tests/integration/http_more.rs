@@ -1,0 +1,415 @@
+//! The REST API beyond submit/list/detail: paging, search, idempotency, batches, cancel
+//! and retry with their conflicts, bulk actions, queues, stats and probes.
+
+use crate::support::TestServer;
+use serde_json::{json, Value};
+
+async fn submit_ok(server: &TestServer, body: Value) -> Value {
+    let response = server.submit(body).await;
+    assert_eq!(response.status(), 200);
+    response.json().await.unwrap()
+}
+
+fn ids(list: &Value) -> Vec<String> {
+    list.as_array()
+        .unwrap()
+        .iter()
+        .map(|t| t["id"].as_str().unwrap().to_string())
+        .collect()
+}
+
+#[tokio::test]
+async fn paging_follows_link_headers_through_every_task_exactly_once() {
+    let server = TestServer::start().await;
+    server
+        .client
+        .post(server.url("/api/queues/default/pause"))
+        .send()
+        .await
+        .unwrap();
+    let mut submitted = Vec::new();
+    for _ in 0..7 {
+        submitted.push(
+            submit_ok(&server, json!({"task_type": "noop"})).await["id"]
+                .as_str()
+                .unwrap()
+                .to_string(),
+        );
+    }
+    let mut seen = Vec::new();
+    let mut next = Some("/api/tasks/?limit=3&status=PENDING".to_string());
+    while let Some(path) = next.take() {
+        let response = server.client.get(server.url(&path)).send().await.unwrap();
+        assert_eq!(response.status(), 200);
+        next = response.headers().get("link").map(|link| {
+            let link = link.to_str().unwrap();
+            assert!(link.ends_with("; rel=\"next\""), "{link}");
+            link[1..link.find('>').unwrap()].to_string()
+        });
+        if let Some(path) = &next {
+            assert!(
+                path.contains("status=PENDING") && path.contains("limit=3"),
+                "{path}"
+            );
+        }
+        seen.extend(ids(&response.json().await.unwrap()));
+    }
+    submitted.reverse();
+    assert_eq!(seen, submitted);
+
+    let (status, _) = server.get_json("/api/tasks/?cursor=garbage").await;
+    assert_eq!(status, 400);
+    server.stop().await;
+}
+
+#[tokio::test]
+async fn search_and_queue_filters_select_matching_tasks() {
+    let server = TestServer::start().await;
+    server
+        .client
+        .post(server.url("/api/queues/reports/pause"))
+        .send()
+        .await
+        .unwrap();
+    let wanted = submit_ok(
+        &server,
+        json!({"task_type": "data_processing", "parameters": {"rows": 4321}, "queue": "reports"}),
+    )
+    .await;
+    submit_ok(
+        &server,
+        json!({"task_type": "data_processing", "parameters": {"rows": 1234}, "queue": "reports"}),
+    )
+    .await;
+    let (_, found) = server.get_json("/api/tasks/?q=4321").await;
+    assert_eq!(ids(&found), vec![wanted["id"].as_str().unwrap()]);
+    let (_, none) = server.get_json("/api/tasks/?q=%25").await;
+    assert_eq!(
+        none,
+        json!([]),
+        "a % in the search is literal, not a wildcard"
+    );
+    let (_, in_queue) = server.get_json("/api/tasks/?queue=reports").await;
+    assert_eq!(in_queue.as_array().unwrap().len(), 2);
+    let (_, other) = server.get_json("/api/tasks/?queue=default").await;
+    assert_eq!(other, json!([]));
+    let (status, _) = server
+        .get_json(&format!("/api/tasks/?q={}", "x".repeat(201)))
+        .await;
+    assert_eq!(status, 400);
+    server.stop().await;
+}
+
+#[tokio::test]
+async fn an_idempotency_key_makes_a_repeat_harmless_and_refuses_a_different_body() {
+    let server = TestServer::start().await;
+    let send = |body: Value| {
+        server
+            .client
+            .post(server.url("/api/tasks/submit"))
+            .header("Idempotency-Key", "order-17")
+            .json(&body)
+            .send()
+    };
+    let body = json!({"task_type": "noop", "priority": 3});
+    let first: Value = send(body.clone()).await.unwrap().json().await.unwrap();
+    let again = send(body).await.unwrap();
+    assert_eq!(again.status(), 200);
+    let again: Value = again.json().await.unwrap();
+    assert_eq!(again["id"], first["id"]);
+    let other = send(json!({"task_type": "noop", "priority": 4}))
+        .await
+        .unwrap();
+    assert_eq!(other.status(), 422);
+    let (_, list) = server.get_json("/api/tasks/").await;
+    assert_eq!(list.as_array().unwrap().len(), 1);
+    server.stop().await;
+}
+
+#[tokio::test]
+async fn a_batch_is_stored_whole_or_not_at_all() {
+    let server = TestServer::start().await;
+    let batch = |body: Value| {
+        server
+            .client
+            .post(server.url("/api/tasks/batch"))
+            .json(&body)
+            .send()
+    };
+    let good: Value = batch(json!([{"task_type": "noop"}, {"task_type": "data_processing", "parameters": {"rows": 5, "pace_ms": 0}}]))
+        .await
+        .unwrap()
+        .json()
+        .await
+        .unwrap();
+    assert_eq!(good.as_array().unwrap().len(), 2);
+
+    let bad = batch(json!([{"task_type": "noop"}, {"task_type": "noop", "priority": 99}]))
+        .await
+        .unwrap();
+    assert_eq!(bad.status(), 422);
+    let bad: Value = bad.json().await.unwrap();
+    assert_eq!(bad["error"]["details"][0]["field"], "[1].priority");
+    assert_eq!(batch(json!([])).await.unwrap().status(), 400);
+    let too_many: Vec<Value> = (0..10_001).map(|_| json!({"task_type": "noop"})).collect();
+    assert_eq!(batch(Value::from(too_many)).await.unwrap().status(), 400);
+    let (_, list) = server.get_json("/api/tasks/").await;
+    assert_eq!(
+        list.as_array().unwrap().len(),
+        2,
+        "a refused batch stored something"
+    );
+    server.stop().await;
+}
+
+#[tokio::test]
+async fn cancel_and_retry_answer_409_when_the_state_forbids_them() {
+    let server = TestServer::start().await;
+    let done = submit_ok(&server, json!({"task_type": "noop"})).await;
+    let id = done["id"].as_str().unwrap().to_string();
+    server.wait_final(&id).await;
+    let cancel = server
+        .client
+        .delete(server.url(&format!("/api/tasks/{id}")))
+        .send()
+        .await
+        .unwrap();
+    assert_eq!(cancel.status(), 409);
+    let retry = server
+        .client
+        .post(server.url(&format!("/api/tasks/{id}/retry")))
+        .send()
+        .await
+        .unwrap();
+    assert_eq!(retry.status(), 409);
+    let body: Value = retry.json().await.unwrap();
+    assert!(
+        body["error"]["message"]
+            .as_str()
+            .unwrap()
+            .contains("SUCCESS"),
+        "{body}"
+    );
+
+    let later = submit_ok(&server, json!({"task_type": "noop", "delay_ms": 600000})).await;
+    let later_id = later["id"].as_str().unwrap();
+    let cancelled = server
+        .client
+        .delete(server.url(&format!("/api/tasks/{later_id}")))
+        .send()
+        .await
+        .unwrap();
+    assert_eq!(cancelled.status(), 200);
+    let cancelled: Value = cancelled.json().await.unwrap();
+    assert_eq!(cancelled["status"], "CANCELLED");
+    let retried: Value = server
+        .client
+        .post(server.url(&format!("/api/tasks/{later_id}/retry")))
+        .send()
+        .await
+        .unwrap()
+        .json()
+        .await
+        .unwrap();
+    assert_eq!(retried["status"], "PENDING");
+    let missing = server
+        .client
+        .delete(server.url(&format!("/api/tasks/{}", uuid::Uuid::new_v4())))
+        .send()
+        .await
+        .unwrap();
+    assert_eq!(missing.status(), 404);
+    server.stop().await;
+}
+
+#[tokio::test]
+async fn bulk_actions_need_a_filter_and_touch_only_what_it_selects() {
+    let server = TestServer::start().await;
+    for _ in 0..3 {
+        submit_ok(&server, json!({"task_type": "noop", "delay_ms": 600000})).await;
+    }
+    let kept = submit_ok(
+        &server,
+        json!({"task_type": "data_processing", "delay_ms": 600000}),
+    )
+    .await;
+    let unfiltered = server
+        .client
+        .post(server.url("/api/tasks/cancel"))
+        .send()
+        .await
+        .unwrap();
+    assert_eq!(unfiltered.status(), 400);
+    let result: Value = server
+        .client
+        .post(server.url("/api/tasks/cancel?task_type=noop"))
+        .send()
+        .await
+        .unwrap()
+        .json()
+        .await
+        .unwrap();
+    assert_eq!(result, json!({"changed": 3, "skipped": 0}));
+    let (_, kept) = server
+        .get_json(&format!("/api/tasks/{}", kept["id"].as_str().unwrap()))
+        .await;
+    assert_eq!(kept["status"], "SCHEDULED");
+    let result: Value = server
+        .client
+        .post(server.url("/api/tasks/retry?status=CANCELLED"))
+        .send()
+        .await
+        .unwrap()
+        .json()
+        .await
+        .unwrap();
+    assert_eq!(result, json!({"changed": 3, "skipped": 0}));
+    server.stop().await;
+}
+
+#[tokio::test]
+async fn stats_queues_task_types_and_probes_describe_the_server() {
+    let server = TestServer::start().await;
+    server
+        .client
+        .post(server.url("/api/queues/emails/pause"))
+        .send()
+        .await
+        .unwrap();
+    submit_ok(
+        &server,
+        json!({"task_type": "email_simulation", "queue": "emails"}),
+    )
+    .await;
+    let (_, stats) = server.get_json("/api/stats").await;
+    assert_eq!(stats["by_status"], json!({"PENDING": 1}));
+    assert_eq!(stats["by_type"], json!({"email_simulation": 1}));
+    assert_eq!(stats["by_queue"], json!({"emails": 1}));
+    let (_, queues) = server.get_json("/api/queues").await;
+    assert_eq!(
+        queues,
+        json!([{"name": "emails", "tasks": 1, "paused": true}])
+    );
+    let bad = server
+        .client
+        .post(server.url("/api/queues/no%20spaces/pause"))
+        .send()
+        .await
+        .unwrap();
+    assert_eq!(bad.status(), 400);
+    let (_, kinds) = server.get_json("/api/task-types").await;
+    let names: Vec<_> = kinds
+        .as_array()
+        .unwrap()
+        .iter()
+        .map(|k| k["name"].as_str().unwrap())
+        .collect();
+    assert_eq!(
+        names,
+        vec![
+            "data_processing",
+            "email_simulation",
+            "image_processing",
+            "noop"
+        ]
+    );
+    let operation = &kinds[2]["params"][1];
+    assert_eq!(operation["type"], "choice");
+    assert_eq!(operation["default"], "resize");
+    assert_eq!(
+        server.get_json("/healthz").await,
+        (200, json!({"status": "ok"}))
+    );
+    assert_eq!(
+        server.get_json("/readyz").await,
+        (200, json!({"status": "ready"}))
+    );
+    server.stop().await;
+}
+
+#[tokio::test]
+async fn an_oversized_body_is_refused_with_413() {
+    let server = TestServer::start().await;
+    let huge = json!({"task_type": "noop", "parameters": {"padding": "x".repeat(300 * 1024)}});
+    let response = server.submit(huge).await;
+    assert_eq!(response.status(), 413);
+    let body: Value = response.json().await.unwrap();
+    assert_eq!(body["error"]["code"], "payload_too_large");
+    server.stop().await;
+}
+
+/// The seed README's examples, as a script written for the seed would send them.
+#[tokio::test]
+async fn the_seed_readme_examples_work_unchanged() {
+    let server = TestServer::start().await;
+    let examples = [
+        r#"{"task_type": "data_processing", "parameters": {"rows": 1000}}"#,
+        r#"{"task_type": "email_simulation", "parameters": {"count": 5}}"#,
+        r#"{"task_type": "image_processing", "parameters": {"count": 3, "operation": "resize"}}"#,
+    ];
+    let mut submitted = Vec::new();
+    for body in examples {
+        let response = server
+            .client
+            .post(server.url("/api/tasks/submit"))
+            .header("Content-Type", "application/json")
+            .body(body)
+            .send()
+            .await
+            .unwrap();
+        assert_eq!(response.status(), 200, "{body}");
+        let task: Value = response.json().await.unwrap();
+        for field in [
+            "id",
+            "task_type",
+            "status",
+            "created_at",
+            "started_at",
+            "completed_at",
+            "result_data",
+            "error_message",
+            "progress",
+            "parameters",
+        ] {
+            assert!(task.get(field).is_some(), "{field} missing from {task}");
+        }
+        assert_eq!(task["status"], "PENDING");
+        submitted.push(task["id"].as_str().unwrap().to_string());
+    }
+    for path in [
+        "/api/tasks/",
+        "/api/tasks/?status=PENDING",
+        "/api/tasks/?task_type=data_processing",
+    ] {
+        let (status, list) = server.get_json(path).await;
+        assert_eq!(status, 200, "{path}");
+        assert!(list.is_array(), "{path}");
+    }
+    let id = &submitted[0];
+    let (status, task) = server.get_json(&format!("/api/tasks/{id}")).await;
+    assert_eq!(
+        (status, task["task_type"].as_str()),
+        (200, Some("data_processing"))
+    );
+    let cancel = server
+        .client
+        .delete(server.url(&format!("/api/tasks/{id}")))
+        .send()
+        .await
+        .unwrap();
+    assert!(cancel.status() == 200 || cancel.status() == 409);
+    let task = server.wait_final(id).await;
+    let retry = server
+        .client
+        .post(server.url(&format!("/api/tasks/{id}/retry")))
+        .send()
+        .await
+        .unwrap();
+    let expected = if task["status"] == "SUCCESS" {
+        409
+    } else {
+        200
+    };
+    assert_eq!(retry.status(), expected);
+    server.stop().await;
+}
