@@ -145,9 +145,13 @@ pub fn router(state: AppState) -> Router {
 /// Leptos settings: those cargo-leptos baked in at build time when present, with the
 /// site root and address this process actually uses.
 fn leptos_options(config: &ServeConfig, addr: std::net::SocketAddr) -> LeptosOptions {
-    let mut options = get_configuration(None)
+    let built_by_cargo_leptos = option_env!("LEPTOS_OUTPUT_NAME").is_some()
+        || std::env::var_os("LEPTOS_OUTPUT_NAME").is_some();
+    let mut options = built_by_cargo_leptos
+        .then(|| get_configuration(None).ok())
+        .flatten()
         .map(|conf| conf.leptos_options)
-        .unwrap_or_else(|_| LeptosOptions::builder().output_name("spool").build());
+        .unwrap_or_else(|| LeptosOptions::builder().output_name("spool").build());
     options.site_root = config.site_root.to_string_lossy().as_ref().into();
     options.site_addr = addr;
     options

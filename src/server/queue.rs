@@ -5,6 +5,7 @@
 mod backoff;
 mod executor;
 mod maintenance;
+mod metrics;
 mod submit;
 mod workers;
 
@@ -34,8 +35,9 @@ pub struct Queue {
     registry: Arc<Registry>,
     /// Wakes idle worker pools in this process as soon as work may be ready.
     wake: Arc<Notify>,
-    /// Cancel signals of the attempts running in this process, by task id.
-    running: Arc<Mutex<HashMap<Uuid, CancellationToken>>>,
+    /// Cancel signals of the attempts running in this process, by task id and attempt.
+    running: Arc<Mutex<HashMap<(Uuid, i32), CancellationToken>>>,
+    metrics: Arc<metrics::Metrics>,
 }
 
 impl Queue {
@@ -45,6 +47,7 @@ impl Queue {
             registry: Arc::new(registry),
             wake: Arc::new(Notify::new()),
             running: Arc::default(),
+            metrics: Arc::default(),
         }
     }
 
@@ -60,11 +63,17 @@ impl Queue {
         &self.wake
     }
 
+    /// This process's counters for `/metrics`.
+    pub fn metrics(&self) -> &metrics::Metrics {
+        &self.metrics
+    }
+
     /// Validates and stores a task. Nothing is stored when validation fails; once this
     /// returns the task is durable.
     pub async fn submit(&self, request: SubmitRequest) -> Result<TaskView, AppError> {
         let task = submit::prepare(&self.registry, request, chrono::Utc::now())?;
         let stored = self.store.insert(task).await.map_err(storage_error)?;
+        self.metrics.submitted(1);
         self.wake_workers();
         Ok(stored.into_view())
     }
@@ -84,6 +93,7 @@ impl Queue {
         task.idempotency_key = Some(key.clone());
         let existing = match self.store.insert_keyed(task.clone()).await {
             Ok(stored) => {
+                self.metrics.submitted(1);
                 self.wake_workers();
                 return Ok(stored.into_view());
             }
@@ -112,6 +122,7 @@ impl Queue {
     ) -> Result<Vec<TaskView>, AppError> {
         let tasks = submit::prepare_all(&self.registry, requests, chrono::Utc::now())?;
         let stored = self.store.insert_all(tasks).await.map_err(storage_error)?;
+        self.metrics.submitted(stored.len() as u64);
         self.wake_workers();
         Ok(stored.into_iter().map(|row| row.into_view()).collect())
     }
@@ -228,34 +239,37 @@ impl Queue {
     /// learns of the request at its next heartbeat.
     fn signal_cancel(&self, id: Uuid) {
         if let Ok(running) = self.running.lock() {
-            if let Some(token) = running.get(&id) {
-                token.cancel();
+            for ((task, _), token) in running.iter() {
+                if *task == id {
+                    token.cancel();
+                }
             }
         }
     }
 
     /// Registers a local attempt's cancel signal for the lifetime of the guard.
-    pub(crate) fn track(&self, id: Uuid, token: CancellationToken) -> RunningGuard {
+    pub(crate) fn track(&self, id: Uuid, attempt: i32, token: CancellationToken) -> RunningGuard {
+        let key = (id, attempt);
         if let Ok(mut running) = self.running.lock() {
-            running.insert(id, token);
+            running.insert(key, token);
         }
         RunningGuard {
             running: Arc::clone(&self.running),
-            id,
+            key,
         }
     }
 }
 
 /// Removes a task from the running map when its attempt ends.
 pub(crate) struct RunningGuard {
-    running: Arc<Mutex<HashMap<Uuid, CancellationToken>>>,
-    id: Uuid,
+    running: Arc<Mutex<HashMap<(Uuid, i32), CancellationToken>>>,
+    key: (Uuid, i32),
 }
 
 impl Drop for RunningGuard {
     fn drop(&mut self) {
         if let Ok(mut running) = self.running.lock() {
-            running.remove(&self.id);
+            running.remove(&self.key);
         }
     }
 }

@@ -107,20 +107,29 @@ impl Store {
 }
 
 impl Store {
-    /// Copies the WAL into the database and truncates it, so the WAL stays small even when
-    /// readers (the dashboard polling) never leave SQLite an idle moment to do it alone.
-    /// Returns the number of WAL frames that were checkpointed.
-    pub async fn checkpoint(&self) -> Result<i64, StoreError> {
+    /// Copies the WAL into the database. When `truncate_above` or more frames were in the
+    /// WAL, it is also truncated to nothing (which waits for readers to let go), so it
+    /// stays small even when readers (the dashboard polling) never leave SQLite an idle
+    /// moment to reset it. Returns how many frames the WAL held.
+    pub async fn checkpoint(&self, truncate_above: i64) -> Result<i64, StoreError> {
+        let frames = self.wal_checkpoint("PASSIVE").await?;
+        if frames >= truncate_above {
+            self.wal_checkpoint("TRUNCATE").await?;
+        }
+        Ok(frames)
+    }
+
+    async fn wal_checkpoint(&self, mode: &str) -> Result<i64, StoreError> {
         let statement = Statement::from_string(
             self.writer.get_database_backend(),
-            "PRAGMA wal_checkpoint(TRUNCATE)",
+            format!("PRAGMA wal_checkpoint({mode})"),
         );
         let row = self
             .writer
             .query_one_raw(statement)
             .await?
             .ok_or_else(|| DbErr::Custom("wal_checkpoint returned no row".into()))?;
-        Ok(row.try_get_by_index::<i64>(2).unwrap_or(0))
+        Ok(row.try_get_by_index::<i64>(1)?)
     }
 }
 

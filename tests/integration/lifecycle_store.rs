@@ -364,3 +364,57 @@ async fn counters_match_a_full_count_after_every_kind_of_transition() {
     assert_eq!(counted, scanned);
     assert!(counted.len() >= 4, "{counted:?}");
 }
+
+#[tokio::test]
+async fn a_cancel_requested_while_running_wins_over_a_retry_or_a_requeue() {
+    let (store, _dir) = open_store(Synchronous::Normal).await;
+    let failing = store.insert(task(0, NOW)).await.unwrap();
+    let interrupted = store.insert(task(1, NOW)).await.unwrap();
+    store.claim("default", 2, "w", NOW, NOW + 10).await.unwrap();
+    store.cancel(failing.id, NOW).await.unwrap();
+    store.cancel(interrupted.id, NOW).await.unwrap();
+
+    let retry = Outcome::Failed {
+        error: "boom".into(),
+        retry_at: Some(NOW + 100),
+    };
+    assert!(store.finish(failing.id, 1, NOW + 1, retry).await.unwrap());
+    assert!(store.requeue(interrupted.id, 1, NOW + 1).await.unwrap());
+    for id in [failing.id, interrupted.id] {
+        let row = store.get(id).await.unwrap().unwrap();
+        assert_eq!(row.status, "CANCELLED");
+        assert!(row.completed_at.is_some());
+    }
+    assert_eq!(store.promote_due(NOW + 1_000).await.unwrap(), 0);
+    assert!(store
+        .claim("default", 5, "w", NOW + 1_000, NOW + 2_000)
+        .await
+        .unwrap()
+        .is_empty());
+}
+
+#[tokio::test]
+async fn an_interrupted_attempt_does_not_use_up_the_task() {
+    let (store, _dir) = open_store(Synchronous::Normal).await;
+    let stored = store
+        .insert(spool::server::store::NewTask {
+            max_attempts: 1,
+            ..task(0, NOW)
+        })
+        .await
+        .unwrap();
+    store.claim("default", 1, "w", NOW, NOW + 10).await.unwrap();
+    assert!(store.requeue(stored.id, 1, NOW + 1).await.unwrap());
+    let row = store.get(stored.id).await.unwrap().unwrap();
+    assert_eq!(
+        (row.status.as_str(), row.attempt, row.max_attempts),
+        ("PENDING", 1, 2)
+    );
+    // The next attempt is the task's real one: if it fails, the task fails for good.
+    store
+        .claim("default", 1, "w", NOW + 2, NOW + 10)
+        .await
+        .unwrap();
+    store.rescue_expired(NOW + 11).await.unwrap();
+    assert_eq!(status(&store, stored.id).await, "FAILED");
+}

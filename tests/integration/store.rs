@@ -89,8 +89,9 @@ async fn claims_take_the_most_urgent_ready_tasks_and_never_more_than_asked() {
         .await
         .unwrap()
         .is_empty());
+    // Past its run_at but not yet promoted from SCHEDULED: still not claimable.
     assert!(store
-        .claim("other", 10, "w3", now + 5_000, now + 30)
+        .claim("default", 10, "w3", now + 5_000, now + 30)
         .await
         .unwrap()
         .is_empty());
@@ -203,8 +204,11 @@ async fn a_checkpoint_empties_the_wal_while_readers_keep_polling() {
         store.insert(task(0, i)).await.unwrap();
     }
     assert!(std::fs::metadata(&wal).unwrap().len() > 0);
-    let copied = store.checkpoint().await.unwrap();
-    assert!(copied >= 0);
+    // A checkpoint under the threshold copies but leaves the file; over it, truncates.
+    let frames = store.checkpoint(i64::MAX).await.unwrap();
+    assert!(frames > 0);
+    assert!(std::fs::metadata(&wal).unwrap().len() > 0);
+    store.checkpoint(frames).await.unwrap();
     assert_eq!(
         std::fs::metadata(&wal).unwrap().len(),
         0,

@@ -19,13 +19,21 @@ pub(super) struct Execution {
     pub abort: CancellationToken,
 }
 
-/// Why the handler's token was cancelled, if it was.
+/// Why the handler was told to stop (a user's cancel is tracked on its own).
 #[derive(Clone, Copy, Debug, PartialEq, Eq)]
-enum StopReason {
-    User,
+enum Stop {
     Timeout,
     Shutdown,
+    /// The task is no longer this attempt's (rescued elsewhere).
     Lost,
+}
+
+/// How the handler's run ended, as far as this attempt could see.
+enum Ended {
+    Returned(Result<serde_json::Value, TaskError>),
+    Panicked(String),
+    /// Aborted, or abandoned after it ignored the abort.
+    Stopped,
 }
 
 #[tracing::instrument(skip_all, fields(task = %task.id, kind = %task.task_type, attempt = task.attempt))]
@@ -36,8 +44,11 @@ pub(super) async fn execute(execution: Execution, task: task_row::Model) {
         abort,
     } = execution;
     let store = queue.store();
+    let started = Instant::now();
+    // `user_cancel` is a user's request; `token` is what the handler watches.
+    let user_cancel = CancellationToken::new();
+    let _tracked = queue.track(task.id, task.attempt, user_cancel.clone());
     let token = CancellationToken::new();
-    let _tracked = queue.track(task.id, token.clone());
     let ctx = TaskContext::new(task.id, task.attempt, token.clone());
     let params = serde_json::from_str(&task.parameters).unwrap_or(serde_json::Value::Null);
     let Some(run) = queue.registry().start(&task.task_type, ctx.clone(), params) else {
@@ -49,55 +60,74 @@ pub(super) async fn execute(execution: Execution, task: task_row::Model) {
                 error,
                 retry_at: None,
             },
+            started,
         )
         .await;
         return;
     };
+    if task.cancel_requested {
+        user_cancel.cancel();
+    }
     let mut handle = tokio::spawn(run);
     let mut ticker = tokio::time::interval_at(Instant::now() + config.heartbeat, config.heartbeat);
     let timeout = task
         .timeout_ms
         .map(|ms| Instant::now() + Duration::from_millis(ms.max(0) as u64));
-    // Set when the token is cancelled; the handler then has `cancel_grace` to return.
-    let mut stop: Option<(StopReason, Instant)> = if task.cancel_requested {
-        token.cancel();
-        Some((StopReason::User, Instant::now() + config.cancel_grace))
-    } else {
-        None
-    };
-    let far = Instant::now() + Duration::from_secs(365 * 24 * 3600);
+    let never = Instant::now() + Duration::from_secs(365 * 24 * 3600);
+    let mut stop: Option<Stop> = None;
+    let mut user_cancelled = false;
+    // Once the handler is told to stop, it has `cancel_grace` to return; then it is
+    // aborted, and if even that does not end it, abandoned after one more grace period.
+    let mut deadline: Option<Instant> = None;
+    let mut aborted = false;
 
-    let joined = loop {
-        let deadline = stop.map(|(_, at)| at).or(timeout).unwrap_or(far);
+    let ended = loop {
+        let wake_at = deadline
+            .or(timeout.filter(|_| stop.is_none()))
+            .unwrap_or(never);
         tokio::select! {
-            joined = &mut handle => break joined,
-            _ = token.cancelled(), if stop.is_none() => {
-                stop = Some((StopReason::User, Instant::now() + config.cancel_grace));
+            biased;
+            joined = &mut handle => break match joined {
+                Ok(result) => Ended::Returned(result),
+                Err(join) if join.is_panic() => Ended::Panicked(panic_text(join)),
+                Err(_) => Ended::Stopped,
+            },
+            _ = user_cancel.cancelled(), if !user_cancelled => {
+                user_cancelled = true;
+                token.cancel();
+                deadline.get_or_insert(Instant::now() + config.cancel_grace);
             }
             _ = abort.cancelled(), if stop.is_none() => {
+                stop = Some(Stop::Shutdown);
                 token.cancel();
-                stop = Some((StopReason::Shutdown, Instant::now() + config.cancel_grace));
+                deadline.get_or_insert(Instant::now() + config.cancel_grace);
             }
-            _ = sleep_until(deadline) => match stop {
-                None => {
+            _ = sleep_until(wake_at) => {
+                if deadline.is_none() {
+                    stop = Some(Stop::Timeout);
                     token.cancel();
-                    stop = Some((StopReason::Timeout, Instant::now() + config.cancel_grace));
-                }
-                Some((reason, _)) => {
-                    tracing::warn!(?reason, "the handler ignored cancellation; aborting it");
+                    deadline = Some(Instant::now() + config.cancel_grace);
+                } else if !aborted {
+                    tracing::warn!("the handler did not stop within the grace period; aborting it");
                     handle.abort();
+                    aborted = true;
+                    deadline = Some(Instant::now() + config.cancel_grace);
+                } else {
+                    tracing::error!("the handler cannot be stopped (blocking code?); abandoning it");
+                    break Ended::Stopped;
                 }
-            },
+            }
             _ = ticker.tick() => {
                 let lease_until = now_micros() + config.lease.as_micros() as i64;
                 let progress = ctx.take_progress().map(|p| (p.percent, p.message));
                 match store.heartbeat(task.id, task.attempt, lease_until, progress).await {
-                    Ok(Heartbeat::Owned { cancel_requested: true }) if stop.is_none() => token.cancel(),
+                    Ok(Heartbeat::Owned { cancel_requested: true }) => user_cancel.cancel(),
                     Ok(Heartbeat::Owned { .. }) => {}
                     Ok(Heartbeat::Lost) => {
                         tracing::warn!("the task is no longer this attempt's; stopping it");
+                        stop = Some(Stop::Lost);
                         token.cancel();
-                        stop = Some((StopReason::Lost, Instant::now() + config.cancel_grace));
+                        deadline.get_or_insert(Instant::now() + config.cancel_grace);
                     }
                     Err(err) => tracing::error!(error = %err, "heartbeat failed"),
                 }
@@ -105,24 +135,29 @@ pub(super) async fn execute(execution: Execution, task: task_row::Model) {
         }
     };
 
-    let reason = stop.map(|(reason, _)| reason);
-    let outcome = match (joined, reason) {
-        (_, Some(StopReason::Lost)) => return,
-        (_, Some(StopReason::Shutdown)) => return requeue(&queue, &task).await,
-        (Ok(Ok(result)), _) => Outcome::Succeeded(result),
-        (_, Some(StopReason::User)) => Outcome::Cancelled,
-        (_, Some(StopReason::Timeout)) => failure(
+    // A result wins over everything: the work is done. Then a user's cancel, then why
+    // this process stopped the handler, then what the handler said.
+    let outcome = match (ended, stop) {
+        (_, Some(Stop::Lost)) => return,
+        (Ended::Returned(Ok(result)), _) => Outcome::Succeeded(result),
+        _ if user_cancelled || user_cancel.is_cancelled() => Outcome::Cancelled,
+        (_, Some(Stop::Shutdown)) => return requeue(&queue, &task, started).await,
+        (_, Some(Stop::Timeout)) => failure(
             &task,
             format!("timed out after {} ms", task.timeout_ms.unwrap_or(0)),
         ),
-        (Ok(Err(TaskError::Failed(message))), None) => failure(&task, message),
-        (Ok(Err(TaskError::Cancelled)), None) => {
+        (Ended::Returned(Err(TaskError::Failed(message))), None) => failure(&task, message),
+        (Ended::Returned(Err(TaskError::Cancelled)), None) => {
             failure(&task, "the task stopped itself as cancelled".into())
         }
-        (Err(join), None) if join.is_panic() => {
-            failure(&task, format!("the task panicked: {}", panic_text(join)))
+        (Ended::Panicked(text), None) => {
+            tracing::error!(panic = %text, "the task panicked");
+            failure(
+                &task,
+                "the task panicked (details are in the server log)".into(),
+            )
         }
-        (Err(_), None) => failure(&task, "the attempt was aborted".into()),
+        (Ended::Stopped, None) => failure(&task, "the attempt was aborted".into()),
     };
     // The last progress report may not have been written yet: keep its message.
     if let Some(last) = ctx.take_progress() {
@@ -135,7 +170,7 @@ pub(super) async fn execute(execution: Execution, task: task_row::Model) {
             tracing::warn!(error = %err, "could not write the final progress");
         }
     }
-    record(&queue, &task, outcome).await;
+    record(&queue, &task, outcome, started).await;
 }
 
 /// A failed attempt: retried after a backoff while attempts remain, else final.
@@ -147,7 +182,13 @@ fn failure(task: &task_row::Model, error: String) -> Outcome {
     Outcome::Failed { error, retry_at }
 }
 
-async fn record(queue: &Queue, task: &task_row::Model, outcome: Outcome) {
+async fn record(queue: &Queue, task: &task_row::Model, outcome: Outcome, started: Instant) {
+    let label = match &outcome {
+        Outcome::Succeeded(_) => "success",
+        Outcome::Failed { .. } => "failure",
+        Outcome::Cancelled => "cancelled",
+    };
+    queue.metrics().finished(label, started.elapsed());
     match queue
         .store()
         .finish(task.id, task.attempt, now_micros(), outcome)
@@ -161,7 +202,8 @@ async fn record(queue: &Queue, task: &task_row::Model, outcome: Outcome) {
     }
 }
 
-async fn requeue(queue: &Queue, task: &task_row::Model) {
+async fn requeue(queue: &Queue, task: &task_row::Model, started: Instant) {
+    queue.metrics().finished("interrupted", started.elapsed());
     if let Err(err) = queue
         .store()
         .requeue(task.id, task.attempt, now_micros())

@@ -7,6 +7,9 @@ use super::{now_micros, Queue};
 use std::time::Duration;
 use tokio_util::sync::CancellationToken;
 
+/// A WAL this long (about 16 MiB of 4 KiB pages) is truncated, not just checkpointed.
+const TRUNCATE_ABOVE_FRAMES: i64 = 4096;
+
 /// How often each housekeeping step runs, and how long finished tasks are kept.
 #[derive(Clone, Debug)]
 pub struct MaintenanceConfig {
@@ -68,7 +71,7 @@ pub async fn run_maintenance(queue: Queue, config: MaintenanceConfig, stop: Canc
                 }
             }
             _ = checkpoint.tick() => {
-                if let Err(err) = store.checkpoint().await {
+                if let Err(err) = store.checkpoint(TRUNCATE_ABOVE_FRAMES).await {
                     tracing::warn!(error = %err, "WAL checkpoint failed");
                 }
             }

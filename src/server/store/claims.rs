@@ -154,8 +154,13 @@ impl Store {
                 error,
                 retry_at: Some(retry_at),
             } => {
+                // A cancel requested meanwhile wins over the retry.
                 update = update
-                    .col_expr(Column::Status, Expr::value(TaskStatus::Scheduled.as_str()))
+                    .col_expr(
+                        Column::Status,
+                        unless_cancel_requested(TaskStatus::Scheduled),
+                    )
+                    .col_expr(Column::CompletedAt, completed_if_cancel_requested(now))
                     .col_expr(Column::RunAt, Expr::value(retry_at))
                     .col_expr(Column::ErrorMessage, Expr::value(error.clone()));
                 (TaskStatus::Failed, Some(error))
@@ -263,14 +268,41 @@ pub(super) async fn close_attempt(
     Ok(())
 }
 
-/// RUNNING back to PENDING, free for any worker.
+/// RUNNING back to PENDING, free for any worker; the interrupted attempt is not counted
+/// against the task (its `max_attempts` grows by one). A task whose cancel was requested
+/// ends CANCELLED instead.
 fn requeue_update() -> sea_orm::UpdateMany<Tasks> {
     Tasks::update_many()
-        .col_expr(Column::Status, Expr::value(TaskStatus::Pending.as_str()))
+        .col_expr(Column::Status, unless_cancel_requested(TaskStatus::Pending))
+        .col_expr(
+            Column::CompletedAt,
+            completed_if_cancel_requested(crate::server::queue::now_micros()),
+        )
+        .col_expr(Column::MaxAttempts, Expr::col(Column::MaxAttempts).add(1))
         .col_expr(Column::LeaseExpiresAt, Expr::value(Option::<i64>::None))
         .col_expr(Column::WorkerId, Expr::value(Option::<String>::None))
         .col_expr(Column::Progress, Expr::value(0))
         .col_expr(Column::ProgressMessage, Expr::value(Option::<String>::None))
+}
+
+/// `status`, or CANCELLED when a cancel was requested.
+fn unless_cancel_requested(status: TaskStatus) -> sea_orm::sea_query::SimpleExpr {
+    Expr::case(
+        Expr::col(Column::CancelRequested).eq(true),
+        Expr::value(TaskStatus::Cancelled.as_str()),
+    )
+    .finally(Expr::value(status.as_str()))
+    .into()
+}
+
+/// `now` when a cancel was requested (the task is finishing as CANCELLED), else unchanged.
+fn completed_if_cancel_requested(now: i64) -> sea_orm::sea_query::SimpleExpr {
+    Expr::case(
+        Expr::col(Column::CancelRequested).eq(true),
+        Expr::value(now),
+    )
+    .finally(Expr::col(Column::CompletedAt))
+    .into()
 }
 
 /// The fence every post-claim write carries.

@@ -7,7 +7,7 @@ use super::task_row::{Column, Entity as Tasks};
 use super::{Store, StoreError};
 use crate::model::TaskStatus;
 use sea_orm::sea_query::{Expr, Query};
-use sea_orm::{ColumnTrait, EntityTrait, ExprTrait, QueryFilter, TransactionTrait};
+use sea_orm::{ColumnTrait, DbErr, EntityTrait, ExprTrait, QueryFilter, TransactionTrait};
 use uuid::Uuid;
 
 /// What a cancel did.
@@ -42,36 +42,46 @@ pub struct Rescued {
 
 const NOT_STARTED: [&str; 2] = ["PENDING", "SCHEDULED"];
 const FINAL: [&str; 3] = ["SUCCESS", "FAILED", "CANCELLED"];
+/// Rounds a cancel makes while a task moves between states under it.
+const CANCEL_TRIES: usize = 5;
 /// Finished tasks deleted per pruning statement, so a prune never holds the writer long.
 const PRUNE_BATCH: u64 = 1000;
 
 impl Store {
     /// Cancels a task: at once when it has not started, by request when it is running.
+    /// A task that changes state between the steps (a requeue, a rescue) is tried again,
+    /// so only a task that really is final is reported as such.
     pub async fn cancel(&self, id: Uuid, now: i64) -> Result<CancelResult, StoreError> {
-        let cancelled = Tasks::update_many()
-            .col_expr(Column::Status, Expr::value(TaskStatus::Cancelled.as_str()))
-            .col_expr(Column::CompletedAt, Expr::value(now))
-            .filter(Column::Id.eq(id))
-            .filter(Column::Status.is_in(NOT_STARTED))
-            .exec(&self.writer)
-            .await?;
-        if cancelled.rows_affected == 1 {
-            return Ok(CancelResult::Cancelled);
+        for _ in 0..CANCEL_TRIES {
+            let cancelled = Tasks::update_many()
+                .col_expr(Column::Status, Expr::value(TaskStatus::Cancelled.as_str()))
+                .col_expr(Column::CompletedAt, Expr::value(now))
+                .filter(Column::Id.eq(id))
+                .filter(Column::Status.is_in(NOT_STARTED))
+                .exec(&self.writer)
+                .await?;
+            if cancelled.rows_affected == 1 {
+                return Ok(CancelResult::Cancelled);
+            }
+            let requested = Tasks::update_many()
+                .col_expr(Column::CancelRequested, Expr::value(true))
+                .filter(Column::Id.eq(id))
+                .filter(Column::Status.eq(TaskStatus::Running.as_str()))
+                .exec(&self.writer)
+                .await?;
+            if requested.rows_affected == 1 {
+                return Ok(CancelResult::Requested);
+            }
+            // Read from the writer: it saw the updates above.
+            match Tasks::find_by_id(id).one(&self.writer).await? {
+                None => return Ok(CancelResult::NotFound),
+                Some(task) if task.status().is_final() => {
+                    return Ok(CancelResult::AlreadyFinal(task.status()))
+                }
+                Some(_) => continue,
+            }
         }
-        let requested = Tasks::update_many()
-            .col_expr(Column::CancelRequested, Expr::value(true))
-            .filter(Column::Id.eq(id))
-            .filter(Column::Status.eq(TaskStatus::Running.as_str()))
-            .exec(&self.writer)
-            .await?;
-        if requested.rows_affected == 1 {
-            return Ok(CancelResult::Requested);
-        }
-        // Finished meanwhile, or never existed. Read from the writer: it saw the updates.
-        Ok(match Tasks::find_by_id(id).one(&self.writer).await? {
-            Some(task) => CancelResult::AlreadyFinal(task.status()),
-            None => CancelResult::NotFound,
-        })
+        Err(DbErr::Custom("the task kept changing state while being cancelled".into()).into())
     }
 
     /// Makes a FAILED or CANCELLED task PENDING again, keeping its attempt history and
