@@ -5,8 +5,10 @@
 //! Every failure is answered as `{"error": {"code", "message", "details"}}` with the
 //! matching status (see [`crate::error::AppError`]); bad input never reaches the store.
 
+mod events;
 mod health;
 mod list;
+mod metrics;
 mod queues;
 mod tasks;
 
@@ -38,6 +40,7 @@ pub fn routes() -> Router<AppState> {
         .route("/api/tasks/retry", post(list::bulk_retry))
         .route("/api/tasks/{id}", get(tasks::detail).delete(tasks::cancel))
         .route("/api/tasks/{id}/retry", post(tasks::retry))
+        .route("/api/tasks/{id}/events", get(events::events))
         .route("/api/stats", get(queues::stats))
         .route("/api/task-types", get(queues::task_types))
         .route("/api/queues", get(queues::queues))
@@ -46,6 +49,7 @@ pub fn routes() -> Router<AppState> {
         .route("/api/{*rest}", any(no_such_endpoint))
         .route("/healthz", get(health::healthz))
         .route("/readyz", get(health::readyz))
+        .route("/metrics", get(metrics::metrics))
         .layer(DefaultBodyLimit::max(BODY_LIMIT))
 }
 

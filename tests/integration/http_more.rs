@@ -413,3 +413,89 @@ async fn the_seed_readme_examples_work_unchanged() {
     assert_eq!(retry.status(), expected);
     server.stop().await;
 }
+
+#[tokio::test]
+async fn task_events_stream_progress_until_the_task_is_final() {
+    let server = TestServer::start().await;
+    let task = submit_ok(
+        &server,
+        json!({"task_type": "data_processing", "parameters": {"rows": 100, "pace_ms": 60}}),
+    )
+    .await;
+    let id = task["id"].as_str().unwrap();
+    let response = server
+        .client
+        .get(server.url(&format!("/api/tasks/{id}/events")))
+        .send()
+        .await
+        .unwrap();
+    assert_eq!(response.status(), 200);
+    assert_eq!(response.headers()["content-type"], "text/event-stream");
+    // The stream ends by itself once the task is final.
+    let body = response.text().await.unwrap();
+    let tasks: Vec<Value> = body
+        .lines()
+        .filter_map(|line| line.strip_prefix("data: "))
+        .map(|data| serde_json::from_str(data).unwrap())
+        .collect();
+    assert!(
+        body.lines()
+            .filter(|l| l.starts_with("event: "))
+            .all(|l| l == "event: task"),
+        "{body}"
+    );
+    assert!(tasks.len() >= 3, "expected several updates, got {body}");
+    assert_eq!(tasks.last().unwrap()["status"], "SUCCESS");
+    let progress: Vec<i64> = tasks
+        .iter()
+        .map(|t| t["progress"].as_i64().unwrap())
+        .collect();
+    assert!(progress.windows(2).all(|w| w[0] <= w[1]), "{progress:?}");
+
+    let (status, _) = server
+        .get_json(&format!("/api/tasks/{}/events", uuid::Uuid::new_v4()))
+        .await;
+    assert_eq!(status, 404);
+    server.stop().await;
+}
+
+#[tokio::test]
+async fn metrics_expose_counts_depths_and_this_process_counters() {
+    let server = TestServer::start().await;
+    let done = submit_ok(&server, json!({"task_type": "noop"})).await;
+    server.wait_final(done["id"].as_str().unwrap()).await;
+    server
+        .client
+        .post(server.url("/api/queues/later/pause"))
+        .send()
+        .await
+        .unwrap();
+    submit_ok(&server, json!({"task_type": "noop", "queue": "later"})).await;
+    let response = server
+        .client
+        .get(server.url("/metrics"))
+        .send()
+        .await
+        .unwrap();
+    assert_eq!(response.status(), 200);
+    assert!(response.headers()["content-type"]
+        .to_str()
+        .unwrap()
+        .starts_with("text/plain; version=0.0.4"));
+    let text = response.text().await.unwrap();
+    for line in [
+        "spool_tasks{queue=\"default\",task_type=\"noop\",status=\"SUCCESS\"} 1",
+        "spool_tasks{queue=\"later\",task_type=\"noop\",status=\"PENDING\"} 1",
+        "spool_queue_depth{queue=\"later\"} 1",
+        "spool_queue_depth{queue=\"default\"} 0",
+        "spool_tasks_submitted_total 2",
+        "spool_attempts_finished_total{outcome=\"success\"} 1",
+        "spool_attempt_duration_seconds_count 1",
+    ] {
+        assert!(
+            text.lines().any(|l| l == line),
+            "missing {line:?} in\n{text}"
+        );
+    }
+    server.stop().await;
+}

@@ -1,0 +1,74 @@
+//! `GET /api/tasks/{id}/events`: Server-Sent Events following one task. An event named
+//! `task` carries the task's JSON whenever its status or progress changes; the stream
+//! ends after the event that shows it final.
+
+use super::task_id;
+use crate::error::AppError;
+use crate::model::TaskView;
+use crate::server::AppState;
+use axum::extract::{Path, State};
+use axum::response::sse::{Event, KeepAlive, Sse};
+use futures_util::stream::{self, Stream};
+use std::convert::Infallible;
+use std::time::Duration;
+
+/// How often the store is looked at for changes.
+const POLL: Duration = Duration::from_millis(250);
+
+/// Where the stream is: the last task it sent, or done.
+enum Cursor {
+    Start(TaskView),
+    Following(TaskView),
+    Done,
+}
+
+pub async fn events(
+    State(state): State<AppState>,
+    Path(id): Path<String>,
+) -> Result<Sse<impl Stream<Item = Result<Event, Infallible>>>, AppError> {
+    let first = state.queue.get(task_id(&id)?).await?;
+    let queue = state.queue.clone();
+    let events = stream::unfold(Cursor::Start(first), move |cursor| {
+        let queue = queue.clone();
+        async move {
+            let previous = match cursor {
+                Cursor::Done => return None,
+                Cursor::Start(task) => return Some((event(&task), next(task))),
+                Cursor::Following(task) => task,
+            };
+            loop {
+                tokio::time::sleep(POLL).await;
+                let current = match queue.get(previous.id).await {
+                    Ok(task) => task,
+                    // Pruned or unreadable: nothing more to follow.
+                    Err(_) => return None,
+                };
+                let changed = (current.status, current.progress, &current.progress_message)
+                    != (
+                        previous.status,
+                        previous.progress,
+                        &previous.progress_message,
+                    );
+                if changed {
+                    return Some((event(&current), next(current)));
+                }
+            }
+        }
+    });
+    Ok(Sse::new(events).keep_alive(KeepAlive::default()))
+}
+
+fn next(task: TaskView) -> Cursor {
+    if task.status.is_final() {
+        Cursor::Done
+    } else {
+        Cursor::Following(task)
+    }
+}
+
+fn event(task: &TaskView) -> Result<Event, Infallible> {
+    Ok(Event::default()
+        .event("task")
+        .json_data(task)
+        .unwrap_or_else(|_| Event::default().event("error").data("unencodable task")))
+}
