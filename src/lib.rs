@@ -2,7 +2,8 @@
 //!
 //! One crate, compiled twice:
 //! - with `ssr`, the `spool` binary: an axum server that renders the dashboard, answers
-//!   its server functions and the REST API, and runs the workers (see [`server`]);
+//!   its server functions and the REST API, and runs the workers (see [`server`]); the
+//!   same binary is also a command-line client of that API (see [`cli`]);
 //! - with `hydrate`, the WebAssembly that makes the server-rendered dashboard live.
 //!
 //! Modules: [`app`] (the dashboard's components) → [`api`] (server functions) →
@@ -11,6 +12,8 @@
 
 pub mod api;
 pub mod app;
+#[cfg(feature = "ssr")]
+pub mod cli;
 pub mod error;
 pub mod model;
 #[cfg(feature = "ssr")]

@@ -44,16 +44,18 @@ pub enum ServeError {
 
 /// The `spool` binary's entry point.
 pub async fn main() -> ExitCode {
+    let cli = Cli::parse();
+    let config = match cli.command {
+        Command::Serve(config) => config,
+        Command::Client(command) => return crate::cli::run(cli.client, command).await,
+    };
     tracing_subscriber::fmt()
         .with_env_filter(
             tracing_subscriber::EnvFilter::try_from_default_env()
                 .unwrap_or_else(|_| "info,sqlx=warn,sea_orm=warn".into()),
         )
         .init();
-    let cli = Cli::parse();
-    let result = match cli.command {
-        Command::Serve(config) => serve_until_signal(config).await,
-    };
+    let result = serve_until_signal(config).await;
     match result {
         Ok(()) => ExitCode::SUCCESS,
         Err(err) => {

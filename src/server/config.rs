@@ -10,6 +10,8 @@ use std::path::PathBuf;
 #[derive(Debug, Parser)]
 #[command(name = "spool", version, about)]
 pub struct Cli {
+    #[command(flatten)]
+    pub client: crate::cli::ClientArgs,
     #[command(subcommand)]
     pub command: Command,
 }
@@ -18,6 +20,8 @@ pub struct Cli {
 pub enum Command {
     /// Serve the dashboard and the REST API, and run workers.
     Serve(ServeConfig),
+    #[command(flatten)]
+    Client(crate::cli::ClientCommand),
 }
 
 /// Settings of `spool serve`.
@@ -135,8 +139,9 @@ impl ServeConfig {
         let mut config = match Cli::try_parse_from(["spool", "serve"]) {
             Ok(Cli {
                 command: Command::Serve(config),
+                ..
             }) => config,
-            Err(_) => unreachable!("the defaults parse"),
+            _ => unreachable!("`spool serve` with no flags parses as serve"),
         };
         config.database_url = database_url.into();
         config
@@ -151,6 +156,7 @@ mod tests {
         let argv = ["spool", "serve"].iter().chain(args).copied();
         Cli::try_parse_from(argv).map(|cli| match cli.command {
             Command::Serve(config) => config,
+            Command::Client(other) => panic!("parsed as a client command: {other:?}"),
         })
     }
 

@@ -1,5 +1,6 @@
 //! Integration tests: a real server on a loopback port, a real SQLite file per test.
 
+mod cli;
 mod crash;
 mod engine;
 mod http_api;

@@ -1,0 +1,126 @@
+//! The `spool` command-line client against a real server: exit codes, human and JSON
+//! output, and the server's refusals shown as messages.
+
+use crate::support::TestServer;
+use serde_json::Value;
+use std::process::{Command, Output};
+
+async fn spool(server: &TestServer, args: &[&str]) -> Output {
+    let mut command = Command::new(env!("CARGO_BIN_EXE_spool"));
+    command.args(args).args(["--server", &server.base]);
+    tokio::task::spawn_blocking(move || command.output().expect("the spool binary runs"))
+        .await
+        .unwrap()
+}
+
+fn stdout(output: &Output) -> String {
+    String::from_utf8_lossy(&output.stdout).into_owned()
+}
+
+fn stderr(output: &Output) -> String {
+    String::from_utf8_lossy(&output.stderr).into_owned()
+}
+
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn submit_wait_get_and_list_work_and_exit_zero() {
+    let server = TestServer::start().await;
+    let output = spool(
+        &server,
+        &[
+            "submit",
+            "data_processing",
+            "rows=50",
+            "pace_ms=0",
+            "--wait",
+            "--json",
+        ],
+    )
+    .await;
+    assert_eq!(output.status.code(), Some(0), "{}", stderr(&output));
+    let updates: Vec<Value> = stdout(&output)
+        .lines()
+        .map(|l| serde_json::from_str(l).unwrap())
+        .collect();
+    let last = updates.last().unwrap();
+    assert_eq!(last["status"], "SUCCESS");
+    assert_eq!(last["parameters"]["rows"], 50);
+    let id = last["id"].as_str().unwrap();
+
+    let output = spool(&server, &["get", id, "--json"]).await;
+    assert_eq!(output.status.code(), Some(0));
+    let task: Value = serde_json::from_str(&stdout(&output)).unwrap();
+    assert_eq!(task["attempts"][0]["outcome"], "SUCCESS");
+
+    let output = spool(&server, &["list", "--status", "SUCCESS"]).await;
+    assert_eq!(output.status.code(), Some(0));
+    let text = stdout(&output);
+    assert!(
+        text.contains(id) && text.contains("data_processing") && text.contains("100%"),
+        "{text}"
+    );
+    server.stop().await;
+}
+
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn refusals_exit_two_with_the_servers_message() {
+    let server = TestServer::start().await;
+    let output = spool(&server, &["submit", "data_processing", "rows=0"]).await;
+    assert_eq!(output.status.code(), Some(2));
+    let message = stderr(&output);
+    assert!(
+        message.contains("parameters.rows") && message.contains("HTTP 422"),
+        "{message}"
+    );
+
+    let output = spool(&server, &["submit", "noop", "not-a-pair"]).await;
+    assert_eq!(output.status.code(), Some(2));
+    assert!(stderr(&output).contains("NAME=VALUE"));
+
+    let output = spool(&server, &["get", "nope"]).await;
+    assert_eq!(output.status.code(), Some(2));
+    assert!(stderr(&output).contains("HTTP 400"));
+
+    let output = spool(&server, &["submit", "noop", "--wait"]).await;
+    assert_eq!(output.status.code(), Some(0));
+    // The last line is "<id> SUCCESS".
+    let text = stdout(&output);
+    let id = text
+        .lines()
+        .last()
+        .unwrap()
+        .split_whitespace()
+        .next()
+        .unwrap()
+        .to_string();
+    let output = spool(&server, &["cancel", &id]).await;
+    assert_eq!(output.status.code(), Some(2));
+    assert!(stderr(&output).contains("HTTP 409"), "{}", stderr(&output));
+    server.stop().await;
+}
+
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn watch_exits_one_when_the_task_ends_cancelled() {
+    let server = TestServer::start().await;
+    let output = spool(
+        &server,
+        &["submit", "noop", "--delay-ms", "600000", "--json"],
+    )
+    .await;
+    let task: Value = serde_json::from_str(&stdout(&output)).unwrap();
+    let id = task["id"].as_str().unwrap().to_string();
+    assert_eq!(task["status"], "SCHEDULED");
+    let output = spool(&server, &["cancel", &id]).await;
+    assert_eq!(output.status.code(), Some(0));
+    assert!(stdout(&output).contains("CANCELLED"));
+    let output = spool(&server, &["watch", &id]).await;
+    assert_eq!(output.status.code(), Some(1));
+    assert!(stdout(&output).contains("CANCELLED"));
+
+    let unreachable = Command::new(env!("CARGO_BIN_EXE_spool"))
+        .args(["list", "--server", "http://127.0.0.1:9"])
+        .output()
+        .unwrap();
+    assert_eq!(unreachable.status.code(), Some(2));
+    assert!(String::from_utf8_lossy(&unreachable.stderr).contains("cannot reach"));
+    server.stop().await;
+}
