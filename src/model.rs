@@ -14,6 +14,7 @@ use uuid::Uuid;
 mod validation;
 
 /// Where a task is in its lifecycle. Spelled in capitals on the wire, as the seed API did.
+#[cfg_attr(feature = "ssr", derive(utoipa::ToSchema))]
 #[derive(Clone, Copy, Debug, PartialEq, Eq, Hash, Serialize, Deserialize)]
 #[serde(rename_all = "SCREAMING_SNAKE_CASE")]
 pub enum TaskStatus {
@@ -92,6 +93,7 @@ impl FromStr for TaskStatus {
 }
 
 /// A task as the API and the dashboard show it. The first ten fields are the seed's.
+#[cfg_attr(feature = "ssr", derive(utoipa::ToSchema))]
 #[derive(Clone, Debug, PartialEq, Serialize, Deserialize)]
 pub struct TaskView {
     pub id: Uuid,
@@ -100,10 +102,12 @@ pub struct TaskView {
     pub created_at: DateTime<Utc>,
     pub started_at: Option<DateTime<Utc>>,
     pub completed_at: Option<DateTime<Utc>>,
+    #[cfg_attr(feature = "ssr", schema(value_type = Option<Object>))]
     pub result_data: Option<Value>,
     pub error_message: Option<String>,
     /// Percentage, 0 to 100.
     pub progress: u8,
+    #[cfg_attr(feature = "ssr", schema(value_type = Object))]
     pub parameters: Value,
     pub queue: String,
     pub priority: i32,
@@ -123,6 +127,7 @@ pub struct TaskView {
 }
 
 /// One attempt at running a task.
+#[cfg_attr(feature = "ssr", derive(utoipa::ToSchema))]
 #[derive(Clone, Debug, PartialEq, Serialize, Deserialize)]
 pub struct AttemptView {
     pub attempt: i32,
@@ -137,11 +142,13 @@ pub struct AttemptView {
 
 /// What a script or the dashboard sends to create a task. `task_type` and `parameters`
 /// are the seed's body; every other field is optional.
+#[cfg_attr(feature = "ssr", derive(utoipa::ToSchema))]
 #[derive(Clone, Debug, Default, PartialEq, Serialize, Deserialize)]
 pub struct SubmitRequest {
     pub task_type: String,
     /// The kind's parameters; missing ones take their defaults.
     #[serde(default)]
+    #[cfg_attr(feature = "ssr", schema(value_type = Object))]
     pub parameters: Value,
     /// Named queue (default `default`).
     #[serde(default, skip_serializing_if = "Option::is_none")]
@@ -164,6 +171,7 @@ pub struct SubmitRequest {
 }
 
 /// Exact task counts, from counters kept by the store.
+#[cfg_attr(feature = "ssr", derive(utoipa::ToSchema))]
 #[derive(Clone, Debug, Default, PartialEq, Serialize, Deserialize)]
 pub struct Stats {
     pub by_status: std::collections::BTreeMap<String, i64>,
@@ -173,6 +181,7 @@ pub struct Stats {
 
 /// How a parameter is typed and bounded. The registry's descriptions are the one source
 /// for validation, the dashboard's form and the API documentation.
+#[cfg_attr(feature = "ssr", derive(utoipa::ToSchema))]
 #[derive(Clone, Debug, PartialEq, Serialize, Deserialize)]
 #[serde(tag = "type", rename_all = "snake_case")]
 pub enum ParamKind {
@@ -186,6 +195,7 @@ pub enum ParamKind {
 }
 
 /// One parameter of a task kind.
+#[cfg_attr(feature = "ssr", derive(utoipa::ToSchema))]
 #[derive(Clone, Debug, PartialEq, Serialize, Deserialize)]
 pub struct ParamSpec {
     pub name: String,
@@ -195,6 +205,7 @@ pub struct ParamSpec {
 }
 
 /// A task kind as the API and the dashboard describe it.
+#[cfg_attr(feature = "ssr", derive(utoipa::ToSchema))]
 #[derive(Clone, Debug, PartialEq, Serialize, Deserialize)]
 pub struct TaskKindInfo {
     pub name: String,

@@ -9,6 +9,7 @@ mod events;
 mod health;
 mod list;
 mod metrics;
+pub mod openapi;
 mod queues;
 mod tasks;
 
@@ -17,9 +18,13 @@ use crate::error::{AppError, ErrorCode};
 use axum::extract::rejection::JsonRejection;
 use axum::extract::{DefaultBodyLimit, FromRequest, Request};
 use axum::http::StatusCode;
-use axum::routing::{any, get, post};
+use axum::routing::{any, get};
 use axum::{Json, Router};
 use serde::de::DeserializeOwned;
+use std::sync::Arc;
+use utoipa::OpenApi;
+use utoipa_axum::router::OpenApiRouter;
+use utoipa_axum::routes;
 use uuid::Uuid;
 
 /// Largest request body, except batches.
@@ -27,29 +32,42 @@ pub const BODY_LIMIT: usize = 256 * 1024;
 /// Largest batch body (10,000 submits).
 pub const BATCH_BODY_LIMIT: usize = 16 * 1024 * 1024;
 
+/// The REST routes and the OpenAPI document describing them. Every endpoint goes through
+/// `routes!`, which registers the handler and documents it in one step; only the JSON 404
+/// for unknown `/api/…` paths and the document itself stay out of it.
 pub fn routes() -> Router<AppState> {
-    Router::new()
-        .route("/api/tasks/submit", post(tasks::submit))
+    let (batch_docs, batch_paths, batch_route) = routes!(tasks::batch);
+    let batch = (
+        batch_docs,
+        batch_paths,
+        batch_route.layer(DefaultBodyLimit::max(BATCH_BODY_LIMIT)),
+    );
+    let (router, document) = OpenApiRouter::with_openapi(openapi::ApiDoc::openapi())
+        .routes(routes!(tasks::submit))
+        .routes(batch)
+        .routes(routes!(list::list))
+        .routes(routes!(list::list_without_slash))
+        .routes(routes!(list::bulk_cancel))
+        .routes(routes!(list::bulk_retry))
+        .routes(routes!(tasks::detail, tasks::cancel))
+        .routes(routes!(tasks::retry))
+        .routes(routes!(events::events))
+        .routes(routes!(queues::stats))
+        .routes(routes!(queues::task_types))
+        .routes(routes!(queues::queues))
+        .routes(routes!(queues::pause))
+        .routes(routes!(queues::resume))
+        .routes(routes!(health::healthz))
+        .routes(routes!(health::readyz))
+        .routes(routes!(metrics::metrics))
+        .split_for_parts();
+    let document = Arc::new(document);
+    router
         .route(
-            "/api/tasks/batch",
-            post(tasks::batch).layer(DefaultBodyLimit::max(BATCH_BODY_LIMIT)),
+            openapi::PATH,
+            get(move || async move { Json(Arc::clone(&document)) }),
         )
-        .route("/api/tasks", get(list::list))
-        .route("/api/tasks/", get(list::list))
-        .route("/api/tasks/cancel", post(list::bulk_cancel))
-        .route("/api/tasks/retry", post(list::bulk_retry))
-        .route("/api/tasks/{id}", get(tasks::detail).delete(tasks::cancel))
-        .route("/api/tasks/{id}/retry", post(tasks::retry))
-        .route("/api/tasks/{id}/events", get(events::events))
-        .route("/api/stats", get(queues::stats))
-        .route("/api/task-types", get(queues::task_types))
-        .route("/api/queues", get(queues::queues))
-        .route("/api/queues/{name}/pause", post(queues::pause))
-        .route("/api/queues/{name}/resume", post(queues::resume))
         .route("/api/{*rest}", any(no_such_endpoint))
-        .route("/healthz", get(health::healthz))
-        .route("/readyz", get(health::readyz))
-        .route("/metrics", get(metrics::metrics))
         .layer(DefaultBodyLimit::max(BODY_LIMIT))
 }
 

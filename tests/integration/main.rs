@@ -6,6 +6,7 @@ mod engine;
 mod http_api;
 mod http_more;
 mod lifecycle_store;
+mod openapi;
 mod store;
 mod support;
 mod wasm_bundle;

@@ -1,6 +1,7 @@
 //! Many tasks at a time: the keyset-paged list (`GET /api/tasks/`) and bulk cancel and
 //! retry of every task a filter selects.
 
+use super::openapi::ErrorBody;
 use crate::error::AppError;
 use crate::model::{TaskStatus, TaskView};
 use crate::server::store::ListFilter;
@@ -23,13 +24,18 @@ const MAX_SEARCH: usize = 200;
 const MAX_BULK: u64 = 10_000;
 
 /// The list's query string; values are parsed by hand for clear messages.
-#[derive(Debug, Default, Deserialize)]
+#[derive(Debug, Default, Deserialize, utoipa::IntoParams)]
+#[into_params(parameter_in = Query)]
 pub struct ListQuery {
+    /// PENDING, SCHEDULED, RUNNING, SUCCESS, FAILED or CANCELLED.
     status: Option<String>,
     task_type: Option<String>,
     queue: Option<String>,
+    /// Text to find in parameters, results and errors.
     q: Option<String>,
+    /// Page size, 1 to 1000 (default 50).
     limit: Option<String>,
+    /// Where the previous page ended (from its `Link` header).
     cursor: Option<String>,
 }
 
@@ -83,6 +89,9 @@ impl ListQuery {
 
 /// `GET /api/tasks/`: a JSON array, newest first. When more tasks follow, a
 /// `Link: <…>; rel="next"` header gives the next page's URL.
+#[utoipa::path(get, path = "/api/tasks/", tag = "tasks", params(ListQuery),
+    responses((status = 200, description = "Tasks, newest first; a `Link: <…>; rel=\"next\"` header when more follow", body = Vec<TaskView>),
+        (status = 400, description = "Bad filter, limit or cursor", body = ErrorBody)))]
 pub async fn list(
     State(state): State<AppState>,
     query: Result<Query<ListQuery>, QueryRejection>,
@@ -100,8 +109,18 @@ pub async fn list(
     Ok((headers, Json(tasks)))
 }
 
+#[utoipa::path(get, path = "/api/tasks", tag = "tasks", params(ListQuery),
+    responses((status = 200, description = "Tasks, newest first; a `Link: <…>; rel=\"next\"` header when more follow", body = Vec<TaskView>),
+        (status = 400, description = "Bad filter, limit or cursor", body = ErrorBody)))]
+pub async fn list_without_slash(
+    state: State<AppState>,
+    query: Result<Query<ListQuery>, QueryRejection>,
+) -> Result<(HeaderMap, Json<Vec<TaskView>>), AppError> {
+    list(state, query).await
+}
+
 /// What a bulk action did.
-#[derive(Debug, Default, Serialize)]
+#[derive(Debug, Default, Serialize, utoipa::ToSchema)]
 pub struct BulkResult {
     /// Tasks the action applied to.
     pub changed: u64,
@@ -110,6 +129,9 @@ pub struct BulkResult {
 }
 
 /// `POST /api/tasks/cancel?status=…&task_type=…&queue=…`: cancels every selected task.
+#[utoipa::path(post, path = "/api/tasks/cancel", tag = "tasks", params(ListQuery),
+    responses((status = 200, description = "Cancels every selected task", body = BulkResult),
+        (status = 400, description = "No filter, or a bad one", body = ErrorBody)))]
 pub async fn bulk_cancel(
     State(state): State<AppState>,
     query: Result<Query<ListQuery>, QueryRejection>,
@@ -128,6 +150,9 @@ pub async fn bulk_cancel(
 }
 
 /// `POST /api/tasks/retry?status=FAILED&…`: retries every selected FAILED or CANCELLED task.
+#[utoipa::path(post, path = "/api/tasks/retry", tag = "tasks", params(ListQuery),
+    responses((status = 200, description = "Retries every selected FAILED or CANCELLED task", body = BulkResult),
+        (status = 400, description = "No filter, or a bad one", body = ErrorBody)))]
 pub async fn bulk_retry(
     State(state): State<AppState>,
     query: Result<Query<ListQuery>, QueryRejection>,

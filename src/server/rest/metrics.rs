@@ -10,6 +10,8 @@ use axum::response::IntoResponse;
 use std::collections::BTreeMap;
 use std::fmt::Write;
 
+#[utoipa::path(get, path = "/metrics", tag = "operations",
+    responses((status = 200, description = "Prometheus text format", content_type = "text/plain", body = String)))]
 pub async fn metrics(State(state): State<AppState>) -> Result<impl IntoResponse, AppError> {
     let counts = state
         .queue

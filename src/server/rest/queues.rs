@@ -1,5 +1,6 @@
 //! The whole queue at a glance: stats, task kinds, queues, and pausing them.
 
+use super::openapi::ErrorBody;
 use crate::error::AppError;
 use crate::model::{Stats, TaskKindInfo};
 use crate::server::AppState;
@@ -7,33 +8,49 @@ use axum::extract::{Path, State};
 use axum::http::StatusCode;
 use axum::Json;
 
+#[utoipa::path(get, path = "/api/stats", tag = "queues",
+    responses((status = 200, description = "Exact counts by status, type and queue", body = Stats)))]
 pub async fn stats(State(state): State<AppState>) -> Result<Json<Stats>, AppError> {
     Ok(Json(state.queue.stats().await?))
 }
 
+#[utoipa::path(get, path = "/api/task-types", tag = "queues",
+    responses((status = 200, description = "Every task kind with its parameters", body = Vec<TaskKindInfo>)))]
 pub async fn task_types(State(state): State<AppState>) -> Json<Vec<TaskKindInfo>> {
     Json(state.queue.kinds())
 }
 
+/// A queue: its task count and whether it is paused.
+#[derive(Debug, serde::Serialize, utoipa::ToSchema)]
+pub struct QueueInfo {
+    pub name: String,
+    pub tasks: i64,
+    pub paused: bool,
+}
+
 /// Every queue that has tasks or settings, with its task count and whether it is paused.
-pub async fn queues(State(state): State<AppState>) -> Result<Json<serde_json::Value>, AppError> {
+#[utoipa::path(get, path = "/api/queues", tag = "queues",
+    responses((status = 200, description = "Queues by name", body = Vec<QueueInfo>)))]
+pub async fn queues(State(state): State<AppState>) -> Result<Json<Vec<QueueInfo>>, AppError> {
     let stats = state.queue.stats().await?;
     let paused = state.queue.paused_queues().await?;
     let mut names: std::collections::BTreeSet<String> = stats.by_queue.keys().cloned().collect();
     names.extend(paused.iter().cloned());
     let queues: Vec<_> = names
         .into_iter()
-        .map(|name| {
-            serde_json::json!({
-                "name": name,
-                "tasks": stats.by_queue.get(&name).copied().unwrap_or(0),
-                "paused": paused.contains(&name),
-            })
+        .map(|name| QueueInfo {
+            tasks: stats.by_queue.get(&name).copied().unwrap_or(0),
+            paused: paused.contains(&name),
+            name,
         })
         .collect();
-    Ok(Json(serde_json::Value::from(queues)))
+    Ok(Json(queues))
 }
 
+#[utoipa::path(post, path = "/api/queues/{name}/pause", tag = "queues",
+    params(("name" = String, Path, description = "Queue name")),
+    responses((status = 204, description = "Paused in every process"),
+        (status = 400, description = "Not a queue name", body = ErrorBody)))]
 pub async fn pause(
     State(state): State<AppState>,
     Path(name): Path<String>,
@@ -42,6 +59,10 @@ pub async fn pause(
     Ok(StatusCode::NO_CONTENT)
 }
 
+#[utoipa::path(post, path = "/api/queues/{name}/resume", tag = "queues",
+    params(("name" = String, Path, description = "Queue name")),
+    responses((status = 204, description = "Resumed in every process"),
+        (status = 400, description = "Not a queue name", body = ErrorBody)))]
 pub async fn resume(
     State(state): State<AppState>,
     Path(name): Path<String>,

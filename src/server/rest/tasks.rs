@@ -1,6 +1,7 @@
 //! One task at a time: submit (with an optional `Idempotency-Key`), a batch of submits,
 //! detail, cancel and retry.
 
+use super::openapi::ErrorBody;
 use super::{task_id, ApiJson};
 use crate::error::AppError;
 use crate::model::{SubmitRequest, TaskView};
@@ -16,6 +17,14 @@ const MAX_KEY_LEN: usize = 255;
 
 /// `POST /api/tasks/submit`: answers 200 with the stored task, as the seed did. With an
 /// `Idempotency-Key`, a repeat of the same request answers the first task again.
+#[utoipa::path(post, path = "/api/tasks/submit", tag = "tasks",
+    request_body = SubmitRequest,
+    params(("Idempotency-Key" = Option<String>, Header, description = "Makes repeating this submit harmless")),
+    responses((status = 200, description = "The stored task", body = TaskView),
+        (status = 400, description = "Malformed JSON or header", body = ErrorBody),
+        (status = 413, description = "Body too large", body = ErrorBody),
+        (status = 415, description = "Not JSON", body = ErrorBody),
+        (status = 422, description = "Unknown task type or invalid parameters", body = ErrorBody)))]
 pub async fn submit(
     State(state): State<AppState>,
     headers: HeaderMap,
@@ -26,6 +35,13 @@ pub async fn submit(
 }
 
 /// `POST /api/tasks/batch`: a JSON array of submit bodies, stored all or nothing.
+#[utoipa::path(post, path = "/api/tasks/batch", tag = "tasks",
+    request_body = Vec<SubmitRequest>,
+    responses((status = 200, description = "Every stored task, in order", body = Vec<TaskView>),
+        (status = 400, description = "Empty or too large a batch", body = ErrorBody),
+        (status = 413, description = "Body too large", body = ErrorBody),
+        (status = 415, description = "Not JSON", body = ErrorBody),
+        (status = 422, description = "Some request is invalid; nothing was stored", body = ErrorBody)))]
 pub async fn batch(
     State(state): State<AppState>,
     ApiJson(requests): ApiJson<Vec<SubmitRequest>>,
@@ -39,6 +55,11 @@ pub async fn batch(
     Ok(Json(state.queue.submit_batch(requests).await?))
 }
 
+#[utoipa::path(get, path = "/api/tasks/{id}", tag = "tasks",
+    params(("id" = String, Path, description = "Task id (UUID)")),
+    responses((status = 200, description = "The task with its attempts", body = TaskView),
+        (status = 400, description = "Malformed id", body = ErrorBody),
+        (status = 404, description = "No such task", body = ErrorBody)))]
 pub async fn detail(
     State(state): State<AppState>,
     Path(id): Path<String>,
@@ -46,6 +67,12 @@ pub async fn detail(
     Ok(Json(state.queue.get(task_id(&id)?).await?))
 }
 
+#[utoipa::path(delete, path = "/api/tasks/{id}", tag = "tasks",
+    params(("id" = String, Path, description = "Task id (UUID)")),
+    responses((status = 200, description = "The task, CANCELLED or with its cancel requested", body = TaskView),
+        (status = 400, description = "Malformed id", body = ErrorBody),
+        (status = 409, description = "The task is already final", body = ErrorBody),
+        (status = 404, description = "No such task", body = ErrorBody)))]
 pub async fn cancel(
     State(state): State<AppState>,
     Path(id): Path<String>,
@@ -53,6 +80,12 @@ pub async fn cancel(
     Ok(Json(state.queue.cancel(task_id(&id)?).await?))
 }
 
+#[utoipa::path(post, path = "/api/tasks/{id}/retry", tag = "tasks",
+    params(("id" = String, Path, description = "Task id (UUID)")),
+    responses((status = 200, description = "The task, PENDING again", body = TaskView),
+        (status = 400, description = "Malformed id", body = ErrorBody),
+        (status = 409, description = "Only FAILED or CANCELLED tasks can be retried", body = ErrorBody),
+        (status = 404, description = "No such task", body = ErrorBody)))]
 pub async fn retry(
     State(state): State<AppState>,
     Path(id): Path<String>,

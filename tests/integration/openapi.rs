@@ -1,0 +1,73 @@
+//! The OpenAPI document covers the API: every documented operation is served (none falls
+//! through to the catch-all 404 or a 405), and the seed's endpoints are all documented.
+
+use crate::support::TestServer;
+use serde_json::Value;
+
+#[tokio::test]
+async fn every_documented_operation_is_served_and_the_seed_endpoints_are_documented() {
+    let server = TestServer::start().await;
+    let (status, doc) = server.get_json("/api/openapi.json").await;
+    assert_eq!(status, 200);
+    assert!(
+        doc["openapi"].as_str().unwrap().starts_with("3."),
+        "{}",
+        doc["openapi"]
+    );
+    let paths = doc["paths"].as_object().unwrap();
+
+    let mut operations = Vec::new();
+    for (path, item) in paths {
+        for method in ["get", "post", "put", "delete", "patch"] {
+            if item.get(method).is_some() {
+                operations.push((method.to_string(), path.clone()));
+            }
+        }
+    }
+    for (method, path) in [
+        ("post", "/api/tasks/submit"),
+        ("get", "/api/tasks/"),
+        ("get", "/api/tasks"),
+        ("get", "/api/tasks/{id}"),
+        ("delete", "/api/tasks/{id}"),
+        ("post", "/api/tasks/{id}/retry"),
+    ] {
+        assert!(
+            operations.contains(&(method.to_string(), path.to_string())),
+            "{method} {path} is not documented"
+        );
+    }
+    assert!(operations.len() >= 18, "{operations:?}");
+
+    let some_id = uuid::Uuid::new_v4().to_string();
+    for (method, path) in &operations {
+        let url = server.url(&path.replace("{id}", &some_id).replace("{name}", "default"));
+        let request = match method.as_str() {
+            "get" => server.client.get(&url),
+            "delete" => server.client.delete(&url),
+            _ => server.client.post(&url),
+        };
+        let response = request.send().await.unwrap();
+        let status = response.status().as_u16();
+        assert_ne!(status, 405, "{method} {path} is documented but not routed");
+        if status == 404 {
+            let body: Value = response.json().await.unwrap();
+            assert_ne!(
+                body["error"]["message"], "no such endpoint",
+                "{method} {path} is documented but not routed"
+            );
+        }
+        // Every documented operation lists its answers, errors included.
+        let responses = paths[path][method.as_str()]["responses"]
+            .as_object()
+            .unwrap();
+        assert!(
+            !responses.is_empty(),
+            "{method} {path} documents no response"
+        );
+    }
+    // The error body has a schema a client can generate code from.
+    let error = &doc["components"]["schemas"]["ErrorBody"];
+    assert!(error.is_object(), "{}", doc["components"]);
+    server.stop().await;
+}
