@@ -177,6 +177,20 @@ pub struct Stats {
     pub by_status: std::collections::BTreeMap<String, i64>,
     pub by_type: std::collections::BTreeMap<String, i64>,
     pub by_queue: std::collections::BTreeMap<String, i64>,
+    /// Tasks finished in each of the last 60 minutes, oldest first (minutes with none
+    /// included), from counters kept as tasks finish.
+    pub throughput: Vec<MinuteThroughput>,
+}
+
+/// Tasks that finished in one minute, by outcome.
+#[cfg_attr(feature = "ssr", derive(utoipa::ToSchema))]
+#[derive(Clone, Debug, Default, PartialEq, Serialize, Deserialize)]
+pub struct MinuteThroughput {
+    /// The minute's start.
+    pub minute: DateTime<Utc>,
+    pub succeeded: i64,
+    pub failed: i64,
+    pub cancelled: i64,
 }
 
 /// How a parameter is typed and bounded. The registry's descriptions are the one source

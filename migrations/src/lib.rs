@@ -8,6 +8,7 @@ pub use sea_orm_migration::prelude::*;
 
 mod m20261129_000001_create_tasks;
 mod m20261129_000002_attempts_counts_queues;
+mod m20261129_000003_throughput;
 
 /// Applies every migration Spool knows, oldest first.
 pub struct Migrator;
@@ -18,6 +19,7 @@ impl MigratorTrait for Migrator {
         vec![
             Box::new(m20261129_000001_create_tasks::Migration),
             Box::new(m20261129_000002_attempts_counts_queues::Migration),
+            Box::new(m20261129_000003_throughput::Migration),
         ]
     }
 }

@@ -10,7 +10,7 @@ mod submit;
 mod workers;
 
 use crate::error::AppError;
-use crate::model::{Stats, SubmitRequest, TaskKindInfo, TaskStatus, TaskView};
+use crate::model::{MinuteThroughput, Stats, SubmitRequest, TaskKindInfo, TaskStatus, TaskView};
 use crate::server::store::{CancelResult, InsertError, ListFilter, RetryResult, Store, StoreError};
 use crate::server::tasks::Registry;
 use std::collections::HashMap;
@@ -22,6 +22,10 @@ use uuid::Uuid;
 pub use maintenance::{run_maintenance, MaintenanceConfig};
 pub use submit::valid_queue_name;
 pub use workers::{run_workers, WorkerConfig};
+
+/// Minutes of throughput `/api/stats` reports.
+pub const THROUGHPUT_MINUTES: i64 = 60;
+const MICROS_PER_MINUTE: i64 = 60_000_000;
 
 /// The queue a task joins when none is named.
 pub const DEFAULT_QUEUE: &str = "default";
@@ -219,6 +223,25 @@ impl Queue {
             *stats.by_type.entry(row.task_type).or_default() += row.n;
             *stats.by_queue.entry(row.queue).or_default() += row.n;
         }
+        let this_minute = now_micros() / MICROS_PER_MINUTE;
+        let first = this_minute - (THROUGHPUT_MINUTES - 1);
+        let mut minutes: Vec<MinuteThroughput> = (first..=this_minute)
+            .map(|minute| MinuteThroughput {
+                minute: crate::server::store::task_row::from_micros(minute * MICROS_PER_MINUTE),
+                ..MinuteThroughput::default()
+            })
+            .collect();
+        for row in self.store.throughput(first).await.map_err(storage_error)? {
+            let Some(slot) = minutes.get_mut((row.minute - first) as usize) else {
+                continue;
+            };
+            match row.status.as_str() {
+                "SUCCESS" => slot.succeeded += row.n,
+                "FAILED" => slot.failed += row.n,
+                _ => slot.cancelled += row.n,
+            }
+        }
+        stats.throughput = minutes;
         Ok(stats)
     }
 

@@ -21,7 +21,7 @@ use std::time::Duration;
 pub use claims::{Heartbeat, Outcome};
 pub use lifecycle::{CancelResult, Rescued, RetryResult};
 pub use queries::{InsertError, ListFilter, NewTask};
-pub use stats::CountRow;
+pub use stats::{CountRow, ThroughputRow};
 
 /// How long a connection waits on a lock held by another process before giving up.
 const BUSY_TIMEOUT: Duration = Duration::from_secs(5);

@@ -285,6 +285,14 @@ async fn stats_queues_task_types_and_probes_describe_the_server() {
     assert_eq!(stats["by_status"], json!({"PENDING": 1}));
     assert_eq!(stats["by_type"], json!({"email_simulation": 1}));
     assert_eq!(stats["by_queue"], json!({"emails": 1}));
+    let minutes = stats["throughput"].as_array().unwrap();
+    assert_eq!(minutes.len(), 60);
+    assert!(minutes
+        .iter()
+        .all(|m| m["succeeded"] == 0 && m["failed"] == 0));
+    assert!(minutes
+        .windows(2)
+        .all(|w| w[0]["minute"].as_str() < w[1]["minute"].as_str()));
     let (_, queues) = server.get_json("/api/queues").await;
     assert_eq!(
         queues,
@@ -471,6 +479,14 @@ async fn metrics_expose_counts_depths_and_this_process_counters() {
         .await
         .unwrap();
     submit_ok(&server, json!({"task_type": "noop", "queue": "later"})).await;
+    let (_, stats) = server.get_json("/api/stats").await;
+    let finished: i64 = stats["throughput"]
+        .as_array()
+        .unwrap()
+        .iter()
+        .map(|m| m["succeeded"].as_i64().unwrap())
+        .sum();
+    assert_eq!(finished, 1, "{stats}");
     let response = server
         .client
         .get(server.url("/metrics"))

@@ -418,3 +418,70 @@ async fn an_interrupted_attempt_does_not_use_up_the_task() {
     store.rescue_expired(NOW + 11).await.unwrap();
     assert_eq!(status(&store, stored.id).await, "FAILED");
 }
+
+#[tokio::test]
+async fn throughput_counts_each_task_once_in_the_minute_it_finished() {
+    let (store, _dir) = open_store(Synchronous::Normal).await;
+    let minute = 60_000_000;
+    let a = store.insert(task(0, NOW)).await.unwrap();
+    let b = store.insert(task(0, NOW)).await.unwrap();
+    let c = store.insert(task(0, NOW)).await.unwrap();
+    store.claim("default", 3, "w", NOW, NOW + 10).await.unwrap();
+    store
+        .finish(a.id, 1, 5 * minute + 1, Outcome::Succeeded(json!(1)))
+        .await
+        .unwrap();
+    store
+        .finish(
+            b.id,
+            1,
+            5 * minute + 2,
+            Outcome::Failed {
+                error: "x".into(),
+                retry_at: None,
+            },
+        )
+        .await
+        .unwrap();
+    // A retry is not a finish; its later success is.
+    store
+        .finish(
+            c.id,
+            1,
+            6 * minute,
+            Outcome::Failed {
+                error: "x".into(),
+                retry_at: Some(NOW),
+            },
+        )
+        .await
+        .unwrap();
+    store.promote_due(NOW).await.unwrap();
+    store.claim("default", 1, "w", NOW, NOW + 10).await.unwrap();
+    store
+        .finish(c.id, 2, 7 * minute, Outcome::Succeeded(json!(1)))
+        .await
+        .unwrap();
+    // Retrying a finished task and finishing it again counts again.
+    store.retry(b.id, NOW).await.unwrap();
+    store.cancel(b.id, 7 * minute + 5).await.unwrap();
+
+    let rows: Vec<_> = store
+        .throughput(0)
+        .await
+        .unwrap()
+        .into_iter()
+        .map(|r| (r.minute, r.status, r.n))
+        .collect();
+    assert_eq!(
+        rows,
+        vec![
+            (5, "FAILED".to_string(), 1),
+            (5, "SUCCESS".to_string(), 1),
+            (7, "CANCELLED".to_string(), 1),
+            (7, "SUCCESS".to_string(), 1),
+        ]
+    );
+    assert_eq!(store.prune_throughput(6).await.unwrap(), 2);
+    assert_eq!(store.throughput(0).await.unwrap().len(), 2);
+}

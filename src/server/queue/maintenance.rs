@@ -69,6 +69,10 @@ pub async fn run_maintenance(queue: Queue, config: MaintenanceConfig, stop: Canc
                     Ok(n) => tracing::info!(tasks = n, "pruned finished tasks past retention"),
                     Err(err) => tracing::error!(error = %err, "pruning failed"),
                 }
+                let a_day_ago = now_micros() / 60_000_000 - 24 * 60;
+                if let Err(err) = store.prune_throughput(a_day_ago).await {
+                    tracing::error!(error = %err, "pruning throughput counters failed");
+                }
             }
             _ = checkpoint.tick() => {
                 if let Err(err) = store.checkpoint(TRUNCATE_ABOVE_FRAMES).await {

@@ -4,9 +4,10 @@
 use super::attempt_row::{self, Entity as Attempts};
 use super::queue_row::{self, Entity as Queues};
 use super::{Store, StoreError};
-use sea_orm::sea_query::OnConflict;
+use sea_orm::sea_query::{Alias, Expr, OnConflict, Query};
 use sea_orm::{
-    ActiveValue::Set, ColumnTrait, EntityTrait, FromQueryResult, QueryFilter, QueryOrder, Statement,
+    ActiveValue::Set, ColumnTrait, ConnectionTrait, EntityTrait, ExprTrait, FromQueryResult,
+    QueryFilter, QueryOrder, Statement,
 };
 use uuid::Uuid;
 
@@ -19,7 +20,41 @@ pub struct CountRow {
     pub n: i64,
 }
 
+/// How many tasks reached one final status in one minute.
+#[derive(Clone, Debug, PartialEq, Eq, FromQueryResult)]
+pub struct ThroughputRow {
+    /// Minutes since the Unix epoch.
+    pub minute: i64,
+    pub status: String,
+    pub n: i64,
+}
+
 impl Store {
+    /// Finished tasks per minute and status, for minutes from `since_minute` on.
+    pub async fn throughput(&self, since_minute: i64) -> Result<Vec<ThroughputRow>, StoreError> {
+        let query = Query::select()
+            .columns([Alias::new("minute"), Alias::new("status"), Alias::new("n")])
+            .from(Alias::new("task_throughput"))
+            .and_where(Expr::col(Alias::new("minute")).gte(since_minute))
+            .order_by(Alias::new("minute"), sea_orm::Order::Asc)
+            .order_by(Alias::new("status"), sea_orm::Order::Asc)
+            .to_owned();
+        let statement = self.reader.get_database_backend().build(&query);
+        Ok(ThroughputRow::find_by_statement(statement)
+            .all(&self.reader)
+            .await?)
+    }
+
+    /// Forgets throughput older than `before_minute`.
+    pub async fn prune_throughput(&self, before_minute: i64) -> Result<u64, StoreError> {
+        let query = Query::delete()
+            .from_table(Alias::new("task_throughput"))
+            .and_where(Expr::col(Alias::new("minute")).lt(before_minute))
+            .to_owned();
+        let statement = self.writer.get_database_backend().build(&query);
+        Ok(self.writer.execute_raw(statement).await?.rows_affected())
+    }
+
     /// Every non-zero counter.
     pub async fn counts(&self) -> Result<Vec<CountRow>, StoreError> {
         let sql = "SELECT queue, task_type, status, n FROM task_counts WHERE n <> 0 ORDER BY queue, task_type, status";
