@@ -20,6 +20,7 @@ process.env.SPOOL_E2E_DATA ??= mkdtempSync(join(tmpdir(), 'spool-e2e-'));
 const port = process.env.SPOOL_E2E_PORT;
 const baseURL = `http://127.0.0.1:${port}`;
 const database = `sqlite://${join(process.env.SPOOL_E2E_DATA, 'e2e.db')}`;
+const dataDir = join(process.env.SPOOL_E2E_DATA, 'data');
 
 export default defineConfig({
   testDir: './tests',
@@ -50,7 +51,7 @@ export default defineConfig({
     },
   },
   webServer: {
-    command: `../target/release/spool serve --addr 127.0.0.1:${port} --database-url ${database} --site-root ../target/site`,
+    command: `../target/release/spool serve --addr 127.0.0.1:${port} --database-url ${database} --data-dir ${dataDir} --site-root ../target/site`,
     url: baseURL,
     reuseExistingServer: false,
     timeout: 120_000,

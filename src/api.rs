@@ -2,25 +2,96 @@
 //! context and calls it; validation and storage live below.
 
 use crate::error::AppError;
-use crate::model::{SubmitRequest, TaskKindInfo, TaskView};
+use crate::model::{
+    Overview, QueueView, SubmitRequest, TaskKindInfo, TaskPage, TaskQuery, TaskView,
+};
 use leptos::prelude::*;
 use leptos::server_fn::codec::Json;
+use uuid::Uuid;
 
-/// Newest tasks first, at most 50.
-#[server(endpoint = "list_tasks", input = Json)]
-pub async fn list_tasks() -> Result<Vec<TaskView>, AppError> {
+/// Tasks recent tasks shown on the overview.
+pub const RECENT: u64 = 10;
+
+/// Counts, queues, throughput and the most recent tasks: everything the overview shows,
+/// in one request.
+#[server(endpoint = "overview", input = Json)]
+pub async fn load_overview() -> Result<Overview, AppError> {
     let queue = queue()?;
     let filter = crate::server::store::ListFilter {
-        limit: 50,
+        limit: RECENT,
         ..Default::default()
     };
-    queue.list(&filter).await
+    Ok(Overview {
+        stats: queue.stats().await?,
+        queues: queue.queue_views().await?,
+        recent: queue.list(&filter).await?,
+    })
+}
+
+/// One page of tasks for the task list.
+#[server(endpoint = "list_tasks", input = Json)]
+pub async fn list_tasks(query: TaskQuery) -> Result<TaskPage, AppError> {
+    queue()?.page(&query).await
+}
+
+/// One task with its attempts.
+#[server(endpoint = "get_task", input = Json)]
+pub async fn get_task(id: Uuid) -> Result<TaskView, AppError> {
+    queue()?.get(id).await
 }
 
 /// Validates and stores a task; per-field problems come back in `AppError::details`.
 #[server(endpoint = "submit_task", input = Json)]
 pub async fn submit_task(request: SubmitRequest) -> Result<TaskView, AppError> {
     queue()?.submit(request).await
+}
+
+#[server(endpoint = "cancel_task", input = Json)]
+pub async fn cancel_task(id: Uuid) -> Result<TaskView, AppError> {
+    queue()?.cancel(id).await
+}
+
+#[server(endpoint = "retry_task", input = Json)]
+pub async fn retry_task(id: Uuid) -> Result<TaskView, AppError> {
+    queue()?.retry(id).await
+}
+
+/// Cancels (`retry == false`) or retries each task; returns how many it changed.
+#[server(endpoint = "bulk_action", input = Json)]
+pub async fn bulk_action(ids: Vec<Uuid>, retry: bool) -> Result<usize, AppError> {
+    let queue = queue()?;
+    if ids.len() > 1000 {
+        return Err(AppError::bad_request("select at most 1000 tasks at once"));
+    }
+    let mut changed = 0;
+    for id in ids {
+        let done = if retry {
+            queue.retry(id).await
+        } else {
+            queue.cancel(id).await
+        };
+        match done {
+            Ok(_) => changed += 1,
+            Err(err)
+                if matches!(
+                    err.code,
+                    crate::error::ErrorCode::Conflict | crate::error::ErrorCode::NotFound
+                ) => {}
+            Err(err) => return Err(err),
+        }
+    }
+    Ok(changed)
+}
+
+/// Every queue with its counts and whether it is paused.
+#[server(endpoint = "queues", input = Json)]
+pub async fn queues() -> Result<Vec<QueueView>, AppError> {
+    queue()?.queue_views().await
+}
+
+#[server(endpoint = "set_queue_paused", input = Json)]
+pub async fn set_queue_paused(name: String, paused: bool) -> Result<(), AppError> {
+    queue()?.set_paused(&name, paused).await
 }
 
 /// Every task kind with its parameters, for the submit form.

@@ -1,15 +1,22 @@
-//! The dashboard: the HTML shell, the root component and its routes. Each page or
-//! component lives in a file of its own under `app/`.
+//! The dashboard: the HTML shell, the root component, its navigation and routes. Each
+//! page or component lives in a file of its own under `app/`.
 
-mod dashboard;
+mod json_view;
 mod live;
+mod overview;
+mod queues_page;
+mod result_view;
 mod submit_form;
+mod task_detail;
 mod task_table;
+mod tasks_page;
+mod throughput_chart;
 
 use leptos::prelude::*;
 use leptos_meta::{provide_meta_context, MetaTags, Stylesheet, Title};
-use leptos_router::components::{Route, Router, Routes};
-use leptos_router::StaticSegment;
+use leptos_router::components::{Route, Router, Routes, A};
+use leptos_router::{path, StaticSegment};
+use live::{ConnectionIndicator, OfflineBanner};
 
 /// The HTML document every page is rendered into.
 pub fn shell(options: LeptosOptions) -> impl IntoView {
@@ -20,6 +27,7 @@ pub fn shell(options: LeptosOptions) -> impl IntoView {
                 <meta charset="utf-8"/>
                 <meta name="viewport" content="width=device-width, initial-scale=1"/>
                 <meta name="color-scheme" content="light dark"/>
+                <link rel="icon" href="/favicon.ico"/>
                 <AutoReload options=options.clone()/>
                 <HydrationScripts options/>
                 <MetaTags/>
@@ -35,6 +43,7 @@ pub fn shell(options: LeptosOptions) -> impl IntoView {
 #[component]
 pub fn App() -> impl IntoView {
     provide_meta_context();
+    live::provide_connection();
     mark_hydrated();
     view! {
         <Stylesheet id="leptos" href="/pkg/spool.css"/>
@@ -42,11 +51,20 @@ pub fn App() -> impl IntoView {
         <Router>
             <header class="topbar">
                 <a class="brand" href="/">"Spool"</a>
-                <span class="tagline">"durable background tasks"</span>
+                <nav aria-label="Main">
+                    <A href="/" exact=true>"Overview"</A>
+                    <A href="/tasks">"Tasks"</A>
+                    <A href="/queues">"Queues"</A>
+                </nav>
+                <ConnectionIndicator/>
             </header>
+            <OfflineBanner/>
             <main class="content">
                 <Routes fallback=|| view! { <p class="empty">"There is no such page."</p> }>
-                    <Route path=StaticSegment("") view=dashboard::Dashboard/>
+                    <Route path=StaticSegment("") view=overview::OverviewPage/>
+                    <Route path=path!("/tasks") view=tasks_page::TasksPage/>
+                    <Route path=path!("/tasks/:id") view=task_detail::TaskDetailPage/>
+                    <Route path=path!("/queues") view=queues_page::QueuesPage/>
                 </Routes>
             </main>
         </Router>
@@ -62,4 +80,14 @@ fn mark_hydrated() {
             let _ = body.set_attribute("data-hydrated", "true");
         }
     });
+}
+
+/// An error a view could not load its data through, shown in place of the data.
+#[component]
+fn LoadError(error: crate::error::AppError) -> impl IntoView {
+    view! {
+        <p class="alert" role="alert" data-testid="load-error">
+            {error.message}
+        </p>
+    }
 }

@@ -262,3 +262,46 @@ mod tests {
         );
     }
 }
+
+/// A queue as the dashboard and the API show it.
+#[cfg_attr(feature = "ssr", derive(utoipa::ToSchema))]
+#[derive(Clone, Debug, Default, PartialEq, Serialize, Deserialize)]
+pub struct QueueView {
+    pub name: String,
+    pub paused: bool,
+    /// Tasks ready to run.
+    pub pending: i64,
+    pub running: i64,
+    /// Tasks in the queue, whatever their status.
+    pub total: i64,
+    /// How many of its tasks the answering process runs at once (none: it does not work
+    /// this queue; another process may).
+    pub concurrency: Option<u32>,
+}
+
+/// What the overview page shows.
+#[derive(Clone, Debug, Default, PartialEq, Serialize, Deserialize)]
+pub struct Overview {
+    pub stats: Stats,
+    pub queues: Vec<QueueView>,
+    pub recent: Vec<TaskView>,
+}
+
+/// Which tasks the task list shows: the filters and the page (all in the page's URL).
+#[derive(Clone, Debug, Default, PartialEq, Eq, Hash, Serialize, Deserialize)]
+pub struct TaskQuery {
+    pub status: Option<TaskStatus>,
+    pub task_type: Option<String>,
+    pub queue: Option<String>,
+    pub q: Option<String>,
+    /// Where the previous page ended.
+    pub cursor: Option<String>,
+}
+
+/// One page of the task list.
+#[derive(Clone, Debug, Default, PartialEq, Serialize, Deserialize)]
+pub struct TaskPage {
+    pub tasks: Vec<TaskView>,
+    /// The cursor of the next page, when there is one.
+    pub next: Option<String>,
+}

@@ -31,6 +31,8 @@ use tokio_util::sync::CancellationToken;
 pub struct AppState {
     pub leptos_options: LeptosOptions,
     pub queue: Queue,
+    /// Images made by `image_processing`, served under `/media/images/`.
+    pub images_dir: std::path::PathBuf,
 }
 
 /// Why `spool serve` could not start or stopped with an error.
@@ -86,7 +88,12 @@ pub async fn serve(
         data_dir: config.data_dir.clone(),
         smtp: config.smtp_relay.clone(),
     };
-    let queue = Queue::new(store, Registry::builtin(&kinds));
+    let queue = Queue::new(store, Registry::builtin(&kinds)).with_worked_queues(
+        config
+            .worked_queues()
+            .into_iter()
+            .map(|spec| (spec.name, spec.concurrency as u32)),
+    );
 
     let stop = CancellationToken::new();
     let mut workers = Vec::new();
@@ -112,6 +119,7 @@ pub async fn serve(
     let state = AppState {
         leptos_options: leptos_options(&config, listener.local_addr()?),
         queue,
+        images_dir: kinds.images_dir(),
     };
     let http_stop = stop.clone();
     let served = axum::serve(listener, router(state))
@@ -140,6 +148,10 @@ pub fn router(state: AppState) -> Router {
             move || shell(options.clone())
         })
         .merge(rest::routes())
+        .nest_service(
+            "/media/images",
+            tower_http::services::ServeDir::new(&state.images_dir),
+        )
         .fallback(leptos_axum::file_and_error_handler::<AppState, _>(shell))
         .with_state(state)
 }

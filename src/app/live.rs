@@ -1,39 +1,197 @@
-//! Keeping a view live: re-fetch through a server function every two seconds, one request
-//! at a time, for as long as the component that asked is mounted.
+//! Keeping views live. A view's data is rendered on the server with the page, then
+//! refreshed in the browser every two seconds through a server function: one request at a
+//! time, none while the tab is hidden, and on after a failure until the server answers
+//! again. The connection's state (live, paused, offline) is shared for the header to show.
 
+use crate::error::AppError;
 use leptos::prelude::*;
+use serde::de::DeserializeOwned;
+use serde::Serialize;
+use std::future::Future;
 
-/// How often the dashboard refreshes.
+/// How often views refresh.
+#[cfg_attr(not(feature = "hydrate"), allow(dead_code))]
 pub const REFRESH_MS: u32 = 2_000;
 
-/// Calls `fetch` every [`REFRESH_MS`] (after the previous call has answered) and stores
-/// each answer in `target`. Runs in the browser only; stops when `target` is disposed.
-pub fn refresh_every<T, Fut>(target: RwSignal<Option<T>>, fetch: impl Fn() -> Fut + 'static)
+/// What the refreshes have seen lately (only the browser refreshes, so the server renders
+/// every page as live).
+#[derive(Clone, Copy, Debug, PartialEq, Eq)]
+#[cfg_attr(not(feature = "hydrate"), allow(dead_code))]
+pub enum Connection {
+    /// The last refresh was answered.
+    Live,
+    /// The tab is hidden: refreshing waits until it is shown again.
+    Paused,
+    /// The last refresh failed: the server could not be reached.
+    Offline,
+}
+
+#[derive(Clone, Copy)]
+struct ConnectionState(RwSignal<Connection>);
+
+/// Makes the connection state available to every view; call once, in the root.
+pub fn provide_connection() {
+    provide_context(ConnectionState(RwSignal::new(Connection::Live)));
+}
+
+/// The shared connection state.
+pub fn connection() -> RwSignal<Connection> {
+    use_context::<ConnectionState>()
+        .map(|state| state.0)
+        .unwrap_or_else(|| RwSignal::new(Connection::Live))
+}
+
+/// A view's live data and a way to refresh it at once (after an action).
+pub struct Live<T: Send + Sync + 'static> {
+    pub data: Signal<Option<Result<T, AppError>>>,
+    pub refresh: Callback<()>,
+}
+
+impl<T: Send + Sync + 'static> Clone for Live<T> {
+    fn clone(&self) -> Self {
+        *self
+    }
+}
+
+impl<T: Send + Sync + 'static> Copy for Live<T> {}
+
+/// Data for a view, keyed by `source` (the filters in the URL, an id): fetched with the
+/// page on the server, refetched when the key changes, refreshed every [`REFRESH_MS`].
+pub fn use_live<S, T, F, Fut>(source: impl Fn() -> S + Send + Sync + 'static, fetch: F) -> Live<T>
 where
-    T: Send + Sync + 'static,
-    Fut: std::future::Future<Output = T> + 'static,
+    S: PartialEq + Clone + Send + Sync + 'static,
+    T: Clone + Send + Sync + Serialize + DeserializeOwned + 'static,
+    F: Fn(S) -> Fut + Clone + Send + Sync + 'static,
+    Fut: Future<Output = Result<T, AppError>> + Send + 'static,
 {
-    #[cfg(feature = "hydrate")]
-    {
-        let fetch = std::rc::Rc::new(fetch);
-        Effect::new(move |started: Option<()>| {
-            if started.is_some() {
-                return;
-            }
-            let fetch = std::rc::Rc::clone(&fetch);
+    let key = Memo::new(move |_| source());
+    let initial = Resource::new(move || key.get(), {
+        let fetch = fetch.clone();
+        move |key| fetch(key)
+    });
+    // Newer than `initial` once a refresh has answered; cleared when the key changes.
+    let latest: RwSignal<Option<Result<T, AppError>>> = RwSignal::new(None);
+    Effect::new(move |previous: Option<S>| {
+        let current = key.get();
+        if previous.is_some_and(|previous| previous != current) {
+            latest.set(None);
+        }
+        current
+    });
+    let refresh = Callback::new({
+        let fetch = fetch.clone();
+        move |_: ()| {
+            let fetch = fetch.clone();
             leptos::task::spawn_local(async move {
-                loop {
-                    gloo_timers::future::TimeoutFuture::new(REFRESH_MS).await;
-                    let value = fetch().await;
-                    if target.try_set(Some(value)).is_some() {
-                        break;
-                    }
+                let Some(asked) = key.try_get_untracked() else {
+                    return;
+                };
+                let answer = fetch(asked.clone()).await;
+                if key.try_get_untracked().as_ref() == Some(&asked) {
+                    let _ = latest.try_set(Some(answer));
                 }
             });
-        });
+        }
+    });
+    keep_refreshing(key, latest, fetch);
+    Live {
+        data: Signal::derive(move || latest.get().or_else(|| initial.get())),
+        refresh,
     }
-    #[cfg(not(feature = "hydrate"))]
-    {
-        let _ = (target, fetch, REFRESH_MS);
+}
+
+#[cfg(feature = "hydrate")]
+fn keep_refreshing<S, T, F, Fut>(
+    key: Memo<S>,
+    latest: RwSignal<Option<Result<T, AppError>>>,
+    fetch: F,
+) where
+    S: PartialEq + Clone + Send + Sync + 'static,
+    T: Send + Sync + 'static,
+    F: Fn(S) -> Fut + Clone + Send + Sync + 'static,
+    Fut: Future<Output = Result<T, AppError>> + Send + 'static,
+{
+    let connection = connection();
+    Effect::new(move |started: Option<()>| {
+        if started.is_some() {
+            return;
+        }
+        let fetch = fetch.clone();
+        leptos::task::spawn_local(async move {
+            loop {
+                gloo_timers::future::TimeoutFuture::new(REFRESH_MS).await;
+                let Some(asked) = key.try_get_untracked() else {
+                    break;
+                };
+                if tab_hidden() {
+                    connection.set(Connection::Paused);
+                    continue;
+                }
+                match fetch(asked.clone()).await {
+                    Ok(value) => {
+                        connection.set(Connection::Live);
+                        if key.try_get_untracked().as_ref() == Some(&asked)
+                            && latest.try_set(Some(Ok(value))).is_some()
+                        {
+                            break;
+                        }
+                    }
+                    // Keep showing the last answer; the banner says it may be stale.
+                    Err(_) => connection.set(Connection::Offline),
+                }
+            }
+        });
+    });
+}
+
+#[cfg(not(feature = "hydrate"))]
+fn keep_refreshing<S, T, F>(
+    _key: Memo<S>,
+    _latest: RwSignal<Option<Result<T, AppError>>>,
+    _fetch: F,
+) where
+    S: Send + Sync + 'static,
+    T: Send + Sync + 'static,
+{
+}
+
+#[cfg(feature = "hydrate")]
+fn tab_hidden() -> bool {
+    document().visibility_state() == web_sys::VisibilityState::Hidden
+}
+
+/// The header's indicator: live, paused or offline, in words and colour.
+#[component]
+pub fn ConnectionIndicator() -> impl IntoView {
+    let connection = connection();
+    let (class, text) = (
+        move || match connection.get() {
+            Connection::Live => "indicator indicator-live",
+            Connection::Paused => "indicator indicator-paused",
+            Connection::Offline => "indicator indicator-offline",
+        },
+        move || match connection.get() {
+            Connection::Live => "● live",
+            Connection::Paused => "❚❚ paused",
+            Connection::Offline => "✕ offline",
+        },
+    );
+    view! {
+        <span class=class data-testid="live-indicator" role="status" aria-live="polite">
+            {text}
+        </span>
+    }
+}
+
+/// A banner while the server cannot be reached; it goes away by itself on recovery.
+#[component]
+pub fn OfflineBanner() -> impl IntoView {
+    let connection = connection();
+    view! {
+        <Show when=move || connection.get() == Connection::Offline>
+            <div class="banner" role="alert" data-testid="offline-banner">
+                "The server cannot be reached. Showing the last known state; retrying every 2 seconds…"
+            </div>
+        </Show>
     }
 }

@@ -59,16 +59,24 @@ fn KindForm(kinds: Vec<TaskKindInfo>, on_submitted: Callback<TaskView>) -> impl 
 
     let current =
         move || kinds.with_value(|k| k.iter().find(|k| k.name == selected.get()).cloned());
+    // Advanced options, as typed; empty means the server's default.
+    let options: RwSignal<BTreeMap<&'static str, String>> = RwSignal::new(BTreeMap::new());
     let on_submit = move |ev: leptos::ev::SubmitEvent| {
         ev.prevent_default();
         let parameters = current()
             .map(|kind| parameters_from_inputs(&kind.params, &inputs.get_untracked()))
             .unwrap_or(Value::Null);
-        submit.dispatch(SubmitRequest {
+        let mut request = SubmitRequest {
             task_type: selected.get_untracked(),
             parameters,
             ..SubmitRequest::default()
-        });
+        };
+        match apply_options(&mut request, &options.get_untracked()) {
+            Ok(()) => {
+                submit.dispatch(request);
+            }
+            Err(problems) => errors.set(problems),
+        }
     };
     let error_for = move |field: &str| {
         errors.with(|errors| {
@@ -119,6 +127,36 @@ fn KindForm(kinds: Vec<TaskKindInfo>, on_submitted: Callback<TaskView>) -> impl 
                             .collect_view()
                     })
             }}
+            <details class="advanced">
+                <summary>"Advanced options"</summary>
+                <div class="advanced-fields">
+                    {ADVANCED
+                        .iter()
+                        .map(|(name, label, help)| {
+                            let name = *name;
+                            let message = Signal::derive(move || error_for(name));
+                            view! {
+                                <div class="field">
+                                    <label for=format!("advanced-{name}")>{*label}</label>
+                                    <input
+                                        id=format!("advanced-{name}")
+                                        data-testid=format!("advanced-{name}")
+                                        inputmode=if name == "queue" { "text" } else { "numeric" }
+                                        prop:value=move || options.with(|o| o.get(name).cloned().unwrap_or_default())
+                                        on:input=move |ev| {
+                                            let text = event_target_value(&ev);
+                                            options.update(|o| { o.insert(name, text); });
+                                        }
+                                        aria-invalid=move || message.get().is_some().to_string()
+                                    />
+                                    <span class="help">{*help}</span>
+                                    <FieldMessage message/>
+                                </div>
+                            }
+                        })
+                        .collect_view()}
+                </div>
+            </details>
             <div class="actions">
                 <button type="submit" class="primary" data-testid="submit-button" disabled=move || submit.pending().get()>
                     {move || if submit.pending().get() { "Submitting…" } else { "Submit task" }}
@@ -247,5 +285,54 @@ fn form_errors(err: AppError) -> Vec<FieldError> {
         vec![FieldError::new("", err.message)]
     } else {
         err.details
+    }
+}
+
+/// The advanced options: field name (as the API and its errors spell it), label, help.
+const ADVANCED: [(&str, &str, &str); 5] = [
+    ("queue", "Queue", "Named queue; default \"default\"."),
+    ("priority", "Priority", "0 (most urgent, the default) to 9."),
+    ("delay_ms", "Delay (ms)", "Start no sooner than this."),
+    ("max_attempts", "Max attempts", "Default 3."),
+    (
+        "timeout_ms",
+        "Timeout (ms)",
+        "Per attempt; none by default.",
+    ),
+];
+
+/// Copies the advanced options typed into `options` onto the request; a number that does
+/// not parse is reported next to its field.
+fn apply_options(
+    request: &mut SubmitRequest,
+    options: &BTreeMap<&'static str, String>,
+) -> Result<(), Vec<FieldError>> {
+    let mut problems = Vec::new();
+    let text = |name: &str| {
+        options
+            .get(name)
+            .map(|t| t.trim().to_string())
+            .filter(|t| !t.is_empty())
+    };
+    let mut number = |name: &'static str| -> Option<i64> {
+        let value = text(name)?;
+        match value.parse::<i64>() {
+            Ok(n) => Some(n),
+            Err(_) => {
+                problems.push(FieldError::new(name, "must be a whole number"));
+                None
+            }
+        }
+    };
+    request.priority = number("priority").map(|n| n.clamp(i32::MIN as i64, i32::MAX as i64) as i32);
+    request.delay_ms = number("delay_ms");
+    request.max_attempts =
+        number("max_attempts").map(|n| n.clamp(i32::MIN as i64, i32::MAX as i64) as i32);
+    request.timeout_ms = number("timeout_ms");
+    request.queue = text("queue");
+    if problems.is_empty() {
+        Ok(())
+    } else {
+        Err(problems)
     }
 }

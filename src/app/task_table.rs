@@ -1,67 +1,119 @@
-//! The list of tasks: one row each, with status (colour and text) and a progress bar.
+//! The list of tasks: one row each, linking to its detail, with status (colour, symbol
+//! and text), a progress bar with the progress message, times and duration; optionally
+//! with a checkbox per row for bulk actions.
 
 use crate::model::{TaskStatus, TaskView};
 use leptos::prelude::*;
+use std::collections::BTreeSet;
+use uuid::Uuid;
 
 #[component]
-pub fn TaskTable(tasks: Vec<TaskView>) -> impl IntoView {
+pub fn TaskTable(
+    tasks: Vec<TaskView>,
+    /// When given, rows can be selected into this set.
+    #[prop(optional)]
+    selected: Option<RwSignal<BTreeSet<Uuid>>>,
+) -> impl IntoView {
     if tasks.is_empty() {
-        return view! {
-            <p class="empty" data-testid="no-tasks">"No tasks yet. Submit one above."</p>
-        }
-        .into_any();
+        return view! { <p class="empty" data-testid="no-tasks">"No tasks here."</p> }.into_any();
     }
     view! {
-        <table class="tasks" data-testid="task-table">
-            <thead>
-                <tr>
-                    <th scope="col">"Task"</th>
-                    <th scope="col">"Type"</th>
-                    <th scope="col">"Status"</th>
-                    <th scope="col">"Progress"</th>
-                    <th scope="col">"Created (UTC)"</th>
-                </tr>
-            </thead>
-            <tbody>
-                {tasks.into_iter().map(|task| view! { <TaskRow task/> }).collect_view()}
-            </tbody>
-        </table>
+        <div class="table-scroll">
+            <table class="tasks" data-testid="task-table">
+                <thead>
+                    <tr>
+                        {selected.map(|_| view! { <th scope="col"><span class="visually-hidden">"Select"</span></th> })}
+                        <th scope="col">"Task"</th>
+                        <th scope="col">"Type"</th>
+                        <th scope="col">"Queue"</th>
+                        <th scope="col">"Status"</th>
+                        <th scope="col">"Progress"</th>
+                        <th scope="col">"Created (UTC)"</th>
+                        <th scope="col">"Took"</th>
+                    </tr>
+                </thead>
+                <tbody>{tasks.into_iter().map(|task| view! { <TaskRow task selected/> }).collect_view()}</tbody>
+            </table>
+        </div>
     }
     .into_any()
 }
 
 #[component]
-fn TaskRow(task: TaskView) -> impl IntoView {
-    let id = task.id.to_string();
-    let short_id = id[..8].to_string();
+fn TaskRow(task: TaskView, selected: Option<RwSignal<BTreeSet<Uuid>>>) -> impl IntoView {
+    let id = task.id;
+    let short_id = id.to_string()[..8].to_string();
     let message = task
         .progress_message
         .clone()
         .or_else(|| task.error_message.clone())
         .unwrap_or_default();
-    view! {
-        <tr data-testid="task-row" data-task-id=id data-status=task.status.as_str()>
-            <td class="mono" title=id.clone()>{short_id}</td>
-            <td>{task.task_type}</td>
+    let took = duration_text(&task);
+    let checkbox = selected.map(|selected| {
+        view! {
             <td>
-                <StatusBadge status=task.status/>
+                <input
+                    type="checkbox"
+                    data-testid="select-task"
+                    aria-label=format!("Select task {short_id}")
+                    prop:checked=move || selected.with(|s| s.contains(&id))
+                    on:change=move |ev| {
+                        let on = event_target_checked(&ev);
+                        selected.update(|s| {
+                            if on { s.insert(id); } else { s.remove(&id); }
+                        });
+                    }
+                />
             </td>
+        }
+    });
+    view! {
+        <tr data-testid="task-row" data-task-id=id.to_string() data-status=task.status.as_str()>
+            {checkbox}
+            <td class="mono">
+                <a href=format!("/tasks/{id}") title=id.to_string()>{short_id.clone()}</a>
+            </td>
+            <td>{task.task_type.clone()}</td>
+            <td>{task.queue.clone()}</td>
+            <td><StatusBadge status=task.status/></td>
             <td>
                 <div class="progress-cell">
-                <progress
-                    max="100"
-                    value=task.progress
-                    aria-label="progress"
-                    data-testid="task-progress"
-                ></progress>
-                <span class="progress-text" data-testid="task-progress-text">
-                    {format!("{}%", task.progress)}
-                </span>
-                <span class="progress-message">{message}</span>
+                    <ProgressBar percent=task.progress/>
+                    <span class="progress-message">{message}</span>
                 </div>
             </td>
             <td class="mono">{task.created_at.format("%Y-%m-%d %H:%M:%S").to_string()}</td>
+            <td class="mono">{took}</td>
         </tr>
+    }
+}
+
+/// A progress bar with its percentage in text.
+#[component]
+pub fn ProgressBar(percent: u8) -> impl IntoView {
+    view! {
+        <progress max="100" value=percent aria-label="progress" data-testid="task-progress"></progress>
+        <span class="progress-text" data-testid="task-progress-text">{format!("{percent}%")}</span>
+    }
+}
+
+/// How long the last attempt ran (so far, for a running one: empty).
+pub fn duration_text(task: &TaskView) -> String {
+    match (task.started_at, task.completed_at) {
+        (Some(start), Some(end)) if end >= start => {
+            human_duration((end - start).num_milliseconds())
+        }
+        _ => String::new(),
+    }
+}
+
+/// Milliseconds as "850 ms", "12.3 s", "4 min 05 s" or "2 h 03 min".
+pub fn human_duration(ms: i64) -> String {
+    match ms {
+        ms if ms < 1_000 => format!("{ms} ms"),
+        ms if ms < 60_000 => format!("{:.1} s", ms as f64 / 1000.0),
+        ms if ms < 3_600_000 => format!("{} min {:02} s", ms / 60_000, ms % 60_000 / 1000),
+        ms => format!("{} h {:02} min", ms / 3_600_000, ms % 3_600_000 / 60_000),
     }
 }
 
@@ -82,5 +134,18 @@ pub fn StatusBadge(status: TaskStatus) -> impl IntoView {
             <span aria-hidden="true">{symbol}" "</span>
             {status.as_str()}
         </span>
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::human_duration;
+
+    #[test]
+    fn durations_read_naturally() {
+        assert_eq!(human_duration(850), "850 ms");
+        assert_eq!(human_duration(12_345), "12.3 s");
+        assert_eq!(human_duration(245_000), "4 min 05 s");
+        assert_eq!(human_duration(7_380_000), "2 h 03 min");
     }
 }

@@ -6,11 +6,14 @@ mod backoff;
 mod executor;
 mod maintenance;
 mod metrics;
+pub mod paging;
 mod submit;
 mod workers;
 
 use crate::error::AppError;
-use crate::model::{MinuteThroughput, Stats, SubmitRequest, TaskKindInfo, TaskStatus, TaskView};
+use crate::model::{
+    MinuteThroughput, QueueView, Stats, SubmitRequest, TaskKindInfo, TaskStatus, TaskView,
+};
 use crate::server::store::{CancelResult, InsertError, ListFilter, RetryResult, Store, StoreError};
 use crate::server::tasks::Registry;
 use std::collections::HashMap;
@@ -42,6 +45,8 @@ pub struct Queue {
     /// Cancel signals of the attempts running in this process, by task id and attempt.
     running: Arc<Mutex<HashMap<(Uuid, i32), CancellationToken>>>,
     metrics: Arc<metrics::Metrics>,
+    /// The queues this process works, with their concurrency.
+    worked: Arc<std::collections::BTreeMap<String, u32>>,
 }
 
 impl Queue {
@@ -52,7 +57,15 @@ impl Queue {
             wake: Arc::new(Notify::new()),
             running: Arc::default(),
             metrics: Arc::default(),
+            worked: Arc::default(),
         }
+    }
+
+    /// Records which queues this process works and how many of their tasks at once (shown
+    /// on the queues page).
+    pub fn with_worked_queues(mut self, queues: impl IntoIterator<Item = (String, u32)>) -> Queue {
+        self.worked = Arc::new(queues.into_iter().collect());
+        self
     }
 
     pub fn store(&self) -> &Store {
@@ -210,9 +223,42 @@ impl Queue {
         Ok(())
     }
 
-    /// Names of the paused queues.
-    pub async fn paused_queues(&self) -> Result<Vec<String>, AppError> {
-        self.store.paused_queues().await.map_err(storage_error)
+    /// Every queue that has tasks or settings, by name, with its counts.
+    pub async fn queue_views(&self) -> Result<Vec<QueueView>, AppError> {
+        let mut queues: std::collections::BTreeMap<String, QueueView> = Default::default();
+        for row in self.store.counts().await.map_err(storage_error)? {
+            let view = queues
+                .entry(row.queue.clone())
+                .or_insert_with(|| QueueView {
+                    name: row.queue.clone(),
+                    ..QueueView::default()
+                });
+            view.total += row.n;
+            match row.status.as_str() {
+                "PENDING" => view.pending += row.n,
+                "RUNNING" => view.running += row.n,
+                _ => {}
+            }
+        }
+        for name in self.store.paused_queues().await.map_err(storage_error)? {
+            queues
+                .entry(name.clone())
+                .or_insert_with(|| QueueView {
+                    name,
+                    ..QueueView::default()
+                })
+                .paused = true;
+        }
+        for (name, concurrency) in self.worked.iter() {
+            queues
+                .entry(name.clone())
+                .or_insert_with(|| QueueView {
+                    name: name.clone(),
+                    ..QueueView::default()
+                })
+                .concurrency = Some(*concurrency);
+        }
+        Ok(queues.into_values().collect())
     }
 
     /// Exact counts per status, type and queue, from the store's counters.

@@ -296,7 +296,10 @@ async fn stats_queues_task_types_and_probes_describe_the_server() {
     let (_, queues) = server.get_json("/api/queues").await;
     assert_eq!(
         queues,
-        json!([{"name": "emails", "tasks": 1, "paused": true}])
+        json!([
+            {"name": "default", "paused": false, "pending": 0, "running": 0, "total": 0, "concurrency": 8},
+            {"name": "emails", "paused": true, "pending": 1, "running": 0, "total": 1, "concurrency": null}
+        ])
     );
     let bad = server
         .client

@@ -2,7 +2,7 @@
 
 use super::openapi::ErrorBody;
 use crate::error::AppError;
-use crate::model::{Stats, TaskKindInfo};
+use crate::model::{QueueView, Stats, TaskKindInfo};
 use crate::server::AppState;
 use axum::extract::{Path, State};
 use axum::http::StatusCode;
@@ -20,31 +20,11 @@ pub async fn task_types(State(state): State<AppState>) -> Json<Vec<TaskKindInfo>
     Json(state.queue.kinds())
 }
 
-/// A queue: its task count and whether it is paused.
-#[derive(Debug, serde::Serialize, utoipa::ToSchema)]
-pub struct QueueInfo {
-    pub name: String,
-    pub tasks: i64,
-    pub paused: bool,
-}
-
-/// Every queue that has tasks or settings, with its task count and whether it is paused.
+/// Every queue that has tasks or settings, with its counts and whether it is paused.
 #[utoipa::path(get, path = "/api/queues", tag = "queues",
-    responses((status = 200, description = "Queues by name", body = Vec<QueueInfo>)))]
-pub async fn queues(State(state): State<AppState>) -> Result<Json<Vec<QueueInfo>>, AppError> {
-    let stats = state.queue.stats().await?;
-    let paused = state.queue.paused_queues().await?;
-    let mut names: std::collections::BTreeSet<String> = stats.by_queue.keys().cloned().collect();
-    names.extend(paused.iter().cloned());
-    let queues: Vec<_> = names
-        .into_iter()
-        .map(|name| QueueInfo {
-            tasks: stats.by_queue.get(&name).copied().unwrap_or(0),
-            paused: paused.contains(&name),
-            name,
-        })
-        .collect();
-    Ok(Json(queues))
+    responses((status = 200, description = "Queues by name", body = Vec<QueueView>)))]
+pub async fn queues(State(state): State<AppState>) -> Result<Json<Vec<QueueView>>, AppError> {
+    Ok(Json(state.queue.queue_views().await?))
 }
 
 #[utoipa::path(post, path = "/api/queues/{name}/pause", tag = "queues",

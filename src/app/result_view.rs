@@ -1,0 +1,106 @@
+//! A task's result shown for people: the data kind's statistics as a table, the image
+//! kind's outputs as thumbnails, the email kind's messages as a list; anything else as
+//! generic JSON.
+
+use super::json_view::JsonView;
+use leptos::prelude::*;
+use serde_json::Value;
+
+#[component]
+pub fn ResultView(task_type: String, result: Value) -> impl IntoView {
+    match task_type.as_str() {
+        "data_processing" if result["columns"].is_object() => statistics(&result).into_any(),
+        "image_processing" if result["files"].is_array() => images(&result).into_any(),
+        "email_simulation" if result["messages"].is_array() => messages(&result).into_any(),
+        _ => view! { <JsonView value=result/> }.into_any(),
+    }
+}
+
+fn number(value: &Value) -> String {
+    value
+        .as_f64()
+        .map(|n| format!("{n:.2}"))
+        .unwrap_or_default()
+}
+
+fn statistics(result: &Value) -> impl IntoView {
+    let columns = result["columns"].as_object().cloned().unwrap_or_default();
+    view! {
+        <p>{format!("{} rows analysed", result["rows"])}</p>
+        <table class="grid" data-testid="result-statistics">
+            <thead>
+                <tr>
+                    <th scope="col">"Column"</th>
+                    <th scope="col">"Count"</th>
+                    <th scope="col">"Mean"</th>
+                    <th scope="col">"Min"</th>
+                    <th scope="col">"Max"</th>
+                    <th scope="col">"Std dev"</th>
+                </tr>
+            </thead>
+            <tbody>
+                {columns
+                    .into_iter()
+                    .map(|(name, stats)| {
+                        view! {
+                            <tr>
+                                <th scope="row">{name}</th>
+                                <td class="num">{stats["count"].to_string()}</td>
+                                <td class="num">{number(&stats["mean"])}</td>
+                                <td class="num">{number(&stats["min"])}</td>
+                                <td class="num">{number(&stats["max"])}</td>
+                                <td class="num">{number(&stats["stddev"])}</td>
+                            </tr>
+                        }
+                    })
+                    .collect_view()}
+            </tbody>
+        </table>
+    }
+}
+
+fn images(result: &Value) -> impl IntoView {
+    let files = result["files"].as_array().cloned().unwrap_or_default();
+    view! {
+        <ul class="thumbnails" data-testid="result-images">
+            {files
+                .into_iter()
+                .map(|file| {
+                    let path = file["file"].as_str().unwrap_or_default().to_string();
+                    let caption = format!(
+                        "{} × {} {}, {} bytes",
+                        file["width"], file["height"], file["format"].as_str().unwrap_or(""), file["bytes"]
+                    );
+                    view! {
+                        <li>
+                            <img src=format!("/media/images/{path}") alt=caption.clone() loading="lazy"/>
+                            <span>{caption}</span>
+                        </li>
+                    }
+                })
+                .collect_view()}
+        </ul>
+    }
+}
+
+fn messages(result: &Value) -> impl IntoView {
+    let messages = result["messages"].as_array().cloned().unwrap_or_default();
+    view! {
+        <p>{format!("{} messages delivered via {}", result["delivered"], result["via"].as_str().unwrap_or("?"))}</p>
+        <ul class="messages" data-testid="result-messages">
+            {messages
+                .into_iter()
+                .map(|message| {
+                    view! {
+                        <li>
+                            <strong>{message["subject"].as_str().unwrap_or_default().to_string()}</strong>
+                            " → "
+                            {message["to"].as_str().unwrap_or_default().to_string()}
+                            <span class="mono">{message["message_id"].as_str().unwrap_or_default().to_string()}</span>
+                        </li>
+                    }
+                })
+                .collect_view()}
+        </ul>
+    }
+}

@@ -1,0 +1,191 @@
+//! One task: status and live progress, cancel and retry (each confirmed), parameters,
+//! result, error, and the timeline of its attempts.
+
+use super::json_view::JsonView;
+use super::live::use_live;
+use super::result_view::ResultView;
+use super::task_table::{human_duration, ProgressBar, StatusBadge};
+use super::LoadError;
+use crate::api::{cancel_task, get_task, retry_task};
+use crate::error::AppError;
+use crate::model::{AttemptView, TaskStatus, TaskView};
+use leptos::prelude::*;
+use leptos_router::hooks::use_params_map;
+use uuid::Uuid;
+
+#[component]
+pub fn TaskDetailPage() -> impl IntoView {
+    let params = use_params_map();
+    let id = move || params.with(|p| p.get("id").and_then(|id| Uuid::parse_str(&id).ok()));
+    let live = use_live(id, |id: Option<Uuid>| async move {
+        match id {
+            Some(id) => get_task(id).await,
+            None => Err(AppError::bad_request("that is not a task id")),
+        }
+    });
+    view! {
+        <Transition fallback=|| view! { <p class="empty">"Loading…"</p> }>
+            {move || {
+                live.data
+                    .get()
+                    .map(|answer| match answer {
+                        Ok(task) => view! { <TaskDetail task refresh=live.refresh/> }.into_any(),
+                        Err(error) => view! { <LoadError error/> }.into_any(),
+                    })
+            }}
+        </Transition>
+    }
+}
+
+#[component]
+fn TaskDetail(task: TaskView, refresh: Callback<()>) -> impl IntoView {
+    let title = format!("{} {}", task.task_type, &task.id.to_string()[..8]);
+    let attempts = task.attempts.clone().unwrap_or_default();
+    let result = task.result_data.clone().map(|result| {
+        view! {
+            <section class="panel" aria-labelledby="result-heading">
+                <h2 id="result-heading">"Result"</h2>
+                <ResultView task_type=task.task_type.clone() result/>
+            </section>
+        }
+    });
+    let error = task.error_message.clone().map(|error| {
+        view! {
+            <section class="panel" aria-labelledby="error-heading">
+                <h2 id="error-heading">"Error"</h2>
+                <pre class="error-text" data-testid="task-error">{error}</pre>
+            </section>
+        }
+    });
+    view! {
+        <section class="panel" aria-labelledby="task-heading" data-testid="task-detail" data-task-id=task.id.to_string()>
+            <h1 id="task-heading">{title}</h1>
+            <div class="detail-head">
+                <StatusBadge status=task.status/>
+                <div class="progress-cell">
+                    <ProgressBar percent=task.progress/>
+                    <span class="progress-message">{task.progress_message.clone().unwrap_or_default()}</span>
+                </div>
+                <Actions task=task.clone() refresh/>
+            </div>
+            <dl class="kv facts">
+                <dt>"Id"</dt><dd class="mono">{task.id.to_string()}</dd>
+                <dt>"Queue"</dt><dd>{task.queue.clone()}</dd>
+                <dt>"Priority"</dt><dd>{task.priority}</dd>
+                <dt>"Attempts"</dt><dd data-testid="attempt-count">{format!("{} of {}", task.attempt, task.max_attempts)}</dd>
+                <dt>"Created"</dt><dd class="mono">{time(Some(task.created_at))}</dd>
+                <dt>"Runs at"</dt><dd class="mono">{time(Some(task.run_at))}</dd>
+                <dt>"Started"</dt><dd class="mono">{time(task.started_at)}</dd>
+                <dt>"Completed"</dt><dd class="mono">{time(task.completed_at)}</dd>
+                <dt>"Timeout"</dt><dd>{task.timeout_ms.map(human_duration).unwrap_or_else(|| "none".into())}</dd>
+            </dl>
+        </section>
+        <section class="panel" aria-labelledby="parameters-heading">
+            <h2 id="parameters-heading">"Parameters"</h2>
+            <JsonView value=task.parameters.clone()/>
+        </section>
+        {result}
+        {error}
+        <section class="panel" aria-labelledby="attempts-heading">
+            <h2 id="attempts-heading">"Attempts"</h2>
+            <Timeline attempts/>
+        </section>
+    }
+}
+
+fn time(at: Option<chrono::DateTime<chrono::Utc>>) -> String {
+    at.map(|at| at.format("%Y-%m-%d %H:%M:%S%.3f UTC").to_string())
+        .unwrap_or_else(|| "—".into())
+}
+
+/// Cancel (while unfinished) and retry (when FAILED or CANCELLED), each asking first.
+#[component]
+fn Actions(task: TaskView, refresh: Callback<()>) -> impl IntoView {
+    let id = task.id;
+    let confirming: RwSignal<Option<&'static str>> = RwSignal::new(None);
+    let outcome: RwSignal<Option<String>> = RwSignal::new(None);
+    let act = Action::new(move |retry: &bool| {
+        let retry = *retry;
+        async move {
+            if retry {
+                retry_task(id).await
+            } else {
+                cancel_task(id).await
+            }
+        }
+    });
+    Effect::new(move |_| {
+        if let Some(answer) = act.value().get() {
+            confirming.set(None);
+            outcome.set(answer.err().map(|err| err.message));
+            refresh.run(());
+        }
+    });
+    let can_cancel = !task.status.is_final();
+    let can_retry = matches!(task.status, TaskStatus::Failed | TaskStatus::Cancelled);
+    view! {
+        <div class="actions" role="group" aria-label="Task actions">
+            <Show when=move || confirming.get().is_none()>
+                {can_cancel.then(|| view! {
+                    <button class="danger" data-testid="cancel-button" on:click=move |_| confirming.set(Some("cancel"))>"Cancel task"</button>
+                })}
+                {can_retry.then(|| view! {
+                    <button class="primary" data-testid="retry-button" on:click=move |_| confirming.set(Some("retry"))>"Retry task"</button>
+                })}
+            </Show>
+            <Show when=move || confirming.get().is_some()>
+                <span role="alertdialog" aria-label="Confirm">
+                    {move || format!("Really {} this task?", confirming.get().unwrap_or(""))}
+                    " "
+                    <button
+                        class="primary"
+                        data-testid="confirm-button"
+                        on:click=move |_| {
+                            act.dispatch(confirming.get_untracked() == Some("retry"));
+                        }
+                    >
+                        "Yes"
+                    </button>
+                    <button data-testid="dismiss-button" on:click=move |_| confirming.set(None)>"No"</button>
+                </span>
+            </Show>
+            <span class="field-error" role="alert">{move || outcome.get().unwrap_or_default()}</span>
+        </div>
+    }
+}
+
+#[component]
+fn Timeline(attempts: Vec<AttemptView>) -> impl IntoView {
+    if attempts.is_empty() {
+        return view! { <p class="empty">"Not started yet."</p> }.into_any();
+    }
+    view! {
+        <ol class="timeline" data-testid="attempts">
+            {attempts
+                .into_iter()
+                .map(|attempt| {
+                    let took = attempt
+                        .finished_at
+                        .map(|end| human_duration((end - attempt.started_at).num_milliseconds()))
+                        .unwrap_or_else(|| "running".into());
+                    let outcome = attempt.outcome.clone().unwrap_or_else(|| "RUNNING".into());
+                    view! {
+                        <li data-testid="attempt" data-outcome=outcome.clone()>
+                            <strong>{format!("Attempt {}", attempt.attempt)}</strong>
+                            " · "
+                            <span class=format!("outcome outcome-{}", outcome.to_ascii_lowercase())>{outcome.clone()}</span>
+                            " · "
+                            <span class="mono">{time(Some(attempt.started_at))}</span>
+                            " · "
+                            {took}
+                            " · "
+                            <span class="mono">{attempt.worker_id.clone()}</span>
+                            {attempt.error.clone().map(|error| view! { <div class="error-text">{error}</div> })}
+                        </li>
+                    }
+                })
+                .collect_view()}
+        </ol>
+    }
+    .into_any()
+}

@@ -1,0 +1,192 @@
+//! The task list: status tabs, type, queue and text filters, keyset paging, and bulk
+//! cancel or retry of selected rows. All of the view's state is in its URL, so a view can
+//! be shared and survives a reload; tabs, filters and paging work without JavaScript.
+
+use super::live::use_live;
+use super::task_table::TaskTable;
+use super::LoadError;
+use crate::api::{bulk_action, list_tasks};
+use crate::model::{TaskQuery, TaskStatus};
+use leptos::prelude::*;
+use leptos_router::hooks::use_query_map;
+use std::collections::BTreeSet;
+use uuid::Uuid;
+
+#[component]
+pub fn TasksPage() -> impl IntoView {
+    let query_map = use_query_map();
+    let query = move || {
+        query_map.with(|map| {
+            let text = |key: &str| map.get(key).filter(|value| !value.is_empty());
+            TaskQuery {
+                status: text("status").and_then(|s| s.parse().ok()),
+                task_type: text("task_type"),
+                queue: text("queue"),
+                q: text("q"),
+                cursor: text("cursor"),
+            }
+        })
+    };
+    let live = use_live(query, list_tasks);
+    let selected: RwSignal<BTreeSet<Uuid>> = RwSignal::new(BTreeSet::new());
+    let bulk = Action::new(move |retry: &bool| {
+        let retry = *retry;
+        let ids: Vec<Uuid> = selected.get_untracked().into_iter().collect();
+        async move { bulk_action(ids, retry).await }
+    });
+    Effect::new(move |_| {
+        if bulk.value().get().is_some() {
+            selected.set(BTreeSet::new());
+            live.refresh.run(());
+        }
+    });
+
+    view! {
+        <section class="panel" aria-labelledby="list-heading">
+            <h1 id="list-heading">"Tasks"</h1>
+            <StatusTabs current=Signal::derive(move || query().status) query=Signal::derive(query)/>
+            <Filters query=Signal::derive(query)/>
+            <div class="bulk" role="group" aria-label="Bulk actions">
+                <button
+                    data-testid="bulk-cancel"
+                    disabled=move || selected.with(|s| s.is_empty())
+                    on:click=move |_| { bulk.dispatch(false); }
+                >
+                    "Cancel selected"
+                </button>
+                <button
+                    data-testid="bulk-retry"
+                    disabled=move || selected.with(|s| s.is_empty())
+                    on:click=move |_| { bulk.dispatch(true); }
+                >
+                    "Retry selected"
+                </button>
+                <span class="form-status" role="status">
+                    {move || match bulk.value().get() {
+                        Some(Ok(n)) => format!("{n} tasks changed"),
+                        Some(Err(err)) => err.message,
+                        None => String::new(),
+                    }}
+                </span>
+            </div>
+            <Transition fallback=|| view! { <p class="empty">"Loading…"</p> }>
+                {move || {
+                    live.data
+                        .get()
+                        .map(|answer| match answer {
+                            Ok(page) => {
+                                let next = page.next.clone().map(|cursor| {
+                                    let href = href(&TaskQuery { cursor: Some(cursor), ..query() });
+                                    view! { <a class="page-link" href=href data-testid="next-page">"Next page →"</a> }
+                                });
+                                let first = query().cursor.is_some().then(|| {
+                                    let href = href(&TaskQuery { cursor: None, ..query() });
+                                    view! { <a class="page-link" href=href>"← First page"</a> }
+                                });
+                                view! {
+                                    <TaskTable tasks=page.tasks selected/>
+                                    <nav class="paging" aria-label="Pages">{first}{next}</nav>
+                                }
+                                    .into_any()
+                            }
+                            Err(error) => view! { <LoadError error/> }.into_any(),
+                        })
+                }}
+            </Transition>
+        </section>
+    }
+}
+
+/// `/tasks?…` for a query.
+fn href(query: &TaskQuery) -> String {
+    let mut pairs = Vec::new();
+    if let Some(status) = query.status {
+        pairs.push(format!("status={status}"));
+    }
+    for (key, value) in [
+        ("task_type", &query.task_type),
+        ("queue", &query.queue),
+        ("q", &query.q),
+        ("cursor", &query.cursor),
+    ] {
+        if let Some(value) = value {
+            pairs.push(format!("{key}={}", encode(value)));
+        }
+    }
+    if pairs.is_empty() {
+        "/tasks".into()
+    } else {
+        format!("/tasks?{}", pairs.join("&"))
+    }
+}
+
+fn encode(text: &str) -> String {
+    text.bytes()
+        .map(|b| match b {
+            b'A'..=b'Z' | b'a'..=b'z' | b'0'..=b'9' | b'-' | b'.' | b'_' | b'~' => {
+                (b as char).to_string()
+            }
+            _ => format!("%{b:02X}"),
+        })
+        .collect()
+}
+
+#[component]
+fn StatusTabs(current: Signal<Option<TaskStatus>>, query: Signal<TaskQuery>) -> impl IntoView {
+    let tab = move |status: Option<TaskStatus>| {
+        let label = status
+            .map(|s| s.as_str().to_string())
+            .unwrap_or_else(|| "ALL".into());
+        let target = move || {
+            href(&TaskQuery {
+                status,
+                cursor: None,
+                ..query.get()
+            })
+        };
+        view! {
+            <a
+                href=target
+                data-testid=format!("tab-{label}")
+                aria-current=move || (current.get() == status).then_some("page")
+                class="tab"
+            >
+                {label.clone()}
+            </a>
+        }
+    };
+    view! {
+        <nav class="tabs" aria-label="Status">
+            {tab(None)}
+            {TaskStatus::ALL.into_iter().map(|s| tab(Some(s))).collect_view()}
+        </nav>
+    }
+}
+
+/// A plain GET form: filtering works with or without JavaScript, and lands in the URL.
+#[component]
+fn Filters(query: Signal<TaskQuery>) -> impl IntoView {
+    let value =
+        move |pick: fn(&TaskQuery) -> Option<String>| move || query.with(pick).unwrap_or_default();
+    view! {
+        <form class="filters" method="get" action="/tasks" role="search" data-testid="filters">
+            {move || query.get().status.map(|status| view! { <input type="hidden" name="status" value=status.as_str()/> })}
+            <div class="field">
+                <label for="filter-q">"Search"</label>
+                <input id="filter-q" name="q" type="search" data-testid="filter-q" prop:value=value(|q| q.q.clone()) placeholder="parameters, results, errors"/>
+            </div>
+            <div class="field">
+                <label for="filter-type">"Type"</label>
+                <input id="filter-type" name="task_type" data-testid="filter-type" prop:value=value(|q| q.task_type.clone())/>
+            </div>
+            <div class="field">
+                <label for="filter-queue">"Queue"</label>
+                <input id="filter-queue" name="queue" data-testid="filter-queue" prop:value=value(|q| q.queue.clone())/>
+            </div>
+            <div class="actions">
+                <button type="submit" class="primary" data-testid="filter-apply">"Filter"</button>
+                <a href="/tasks">"Clear"</a>
+            </div>
+        </form>
+    }
+}
