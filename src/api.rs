@@ -3,7 +3,7 @@
 
 use crate::error::AppError;
 use crate::model::{
-    Overview, QueueView, SubmitRequest, TaskKindInfo, TaskPage, TaskQuery, TaskView,
+    BulkResult, Overview, QueueView, SubmitRequest, TaskKindInfo, TaskPage, TaskQuery, TaskView,
 };
 use leptos::prelude::*;
 use leptos::server_fn::codec::Json;
@@ -56,31 +56,15 @@ pub async fn retry_task(id: Uuid) -> Result<TaskView, AppError> {
     queue()?.retry(id).await
 }
 
-/// Cancels (`retry == false`) or retries each task; returns how many it changed.
+/// Cancels (`retry == false`) or retries each task.
 #[server(endpoint = "bulk_action", input = Json)]
-pub async fn bulk_action(ids: Vec<Uuid>, retry: bool) -> Result<usize, AppError> {
-    let queue = queue()?;
+pub async fn bulk_action(ids: Vec<Uuid>, retry: bool) -> Result<BulkResult, AppError> {
+    use crate::server::queue::Bulk;
     if ids.len() > 1000 {
         return Err(AppError::bad_request("select at most 1000 tasks at once"));
     }
-    let mut changed = 0;
-    for id in ids {
-        let done = if retry {
-            queue.retry(id).await
-        } else {
-            queue.cancel(id).await
-        };
-        match done {
-            Ok(_) => changed += 1,
-            Err(err)
-                if matches!(
-                    err.code,
-                    crate::error::ErrorCode::Conflict | crate::error::ErrorCode::NotFound
-                ) => {}
-            Err(err) => return Err(err),
-        }
-    }
-    Ok(changed)
+    let action = if retry { Bulk::Retry } else { Bulk::Cancel };
+    queue()?.bulk(&ids, action).await
 }
 
 /// Every queue with its counts and whether it is paused.

@@ -305,3 +305,13 @@ pub struct TaskPage {
     /// The cursor of the next page, when there is one.
     pub next: Option<String>,
 }
+
+/// What a bulk cancel or retry did.
+#[cfg_attr(feature = "ssr", derive(utoipa::ToSchema))]
+#[derive(Clone, Copy, Debug, Default, PartialEq, Eq, Serialize, Deserialize)]
+pub struct BulkResult {
+    /// Tasks the action applied to.
+    pub changed: u64,
+    /// Selected tasks it did not apply to (already final, say, or gone).
+    pub skipped: u64,
+}

@@ -63,7 +63,7 @@ pub fn TasksPage() -> impl IntoView {
                 </button>
                 <span class="form-status" role="status">
                     {move || match bulk.value().get() {
-                        Some(Ok(n)) => format!("{n} tasks changed"),
+                        Some(Ok(done)) => format!("{} changed, {} skipped", done.changed, done.skipped),
                         Some(Err(err)) => err.message,
                         None => String::new(),
                     }}

@@ -10,9 +10,10 @@ pub mod paging;
 mod submit;
 mod workers;
 
-use crate::error::AppError;
+use crate::error::{AppError, ErrorCode};
 use crate::model::{
-    MinuteThroughput, QueueView, Stats, SubmitRequest, TaskKindInfo, TaskStatus, TaskView,
+    BulkResult, MinuteThroughput, QueueView, Stats, SubmitRequest, TaskKindInfo, TaskStatus,
+    TaskView,
 };
 use crate::server::store::{CancelResult, InsertError, ListFilter, RetryResult, Store, StoreError};
 use crate::server::tasks::Registry;
@@ -29,6 +30,13 @@ pub use workers::{run_workers, WorkerConfig};
 /// Minutes of throughput `/api/stats` reports.
 pub const THROUGHPUT_MINUTES: i64 = 60;
 const MICROS_PER_MINUTE: i64 = 60_000_000;
+
+/// What a bulk action does to each selected task.
+#[derive(Clone, Copy, Debug, PartialEq, Eq)]
+pub enum Bulk {
+    Cancel,
+    Retry,
+}
 
 /// The queue a task joins when none is named.
 pub const DEFAULT_QUEUE: &str = "default";
@@ -204,6 +212,26 @@ impl Queue {
             RetryResult::NotFound => return Err(not_found(id)),
         }
         self.get(id).await
+    }
+
+    /// Cancels or retries each task; tasks the action does not apply to (finished, not
+    /// failed, gone) are counted as skipped, any other failure stops the run.
+    pub async fn bulk(&self, ids: &[Uuid], action: Bulk) -> Result<BulkResult, AppError> {
+        let mut result = BulkResult::default();
+        for id in ids {
+            let done = match action {
+                Bulk::Cancel => self.cancel(*id).await,
+                Bulk::Retry => self.retry(*id).await,
+            };
+            match done {
+                Ok(_) => result.changed += 1,
+                Err(err) if matches!(err.code, ErrorCode::Conflict | ErrorCode::NotFound) => {
+                    result.skipped += 1
+                }
+                Err(err) => return Err(err),
+            }
+        }
+        Ok(result)
     }
 
     /// Pauses (`true`) or resumes a queue in every process sharing the database.

@@ -84,6 +84,20 @@ pub trait TaskKind: Send + Sync + 'static {
     ) -> impl Future<Output = Result<Self::Output, TaskError>> + Send;
 }
 
+/// The `pace_ms` parameter of the seed's kinds: a pause after `each` step so progress can
+/// be watched (the seed's tasks took seconds); 0 runs at full speed.
+pub(crate) fn pace_param(each: &str, default: i64) -> ParamSpec {
+    ParamSpec {
+        name: "pace_ms".into(),
+        help: format!("Pause after {each}, so progress can be watched; 0 runs at full speed."),
+        kind: crate::model::ParamKind::Integer {
+            min: 0,
+            max: 10_000,
+            default,
+        },
+    }
+}
+
 /// A boxed, type-erased run of some kind.
 pub type RunFuture = Pin<Box<dyn Future<Output = Result<Value, TaskError>> + Send>>;
 

@@ -3,8 +3,9 @@
 
 use super::openapi::ErrorBody;
 use crate::error::AppError;
-use crate::model::{TaskStatus, TaskView};
+use crate::model::{BulkResult, TaskStatus, TaskView};
 use crate::server::queue::paging::{check_search, decode_cursor, encode_cursor};
+use crate::server::queue::Bulk;
 use crate::server::store::ListFilter;
 use crate::server::AppState;
 use axum::extract::rejection::QueryRejection;
@@ -12,7 +13,7 @@ use axum::extract::{Query, State};
 use axum::http::header::LINK;
 use axum::http::{HeaderMap, HeaderValue};
 use axum::Json;
-use serde::{Deserialize, Serialize};
+use serde::Deserialize;
 use uuid::Uuid;
 
 /// Largest page a list returns.
@@ -113,15 +114,6 @@ pub async fn list_without_slash(
     list(state, query).await
 }
 
-/// What a bulk action did.
-#[derive(Debug, Default, Serialize, utoipa::ToSchema)]
-pub struct BulkResult {
-    /// Tasks the action applied to.
-    pub changed: u64,
-    /// Tasks the filter selected that the action did not apply to (already final, say).
-    pub skipped: u64,
-}
-
 /// `POST /api/tasks/cancel?status=…&task_type=…&queue=…`: cancels every selected task.
 #[utoipa::path(post, path = "/api/tasks/cancel", tag = "tasks", params(ListQuery),
     responses((status = 200, description = "Cancels every selected task", body = BulkResult),
@@ -131,16 +123,7 @@ pub async fn bulk_cancel(
     query: Result<Query<ListQuery>, QueryRejection>,
 ) -> Result<Json<BulkResult>, AppError> {
     let ids = selected(&state, query).await?;
-    let mut result = BulkResult::default();
-    for id in ids {
-        match state.queue.cancel(id).await {
-            Ok(_) => result.changed += 1,
-            Err(err) if err.code == crate::error::ErrorCode::Conflict => result.skipped += 1,
-            Err(err) if err.code == crate::error::ErrorCode::NotFound => result.skipped += 1,
-            Err(err) => return Err(err),
-        }
-    }
-    Ok(Json(result))
+    Ok(Json(state.queue.bulk(&ids, Bulk::Cancel).await?))
 }
 
 /// `POST /api/tasks/retry?status=FAILED&…`: retries every selected FAILED or CANCELLED task.
@@ -152,16 +135,7 @@ pub async fn bulk_retry(
     query: Result<Query<ListQuery>, QueryRejection>,
 ) -> Result<Json<BulkResult>, AppError> {
     let ids = selected(&state, query).await?;
-    let mut result = BulkResult::default();
-    for id in ids {
-        match state.queue.retry(id).await {
-            Ok(_) => result.changed += 1,
-            Err(err) if err.code == crate::error::ErrorCode::Conflict => result.skipped += 1,
-            Err(err) if err.code == crate::error::ErrorCode::NotFound => result.skipped += 1,
-            Err(err) => return Err(err),
-        }
-    }
-    Ok(Json(result))
+    Ok(Json(state.queue.bulk(&ids, Bulk::Retry).await?))
 }
 
 /// Ids of the tasks a bulk action's filter selects (at most [`MAX_BULK`]). A filter is

@@ -50,13 +50,13 @@ impl TaskKind for DataProcessing {
             ParamSpec {
                 name: "rows".into(),
                 help: "How many CSV rows to generate and analyse.".into(),
-                kind: ParamKind::Integer { min: 1, max: 1_000_000, default: 1000 },
+                kind: ParamKind::Integer {
+                    min: 1,
+                    max: 1_000_000,
+                    default: 1000,
+                },
             },
-            ParamSpec {
-                name: "pace_ms".into(),
-                help: "Pause between each of the 20 steps, so progress can be watched; 0 runs at full speed.".into(),
-                kind: ParamKind::Integer { min: 0, max: 10_000, default: 250 },
-            },
+            super::pace_param("each of the 20 steps", 250),
         ]
     }
 

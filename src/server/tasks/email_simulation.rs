@@ -65,16 +65,7 @@ impl TaskKind for EmailSimulation {
                     default: 5,
                 },
             },
-            ParamSpec {
-                name: "pace_ms".into(),
-                help: "Pause after each message, so progress can be watched; 0 runs at full speed."
-                    .into(),
-                kind: ParamKind::Integer {
-                    min: 0,
-                    max: 10_000,
-                    default: 500,
-                },
-            },
+            super::pace_param("each message", 500),
         ]
     }
 

@@ -79,16 +79,7 @@ impl TaskKind for ImageProcessing {
                     default: 512,
                 },
             },
-            ParamSpec {
-                name: "pace_ms".into(),
-                help: "Pause after each image, so progress can be watched; 0 runs at full speed."
-                    .into(),
-                kind: ParamKind::Integer {
-                    min: 0,
-                    max: 10_000,
-                    default: 500,
-                },
-            },
+            super::pace_param("each image", 500),
         ]
     }
 
