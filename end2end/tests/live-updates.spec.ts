@@ -24,3 +24,22 @@ test('an unreachable server shows a banner and the page recovers by itself', asy
   await expect(page.getByTestId('offline-banner')).toBeHidden({ timeout: 20_000 });
   await expect(page.getByTestId('live-indicator')).toHaveText(/live/);
 });
+
+test('refreshing pauses while the tab is hidden and resumes when it is shown', async ({ page, request }) => {
+  await submitTask(request, { task_type: 'noop' });
+  const dashboard = new DashboardPage(page);
+  await dashboard.goto();
+  const indicator = page.getByTestId('live-indicator');
+  await expect(indicator).toHaveText(/live/);
+  // Times turn relative once the browser's clock runs.
+  await expect(page.getByTestId('relative-time').first()).toHaveText(/ago|just now/);
+  const setVisibility = (state: string) =>
+    page.evaluate((value) => {
+      Object.defineProperty(document, 'visibilityState', { value, configurable: true });
+      document.dispatchEvent(new Event('visibilitychange'));
+    }, state);
+  await setVisibility('hidden');
+  await expect(indicator).toHaveText(/paused/);
+  await setVisibility('visible');
+  await expect(indicator).toHaveText(/live/);
+});

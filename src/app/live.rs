@@ -29,9 +29,33 @@ pub enum Connection {
 #[derive(Clone, Copy)]
 struct ConnectionState(RwSignal<Connection>);
 
-/// Makes the connection state available to every view; call once, in the root.
+/// The browser's clock, for relative times ("3 min ago"). None on the server and during
+/// hydration, so the server's absolute times hydrate unchanged and then turn relative.
+#[derive(Clone, Copy)]
+pub struct Clock(pub RwSignal<Option<chrono::DateTime<chrono::Utc>>>);
+
+/// Makes the connection state and the clock available to every view; call once, in the
+/// root.
 pub fn provide_connection() {
     provide_context(ConnectionState(RwSignal::new(Connection::Live)));
+    let clock = Clock(RwSignal::new(None));
+    provide_context(clock);
+    #[cfg(feature = "hydrate")]
+    Effect::new(move |started: Option<()>| {
+        if started.is_some() {
+            return;
+        }
+        leptos::task::spawn_local(async move {
+            while clock.0.try_set(Some(chrono::Utc::now())).is_none() {
+                gloo_timers::future::TimeoutFuture::new(REFRESH_MS).await;
+            }
+        });
+    });
+}
+
+/// The clock's reading (see [`Clock`]).
+pub fn now() -> Option<chrono::DateTime<chrono::Utc>> {
+    use_context::<Clock>().and_then(|clock| clock.0.get())
 }
 
 /// The shared connection state.

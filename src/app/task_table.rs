@@ -28,7 +28,7 @@ pub fn TaskTable(
                         <th scope="col">"Queue"</th>
                         <th scope="col">"Status"</th>
                         <th scope="col">"Progress"</th>
-                        <th scope="col">"Created (UTC)"</th>
+                        <th scope="col">"Created"</th>
                         <th scope="col">"Took"</th>
                     </tr>
                 </thead>
@@ -82,7 +82,7 @@ fn TaskRow(task: TaskView, selected: Option<RwSignal<BTreeSet<Uuid>>>) -> impl I
                     <span class="progress-message">{message}</span>
                 </div>
             </td>
-            <td class="mono">{task.created_at.format("%Y-%m-%d %H:%M:%S").to_string()}</td>
+            <td><RelativeTime at=task.created_at/></td>
             <td class="mono">{took}</td>
         </tr>
     }
@@ -142,10 +142,59 @@ mod tests {
     use super::human_duration;
 
     #[test]
+    fn relative_times_read_naturally() {
+        use super::relative;
+        use chrono::Duration;
+        assert_eq!(relative(Duration::seconds(2)), "just now");
+        assert_eq!(relative(Duration::seconds(45)), "45 s ago");
+        assert_eq!(relative(Duration::seconds(200)), "3 min ago");
+        assert_eq!(relative(Duration::hours(5)), "5 h ago");
+        assert_eq!(relative(Duration::days(2)), "2 d ago");
+        assert_eq!(relative(Duration::seconds(-240)), "in 4 min");
+    }
+
+    #[test]
     fn durations_read_naturally() {
         assert_eq!(human_duration(850), "850 ms");
         assert_eq!(human_duration(12_345), "12.3 s");
         assert_eq!(human_duration(245_000), "4 min 05 s");
         assert_eq!(human_duration(7_380_000), "2 h 03 min");
+    }
+}
+
+/// A time shown relative to now ("3 min ago") once the browser has taken over, with the
+/// exact UTC time as its title; the server renders the exact time.
+#[component]
+pub fn RelativeTime(at: chrono::DateTime<chrono::Utc>) -> impl IntoView {
+    let exact = at.format("%Y-%m-%d %H:%M:%S UTC").to_string();
+    let text = {
+        let exact = exact.clone();
+        move || match super::live::now() {
+            Some(now) => relative(now - at),
+            None => exact.clone(),
+        }
+    };
+    view! {
+        <time datetime=at.to_rfc3339() title=exact data-testid="relative-time">
+            {text}
+        </time>
+    }
+}
+
+/// "just now", "45 s ago", "3 min ago", "5 h ago", "2 d ago"; "in 4 min" for the future.
+pub fn relative(elapsed: chrono::Duration) -> String {
+    let seconds = elapsed.num_seconds();
+    let (amount, future) = (seconds.abs(), seconds < 0);
+    let text = match amount {
+        0..=4 => return "just now".into(),
+        5..=59 => format!("{amount} s"),
+        60..=3599 => format!("{} min", amount / 60),
+        3600..=86_399 => format!("{} h", amount / 3600),
+        _ => format!("{} d", amount / 86_400),
+    };
+    if future {
+        format!("in {text}")
+    } else {
+        format!("{text} ago")
     }
 }
