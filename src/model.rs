@@ -144,6 +144,7 @@ pub struct AttemptView {
 /// are the seed's body; every other field is optional.
 #[cfg_attr(feature = "ssr", derive(utoipa::ToSchema))]
 #[derive(Clone, Debug, Default, PartialEq, Serialize, Deserialize)]
+#[serde(deny_unknown_fields)]
 pub struct SubmitRequest {
     pub task_type: String,
     /// The kind's parameters; missing ones take their defaults.

@@ -162,6 +162,20 @@ async fn bad_submissions_are_refused_with_clear_errors_and_store_nothing() {
         "validation",
     )
     .await;
+    let body = assert_refused(
+        &server,
+        submit().json(&json!({"task_type": "noop", "prioriy": 2})),
+        422,
+        "validation",
+    )
+    .await;
+    assert!(
+        body["error"]["message"]
+            .as_str()
+            .unwrap()
+            .contains("prioriy"),
+        "{body}"
+    );
     server.stop().await;
 }
 
