@@ -17,86 +17,70 @@ use tokio_util::sync::CancellationToken;
 #[derive(Deserialize)]
 struct Empty {}
 
-/// Waits (cooperatively) for a minute.
+/// Declares a parameterless test kind: its type, name, and the body of its run.
+macro_rules! test_kind {
+    ($(#[$doc:meta])* $kind:ident, $name:literal, |$this:ident, $ctx:ident| $body:block) => {
+        $(#[$doc])*
+        impl TaskKind for $kind {
+            const NAME: &'static str = $name;
+            const DESCRIPTION: &'static str = $name;
+            type Params = Empty;
+            type Output = Value;
+            fn params() -> Vec<spool::model::ParamSpec> {
+                Vec::new()
+            }
+            #[allow(unused_variables)]
+            async fn run(&self, $ctx: TaskContext, _: Empty) -> Result<Value, TaskError> {
+                let $this = self;
+                $body
+            }
+        }
+    };
+}
+
 struct Sleeper;
-impl TaskKind for Sleeper {
-    const NAME: &'static str = "sleeper";
-    const DESCRIPTION: &'static str = "sleeps, honouring cancellation";
-    type Params = Empty;
-    type Output = Value;
-    fn params() -> Vec<spool::model::ParamSpec> {
-        Vec::new()
-    }
-    async fn run(&self, ctx: TaskContext, _: Empty) -> Result<Value, TaskError> {
+test_kind!(
+    /// Waits (cooperatively) for a minute.
+    Sleeper, "sleeper", |this, ctx| {
         ctx.progress(10, "sleeping");
         ctx.pace(Duration::from_secs(60)).await?;
         Ok(Value::Null)
     }
-}
+);
 
-/// Sleeps for an hour and never looks at its cancel signal.
 struct Stubborn;
-impl TaskKind for Stubborn {
-    const NAME: &'static str = "stubborn";
-    const DESCRIPTION: &'static str = "ignores cancellation";
-    type Params = Empty;
-    type Output = Value;
-    fn params() -> Vec<spool::model::ParamSpec> {
-        Vec::new()
-    }
-    async fn run(&self, _ctx: TaskContext, _: Empty) -> Result<Value, TaskError> {
+test_kind!(
+    /// Sleeps for an hour and never looks at its cancel signal.
+    Stubborn, "stubborn", |this, ctx| {
         tokio::time::sleep(Duration::from_secs(3600)).await;
         Ok(Value::Null)
     }
-}
+);
 
 struct Panicker;
-impl TaskKind for Panicker {
-    const NAME: &'static str = "panicker";
-    const DESCRIPTION: &'static str = "panics";
-    type Params = Empty;
-    type Output = Value;
-    fn params() -> Vec<spool::model::ParamSpec> {
-        Vec::new()
-    }
-    async fn run(&self, _ctx: TaskContext, _: Empty) -> Result<Value, TaskError> {
-        panic!("handler exploded")
-    }
-}
+test_kind!(Panicker, "panicker", |this, ctx| {
+    panic!("handler exploded")
+});
 
-/// Fails its first attempt, succeeds on the second.
 struct FlakyOnce;
-impl TaskKind for FlakyOnce {
-    const NAME: &'static str = "flaky_once";
-    const DESCRIPTION: &'static str = "fails once";
-    type Params = Empty;
-    type Output = Value;
-    fn params() -> Vec<spool::model::ParamSpec> {
-        Vec::new()
-    }
-    async fn run(&self, ctx: TaskContext, _: Empty) -> Result<Value, TaskError> {
+test_kind!(
+    /// Fails its first attempt, succeeds on the second.
+    FlakyOnce, "flaky_once", |this, ctx| {
         if ctx.attempt() == 1 {
             return Err(TaskError::Failed("first attempt fails".into()));
         }
         Ok(json!({"attempt": ctx.attempt()}))
     }
-}
+);
 
-/// Takes half a second, ignoring cancellation, then succeeds.
 struct SlowButSure;
-impl TaskKind for SlowButSure {
-    const NAME: &'static str = "slow_but_sure";
-    const DESCRIPTION: &'static str = "finishes during a shutdown's grace period";
-    type Params = Empty;
-    type Output = Value;
-    fn params() -> Vec<spool::model::ParamSpec> {
-        Vec::new()
-    }
-    async fn run(&self, _ctx: TaskContext, _: Empty) -> Result<Value, TaskError> {
+test_kind!(
+    /// Takes half a second, ignoring cancellation, then succeeds.
+    SlowButSure, "slow_but_sure", |this, ctx| {
         tokio::time::sleep(Duration::from_millis(500)).await;
         Ok(json!("done"))
     }
-}
+);
 
 /// Records the most attempts that ever ran at once.
 #[derive(Clone, Default)]
@@ -104,22 +88,13 @@ struct Probe {
     now: Arc<AtomicUsize>,
     max: Arc<AtomicUsize>,
 }
-impl TaskKind for Probe {
-    const NAME: &'static str = "probe";
-    const DESCRIPTION: &'static str = "measures concurrency";
-    type Params = Empty;
-    type Output = Value;
-    fn params() -> Vec<spool::model::ParamSpec> {
-        Vec::new()
-    }
-    async fn run(&self, ctx: TaskContext, _: Empty) -> Result<Value, TaskError> {
-        let running = self.now.fetch_add(1, Ordering::SeqCst) + 1;
-        self.max.fetch_max(running, Ordering::SeqCst);
-        let result = ctx.pace(Duration::from_millis(30)).await;
-        self.now.fetch_sub(1, Ordering::SeqCst);
-        result.map(|_| Value::Null)
-    }
-}
+test_kind!(Probe, "probe", |this, ctx| {
+    let running = this.now.fetch_add(1, Ordering::SeqCst) + 1;
+    this.max.fetch_max(running, Ordering::SeqCst);
+    let result = ctx.pace(Duration::from_millis(30)).await;
+    this.now.fetch_sub(1, Ordering::SeqCst);
+    result.map(|_| Value::Null)
+});
 
 /// A queue with fast test timings, its workers and housekeeping, on a fresh database.
 struct Engine {
