@@ -9,7 +9,7 @@ use leptos::prelude::*;
 use leptos::server_fn::codec::Json;
 use uuid::Uuid;
 
-/// Tasks recent tasks shown on the overview.
+/// How many recent tasks the overview shows.
 pub const RECENT: u64 = 10;
 
 /// Counts, queues, throughput and the most recent tasks: everything the overview shows,

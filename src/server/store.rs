@@ -104,9 +104,7 @@ impl Store {
             read(self.reader.clone(), sql).await?,
         ))
     }
-}
 
-impl Store {
     /// Copies the WAL into the database. When `truncate_above` or more frames were in the
     /// WAL, it is also truncated to nothing (which waits for readers to let go), so it
     /// stays small even when readers (the dashboard polling) never leave SQLite an idle

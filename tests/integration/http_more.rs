@@ -21,12 +21,7 @@ fn ids(list: &Value) -> Vec<String> {
 #[tokio::test]
 async fn paging_follows_link_headers_through_every_task_exactly_once() {
     let server = TestServer::start().await;
-    server
-        .client
-        .post(server.url("/api/queues/default/pause"))
-        .send()
-        .await
-        .unwrap();
+    server.post("/api/queues/default/pause").await;
     let mut submitted = Vec::new();
     for _ in 0..7 {
         submitted.push(
@@ -65,12 +60,7 @@ async fn paging_follows_link_headers_through_every_task_exactly_once() {
 #[tokio::test]
 async fn search_and_queue_filters_select_matching_tasks() {
     let server = TestServer::start().await;
-    server
-        .client
-        .post(server.url("/api/queues/reports/pause"))
-        .send()
-        .await
-        .unwrap();
+    server.post("/api/queues/reports/pause").await;
     let wanted = submit_ok(
         &server,
         json!({"task_type": "data_processing", "parameters": {"rows": 4321}, "queue": "reports"}),
@@ -168,19 +158,9 @@ async fn cancel_and_retry_answer_409_when_the_state_forbids_them() {
     let done = submit_ok(&server, json!({"task_type": "noop"})).await;
     let id = done["id"].as_str().unwrap().to_string();
     server.wait_final(&id).await;
-    let cancel = server
-        .client
-        .delete(server.url(&format!("/api/tasks/{id}")))
-        .send()
-        .await
-        .unwrap();
+    let cancel = server.delete(&format!("/api/tasks/{id}")).await;
     assert_eq!(cancel.status(), 409);
-    let retry = server
-        .client
-        .post(server.url(&format!("/api/tasks/{id}/retry")))
-        .send()
-        .await
-        .unwrap();
+    let retry = server.post(&format!("/api/tasks/{id}/retry")).await;
     assert_eq!(retry.status(), 409);
     let body: Value = retry.json().await.unwrap();
     assert!(
@@ -193,31 +173,20 @@ async fn cancel_and_retry_answer_409_when_the_state_forbids_them() {
 
     let later = submit_ok(&server, json!({"task_type": "noop", "delay_ms": 600000})).await;
     let later_id = later["id"].as_str().unwrap();
-    let cancelled = server
-        .client
-        .delete(server.url(&format!("/api/tasks/{later_id}")))
-        .send()
-        .await
-        .unwrap();
+    let cancelled = server.delete(&format!("/api/tasks/{later_id}")).await;
     assert_eq!(cancelled.status(), 200);
     let cancelled: Value = cancelled.json().await.unwrap();
     assert_eq!(cancelled["status"], "CANCELLED");
     let retried: Value = server
-        .client
-        .post(server.url(&format!("/api/tasks/{later_id}/retry")))
-        .send()
+        .post(&format!("/api/tasks/{later_id}/retry"))
         .await
-        .unwrap()
         .json()
         .await
         .unwrap();
     assert_eq!(retried["status"], "PENDING");
     let missing = server
-        .client
-        .delete(server.url(&format!("/api/tasks/{}", uuid::Uuid::new_v4())))
-        .send()
-        .await
-        .unwrap();
+        .delete(&format!("/api/tasks/{}", uuid::Uuid::new_v4()))
+        .await;
     assert_eq!(missing.status(), 404);
     server.stop().await;
 }
@@ -233,19 +202,11 @@ async fn bulk_actions_need_a_filter_and_touch_only_what_it_selects() {
         json!({"task_type": "data_processing", "delay_ms": 600000}),
     )
     .await;
-    let unfiltered = server
-        .client
-        .post(server.url("/api/tasks/cancel"))
-        .send()
-        .await
-        .unwrap();
+    let unfiltered = server.post("/api/tasks/cancel").await;
     assert_eq!(unfiltered.status(), 400);
     let result: Value = server
-        .client
-        .post(server.url("/api/tasks/cancel?task_type=noop"))
-        .send()
+        .post("/api/tasks/cancel?task_type=noop")
         .await
-        .unwrap()
         .json()
         .await
         .unwrap();
@@ -255,11 +216,8 @@ async fn bulk_actions_need_a_filter_and_touch_only_what_it_selects() {
         .await;
     assert_eq!(kept["status"], "SCHEDULED");
     let result: Value = server
-        .client
-        .post(server.url("/api/tasks/retry?status=CANCELLED"))
-        .send()
+        .post("/api/tasks/retry?status=CANCELLED")
         .await
-        .unwrap()
         .json()
         .await
         .unwrap();
@@ -270,12 +228,7 @@ async fn bulk_actions_need_a_filter_and_touch_only_what_it_selects() {
 #[tokio::test]
 async fn stats_queues_task_types_and_probes_describe_the_server() {
     let server = TestServer::start().await;
-    server
-        .client
-        .post(server.url("/api/queues/emails/pause"))
-        .send()
-        .await
-        .unwrap();
+    server.post("/api/queues/emails/pause").await;
     submit_ok(
         &server,
         json!({"task_type": "email_simulation", "queue": "emails"}),
@@ -301,12 +254,7 @@ async fn stats_queues_task_types_and_probes_describe_the_server() {
             {"name": "emails", "paused": true, "pending": 1, "running": 0, "total": 1, "concurrency": null}
         ])
     );
-    let bad = server
-        .client
-        .post(server.url("/api/queues/no%20spaces/pause"))
-        .send()
-        .await
-        .unwrap();
+    let bad = server.post("/api/queues/no%20spaces/pause").await;
     assert_eq!(bad.status(), 400);
     let (_, kinds) = server.get_json("/api/task-types").await;
     let names: Vec<_> = kinds
@@ -402,20 +350,10 @@ async fn the_seed_readme_examples_work_unchanged() {
         (status, task["task_type"].as_str()),
         (200, Some("data_processing"))
     );
-    let cancel = server
-        .client
-        .delete(server.url(&format!("/api/tasks/{id}")))
-        .send()
-        .await
-        .unwrap();
+    let cancel = server.delete(&format!("/api/tasks/{id}")).await;
     assert!(cancel.status() == 200 || cancel.status() == 409);
     let task = server.wait_final(id).await;
-    let retry = server
-        .client
-        .post(server.url(&format!("/api/tasks/{id}/retry")))
-        .send()
-        .await
-        .unwrap();
+    let retry = server.post(&format!("/api/tasks/{id}/retry")).await;
     let expected = if task["status"] == "SUCCESS" {
         409
     } else {
@@ -475,12 +413,7 @@ async fn metrics_expose_counts_depths_and_this_process_counters() {
     let server = TestServer::start().await;
     let done = submit_ok(&server, json!({"task_type": "noop"})).await;
     server.wait_final(done["id"].as_str().unwrap()).await;
-    server
-        .client
-        .post(server.url("/api/queues/later/pause"))
-        .send()
-        .await
-        .unwrap();
+    server.post("/api/queues/later/pause").await;
     submit_ok(&server, json!({"task_type": "noop", "queue": "later"})).await;
     let (_, stats) = server.get_json("/api/stats").await;
     let finished: i64 = stats["throughput"]
