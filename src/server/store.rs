@@ -3,10 +3,12 @@
 //! On SQLite it keeps two pools on one file: a single writer connection, so writes are
 //! serialised inside Spool and no client ever meets `SQLITE_BUSY`, and a few read-only
 //! connections that WAL lets read while the writer writes. Every connection gets the same
-//! pragmas (WAL, `synchronous`, `busy_timeout`, foreign keys) when it opens.
+//! pragmas (WAL, `synchronous`, `busy_timeout`, foreign keys) when it opens. The hot
+//! writes (submits, claims, outcomes) are group-committed: see [`group_commit`].
 
 pub mod attempt_row;
 mod claims;
+mod group_commit;
 mod lifecycle;
 mod queries;
 pub mod queue_row;
@@ -19,6 +21,7 @@ use sea_orm::{ConnectOptions, ConnectionTrait, Database, DatabaseConnection, DbE
 use std::time::Duration;
 
 pub use claims::{Heartbeat, Outcome};
+pub use group_commit::CommitStats;
 pub use lifecycle::{CancelResult, Rescued, RetryResult};
 pub use queries::{InsertError, ListFilter, NewTask};
 pub use stats::{CountRow, ThroughputRow};
@@ -68,6 +71,8 @@ pub enum StoreError {
 pub struct Store {
     writer: DatabaseConnection,
     reader: DatabaseConnection,
+    /// Submits, claims and outcomes go through here to share commits.
+    commits: group_commit::GroupCommit,
 }
 
 impl Store {
@@ -79,7 +84,17 @@ impl Store {
         let writer = Database::connect(sqlite_options(url, options, 1, false)).await?;
         Migrator::up(&writer, None).await?;
         let reader = Database::connect(sqlite_options(url, options, READERS, true)).await?;
-        Ok(Store { writer, reader })
+        let commits = group_commit::GroupCommit::start(writer.clone());
+        Ok(Store {
+            writer,
+            reader,
+            commits,
+        })
+    }
+
+    /// How many transactions the group committer has made, and for how many writes.
+    pub fn commit_stats(&self) -> CommitStats {
+        self.commits.stats()
     }
 
     /// Reads a pragma's current value on the writer connection and on a reader (for tests

@@ -220,3 +220,73 @@ async fn a_checkpoint_empties_the_wal_while_readers_keep_polling() {
     );
     polling.abort();
 }
+
+/// Runs `count` inserts at once; the one at `bad` (if any) reuses the key "same-key".
+async fn insert_concurrently(store: &Store, count: i64, bad: Option<i64>) -> Vec<String> {
+    let mut writes = tokio::task::JoinSet::new();
+    for i in 0..count {
+        let store = store.clone();
+        let mut new = task(0, 2_000 + i);
+        if Some(i) == bad {
+            new.idempotency_key = Some("same-key".into());
+        }
+        writes.spawn(async move {
+            match new.idempotency_key {
+                Some(_) => store
+                    .insert_keyed(new)
+                    .await
+                    .map(|_| ())
+                    .map_err(|e| e.to_string()),
+                None => store
+                    .insert(new)
+                    .await
+                    .map(|_| ())
+                    .map_err(|e| e.to_string()),
+            }
+        });
+    }
+    let mut failures = Vec::new();
+    while let Some(result) = writes.join_next().await {
+        if let Err(error) = result.unwrap() {
+            failures.push(error);
+        }
+    }
+    failures
+}
+
+async fn stored_tasks(store: &Store) -> i64 {
+    store.counts().await.unwrap().iter().map(|row| row.n).sum()
+}
+
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn concurrent_writes_share_commits() {
+    let (store, _dir) = open_store(Synchronous::Full).await;
+    let before = store.commit_stats();
+    assert!(insert_concurrently(&store, 200, None).await.is_empty());
+    assert_eq!(stored_tasks(&store).await, 200);
+    let after = store.commit_stats();
+    assert_eq!(after.writes - before.writes, 200);
+    // Writes that arrive while a commit is syncing join the next one.
+    assert!(
+        after.transactions - before.transactions < 200,
+        "no write shared a commit: {before:?} → {after:?}"
+    );
+}
+
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn a_failing_write_fails_alone_when_its_commit_is_shared() {
+    let (store, _dir) = open_store(Synchronous::Full).await;
+    let mut keyed = task(0, 1_000);
+    keyed.idempotency_key = Some("same-key".into());
+    let first = store.insert_keyed(keyed).await.unwrap();
+
+    let failures = insert_concurrently(&store, 200, Some(100)).await;
+    assert_eq!(failures, vec!["idempotency key already used".to_string()]);
+    assert_eq!(
+        stored_tasks(&store).await,
+        200,
+        "the first task and 199 of the 200"
+    );
+    let holder = store.find_by_key("same-key").await.unwrap().unwrap();
+    assert_eq!(holder.id, first.id);
+}

@@ -45,6 +45,17 @@ pub async fn metrics(State(state): State<AppState>) -> Result<impl IntoResponse,
     for (queue, n) in depth {
         let _ = writeln!(out, "spool_queue_depth{{queue=\"{}\"}} {n}", escape(queue));
     }
+    let commits = state.queue.store().commit_stats();
+    let _ = writeln!(
+        out,
+        "# HELP spool_store_transactions_total Transactions the group committer made (submits, claims, outcomes).\n\
+         # TYPE spool_store_transactions_total counter\n\
+         spool_store_transactions_total {}\n\
+         # HELP spool_store_writes_total Writes those transactions carried.\n\
+         # TYPE spool_store_writes_total counter\n\
+         spool_store_writes_total {}",
+        commits.transactions, commits.writes
+    );
     state.queue.metrics().render(&mut out);
     Ok((
         [(CONTENT_TYPE, "text/plain; version=0.0.4; charset=utf-8")],

@@ -3,13 +3,14 @@
 //! state it expects (RUNNING, this attempt), so a late write can never undo another.
 
 use super::attempt_row::{self, Entity as Attempts};
+use super::group_commit::{Write, Written};
 use super::task_row::{self, Column, Entity as Tasks};
 use super::{Store, StoreError};
 use crate::model::TaskStatus;
 use sea_orm::sea_query::{Expr, Query};
 use sea_orm::{
-    ActiveValue::Set, ColumnTrait, ConnectionTrait, EntityTrait, ExprTrait, QueryFilter,
-    QueryOrder, TransactionTrait,
+    ActiveValue::Set, ColumnTrait, ConnectionTrait, DatabaseTransaction, DbErr, EntityTrait,
+    ExprTrait, QueryFilter, QueryOrder, TransactionTrait,
 };
 use uuid::Uuid;
 
@@ -39,9 +40,8 @@ pub enum Heartbeat {
 impl Store {
     /// Atomically moves up to `limit` ready tasks of `queue` to RUNNING under a lease held
     /// by `worker_id` until `lease_until`, most urgent first (priority, then run_at), and
-    /// opens an attempt record for each. Nothing is claimed from a paused queue.
-    ///
-    /// One statement claims: `UPDATE … WHERE id IN (SELECT … ORDER BY … LIMIT n) RETURNING *`.
+    /// opens an attempt record for each. Nothing is claimed from a paused queue. The claim
+    /// shares its commit with other writes waiting at that moment.
     pub async fn claim(
         &self,
         queue: &str,
@@ -53,48 +53,17 @@ impl Store {
         if limit == 0 {
             return Ok(Vec::new());
         }
-        let paused = Query::select()
-            .expr(Expr::val(1))
-            .from(super::queue_row::Entity)
-            .and_where(super::queue_row::Column::Name.eq(queue))
-            .and_where(super::queue_row::Column::Paused.eq(true))
-            .to_owned();
-        let ready = Query::select()
-            .column(Column::Id)
-            .from(Tasks)
-            .and_where(Column::Status.eq(TaskStatus::Pending.as_str()))
-            .and_where(Column::Queue.eq(queue))
-            .and_where(Column::RunAt.lte(now))
-            .and_where(Expr::exists(paused).not())
-            .order_by(Column::Priority, sea_orm::Order::Asc)
-            .order_by(Column::RunAt, sea_orm::Order::Asc)
-            .limit(limit)
-            .to_owned();
-        let txn = self.writer.begin().await?;
-        let mut claimed = Tasks::update_many()
-            .col_expr(Column::Status, Expr::value(TaskStatus::Running.as_str()))
-            .col_expr(Column::Attempt, Expr::col(Column::Attempt).add(1))
-            .col_expr(Column::StartedAt, Expr::value(now))
-            .col_expr(Column::LeaseExpiresAt, Expr::value(lease_until))
-            .col_expr(Column::WorkerId, Expr::value(worker_id))
-            .col_expr(Column::Progress, Expr::value(0))
-            .col_expr(Column::ProgressMessage, Expr::value(Option::<String>::None))
-            .filter(Column::Id.in_subquery(ready))
-            .exec_with_returning(&txn)
-            .await?;
-        if !claimed.is_empty() {
-            let opened = claimed.iter().map(|task| attempt_row::ActiveModel {
-                task_id: Set(task.id),
-                attempt: Set(task.attempt),
-                worker_id: Set(worker_id.to_string()),
-                started_at: Set(now),
-                ..Default::default()
-            });
-            Attempts::insert_many(opened).exec(&txn).await?;
+        let write = Write::Claim {
+            queue: queue.to_string(),
+            limit,
+            worker_id: worker_id.to_string(),
+            now,
+            lease_until,
+        };
+        match self.commits.write(write).await? {
+            Written::Claimed(tasks) => Ok(tasks),
+            other => Err(unexpected(other)),
         }
-        txn.commit().await?;
-        claimed.sort_by_key(|task| (task.priority, task.run_at));
-        Ok(claimed)
     }
 
     /// Extends the lease of a running attempt and stores its latest progress; tells the
@@ -128,8 +97,9 @@ impl Store {
         })
     }
 
-    /// Records the end of a running attempt. Returns false, changing nothing, when the
-    /// task is no longer this attempt's.
+    /// Records the end of a running attempt (sharing its commit with other writes waiting
+    /// at that moment). Returns false, changing nothing, when the task is no longer this
+    /// attempt's.
     pub async fn finish(
         &self,
         id: Uuid,
@@ -137,72 +107,16 @@ impl Store {
         now: i64,
         outcome: Outcome,
     ) -> Result<bool, StoreError> {
-        let mut update = Tasks::update_many()
-            .col_expr(Column::LeaseExpiresAt, Expr::value(Option::<i64>::None))
-            .col_expr(Column::WorkerId, Expr::value(Option::<String>::None));
-        let (attempt_outcome, attempt_error) = match outcome {
-            Outcome::Succeeded(result) => {
-                update = update
-                    .col_expr(Column::Status, Expr::value(TaskStatus::Success.as_str()))
-                    .col_expr(Column::CompletedAt, Expr::value(now))
-                    .col_expr(Column::Progress, Expr::value(100))
-                    .col_expr(Column::ResultData, Expr::value(result.to_string()))
-                    .col_expr(Column::ErrorMessage, Expr::value(Option::<String>::None));
-                (TaskStatus::Success, None)
-            }
-            Outcome::Failed {
-                error,
-                retry_at: Some(retry_at),
-            } => {
-                // A cancel requested meanwhile wins over the retry.
-                update = update
-                    .col_expr(
-                        Column::Status,
-                        unless_cancel_requested(TaskStatus::Scheduled),
-                    )
-                    .col_expr(Column::CompletedAt, completed_if_cancel_requested(now))
-                    .col_expr(Column::RunAt, Expr::value(retry_at))
-                    .col_expr(Column::ErrorMessage, Expr::value(error.clone()));
-                (TaskStatus::Failed, Some(error))
-            }
-            Outcome::Failed {
-                error,
-                retry_at: None,
-            } => {
-                update = update
-                    .col_expr(Column::Status, Expr::value(TaskStatus::Failed.as_str()))
-                    .col_expr(Column::CompletedAt, Expr::value(now))
-                    .col_expr(Column::ErrorMessage, Expr::value(error.clone()));
-                (TaskStatus::Failed, Some(error))
-            }
-            Outcome::Cancelled => {
-                update = update
-                    .col_expr(Column::Status, Expr::value(TaskStatus::Cancelled.as_str()))
-                    .col_expr(Column::CompletedAt, Expr::value(now))
-                    .col_expr(Column::ErrorMessage, Expr::value("cancelled while running"));
-                (TaskStatus::Cancelled, None)
-            }
+        let write = Write::Finish {
+            id,
+            attempt,
+            now,
+            outcome,
         };
-        let txn = self.writer.begin().await?;
-        let changed = update
-            .filter(running_attempt(id, attempt))
-            .exec(&txn)
-            .await?
-            .rows_affected
-            == 1;
-        if changed {
-            close_attempt(
-                &txn,
-                id,
-                attempt,
-                now,
-                attempt_outcome.as_str(),
-                attempt_error,
-            )
-            .await?;
+        match self.commits.write(write).await? {
+            Written::Finished(changed) => Ok(changed),
+            other => Err(unexpected(other)),
         }
-        txn.commit().await?;
-        Ok(changed)
     }
 
     /// Puts an attempt interrupted by this process's shutdown back to PENDING. The
@@ -247,6 +161,134 @@ impl Store {
     }
 }
 
+/// The claim itself, inside the caller's transaction: one statement moves the tasks
+/// (`UPDATE … WHERE id IN (SELECT … ORDER BY … LIMIT n) RETURNING *`), a second opens
+/// their attempt records.
+pub(super) async fn claim_in(
+    txn: &DatabaseTransaction,
+    queue: &str,
+    limit: u64,
+    worker_id: &str,
+    now: i64,
+    lease_until: i64,
+) -> Result<Vec<task_row::Model>, DbErr> {
+    let paused = Query::select()
+        .expr(Expr::val(1))
+        .from(super::queue_row::Entity)
+        .and_where(super::queue_row::Column::Name.eq(queue))
+        .and_where(super::queue_row::Column::Paused.eq(true))
+        .to_owned();
+    let ready = Query::select()
+        .column(Column::Id)
+        .from(Tasks)
+        .and_where(Column::Status.eq(TaskStatus::Pending.as_str()))
+        .and_where(Column::Queue.eq(queue))
+        .and_where(Column::RunAt.lte(now))
+        .and_where(Expr::exists(paused).not())
+        .order_by(Column::Priority, sea_orm::Order::Asc)
+        .order_by(Column::RunAt, sea_orm::Order::Asc)
+        .limit(limit)
+        .to_owned();
+    let mut claimed = Tasks::update_many()
+        .col_expr(Column::Status, Expr::value(TaskStatus::Running.as_str()))
+        .col_expr(Column::Attempt, Expr::col(Column::Attempt).add(1))
+        .col_expr(Column::StartedAt, Expr::value(now))
+        .col_expr(Column::LeaseExpiresAt, Expr::value(lease_until))
+        .col_expr(Column::WorkerId, Expr::value(worker_id))
+        .col_expr(Column::Progress, Expr::value(0))
+        .col_expr(Column::ProgressMessage, Expr::value(Option::<String>::None))
+        .filter(Column::Id.in_subquery(ready))
+        .exec_with_returning(txn)
+        .await?;
+    if !claimed.is_empty() {
+        let opened = claimed.iter().map(|task| attempt_row::ActiveModel {
+            task_id: Set(task.id),
+            attempt: Set(task.attempt),
+            worker_id: Set(worker_id.to_string()),
+            started_at: Set(now),
+            ..Default::default()
+        });
+        Attempts::insert_many(opened).exec(txn).await?;
+    }
+    claimed.sort_by_key(|task| (task.priority, task.run_at));
+    Ok(claimed)
+}
+
+/// Records an attempt's end inside the caller's transaction; false when the task is no
+/// longer this attempt's.
+pub(super) async fn finish_in(
+    txn: &DatabaseTransaction,
+    id: Uuid,
+    attempt: i32,
+    now: i64,
+    outcome: Outcome,
+) -> Result<bool, DbErr> {
+    let mut update = Tasks::update_many()
+        .col_expr(Column::LeaseExpiresAt, Expr::value(Option::<i64>::None))
+        .col_expr(Column::WorkerId, Expr::value(Option::<String>::None));
+    let (attempt_outcome, attempt_error) = match outcome {
+        Outcome::Succeeded(result) => {
+            update = update
+                .col_expr(Column::Status, Expr::value(TaskStatus::Success.as_str()))
+                .col_expr(Column::CompletedAt, Expr::value(now))
+                .col_expr(Column::Progress, Expr::value(100))
+                .col_expr(Column::ResultData, Expr::value(result.to_string()))
+                .col_expr(Column::ErrorMessage, Expr::value(Option::<String>::None));
+            (TaskStatus::Success, None)
+        }
+        Outcome::Failed {
+            error,
+            retry_at: Some(retry_at),
+        } => {
+            // A cancel requested meanwhile wins over the retry.
+            update = update
+                .col_expr(
+                    Column::Status,
+                    unless_cancel_requested(TaskStatus::Scheduled),
+                )
+                .col_expr(Column::CompletedAt, completed_if_cancel_requested(now))
+                .col_expr(Column::RunAt, Expr::value(retry_at))
+                .col_expr(Column::ErrorMessage, Expr::value(error.clone()));
+            (TaskStatus::Failed, Some(error))
+        }
+        Outcome::Failed {
+            error,
+            retry_at: None,
+        } => {
+            update = update
+                .col_expr(Column::Status, Expr::value(TaskStatus::Failed.as_str()))
+                .col_expr(Column::CompletedAt, Expr::value(now))
+                .col_expr(Column::ErrorMessage, Expr::value(error.clone()));
+            (TaskStatus::Failed, Some(error))
+        }
+        Outcome::Cancelled => {
+            update = update
+                .col_expr(Column::Status, Expr::value(TaskStatus::Cancelled.as_str()))
+                .col_expr(Column::CompletedAt, Expr::value(now))
+                .col_expr(Column::ErrorMessage, Expr::value("cancelled while running"));
+            (TaskStatus::Cancelled, None)
+        }
+    };
+    let changed = update
+        .filter(running_attempt(id, attempt))
+        .exec(txn)
+        .await?
+        .rows_affected
+        == 1;
+    if changed {
+        close_attempt(
+            txn,
+            id,
+            attempt,
+            now,
+            attempt_outcome.as_str(),
+            attempt_error,
+        )
+        .await?;
+    }
+    Ok(changed)
+}
+
 /// Marks an open attempt record as ended.
 pub(super) async fn close_attempt(
     db: &impl ConnectionTrait,
@@ -255,7 +297,7 @@ pub(super) async fn close_attempt(
     now: i64,
     outcome: &str,
     error: Option<String>,
-) -> Result<(), StoreError> {
+) -> Result<(), DbErr> {
     Attempts::update_many()
         .col_expr(attempt_row::Column::FinishedAt, Expr::value(now))
         .col_expr(attempt_row::Column::Outcome, Expr::value(outcome))
@@ -311,4 +353,9 @@ pub(super) fn running_attempt(id: Uuid, attempt: i32) -> sea_orm::Condition {
         .add(Column::Id.eq(id))
         .add(Column::Status.eq(TaskStatus::Running.as_str()))
         .add(Column::Attempt.eq(attempt))
+}
+
+/// A write answered with another kind of result than it asks for: a bug in the store.
+pub(super) fn unexpected(written: Written) -> StoreError {
+    DbErr::Custom(format!("the committer answered a write with {written:?}")).into()
 }

@@ -1,12 +1,14 @@
 //! Inserting tasks and reading them back: single lookups and keyset-paged lists.
 
+use super::claims::unexpected;
+use super::group_commit::{Write, Written};
 use super::task_row::{self, Column, Entity as Tasks};
 use super::{Store, StoreError};
 use crate::model::TaskStatus;
 use sea_orm::sea_query::LikeExpr;
 use sea_orm::{
-    ActiveModelTrait, ActiveValue::Set, ColumnTrait, Condition, EntityTrait, QueryFilter,
-    QueryOrder, QuerySelect, TransactionTrait,
+    ActiveModelTrait, ActiveValue::Set, ColumnTrait, Condition, DatabaseTransaction, DbErr,
+    EntityTrait, QueryFilter, QueryOrder, QuerySelect, TransactionTrait,
 };
 use uuid::Uuid;
 
@@ -51,14 +53,19 @@ pub struct ListFilter {
 
 impl Store {
     /// Stores a new task; it is durable when this returns.
+    /// Concurrent submits share one commit.
     pub async fn insert(&self, task: NewTask) -> Result<task_row::Model, StoreError> {
-        Ok(new_row(task).insert(&self.writer).await?)
+        match self.commits.write(Write::Insert(task)).await? {
+            Written::Inserted(row) => Ok(*row),
+            other => Err(unexpected(other)),
+        }
     }
 
     /// Stores a task carrying an idempotency key, or reports that the key is taken.
     pub async fn insert_keyed(&self, task: NewTask) -> Result<task_row::Model, InsertError> {
-        match new_row(task).insert(&self.writer).await {
-            Ok(row) => Ok(row),
+        match self.commits.write(Write::Insert(task)).await {
+            Ok(Written::Inserted(row)) => Ok(*row),
+            Ok(other) => Err(unexpected(other).into()),
             Err(err)
                 if matches!(
                     err.sql_err(),
@@ -149,6 +156,14 @@ fn escape_like(text: &str) -> String {
         escaped.push(c);
     }
     escaped
+}
+
+/// Stores one task inside the caller's transaction.
+pub(super) async fn insert_in(
+    txn: &DatabaseTransaction,
+    task: NewTask,
+) -> Result<task_row::Model, DbErr> {
+    new_row(task).insert(txn).await
 }
 
 /// Rows inserted per statement (SQLite binds at most 32,766 values; a task binds 21).

@@ -1,8 +1,9 @@
-//! `noop`: does nothing and succeeds at once. For benchmarks and tests.
+//! `noop`: does nothing and succeeds at once, reporting when its handler started (which
+//! is how the benchmark measures pickup latency from outside the process).
 
 use super::{TaskContext, TaskError, TaskKind};
 use crate::model::ParamSpec;
-use serde::Deserialize;
+use serde::{Deserialize, Serialize};
 
 pub struct Noop;
 
@@ -10,18 +11,26 @@ pub struct Noop;
 #[serde(deny_unknown_fields)]
 pub struct NoParams {}
 
+#[derive(Serialize)]
+pub struct NoopOutput {
+    /// When the handler began, to the microsecond.
+    pub started_at: chrono::DateTime<chrono::Utc>,
+}
+
 impl TaskKind for Noop {
     const NAME: &'static str = "noop";
     const DESCRIPTION: &'static str =
-        "Does nothing and succeeds at once (for benchmarks and tests).";
+        "Does nothing and succeeds at once; its result says when it started (for benchmarks and tests).";
     type Params = NoParams;
-    type Output = serde_json::Value;
+    type Output = NoopOutput;
 
     fn params() -> Vec<ParamSpec> {
         Vec::new()
     }
 
     async fn run(&self, _ctx: TaskContext, _params: NoParams) -> Result<Self::Output, TaskError> {
-        Ok(serde_json::Value::Null)
+        Ok(NoopOutput {
+            started_at: chrono::Utc::now(),
+        })
     }
 }

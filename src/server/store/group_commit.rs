@@ -1,0 +1,170 @@
+//! Group commit: the hot writes — submits, claims and attempt outcomes — from every caller
+//! are queued to one task that runs whatever has gathered in a single transaction, so a
+//! burst of them pays for one disk sync instead of one each.
+//!
+//! Nothing waits on purpose: a lone write is committed at once, and writes pile up only
+//! while the previous commit is syncing. Callers are answered after the commit, so "done"
+//! still means durable. When a batch fails, its writes are retried one transaction each,
+//! so one bad write (a duplicate idempotency key, say) fails alone.
+
+use super::claims::{claim_in, finish_in, Outcome};
+use super::queries::{insert_in, NewTask};
+use super::task_row;
+use sea_orm::{DatabaseConnection, DbErr, TransactionTrait};
+use std::sync::atomic::{AtomicU64, Ordering::Relaxed};
+use std::sync::Arc;
+use tokio::sync::{mpsc, oneshot};
+use uuid::Uuid;
+
+/// Writes committed together, at most.
+const MAX_BATCH: usize = 512;
+/// Writes waiting for the committer, at most; callers beyond that wait their turn.
+const BACKLOG: usize = 4096;
+
+/// A write that can share a transaction with others.
+#[derive(Clone, Debug)]
+pub(super) enum Write {
+    Insert(NewTask),
+    Claim {
+        queue: String,
+        limit: u64,
+        worker_id: String,
+        now: i64,
+        lease_until: i64,
+    },
+    Finish {
+        id: Uuid,
+        attempt: i32,
+        now: i64,
+        outcome: Outcome,
+    },
+}
+
+/// What a write did, by kind.
+#[derive(Debug)]
+pub(super) enum Written {
+    Inserted(Box<task_row::Model>),
+    Claimed(Vec<task_row::Model>),
+    Finished(bool),
+}
+
+struct Request {
+    write: Write,
+    reply: oneshot::Sender<Result<Written, DbErr>>,
+}
+
+/// Hands writes to the committer task; cheap to clone. The committer stops when the
+/// last handle is dropped.
+#[derive(Clone, Debug)]
+pub(super) struct GroupCommit {
+    requests: mpsc::Sender<Request>,
+    counters: Arc<Counters>,
+}
+
+/// How well writes are being grouped, since the store opened.
+#[derive(Clone, Copy, Debug, Default, PartialEq, Eq)]
+pub struct CommitStats {
+    /// Transactions committed (or attempted) by the committer.
+    pub transactions: u64,
+    /// Writes they carried.
+    pub writes: u64,
+}
+
+#[derive(Debug, Default)]
+struct Counters {
+    transactions: AtomicU64,
+    writes: AtomicU64,
+}
+
+impl GroupCommit {
+    /// Starts the committer on `writer` (which must be the store's only writer).
+    pub fn start(writer: DatabaseConnection) -> GroupCommit {
+        let (requests, receiver) = mpsc::channel(BACKLOG);
+        let counters = Arc::<Counters>::default();
+        tokio::spawn(run(writer, receiver, Arc::clone(&counters)));
+        GroupCommit { requests, counters }
+    }
+
+    pub fn stats(&self) -> CommitStats {
+        CommitStats {
+            transactions: self.counters.transactions.load(Relaxed),
+            writes: self.counters.writes.load(Relaxed),
+        }
+    }
+
+    /// Commits `write` (with whatever else is waiting) and tells what it did.
+    pub async fn write(&self, write: Write) -> Result<Written, DbErr> {
+        let (reply, answer) = oneshot::channel();
+        let stopped = || DbErr::Custom("the store's committer has stopped".into());
+        self.requests
+            .send(Request { write, reply })
+            .await
+            .map_err(|_| stopped())?;
+        answer.await.map_err(|_| stopped())?
+    }
+}
+
+async fn run(
+    writer: DatabaseConnection,
+    mut receiver: mpsc::Receiver<Request>,
+    counters: Arc<Counters>,
+) {
+    let mut batch = Vec::with_capacity(MAX_BATCH);
+    while receiver.recv_many(&mut batch, MAX_BATCH).await > 0 {
+        counters.writes.fetch_add(batch.len() as u64, Relaxed);
+        commit(&writer, std::mem::take(&mut batch), &counters).await;
+    }
+}
+
+async fn commit(writer: &DatabaseConnection, batch: Vec<Request>, counters: &Counters) {
+    if batch.len() > 1 {
+        counters.transactions.fetch_add(1, Relaxed);
+        if let Ok(results) = apply_all(writer, batch.iter().map(|r| &r.write)).await {
+            for (request, result) in batch.into_iter().zip(results) {
+                let _ = request.reply.send(Ok(result));
+            }
+            return;
+        }
+        // Something in the batch failed and the transaction rolled back: find out which,
+        // by committing each write alone.
+    }
+    for request in batch {
+        counters.transactions.fetch_add(1, Relaxed);
+        let result = apply_all(writer, std::iter::once(&request.write)).await;
+        let _ = request
+            .reply
+            .send(result.map(|mut results| results.remove(0)));
+    }
+}
+
+async fn apply_all<'w>(
+    writer: &DatabaseConnection,
+    writes: impl Iterator<Item = &'w Write>,
+) -> Result<Vec<Written>, DbErr> {
+    let txn = writer.begin().await?;
+    let mut results = Vec::new();
+    for write in writes {
+        results.push(apply(&txn, write).await?);
+    }
+    txn.commit().await?;
+    Ok(results)
+}
+
+async fn apply(txn: &sea_orm::DatabaseTransaction, write: &Write) -> Result<Written, DbErr> {
+    Ok(match write {
+        Write::Insert(task) => Written::Inserted(Box::new(insert_in(txn, task.clone()).await?)),
+        Write::Claim {
+            queue,
+            limit,
+            worker_id,
+            now,
+            lease_until,
+        } => Written::Claimed(claim_in(txn, queue, *limit, worker_id, *now, *lease_until).await?),
+        Write::Finish {
+            id,
+            attempt,
+            now,
+            outcome,
+        } => Written::Finished(finish_in(txn, *id, *attempt, *now, outcome.clone()).await?),
+    })
+}
