@@ -9,6 +9,7 @@ pub use sea_orm_migration::prelude::*;
 mod m20261129_000001_create_tasks;
 mod m20261129_000002_attempts_counts_queues;
 mod m20261129_000003_throughput;
+mod m20261129_000004_partial_indexes;
 
 /// Applies every migration Spool knows, oldest first.
 pub struct Migrator;
@@ -20,6 +21,7 @@ impl MigratorTrait for Migrator {
             Box::new(m20261129_000001_create_tasks::Migration),
             Box::new(m20261129_000002_attempts_counts_queues::Migration),
             Box::new(m20261129_000003_throughput::Migration),
+            Box::new(m20261129_000004_partial_indexes::Migration),
         ]
     }
 }

@@ -13,6 +13,7 @@ mod lifecycle;
 mod queries;
 pub mod queue_row;
 mod stats;
+mod successes;
 pub mod task_row;
 
 use migrations::{Migrator, MigratorTrait};
@@ -120,6 +121,19 @@ impl Store {
         ))
     }
 
+    /// How the database runs the claim's search for ready tasks (`EXPLAIN QUERY PLAN`),
+    /// one line per step; for tests and diagnostics.
+    pub async fn claim_plan(&self, queue: &str) -> Result<Vec<String>, StoreError> {
+        let backend = self.reader.get_database_backend();
+        let mut statement = backend.build(&claims::ready_tasks(queue, 10, 0));
+        statement.sql = format!("EXPLAIN QUERY PLAN {}", statement.sql);
+        let rows = self.reader.query_all_raw(statement).await?;
+        Ok(rows
+            .iter()
+            .filter_map(|row| row.try_get_by_index::<String>(3).ok())
+            .collect())
+    }
+
     /// Copies the WAL into the database. When `truncate_above` or more frames were in the
     /// WAL, it is also truncated to nothing (which waits for readers to let go), so it
     /// stays small even when readers (the dashboard polling) never leave SQLite an idle
@@ -155,6 +169,9 @@ fn sqlite_options(url: &str, options: &StoreOptions, pool: u32, read_only: bool)
     connect
         .max_connections(pool)
         .min_connections(if read_only { 0 } else { 1 })
+        // A local file needs no ping before each use; the ping is a round trip to
+        // SQLite's thread on every transaction.
+        .test_before_acquire(false)
         .sqlx_logging(false)
         .map_sqlx_sqlite_opts(move |opts| {
             opts.create_if_missing(!read_only)

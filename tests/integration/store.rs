@@ -290,3 +290,59 @@ async fn a_failing_write_fails_alone_when_its_commit_is_shared() {
     let holder = store.find_by_key("same-key").await.unwrap().unwrap();
     assert_eq!(holder.id, first.id);
 }
+
+#[tokio::test]
+async fn the_claim_walks_its_index_in_order_instead_of_sorting_the_backlog() {
+    let (store, _dir) = open_store(Synchronous::Normal).await;
+    let plan = store.claim_plan("default").await.unwrap();
+    let text = plan.join("\n");
+    assert!(text.contains("ix_tasks_ready"), "{text}");
+    assert!(!text.contains("TEMP B-TREE"), "{text}");
+}
+
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn outcomes_recorded_together_still_each_check_their_own_attempt() {
+    let (store, _dir) = open_store(Synchronous::Normal).await;
+    for i in 0..10 {
+        store.insert(task(0, 1_000 + i)).await.unwrap();
+    }
+    let claimed = store.claim("default", 10, "w", 2_000, 9_000).await.unwrap();
+    assert_eq!(claimed.len(), 10);
+    let mut finishes = tokio::task::JoinSet::new();
+    for (i, task) in claimed.iter().enumerate() {
+        let store = store.clone();
+        // The first one finishes as a stale attempt: it must change nothing.
+        let attempt = if i == 0 {
+            task.attempt + 1
+        } else {
+            task.attempt
+        };
+        let id = task.id;
+        finishes.spawn(async move {
+            let result = Outcome::Succeeded(json!({ "n": i }));
+            (id, store.finish(id, attempt, 3_000, result).await.unwrap())
+        });
+    }
+    while let Some(joined) = finishes.join_next().await {
+        let (id, changed) = joined.unwrap();
+        assert_eq!(changed, id != claimed[0].id, "task {id}");
+    }
+    let stale = store.get(claimed[0].id).await.unwrap().unwrap();
+    assert_eq!(stale.status, "RUNNING");
+    assert_eq!(
+        store.attempts(claimed[0].id).await.unwrap()[0].finished_at,
+        None
+    );
+    for (i, task) in claimed.iter().enumerate().skip(1) {
+        let done = store.get(task.id).await.unwrap().unwrap();
+        assert_eq!(done.status, "SUCCESS");
+        assert_eq!(done.completed_at, Some(3_000));
+        assert_eq!(
+            done.result_data.as_deref(),
+            Some(json!({ "n": i }).to_string().as_str())
+        );
+        let attempts = store.attempts(task.id).await.unwrap();
+        assert_eq!(attempts[0].outcome.as_deref(), Some("SUCCESS"));
+        assert_eq!(attempts[0].finished_at, Some(3_000));
+    }
+}

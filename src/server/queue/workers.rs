@@ -72,6 +72,11 @@ pub async fn run_workers(queue: Queue, config: WorkerConfig, shutdown: Cancellat
             _ = shutdown.cancelled() => break,
         };
         let mut permits = vec![first];
+        if slots.available_permits() + 1 < config.concurrency {
+            // Busy: the attempts that finished in the same commit as the one that freed
+            // this slot are about to free theirs. Let them, and claim for all at once.
+            tokio::task::yield_now().await;
+        }
         while let Ok(permit) = Arc::clone(&slots).try_acquire_owned() {
             permits.push(permit);
         }

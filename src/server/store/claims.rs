@@ -4,10 +4,10 @@
 
 use super::attempt_row::{self, Entity as Attempts};
 use super::group_commit::{Write, Written};
-use super::task_row::{self, Column, Entity as Tasks};
+use super::task_row::{self, status_is, Column, Entity as Tasks};
 use super::{Store, StoreError};
 use crate::model::TaskStatus;
-use sea_orm::sea_query::{Expr, Query};
+use sea_orm::sea_query::{Expr, Query, SelectStatement};
 use sea_orm::{
     ActiveValue::Set, ColumnTrait, ConnectionTrait, DatabaseTransaction, DbErr, EntityTrait,
     ExprTrait, QueryFilter, QueryOrder, TransactionTrait,
@@ -140,7 +140,7 @@ impl Store {
     pub async fn requeue_worker(&self, worker_id: &str, now: i64) -> Result<u64, StoreError> {
         let txn = self.writer.begin().await?;
         let requeued = requeue_update()
-            .filter(Column::Status.eq(TaskStatus::Running.as_str()))
+            .filter(status_is(TaskStatus::Running))
             .filter(Column::WorkerId.eq(worker_id))
             .exec_with_returning(&txn)
             .await?;
@@ -154,7 +154,7 @@ impl Store {
     /// Tasks currently RUNNING (oldest claim first); for shutdown checks and tests.
     pub async fn running(&self) -> Result<Vec<task_row::Model>, StoreError> {
         Ok(Tasks::find()
-            .filter(Column::Status.eq(TaskStatus::Running.as_str()))
+            .filter(status_is(TaskStatus::Running))
             .order_by_asc(Column::StartedAt)
             .all(&self.reader)
             .await?)
@@ -172,23 +172,7 @@ pub(super) async fn claim_in(
     now: i64,
     lease_until: i64,
 ) -> Result<Vec<task_row::Model>, DbErr> {
-    let paused = Query::select()
-        .expr(Expr::val(1))
-        .from(super::queue_row::Entity)
-        .and_where(super::queue_row::Column::Name.eq(queue))
-        .and_where(super::queue_row::Column::Paused.eq(true))
-        .to_owned();
-    let ready = Query::select()
-        .column(Column::Id)
-        .from(Tasks)
-        .and_where(Column::Status.eq(TaskStatus::Pending.as_str()))
-        .and_where(Column::Queue.eq(queue))
-        .and_where(Column::RunAt.lte(now))
-        .and_where(Expr::exists(paused).not())
-        .order_by(Column::Priority, sea_orm::Order::Asc)
-        .order_by(Column::RunAt, sea_orm::Order::Asc)
-        .limit(limit)
-        .to_owned();
+    let ready = ready_tasks(queue, limit, now);
     let mut claimed = Tasks::update_many()
         .col_expr(Column::Status, Expr::value(TaskStatus::Running.as_str()))
         .col_expr(Column::Attempt, Expr::col(Column::Attempt).add(1))
@@ -212,6 +196,31 @@ pub(super) async fn claim_in(
     }
     claimed.sort_by_key(|task| (task.priority, task.run_at));
     Ok(claimed)
+}
+
+/// The ids of up to `limit` ready tasks of `queue`, most urgent first; nothing when the
+/// queue is paused.
+///
+/// It walks the partial index `ix_tasks_ready` (queue, priority, run_at; PENDING tasks
+/// only) in order and stops after `limit` rows, however long the backlog.
+pub(super) fn ready_tasks(queue: &str, limit: u64, now: i64) -> SelectStatement {
+    let paused = Query::select()
+        .expr(Expr::val(1))
+        .from(super::queue_row::Entity)
+        .and_where(super::queue_row::Column::Name.eq(queue))
+        .and_where(super::queue_row::Column::Paused.eq(true))
+        .to_owned();
+    Query::select()
+        .column(Column::Id)
+        .from(Tasks)
+        .and_where(status_is(TaskStatus::Pending))
+        .and_where(Column::Queue.eq(queue))
+        .and_where(Column::RunAt.lte(now))
+        .and_where(Expr::exists(paused).not())
+        .order_by(Column::Priority, sea_orm::Order::Asc)
+        .order_by(Column::RunAt, sea_orm::Order::Asc)
+        .limit(limit)
+        .to_owned()
 }
 
 /// Records an attempt's end inside the caller's transaction; false when the task is no

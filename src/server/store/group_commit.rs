@@ -8,9 +8,11 @@
 //! so one bad write (a duplicate idempotency key, say) fails alone.
 
 use super::claims::{claim_in, finish_in, Outcome};
-use super::queries::{insert_in, NewTask};
+use super::queries::{insert_all_in, NewTask};
+use super::successes::{self, Success};
 use super::task_row;
 use sea_orm::{DatabaseConnection, DbErr, TransactionTrait};
+use std::collections::HashMap;
 use std::sync::atomic::{AtomicU64, Ordering::Relaxed};
 use std::sync::Arc;
 use tokio::sync::{mpsc, oneshot};
@@ -137,34 +139,93 @@ async fn commit(writer: &DatabaseConnection, batch: Vec<Request>, counters: &Cou
     }
 }
 
+/// Runs `writes` in one transaction and answers each, in order. Submits go in as
+/// multi-row inserts and successful outcomes as one set-based update (see
+/// [`super::successes`]): a statement is a round trip to SQLite's thread, and those trips,
+/// not the SQL, are what a small write costs.
 async fn apply_all<'w>(
     writer: &DatabaseConnection,
     writes: impl Iterator<Item = &'w Write>,
 ) -> Result<Vec<Written>, DbErr> {
+    let writes: Vec<&Write> = writes.collect();
+    let mut results: Vec<Option<Written>> = writes.iter().map(|_| None).collect();
     let txn = writer.begin().await?;
-    let mut results = Vec::new();
-    for write in writes {
-        results.push(apply(&txn, write).await?);
-    }
-    txn.commit().await?;
-    Ok(results)
-}
 
-async fn apply(txn: &sea_orm::DatabaseTransaction, write: &Write) -> Result<Written, DbErr> {
-    Ok(match write {
-        Write::Insert(task) => Written::Inserted(Box::new(insert_in(txn, task.clone()).await?)),
-        Write::Claim {
-            queue,
-            limit,
-            worker_id,
-            now,
-            lease_until,
-        } => Written::Claimed(claim_in(txn, queue, *limit, worker_id, *now, *lease_until).await?),
-        Write::Finish {
-            id,
-            attempt,
-            now,
-            outcome,
-        } => Written::Finished(finish_in(txn, *id, *attempt, *now, outcome.clone()).await?),
-    })
+    let inserts: Vec<(usize, &NewTask)> = writes
+        .iter()
+        .enumerate()
+        .filter_map(|(i, write)| match write {
+            Write::Insert(task) => Some((i, task)),
+            _ => None,
+        })
+        .collect();
+    if !inserts.is_empty() {
+        let tasks: Vec<NewTask> = inserts.iter().map(|(_, task)| (*task).clone()).collect();
+        let mut stored: HashMap<Uuid, task_row::Model> = insert_all_in(&txn, tasks)
+            .await?
+            .into_iter()
+            .map(|row| (row.id, row))
+            .collect();
+        for (i, task) in inserts {
+            let row = stored
+                .remove(&task.id)
+                .ok_or_else(|| DbErr::Custom("an inserted task was not returned".into()))?;
+            results[i] = Some(Written::Inserted(Box::new(row)));
+        }
+    }
+
+    let mut successes = Vec::new();
+    for (i, write) in writes.iter().enumerate() {
+        match write {
+            Write::Insert(_) => {}
+            Write::Claim {
+                queue,
+                limit,
+                worker_id,
+                now,
+                lease_until,
+            } => {
+                let claimed = claim_in(&txn, queue, *limit, worker_id, *now, *lease_until).await?;
+                results[i] = Some(Written::Claimed(claimed));
+            }
+            Write::Finish {
+                id,
+                attempt,
+                now,
+                outcome: Outcome::Succeeded(result),
+            } => successes.push((
+                i,
+                Success {
+                    id: *id,
+                    attempt: *attempt,
+                    now: *now,
+                    result: result.to_string(),
+                },
+            )),
+            Write::Finish {
+                id,
+                attempt,
+                now,
+                outcome,
+            } => {
+                let changed = finish_in(&txn, *id, *attempt, *now, outcome.clone()).await?;
+                results[i] = Some(Written::Finished(changed));
+            }
+        }
+    }
+    if !successes.is_empty() {
+        let all: Vec<Success> = successes.iter().map(|(_, s)| s.clone()).collect();
+        let changed = successes::record_all(&txn, &all).await?;
+        for (i, success) in successes {
+            results[i] = Some(Written::Finished(
+                changed.contains(&(success.id, success.attempt)),
+            ));
+        }
+    }
+
+    txn.commit().await?;
+    results
+        .into_iter()
+        .map(|result| result.ok_or_else(|| DbErr::Custom("a write was not applied".into())))
+        .collect()
 }

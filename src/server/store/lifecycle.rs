@@ -3,7 +3,7 @@
 //! Each is fenced on the state it expects, so racing with a worker is safe.
 
 use super::claims::close_attempt;
-use super::task_row::{Column, Entity as Tasks};
+use super::task_row::{status_is, Column, Entity as Tasks};
 use super::{Store, StoreError};
 use crate::model::TaskStatus;
 use sea_orm::sea_query::{Expr, Query};
@@ -122,7 +122,7 @@ impl Store {
     pub async fn promote_due(&self, now: i64) -> Result<u64, StoreError> {
         let promoted = Tasks::update_many()
             .col_expr(Column::Status, Expr::value(TaskStatus::Pending.as_str()))
-            .filter(Column::Status.eq(TaskStatus::Scheduled.as_str()))
+            .filter(status_is(TaskStatus::Scheduled))
             .filter(Column::RunAt.lte(now))
             .exec(&self.writer)
             .await?;
@@ -135,7 +135,7 @@ impl Store {
     pub async fn rescue_expired(&self, now: i64) -> Result<Rescued, StoreError> {
         let expired = || {
             sea_orm::Condition::all()
-                .add(Column::Status.eq(TaskStatus::Running.as_str()))
+                .add(status_is(TaskStatus::Running))
                 .add(Column::LeaseExpiresAt.lt(now))
         };
         let txn = self.writer.begin().await?;

@@ -7,8 +7,8 @@ use super::{Store, StoreError};
 use crate::model::TaskStatus;
 use sea_orm::sea_query::LikeExpr;
 use sea_orm::{
-    ActiveModelTrait, ActiveValue::Set, ColumnTrait, Condition, DatabaseTransaction, DbErr,
-    EntityTrait, QueryFilter, QueryOrder, QuerySelect, TransactionTrait,
+    ActiveValue::Set, ColumnTrait, Condition, DatabaseTransaction, DbErr, EntityTrait, QueryFilter,
+    QueryOrder, QuerySelect, TransactionTrait,
 };
 use uuid::Uuid;
 
@@ -84,11 +84,7 @@ impl Store {
         tasks: Vec<NewTask>,
     ) -> Result<Vec<task_row::Model>, StoreError> {
         let txn = self.writer.begin().await?;
-        let mut stored = Vec::with_capacity(tasks.len());
-        for chunk in tasks.chunks(INSERT_CHUNK) {
-            let rows = chunk.iter().cloned().map(new_row);
-            stored.extend(Tasks::insert_many(rows).exec_with_returning(&txn).await?);
-        }
+        let stored = insert_all_in(&txn, tasks).await?;
         txn.commit().await?;
         Ok(stored)
     }
@@ -158,12 +154,17 @@ fn escape_like(text: &str) -> String {
     escaped
 }
 
-/// Stores one task inside the caller's transaction.
-pub(super) async fn insert_in(
+/// Stores tasks inside the caller's transaction, a few hundred rows per statement.
+pub(super) async fn insert_all_in(
     txn: &DatabaseTransaction,
-    task: NewTask,
-) -> Result<task_row::Model, DbErr> {
-    new_row(task).insert(txn).await
+    tasks: Vec<NewTask>,
+) -> Result<Vec<task_row::Model>, DbErr> {
+    let mut stored = Vec::with_capacity(tasks.len());
+    for chunk in tasks.chunks(INSERT_CHUNK) {
+        let rows = chunk.iter().cloned().map(new_row);
+        stored.extend(Tasks::insert_many(rows).exec_with_returning(txn).await?);
+    }
+    Ok(stored)
 }
 
 /// Rows inserted per statement (SQLite binds at most 32,766 values; a task binds 21).

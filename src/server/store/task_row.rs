@@ -86,3 +86,13 @@ impl Model {
 fn parse_json(text: &str) -> Option<serde_json::Value> {
     serde_json::from_str(text).ok()
 }
+
+/// `status = '<STATUS>'` with the status written into the SQL rather than bound, so the
+/// planner can use the partial index that holds only tasks in that state (a bound value
+/// is unknown when the statement is prepared). Statuses are fixed words, never input.
+pub fn status_is(status: crate::model::TaskStatus) -> sea_orm::sea_query::SimpleExpr {
+    use sea_orm::sea_query::{Expr, ExprTrait};
+    Expr::col(Column::Status)
+        .eq(Expr::cust(format!("'{}'", status.as_str())))
+        .into()
+}
