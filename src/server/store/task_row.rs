@@ -92,7 +92,5 @@ fn parse_json(text: &str) -> Option<serde_json::Value> {
 /// is unknown when the statement is prepared). Statuses are fixed words, never input.
 pub fn status_is(status: crate::model::TaskStatus) -> sea_orm::sea_query::SimpleExpr {
     use sea_orm::sea_query::{Expr, ExprTrait};
-    Expr::col(Column::Status)
-        .eq(Expr::cust(format!("'{}'", status.as_str())))
-        .into()
+    Expr::col(Column::Status).eq(Expr::cust(format!("'{}'", status.as_str())))
 }
