@@ -14,7 +14,7 @@ DATABASE_URL ?= sqlite://spool.db
 NODE_BIN := $(CURDIR)/end2end/node_modules/.bin
 export PATH := $(NODE_BIN):$(HOME)/.cargo/bin:$(PATH)
 
-.PHONY: help run build dev test lint unit e2e tools rust-tools node-tools browser clean
+.PHONY: help run build dev test lint unit e2e bench peers tools rust-tools node-tools browser clean
 
 help: ## List the targets
 	@grep -E '^[a-z0-9-]+:.*## ' $(MAKEFILE_LIST) | awk -F':.*## ' '{ printf "  make %-8s %s\n", $$1, $$2 }'
@@ -40,6 +40,18 @@ unit: rust-tools
 
 e2e: build browser ## Playwright against a freshly built release server (fresh database, free port)
 	cd end2end && npx playwright test
+
+# `make bench QUICK=1` runs every measurement small (under 2 minutes once built).
+bench: build peers ## Measure Spool against its targets and its peers (BENCHMARKS.md)
+	cargo build --release -p spool-bench
+	target/release/spool-bench $(if $(QUICK),--quick,)
+
+# The peer queues' benchmarks build outside the workspace, so `make test` never compiles them.
+PEERS := effectum apalis
+peers:
+	@for peer in $(PEERS); do \
+	  cargo build --release --manifest-path bench/peers/$$peer/Cargo.toml --target-dir target/peers || exit 1; \
+	done
 
 tools: rust-tools node-tools browser ## Install every tool the targets use
 

@@ -1,0 +1,93 @@
+//! Burn-down: how fast a real `spool serve` empties a backlog of `noop` tasks. The backlog
+//! is stored first with its queue paused; the clock starts when the queue is resumed and
+//! stops when `/api/stats` (counters kept in the same transactions as the outcomes) shows
+//! every task SUCCESS, so a task counts only once its completion is committed.
+
+use crate::sample::median;
+use crate::server::{PeakRss, Server};
+use crate::{prefill, Paths, Plan};
+use std::time::{Duration, Instant};
+
+type Error = Box<dyn std::error::Error>;
+
+/// Tasks per second of each run, and their median.
+#[derive(Clone, Debug, serde::Serialize)]
+pub struct BurnDown {
+    pub synchronous: String,
+    pub tasks: u64,
+    pub runs: Vec<f64>,
+    pub median_per_s: f64,
+}
+
+pub async fn measure(
+    plan: &Plan,
+    paths: &Paths,
+    synchronous: &str,
+    rss: &mut PeakRss,
+) -> Result<BurnDown, Error> {
+    let mut runs = Vec::new();
+    for run in 0..plan.runs {
+        let database = paths.work.join(format!("burn-{synchronous}-{run}.db"));
+        prefill::backlog(&database, plan.burn_tasks).await?;
+        let server = Server::start(paths, &database, synchronous, plan.concurrency).await?;
+        let started = Instant::now();
+        server
+            .post("/api/queues/default/resume", &serde_json::json!({}))
+            .await?;
+        let deadline = started + Duration::from_secs(600);
+        loop {
+            let stats = server.get("/api/stats").await?;
+            let done = stats["by_status"]["SUCCESS"].as_u64().unwrap_or(0);
+            if done >= plan.burn_tasks {
+                break;
+            }
+            if Instant::now() > deadline {
+                return Err(format!("burn-down stalled at {done} of {}", plan.burn_tasks).into());
+            }
+            tokio::time::sleep(Duration::from_millis(5)).await;
+        }
+        let rate = plan.burn_tasks as f64 / started.elapsed().as_secs_f64();
+        let commits = commit_stats(&server).await.unwrap_or_default();
+        eprintln!("  run {}: {rate:.0} tasks/s ({commits})", run + 1);
+        runs.push(rate);
+        server.stop(rss).await?;
+        remove_database(&database);
+    }
+    Ok(BurnDown {
+        synchronous: synchronous.to_uppercase(),
+        tasks: plan.burn_tasks,
+        median_per_s: median(&runs),
+        runs,
+    })
+}
+
+/// Deletes a database file and its WAL companions.
+pub fn remove_database(path: &std::path::Path) {
+    for suffix in ["", "-wal", "-shm"] {
+        let mut name = path.as_os_str().to_owned();
+        name.push(suffix);
+        let _ = std::fs::remove_file(name);
+    }
+}
+
+/// The group committer's counters from `/metrics`, as "N writes in M transactions".
+async fn commit_stats(server: &Server) -> Result<String, Error> {
+    let text = server
+        .client
+        .get(server.url("/metrics"))
+        .send()
+        .await?
+        .text()
+        .await?;
+    let value = |name: &str| {
+        text.lines()
+            .find_map(|line| line.strip_prefix(name))
+            .map(|rest| rest.trim().to_string())
+            .unwrap_or_default()
+    };
+    Ok(format!(
+        "{} writes in {} transactions",
+        value("spool_store_writes_total "),
+        value("spool_store_transactions_total ")
+    ))
+}

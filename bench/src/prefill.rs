@@ -1,0 +1,90 @@
+//! Databases made ready before a measurement starts (their making is not timed): a backlog
+//! of `noop` tasks, or a history of finished ones.
+
+use sea_orm::{ConnectionTrait, Database};
+use spool::server::store::{NewTask, Store, StoreOptions, Synchronous};
+use std::path::Path;
+
+type Error = Box<dyn std::error::Error>;
+
+/// Tasks stored per transaction while filling.
+const CHUNK: u64 = 10_000;
+
+pub fn url(path: &Path) -> String {
+    format!("sqlite://{}", path.display())
+}
+
+pub fn synchronous(name: &str) -> Synchronous {
+    if name == "normal" {
+        Synchronous::Normal
+    } else {
+        Synchronous::Full
+    }
+}
+
+/// Opens (creating and migrating) the store at `path`.
+pub async fn open(path: &Path, synchronous_name: &str) -> Result<Store, Error> {
+    let options = StoreOptions {
+        synchronous: synchronous(synchronous_name),
+    };
+    Ok(Store::open(&url(path), &options).await?)
+}
+
+/// `count` PENDING `noop` tasks in the `default` queue, which is left paused so that no
+/// worker starts before the measurement does.
+pub async fn backlog(path: &Path, count: u64) -> Result<(), Error> {
+    let store = open(path, "normal").await?;
+    store.set_paused("default", true, now_micros()).await?;
+    insert_noops(&store, count).await
+}
+
+/// `count` tasks that finished successfully, as a long-running installation keeps them.
+pub async fn history(path: &Path, count: u64) -> Result<(), Error> {
+    let store = open(path, "normal").await?;
+    insert_noops(&store, count).await?;
+    drop(store);
+    let db = Database::connect(url(path)).await?;
+    let now = now_micros();
+    db.execute_unprepared(&format!(
+        "UPDATE tasks SET status = 'SUCCESS', attempt = 1, progress = 100, \
+         started_at = created_at, completed_at = {now}, result_data = '{{}}' \
+         WHERE status = 'PENDING'"
+    ))
+    .await?;
+    db.execute_unprepared("PRAGMA wal_checkpoint(TRUNCATE)")
+        .await?;
+    db.close().await?;
+    Ok(())
+}
+
+async fn insert_noops(store: &Store, count: u64) -> Result<(), Error> {
+    let start = now_micros() - count as i64;
+    let mut made = 0;
+    while made < count {
+        let chunk = CHUNK.min(count - made);
+        let tasks = (made..made + chunk)
+            .map(|i| {
+                let created_at = start + i as i64;
+                NewTask {
+                    id: uuid::Uuid::new_v4(),
+                    task_type: "noop".into(),
+                    queue: "default".into(),
+                    priority: 0,
+                    max_attempts: 3,
+                    parameters: serde_json::json!({}),
+                    created_at,
+                    run_at: created_at,
+                    timeout_ms: None,
+                    idempotency_key: None,
+                }
+            })
+            .collect();
+        store.insert_all(tasks).await?;
+        made += chunk;
+    }
+    Ok(())
+}
+
+pub fn now_micros() -> i64 {
+    chrono::Utc::now().timestamp_micros()
+}

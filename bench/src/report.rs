@@ -1,0 +1,300 @@
+//! The results: the flat fields `results.json` promises, the details behind them, the
+//! targets they are held to, and the table printed at the end of a run.
+
+use crate::burn_down::BurnDown;
+use crate::machine::Machine;
+use crate::peers::Peer;
+use crate::pickup::Pickup;
+use crate::rest_submit::RestSubmit;
+use crate::retained::Retained;
+use crate::wasm::WasmSize;
+use crate::Plan;
+
+/// Everything one run measured.
+pub struct Measured {
+    pub burn_full: BurnDown,
+    pub burn_normal: BurnDown,
+    pub pickup_full: Pickup,
+    pub pickup_normal: Pickup,
+    pub pickup_rest: Pickup,
+    pub submit: RestSubmit,
+    pub retained: Retained,
+    pub wasm: WasmSize,
+    pub rss_peak_mb: f64,
+    pub peers: Vec<Peer>,
+}
+
+#[derive(serde::Serialize)]
+pub struct Results {
+    /// Default durability (synchronous=FULL) unless the name says otherwise.
+    pub burn_down_tasks_per_s: f64,
+    pub burn_down_tasks_per_s_normal: f64,
+    pub rest_submit_per_s: f64,
+    pub pickup_p50_ms: f64,
+    pub pickup_p99_ms: f64,
+    pub pickup_p50_ms_normal: f64,
+    pub pickup_p99_ms_normal: f64,
+    pub pickup_rest_p50_ms: f64,
+    pub pickup_rest_p99_ms: f64,
+    /// With `plan.retained` finished tasks (1,000,000 unless quick).
+    pub stats_p99_ms_1m: f64,
+    pub list_p99_ms_1m: f64,
+    pub wasm_raw_bytes: u64,
+    pub wasm_gz_bytes: u64,
+    pub rss_peak_mb: f64,
+    pub machine: Machine,
+    pub plan: Plan,
+    pub targets: Vec<Target>,
+    pub details: Details,
+    pub measured_at: chrono::DateTime<chrono::Utc>,
+}
+
+#[derive(serde::Serialize)]
+pub struct Details {
+    pub burn_down: [BurnDown; 2],
+    pub pickup: [Pickup; 3],
+    pub rest_submit: RestSubmit,
+    pub retained: Retained,
+    pub peers: Vec<Peer>,
+}
+
+/// One target of the benchmark and whether this run met it.
+#[derive(serde::Serialize)]
+pub struct Target {
+    pub name: &'static str,
+    pub measured: f64,
+    pub goal: f64,
+    pub unit: &'static str,
+    pub higher_is_better: bool,
+    pub met: bool,
+}
+
+impl Target {
+    fn new(
+        name: &'static str,
+        measured: f64,
+        goal: f64,
+        unit: &'static str,
+        higher: bool,
+    ) -> Target {
+        let met = if higher {
+            measured >= goal
+        } else {
+            measured <= goal
+        };
+        Target {
+            name,
+            measured,
+            goal,
+            unit,
+            higher_is_better: higher,
+            met,
+        }
+    }
+}
+
+impl Results {
+    pub fn new(plan: &Plan, m: Measured) -> Results {
+        let targets = vec![
+            Target::new(
+                "burn-down, FULL",
+                m.burn_full.median_per_s,
+                25_000.0,
+                "tasks/s",
+                true,
+            ),
+            Target::new(
+                "burn-down, NORMAL",
+                m.burn_normal.median_per_s,
+                25_000.0,
+                "tasks/s",
+                true,
+            ),
+            Target::new("REST submits", m.submit.median_per_s, 5_000.0, "/s", true),
+            Target::new(
+                "pickup p99 in-process, FULL",
+                m.pickup_full.latency.p99_ms,
+                1.0,
+                "ms",
+                false,
+            ),
+            Target::new(
+                "pickup p99 in-process, NORMAL",
+                m.pickup_normal.latency.p99_ms,
+                1.0,
+                "ms",
+                false,
+            ),
+            Target::new(
+                "pickup p99 through REST",
+                m.pickup_rest.latency.p99_ms,
+                2.0,
+                "ms",
+                false,
+            ),
+            Target::new(
+                "GET /api/stats p99",
+                m.retained.stats.p99_ms,
+                20.0,
+                "ms",
+                false,
+            ),
+            Target::new(
+                "GET /api/tasks/ p99",
+                m.retained.list.p99_ms,
+                20.0,
+                "ms",
+                false,
+            ),
+            Target::new(
+                "wasm gzipped",
+                m.wasm.gz_bytes as f64 / 1000.0,
+                200.0,
+                "KB",
+                false,
+            ),
+            Target::new("server peak RSS", m.rss_peak_mb, 64.0, "MB", false),
+        ];
+        Results {
+            burn_down_tasks_per_s: m.burn_full.median_per_s,
+            burn_down_tasks_per_s_normal: m.burn_normal.median_per_s,
+            rest_submit_per_s: m.submit.median_per_s,
+            pickup_p50_ms: m.pickup_full.latency.p50_ms,
+            pickup_p99_ms: m.pickup_full.latency.p99_ms,
+            pickup_p50_ms_normal: m.pickup_normal.latency.p50_ms,
+            pickup_p99_ms_normal: m.pickup_normal.latency.p99_ms,
+            pickup_rest_p50_ms: m.pickup_rest.latency.p50_ms,
+            pickup_rest_p99_ms: m.pickup_rest.latency.p99_ms,
+            stats_p99_ms_1m: m.retained.stats.p99_ms,
+            list_p99_ms_1m: m.retained.list.p99_ms,
+            wasm_raw_bytes: m.wasm.raw_bytes,
+            wasm_gz_bytes: m.wasm.gz_bytes,
+            rss_peak_mb: m.rss_peak_mb,
+            machine: Machine::current(),
+            plan: plan.clone(),
+            targets,
+            details: Details {
+                burn_down: [m.burn_full, m.burn_normal],
+                pickup: [m.pickup_full, m.pickup_normal, m.pickup_rest],
+                rest_submit: m.submit,
+                retained: m.retained,
+                peers: m.peers,
+            },
+            measured_at: chrono::Utc::now(),
+        }
+    }
+}
+
+/// The table printed at the end of a run (Markdown, so it can go into BENCHMARKS.md).
+pub fn table(results: &Results) -> String {
+    let machine = &results.machine;
+    let mut out = format!(
+        "Machine: {} cores, {}, {} GB RAM{}\n\n| Measure | Spool | Target | Met |\n|---|---:|---:|:-:|\n",
+        machine.cores,
+        machine.cpu,
+        machine.memory_gb,
+        if results.plan.quick { " (quick mode: smaller runs)" } else { "" }
+    );
+    for target in &results.targets {
+        out += &format!(
+            "| {} | {} {} | {} {} {} | {} |\n",
+            target.name,
+            number(target.measured),
+            target.unit,
+            if target.higher_is_better {
+                "≥"
+            } else {
+                "≤"
+            },
+            number(target.goal),
+            target.unit,
+            if target.met { "yes" } else { "no" }
+        );
+    }
+    out += &peer_table(results);
+    out
+}
+
+fn peer_table(results: &Results) -> String {
+    let spool_rate = results
+        .burn_down_tasks_per_s_normal
+        .max(results.burn_down_tasks_per_s);
+    let mut out = format!(
+        "\n| Queue ({} noop tasks, {} workers) | Burn-down tasks/s | Spool ÷ peer | Pickup p50 ms | Pickup p99 ms |\n|---|---:|---:|---:|---:|\n",
+        results.plan.burn_tasks, results.plan.concurrency
+    );
+    out += &format!(
+        "| Spool, FULL | {} | — | {:.2} | {:.2} |\n| Spool, NORMAL | {} | — | {:.2} | {:.2} |\n",
+        number(results.burn_down_tasks_per_s),
+        results.pickup_p50_ms,
+        results.pickup_p99_ms,
+        number(results.burn_down_tasks_per_s_normal),
+        results.pickup_p50_ms_normal,
+        results.pickup_p99_ms_normal,
+    );
+    for peer in &results.details.peers {
+        match &peer.result {
+            Some(result) => {
+                let rate = result["burn_down_tasks_per_s"].as_f64().unwrap_or(0.0);
+                let ratio = if rate > 0.0 {
+                    spool_rate / rate
+                } else {
+                    f64::NAN
+                };
+                out += &format!(
+                    "| {} | {} | {:.1}× | {:.2} | {:.2} |\n",
+                    result["name"].as_str().unwrap_or(&peer.binary),
+                    number(rate),
+                    ratio,
+                    result["pickup_p50_ms"].as_f64().unwrap_or(f64::NAN),
+                    result["pickup_p99_ms"].as_f64().unwrap_or(f64::NAN),
+                );
+            }
+            None => {
+                out += &format!(
+                    "| {} | not measured: {} | | | |\n",
+                    peer.binary,
+                    peer.error.as_deref().unwrap_or("unknown")
+                );
+            }
+        }
+    }
+    out
+}
+
+/// Whole numbers with thousands separators; small ones with two decimals.
+fn number(value: f64) -> String {
+    if value.abs() < 100.0 {
+        return format!("{value:.2}");
+    }
+    let digits = format!("{:.0}", value);
+    let mut grouped = String::new();
+    for (i, c) in digits.chars().enumerate() {
+        if i > 0 && (digits.len() - i) % 3 == 0 {
+            grouped.push(',');
+        }
+        grouped.push(c);
+    }
+    grouped
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn numbers_are_grouped_or_given_decimals() {
+        assert_eq!(number(25_431.4), "25,431");
+        assert_eq!(number(1_000_000.0), "1,000,000");
+        assert_eq!(number(0.456), "0.46");
+        assert_eq!(number(512.0), "512");
+    }
+
+    #[test]
+    fn a_target_is_met_on_the_right_side_of_its_goal() {
+        assert!(Target::new("x", 30_000.0, 25_000.0, "/s", true).met);
+        assert!(!Target::new("x", 20_000.0, 25_000.0, "/s", true).met);
+        assert!(Target::new("x", 0.8, 1.0, "ms", false).met);
+        assert!(!Target::new("x", 1.2, 1.0, "ms", false).met);
+    }
+}
