@@ -91,7 +91,7 @@ fn main() -> Result<(), Box<dyn std::error::Error>> {
             .unwrap_or_else(|| default.to_string())
     };
     if flag("--help") {
-        println!("usage: spool-bench [--quick] [--burn-down-only] [--concurrency N] [--binary target/release/spool] [--site-root target/site] [--peers target/peers/release] [--out target/bench]");
+        println!("usage: spool-bench [--quick] [--burn-down-only] [--pickup-only] [--concurrency N] [--binary target/release/spool] [--site-root target/site] [--peers target/peers/release] [--out target/bench]");
         return Ok(());
     }
     let mut plan = Plan::new(flag("--quick"));
@@ -118,6 +118,15 @@ fn main() -> Result<(), Box<dyn std::error::Error>> {
             for synchronous in ["full", "normal"] {
                 let burn = burn_down::measure(&plan, &paths, synchronous, &mut rss).await?;
                 println!("{}", serde_json::to_string(&burn)?);
+            }
+            Ok(())
+        });
+    }
+    if flag("--pickup-only") {
+        return runtime.block_on(async {
+            for synchronous in ["full", "normal"] {
+                let pickup = pickup::in_process(&plan, &paths, synchronous).await?;
+                println!("{}", serde_json::to_string(&pickup)?);
             }
             Ok(())
         });

@@ -10,6 +10,7 @@ mod m20261129_000001_create_tasks;
 mod m20261129_000002_attempts_counts_queues;
 mod m20261129_000003_throughput;
 mod m20261129_000004_partial_indexes;
+mod m20261129_000005_attempt_triggers;
 
 /// Applies every migration Spool knows, oldest first.
 pub struct Migrator;
@@ -22,6 +23,7 @@ impl MigratorTrait for Migrator {
             Box::new(m20261129_000002_attempts_counts_queues::Migration),
             Box::new(m20261129_000003_throughput::Migration),
             Box::new(m20261129_000004_partial_indexes::Migration),
+            Box::new(m20261129_000005_attempt_triggers::Migration),
         ]
     }
 }

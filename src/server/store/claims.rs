@@ -9,8 +9,8 @@ use super::{Store, StoreError};
 use crate::model::TaskStatus;
 use sea_orm::sea_query::{Expr, Query, SelectStatement};
 use sea_orm::{
-    ActiveValue::Set, ColumnTrait, ConnectionTrait, DatabaseTransaction, DbErr, EntityTrait,
-    ExprTrait, QueryFilter, QueryOrder, TransactionTrait,
+    ColumnTrait, ConnectionTrait, DbErr, EntityTrait, ExprTrait, QueryFilter, QueryOrder,
+    TransactionTrait,
 };
 use uuid::Uuid;
 
@@ -161,11 +161,10 @@ impl Store {
     }
 }
 
-/// The claim itself, inside the caller's transaction: one statement moves the tasks
-/// (`UPDATE … WHERE id IN (SELECT … ORDER BY … LIMIT n) RETURNING *`), a second opens
-/// their attempt records.
+/// The claim itself, one statement: `UPDATE … WHERE id IN (SELECT … ORDER BY … LIMIT n)
+/// RETURNING *`; a trigger opens the attempt records.
 pub(super) async fn claim_in(
-    txn: &DatabaseTransaction,
+    db: &impl ConnectionTrait,
     queue: &str,
     limit: u64,
     worker_id: &str,
@@ -182,18 +181,8 @@ pub(super) async fn claim_in(
         .col_expr(Column::Progress, Expr::value(0))
         .col_expr(Column::ProgressMessage, Expr::value(Option::<String>::None))
         .filter(Column::Id.in_subquery(ready))
-        .exec_with_returning(txn)
+        .exec_with_returning(db)
         .await?;
-    if !claimed.is_empty() {
-        let opened = claimed.iter().map(|task| attempt_row::ActiveModel {
-            task_id: Set(task.id),
-            attempt: Set(task.attempt),
-            worker_id: Set(worker_id.to_string()),
-            started_at: Set(now),
-            ..Default::default()
-        });
-        Attempts::insert_many(opened).exec(txn).await?;
-    }
     claimed.sort_by_key(|task| (task.priority, task.run_at));
     Ok(claimed)
 }
@@ -226,7 +215,7 @@ pub(super) fn ready_tasks(queue: &str, limit: u64, now: i64) -> SelectStatement 
 /// Records an attempt's end inside the caller's transaction; false when the task is no
 /// longer this attempt's.
 pub(super) async fn finish_in(
-    txn: &DatabaseTransaction,
+    db: &impl ConnectionTrait,
     id: Uuid,
     attempt: i32,
     now: i64,
@@ -280,13 +269,14 @@ pub(super) async fn finish_in(
     };
     let changed = update
         .filter(running_attempt(id, attempt))
-        .exec(txn)
+        .exec(db)
         .await?
         .rows_affected
         == 1;
-    if changed {
+    // A success closes its attempt by trigger; other endings carry their reason here.
+    if changed && attempt_outcome != TaskStatus::Success {
         close_attempt(
-            txn,
+            db,
             id,
             attempt,
             now,

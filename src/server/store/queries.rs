@@ -7,7 +7,7 @@ use super::{Store, StoreError};
 use crate::model::TaskStatus;
 use sea_orm::sea_query::LikeExpr;
 use sea_orm::{
-    ActiveValue::Set, ColumnTrait, Condition, DatabaseTransaction, DbErr, EntityTrait, QueryFilter,
+    ActiveValue::Set, ColumnTrait, Condition, ConnectionTrait, DbErr, EntityTrait, QueryFilter,
     QueryOrder, QuerySelect, TransactionTrait,
 };
 use uuid::Uuid;
@@ -154,15 +154,15 @@ fn escape_like(text: &str) -> String {
     escaped
 }
 
-/// Stores tasks inside the caller's transaction, a few hundred rows per statement.
+/// Stores tasks, a few hundred rows per statement (atomic only inside a transaction).
 pub(super) async fn insert_all_in(
-    txn: &DatabaseTransaction,
+    db: &impl ConnectionTrait,
     tasks: Vec<NewTask>,
 ) -> Result<Vec<task_row::Model>, DbErr> {
     let mut stored = Vec::with_capacity(tasks.len());
     for chunk in tasks.chunks(INSERT_CHUNK) {
         let rows = chunk.iter().cloned().map(new_row);
-        stored.extend(Tasks::insert_many(rows).exec_with_returning(txn).await?);
+        stored.extend(Tasks::insert_many(rows).exec_with_returning(db).await?);
     }
     Ok(stored)
 }

@@ -1,11 +1,9 @@
-//! Recording many successful attempts at once: two statements for a whole group commit's
-//! worth of them (the tasks, then their attempt records) instead of two per task. Each
-//! row still carries its own fence (RUNNING, this attempt), its own finish time and
-//! result, and the counter triggers still fire per row.
+//! Recording many successful attempts at once: one statement for a whole group commit's
+//! worth of them instead of one per task. Each row still carries its own fence (RUNNING,
+//! this attempt), its own finish time and result, and the triggers still fire per row
+//! (counters, throughput, and closing the attempt record).
 
-use sea_orm::{
-    ConnectionTrait, DatabaseBackend, DatabaseTransaction, DbErr, Statement, Value as SqlValue,
-};
+use sea_orm::{ConnectionTrait, DatabaseBackend, DbErr, Statement, Value as SqlValue};
 use std::collections::HashSet;
 use uuid::Uuid;
 
@@ -22,30 +20,25 @@ pub(super) struct Success {
 /// Rows per statement, so the bound values stay far below SQLite's limit (32,766).
 const CHUNK: usize = 1000;
 
-/// Marks every task in `successes` that is still RUNNING under that attempt as SUCCESS
-/// and closes its attempt record. Returns the `(id, attempt)` pairs that changed; the
-/// others were no longer their attempt's and are left alone.
+/// Marks every task in `successes` that is still RUNNING under that attempt as SUCCESS.
+/// Returns the `(id, attempt)` pairs that changed; the others were no longer their
+/// attempt's and are left alone.
 pub(super) async fn record_all(
-    txn: &DatabaseTransaction,
+    db: &impl ConnectionTrait,
     successes: &[Success],
 ) -> Result<HashSet<(Uuid, i32)>, DbErr> {
     let mut changed = HashSet::with_capacity(successes.len());
     for chunk in successes.chunks(CHUNK) {
-        changed.extend(finish_tasks(txn, chunk).await?);
-        let closed: Vec<&Success> = chunk
-            .iter()
-            .filter(|s| changed.contains(&(s.id, s.attempt)))
-            .collect();
-        close_attempts(txn, &closed).await?;
+        changed.extend(finish_tasks(db, chunk).await?);
     }
     Ok(changed)
 }
 
 async fn finish_tasks(
-    txn: &DatabaseTransaction,
+    db: &impl ConnectionTrait,
     chunk: &[Success],
 ) -> Result<Vec<(Uuid, i32)>, DbErr> {
-    let backend = txn.get_database_backend();
+    let backend = db.get_database_backend();
     let mut values = Vec::with_capacity(chunk.len() * 4);
     for success in chunk {
         values.push(SqlValue::from(success.id));
@@ -61,36 +54,13 @@ async fn finish_tasks(
          RETURNING tasks.id, tasks.attempt",
         rows(backend, chunk.len(), 4)
     );
-    let returned = txn
+    let returned = db
         .query_all_raw(Statement::from_sql_and_values(backend, sql, values))
         .await?;
     returned
         .iter()
         .map(|row| Ok((row.try_get("", "id")?, row.try_get("", "attempt")?)))
         .collect()
-}
-
-async fn close_attempts(txn: &DatabaseTransaction, closed: &[&Success]) -> Result<(), DbErr> {
-    if closed.is_empty() {
-        return Ok(());
-    }
-    let backend = txn.get_database_backend();
-    let mut values = Vec::with_capacity(closed.len() * 3);
-    for success in closed {
-        values.push(SqlValue::from(success.id));
-        values.push(SqlValue::from(success.attempt));
-        values.push(SqlValue::from(success.now));
-    }
-    let sql = format!(
-        "UPDATE task_attempts SET finished_at = v.column3, outcome = 'SUCCESS', error = NULL \
-         FROM (VALUES {}) AS v \
-         WHERE task_attempts.task_id = v.column1 AND task_attempts.attempt = v.column2 \
-         AND task_attempts.finished_at IS NULL",
-        rows(backend, closed.len(), 3)
-    );
-    txn.execute_raw(Statement::from_sql_and_values(backend, sql, values))
-        .await?;
-    Ok(())
 }
 
 /// `(?, ?), (?, ?)…` — `count` rows of `width` placeholders in the backend's syntax.
