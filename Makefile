@@ -42,9 +42,11 @@ e2e: build browser ## Playwright against a freshly built release server (fresh d
 	cd end2end && npx playwright test
 
 # `make bench QUICK=1` runs every measurement small (under 2 minutes once built).
+# The harness builds in its own target directory: cargo-leptos builds with LEPTOS_*
+# variables set, and sharing target/release would rebuild Leptos on every switch.
 bench: build peers ## Measure Spool against its targets and its peers (BENCHMARKS.md)
-	cargo build --release -p spool-bench
-	target/release/spool-bench $(if $(QUICK),--quick,)
+	cargo build --release -p spool-bench --target-dir target/bench-build
+	target/bench-build/release/spool-bench $(if $(QUICK),--quick,)
 
 # The peer queues' benchmarks build outside the workspace, so `make test` never compiles them.
 PEERS := effectum apalis

@@ -79,7 +79,8 @@ struct Counters {
 }
 
 impl GroupCommit {
-    /// Starts the committer on `writer` (which must be the store's only writer).
+    /// Starts the committer on `writer`, the store's one-connection writer pool (the less
+    /// frequent writes — heartbeats, cancels, housekeeping — take it between batches).
     pub fn start(writer: DatabaseConnection) -> GroupCommit {
         let (requests, receiver) = mpsc::channel(BACKLOG);
         let counters = Arc::<Counters>::default();
