@@ -17,6 +17,18 @@ pub struct Args {
 const USAGE: &str = "usage: <bin> --tasks N --runs R --pickups P --concurrency C --dir DIR";
 
 impl Args {
+    /// One line on stderr saying what is about to be measured, and with which queue.
+    pub fn announce(&self, queue: &str) {
+        eprintln!(
+            "{queue}: {} tasks x {} runs, {} pickups, concurrency {}, dir {}",
+            self.tasks,
+            self.runs,
+            self.pickups,
+            self.concurrency,
+            self.dir.display()
+        );
+    }
+
     /// Parses `std::env::args`; prints the usage and exits on anything it doesn't understand.
     pub fn parse() -> Args {
         let mut args = Args {

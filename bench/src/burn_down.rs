@@ -51,7 +51,7 @@ pub async fn measure(
         eprintln!("  run {}: {rate:.0} tasks/s ({commits})", run + 1);
         runs.push(rate);
         server.stop(rss).await?;
-        remove_database(&database);
+        prefill::remove(&database);
     }
     Ok(BurnDown {
         synchronous: synchronous.to_uppercase(),
@@ -59,15 +59,6 @@ pub async fn measure(
         median_per_s: median(&runs),
         runs,
     })
-}
-
-/// Deletes a database file and its WAL companions.
-pub fn remove_database(path: &std::path::Path) {
-    for suffix in ["", "-wal", "-shm"] {
-        let mut name = path.as_os_str().to_owned();
-        name.push(suffix);
-        let _ = std::fs::remove_file(name);
-    }
 }
 
 /// The group committer's counters from `/metrics`, as "N writes in M transactions".

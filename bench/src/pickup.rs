@@ -76,7 +76,7 @@ pub async fn in_process(plan: &Plan, paths: &Paths, synchronous: &str) -> Result
     }
     shutdown.cancel();
     workers.await?;
-    crate::burn_down::remove_database(&database);
+    prefill::remove(&database);
     Ok(Pickup {
         synchronous: synchronous.to_uppercase(),
         tasks: plan.pickups,
@@ -104,7 +104,7 @@ pub async fn through_rest(plan: &Plan, paths: &Paths, rss: &mut PeakRss) -> Resu
         samples.push(Duration::from_micros(micros.max(0) as u64));
     }
     server.stop(rss).await?;
-    crate::burn_down::remove_database(&database);
+    prefill::remove(&database);
     Ok(Pickup {
         synchronous: "FULL".into(),
         tasks: plan.pickups,

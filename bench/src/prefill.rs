@@ -2,6 +2,7 @@
 //! of `noop` tasks, or a history of finished ones.
 
 use sea_orm::{ConnectionTrait, Database};
+use spool::server::queue::now_micros;
 use spool::server::store::{NewTask, Store, StoreOptions, Synchronous};
 use std::path::Path;
 
@@ -85,6 +86,11 @@ async fn insert_noops(store: &Store, count: u64) -> Result<(), Error> {
     Ok(())
 }
 
-pub fn now_micros() -> i64 {
-    chrono::Utc::now().timestamp_micros()
+/// Deletes a database file and its WAL companions.
+pub fn remove(path: &Path) {
+    for suffix in ["", "-wal", "-shm"] {
+        let mut name = path.as_os_str().to_owned();
+        name.push(suffix);
+        let _ = std::fs::remove_file(name);
+    }
 }

@@ -4,7 +4,7 @@
 
 use crate::sample::median;
 use crate::server::{PeakRss, Server};
-use crate::{Paths, Plan};
+use crate::{prefill, Paths, Plan};
 use std::sync::Arc;
 use std::time::{Duration, Instant};
 
@@ -48,7 +48,7 @@ pub async fn measure(plan: &Plan, paths: &Paths, rss: &mut PeakRss) -> Result<Re
         Ok(server) => server.stop(rss).await?,
         Err(_) => return Err("a submit client outlived its run".into()),
     }
-    crate::burn_down::remove_database(&database);
+    prefill::remove(&database);
     Ok(RestSubmit {
         clients: plan.submit_clients,
         seconds_per_run: plan.submit_secs,

@@ -29,7 +29,7 @@ pub async fn measure(plan: &Plan, paths: &Paths, rss: &mut PeakRss) -> Result<Re
     let stats = time_requests(&server, "/api/stats", plan.queries).await?;
     let list = time_requests(&server, "/api/tasks/", plan.queries).await?;
     server.stop(rss).await?;
-    crate::burn_down::remove_database(&database);
+    prefill::remove(&database);
     Ok(Retained {
         finished_tasks: plan.retained,
         requests: plan.queries,

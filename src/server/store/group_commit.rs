@@ -238,9 +238,9 @@ async fn apply_writes(db: &impl ConnectionTrait, writes: &[&Write]) -> Result<Ve
         }
     }
     if !successes.is_empty() {
-        let all: Vec<Success> = successes.iter().map(|(_, s)| s.clone()).collect();
-        let changed = successes::record_all(db, &all).await?;
-        for (i, success) in successes {
+        let (slots, successes): (Vec<usize>, Vec<Success>) = successes.into_iter().unzip();
+        let changed = successes::record_all(db, &successes).await?;
+        for (i, success) in slots.into_iter().zip(&successes) {
             results[i] = Some(Written::Finished(
                 changed.contains(&(success.id, success.attempt)),
             ));

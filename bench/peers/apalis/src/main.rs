@@ -211,15 +211,9 @@ async fn main() {
     let lock = include_str!("../Cargo.lock");
     let version = common::locked_version(lock, "apalis");
     let sqlite_version = common::locked_version(lock, "apalis-sqlite");
-    eprintln!(
-        "apalis {version} (apalis-sqlite {sqlite_version}): {} tasks x {} runs, {} pickups, \
-         concurrency {}, dir {}",
-        args.tasks,
-        args.runs,
-        args.pickups,
-        args.concurrency,
-        args.dir.display()
-    );
+    args.announce(&format!(
+        "apalis {version} (apalis-sqlite {sqlite_version})"
+    ));
 
     let mut runs = Vec::with_capacity(args.runs);
     let mut capped = Vec::new();

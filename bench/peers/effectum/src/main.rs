@@ -191,14 +191,7 @@ async fn pickups(args: &Args) -> Result<Vec<f64>, String> {
 async fn main() {
     let args = Args::parse();
     let version = common::locked_version(include_str!("../Cargo.lock"), "effectum");
-    eprintln!(
-        "effectum {version}: {} tasks x {} runs, {} pickups, concurrency {}, dir {}",
-        args.tasks,
-        args.runs,
-        args.pickups,
-        args.concurrency,
-        args.dir.display()
-    );
+    args.announce(&format!("effectum {version}"));
 
     let mut runs = Vec::with_capacity(args.runs);
     for run in 0..args.runs {
