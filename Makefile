@@ -44,9 +44,16 @@ e2e: build browser ## Playwright against a freshly built release server (fresh d
 # `make bench QUICK=1` runs every measurement small (under 2 minutes once built).
 # The harness builds in its own target directory: cargo-leptos builds with LEPTOS_*
 # variables set, and sharing target/release would rebuild Leptos on every switch.
-bench: build peers ## Measure Spool against its targets and its peers (BENCHMARKS.md)
+bench: target/release/spool peers ## Measure Spool against its targets and its peers (BENCHMARKS.md)
 	cargo build --release -p spool-bench --target-dir target/bench-build
 	target/bench-build/release/spool-bench $(if $(QUICK),--quick,)
+
+# The release build, redone for the benchmark only when one of its inputs changed
+# (cargo-leptos re-runs wasm-bindgen and wasm-opt, half a minute, even when nothing did).
+BUILD_INPUTS := Cargo.toml Cargo.lock $(shell find src style public migrations -type f -not -path '*/target/*')
+target/release/spool: $(BUILD_INPUTS) | rust-tools node-tools
+	cargo leptos build --release
+	@touch $@
 
 # The peer queues' benchmarks build outside the workspace, so `make test` never compiles them.
 PEERS := effectum apalis

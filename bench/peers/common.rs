@@ -5,16 +5,20 @@ use std::path::PathBuf;
 use std::sync::atomic::{AtomicUsize, Ordering};
 use std::time::{Duration, Instant};
 
-/// The command line: `--tasks N --runs R --pickups P --concurrency C --dir DIR`.
+/// The command line: `--tasks N --runs R --pickups P --concurrency C --cap-secs S --dir DIR`.
 pub struct Args {
     pub tasks: usize,
     pub runs: usize,
     pub pickups: usize,
     pub concurrency: usize,
+    /// How long a burn-down run may take before it is stopped and reported over what
+    /// finished (a peer that slows as its backlog grows would otherwise run for long).
+    pub cap: Duration,
     pub dir: PathBuf,
 }
 
-const USAGE: &str = "usage: <bin> --tasks N --runs R --pickups P --concurrency C --dir DIR";
+const USAGE: &str =
+    "usage: <bin> --tasks N --runs R --pickups P --concurrency C --cap-secs S --dir DIR";
 
 impl Args {
     /// One line on stderr saying what is about to be measured, and with which queue.
@@ -36,6 +40,7 @@ impl Args {
             runs: 3,
             pickups: 1_000,
             concurrency: 64,
+            cap: Duration::from_secs(120),
             dir: std::env::temp_dir().join("peerbench"),
         };
         let mut it = std::env::args().skip(1);
@@ -58,6 +63,7 @@ impl Args {
                 "--runs" => args.runs = number(),
                 "--pickups" => args.pickups = number(),
                 "--concurrency" => args.concurrency = number(),
+                "--cap-secs" => args.cap = Duration::from_secs(number() as u64),
                 "--dir" => args.dir = PathBuf::from(&value),
                 _ => usage_error(&format!("unknown argument {flag:?}")),
             }

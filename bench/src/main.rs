@@ -25,6 +25,8 @@ pub struct Plan {
     pub runs: usize,
     /// Workers per process in every burn-down and pickup measurement (peers too).
     pub concurrency: u16,
+    /// How long a peer's burn-down run may take before it is reported over what finished.
+    pub peer_cap_secs: u64,
     /// Sequential tasks per pickup-latency measurement.
     pub pickups: usize,
     /// Concurrent keep-alive clients and seconds per REST submit run.
@@ -44,6 +46,7 @@ impl Plan {
                 burn_tasks: 10_000,
                 runs: 1,
                 concurrency: 64,
+                peer_cap_secs: 10,
                 pickups: 200,
                 submit_clients: 32,
                 submit_secs: 2,
@@ -56,6 +59,7 @@ impl Plan {
                 burn_tasks: 100_000,
                 runs: 3,
                 concurrency: 64,
+                peer_cap_secs: 120,
                 pickups: 1000,
                 submit_clients: 32,
                 submit_secs: 5,

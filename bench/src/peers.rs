@@ -47,6 +47,7 @@ fn run(plan: &Plan, paths: &Paths, binary: &str) -> Result<serde_json::Value, St
         .args(["--runs", &plan.runs.to_string()])
         .args(["--pickups", &plan.pickups.to_string()])
         .args(["--concurrency", &plan.concurrency.to_string()])
+        .args(["--cap-secs", &plan.peer_cap_secs.to_string()])
         .arg("--dir")
         .arg(&dir)
         .stderr(std::process::Stdio::inherit())

@@ -7,8 +7,8 @@
 //!    until the `Jobs` table has every job with `status = 'Done'` (apalis writes that when it
 //!    acknowledges a task, in batches, after the handler has returned). Handlers count their
 //!    calls; once all have run, the table is counted every millisecond. A run is capped at
-//!    120 s: if it is not done by then, the rate reported is (jobs Done at the cap) / (time to
-//!    the cap), and the notes say so. A run that has finished no job by then is an error.
+//!    `--cap-secs` (120 s unless told): if it is not done by then, the rate reported is
+//!    (jobs Done at the cap) / (time to the cap), and the notes say so. A run that has finished no job by then is an error.
 //! 2. Pickup latency, `--pickups` times in sequence on a fresh database with the worker idle:
 //!    t0, push one job with `TaskSink::push`, and the handler sends `Instant::now()` as its
 //!    first act; latency = handler start - t0. p50 and p99 by sorting (nearest rank).
@@ -42,8 +42,6 @@ use futures::StreamExt;
 use tokio::sync::{mpsc::UnboundedSender, oneshot};
 use tokio::task::JoinHandle;
 
-/// A burn-down run that has not finished by then is stopped and reported over what finished.
-const RUN_CAP: Duration = Duration::from_secs(120);
 /// The interval backstop of the README's hooked setup.
 const BACKSTOP_INTERVAL: Duration = Duration::from_millis(500);
 
@@ -152,7 +150,7 @@ async fn burn_down(args: &Args, run: usize) -> Result<(f64, Option<usize>), Stri
     let start = Instant::now();
     let (stop_tx, worker) = start_worker(&pool, listener, ctx.clone(), args.concurrency);
     let outcome =
-        common::wait_for_burn_down(start, args.tasks, &ctx.handled, RUN_CAP, async || {
+        common::wait_for_burn_down(start, args.tasks, &ctx.handled, args.cap, async || {
             done_count(&pool).await
         })
         .await;
@@ -227,7 +225,7 @@ async fn main() {
             capped.push(format!(
                 "run {} capped at {} s with {done} of {} Done",
                 run + 1,
-                RUN_CAP.as_secs(),
+                args.cap.as_secs(),
                 args.tasks
             ));
         }
@@ -248,7 +246,7 @@ async fn main() {
          push_bulk (not timed); done = all rows status 'Done' in Jobs; runs capped at {} s, \
          a capped run's rate is jobs Done / time to the cap",
         BACKSTOP_INTERVAL.as_millis(),
-        RUN_CAP.as_secs()
+        args.cap.as_secs()
     );
     if !capped.is_empty() {
         notes.push_str(&format!("; CAPPED: {}", capped.join(", ")));

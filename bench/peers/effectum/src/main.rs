@@ -35,8 +35,6 @@ use effectum::{Job, JobRunner, Queue, RunningJob, Worker};
 use tokio::sync::mpsc::UnboundedSender;
 
 const JOB_TYPE: &str = "noop";
-/// A burn-down run that has not finished by then is an error.
-const RUN_TIMEOUT: Duration = Duration::from_secs(600);
 
 /// What the no-op handler touches: a call counter, and (for pickups) where to send its start.
 #[derive(Debug)]
@@ -127,7 +125,7 @@ async fn burn_down(args: &Args, run: usize) -> Result<f64, String> {
     let start = Instant::now();
     let worker = start_worker(&queue, ctx.clone(), args.concurrency).await;
     let outcome =
-        common::wait_for_burn_down(start, args.tasks, &ctx.handled, RUN_TIMEOUT, async || {
+        common::wait_for_burn_down(start, args.tasks, &ctx.handled, args.cap, async || {
             // Jobs no longer pending or running have had their outcome committed.
             match queue.num_active_jobs().await {
                 Ok(active) => args
