@@ -6,6 +6,7 @@ import { execFileSync } from 'node:child_process';
 import { mkdtempSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
+import { GUARDED_READ_ONLY_TOKEN, GUARDED_TOKEN } from './tests/fixtures/guarded';
 
 // The config is evaluated by the runner and again by every worker: decide the port and
 // database once, in the runner, and pass them to the workers through the environment.
@@ -15,12 +16,17 @@ function freePort(): string {
   return execFileSync(process.execPath, ['-e', script]).toString().trim();
 }
 process.env.SPOOL_E2E_PORT ??= freePort();
+process.env.SPOOL_E2E_GUARDED_PORT ??= freePort();
 process.env.SPOOL_E2E_DATA ??= mkdtempSync(join(tmpdir(), 'spool-e2e-'));
 
 const port = process.env.SPOOL_E2E_PORT;
 const baseURL = `http://127.0.0.1:${port}`;
 const database = `sqlite://${join(process.env.SPOOL_E2E_DATA, 'e2e.db')}`;
 const dataDir = join(process.env.SPOOL_E2E_DATA, 'data');
+// A second server that needs a token, for the login tests (see fixtures/guarded.ts).
+const guardedPort = process.env.SPOOL_E2E_GUARDED_PORT;
+const guardedDatabase = `sqlite://${join(process.env.SPOOL_E2E_DATA, 'guarded.db')}`;
+const serve = '../target/release/spool serve --site-root ../target/site';
 
 export default defineConfig({
   testDir: './tests',
@@ -50,12 +56,23 @@ export default defineConfig({
       ],
     },
   },
-  webServer: {
-    command: `../target/release/spool serve --addr 127.0.0.1:${port} --database-url ${database} --data-dir ${dataDir} --site-root ../target/site`,
-    url: baseURL,
-    reuseExistingServer: false,
-    timeout: 120_000,
-    stdout: 'pipe',
-    stderr: 'pipe',
-  },
+  webServer: [
+    {
+      command: `${serve} --addr 127.0.0.1:${port} --database-url ${database} --data-dir ${dataDir}`,
+      url: baseURL,
+      reuseExistingServer: false,
+      timeout: 120_000,
+      stdout: 'pipe',
+      stderr: 'pipe',
+    },
+    {
+      command: `${serve} --addr 127.0.0.1:${guardedPort} --database-url ${guardedDatabase} --data-dir ${dataDir}`,
+      url: `http://127.0.0.1:${guardedPort}/healthz`,
+      env: { SPOOL_TOKEN: GUARDED_TOKEN, SPOOL_READ_ONLY_TOKEN: GUARDED_READ_ONLY_TOKEN },
+      reuseExistingServer: false,
+      timeout: 120_000,
+      stdout: 'pipe',
+      stderr: 'pipe',
+    },
+  ],
 });

@@ -41,8 +41,17 @@ pub async fn get_task(id: Uuid) -> Result<TaskView, AppError> {
 }
 
 /// Validates and stores a task; per-field problems come back in `AppError::details`.
+/// Counts against the client's submit rate limit, as REST submits do.
 #[server(endpoint = "submit_task", input = Json)]
 pub async fn submit_task(request: SubmitRequest) -> Result<TaskView, AppError> {
+    use axum::extract::ConnectInfo;
+    let limit = use_context::<std::sync::Arc<crate::server::rate_limit::SubmitLimit>>()
+        .ok_or_else(AppError::internal)?;
+    let client = leptos_axum::extract::<ConnectInfo<std::net::SocketAddr>>()
+        .await
+        .ok()
+        .map(|info| info.0.ip());
+    crate::server::rate_limit::allow(&limit, client)?;
     queue()?.submit(request).await
 }
 
@@ -82,6 +91,20 @@ pub async fn set_queue_paused(name: String, paused: bool) -> Result<(), AppError
 #[server(endpoint = "task_kinds", input = Json)]
 pub async fn task_kinds() -> Result<Vec<TaskKindInfo>, AppError> {
     Ok(queue()?.kinds())
+}
+
+/// The server functions that only read: the read-only token may call these and no
+/// others (they are all POSTs, so the method cannot tell).
+#[cfg(feature = "ssr")]
+pub fn reading_server_fns() -> Vec<&'static str> {
+    use leptos::server_fn::ServerFn;
+    vec![
+        LoadOverview::PATH,
+        ListTasks::PATH,
+        GetTask::PATH,
+        Queues::PATH,
+        TaskKinds::PATH,
+    ]
 }
 
 #[cfg(feature = "ssr")]

@@ -20,6 +20,8 @@ use live::{ConnectionIndicator, OfflineBanner};
 
 /// The HTML document every page is rendered into.
 pub fn shell(options: LeptosOptions) -> impl IntoView {
+    #[cfg(feature = "ssr")]
+    allow_only_nonced_scripts();
     view! {
         <!DOCTYPE html>
         <html lang="en">
@@ -36,6 +38,21 @@ pub fn shell(options: LeptosOptions) -> impl IntoView {
                 <App/>
             </body>
         </html>
+    }
+}
+
+/// Sends this page's Content-Security-Policy: the inline scripts Leptos writes carry the
+/// request's nonce, and no other inline script runs.
+#[cfg(feature = "ssr")]
+fn allow_only_nonced_scripts() {
+    use axum::http::{header, HeaderValue};
+    let nonce = leptos::nonce::use_nonce();
+    let policy = crate::server::web_security::content_security_policy(nonce.as_deref());
+    if let (Some(response), Ok(policy)) = (
+        use_context::<leptos_axum::ResponseOptions>(),
+        HeaderValue::from_str(&policy),
+    ) {
+        response.insert_header(header::CONTENT_SECURITY_POLICY, policy);
     }
 }
 

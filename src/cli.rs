@@ -28,6 +28,9 @@ pub struct ClientArgs {
     /// Print JSON instead of text meant for people.
     #[arg(long, global = true)]
     pub json: bool,
+    /// The server's access token, sent as `Authorization: Bearer`.
+    #[arg(long, global = true, env = "SPOOL_TOKEN", hide_env_values = true)]
+    pub api_token: Option<String>,
 }
 
 /// The client commands.
@@ -82,7 +85,7 @@ pub struct ListArgs {
 
 /// Runs one client command and returns the process's exit code.
 pub async fn run(args: ClientArgs, command: ClientCommand) -> ExitCode {
-    let client = Client::new(&args.server);
+    let client = Client::new(&args.server, args.api_token.as_deref());
     let result = match command {
         ClientCommand::Submit(submit) => submit_task(&client, &args, submit).await,
         ClientCommand::List(list) => list_tasks(&client, &args, list).await,

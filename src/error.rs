@@ -13,6 +13,8 @@ use std::fmt;
 #[serde(rename_all = "snake_case")]
 pub enum ErrorCode {
     BadRequest,
+    Unauthorized,
+    Forbidden,
     NotFound,
     Conflict,
     PayloadTooLarge,
@@ -28,6 +30,8 @@ impl ErrorCode {
     pub fn http_status(self) -> u16 {
         match self {
             ErrorCode::BadRequest => 400,
+            ErrorCode::Unauthorized => 401,
+            ErrorCode::Forbidden => 403,
             ErrorCode::NotFound => 404,
             ErrorCode::Conflict => 409,
             ErrorCode::PayloadTooLarge => 413,
@@ -66,6 +70,9 @@ pub struct AppError {
     pub message: String,
     #[serde(default, skip_serializing_if = "Vec::is_empty")]
     pub details: Vec<FieldError>,
+    /// Whole seconds until a retry can succeed, sent as `Retry-After` (rate limits).
+    #[serde(skip)]
+    pub retry_after_secs: Option<u64>,
 }
 
 impl AppError {
@@ -74,6 +81,7 @@ impl AppError {
             code,
             message: message.into(),
             details: Vec::new(),
+            retry_after_secs: None,
         }
     }
 
@@ -99,6 +107,18 @@ impl AppError {
             code: ErrorCode::Validation,
             message,
             details,
+            retry_after_secs: None,
+        }
+    }
+
+    /// Too many requests from this client; it may retry after `retry_after_secs`.
+    pub fn rate_limited(retry_after_secs: u64) -> Self {
+        AppError {
+            retry_after_secs: Some(retry_after_secs),
+            ..Self::new(
+                ErrorCode::RateLimited,
+                format!("too many submits from this client; retry in {retry_after_secs} s"),
+            )
         }
     }
 
@@ -154,7 +174,13 @@ mod http {
         fn into_response(self) -> Response {
             let status = StatusCode::from_u16(self.code.http_status())
                 .unwrap_or(StatusCode::INTERNAL_SERVER_ERROR);
-            (status, Json(serde_json::json!({ "error": self }))).into_response()
+            let mut response = (status, Json(serde_json::json!({ "error": self }))).into_response();
+            if let Some(secs) = self.retry_after_secs {
+                response
+                    .headers_mut()
+                    .insert(axum::http::header::RETRY_AFTER, secs.into());
+            }
+            response
         }
     }
 }

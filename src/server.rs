@@ -1,16 +1,21 @@
 //! The server side of Spool (compiled with the `ssr` feature only): start-up, the HTTP
 //! router (dashboard pages, server functions, REST API, static files) and shutdown.
 //!
-//! Layers, top to bottom: `rest` and `crate::api` (HTTP) → `queue` (the client API and
-//! worker pool) → `store` (the database). `tasks` holds the kinds the workers run.
+//! Layers, top to bottom: `web_security` and `access` (every request) → `rest` and
+//! `crate::api` (HTTP) → `queue` (the client API and worker pool) → `store` (the
+//! database). `tasks` holds the kinds the workers run.
 
+mod access;
 pub mod config;
 pub mod queue;
+pub(crate) mod rate_limit;
 mod rest;
 pub mod store;
 pub mod tasks;
+pub mod web_security;
 
 use crate::app::{shell, App};
+use access::{AccessPolicy, Tokens};
 use axum::extract::FromRef;
 use axum::Router;
 use clap::Parser;
@@ -18,8 +23,11 @@ use config::{Cli, Command, ServeConfig};
 use leptos::prelude::*;
 use leptos_axum::{generate_route_list, LeptosRoutes};
 use queue::{run_maintenance, run_workers, MaintenanceConfig, Queue, WorkerConfig};
+use rate_limit::SubmitLimit;
 use std::future::Future;
+use std::net::SocketAddr;
 use std::process::ExitCode;
+use std::sync::Arc;
 use std::time::Duration;
 use store::{Store, StoreOptions};
 use tasks::{KindSettings, Registry};
@@ -33,6 +41,8 @@ pub struct AppState {
     pub queue: Queue,
     /// Images made by `image_processing`, served under `/media/images/`.
     pub images_dir: std::path::PathBuf,
+    pub submit_limit: Arc<SubmitLimit>,
+    pub access: Arc<AccessPolicy>,
 }
 
 /// Why `spool serve` could not start or stopped with an error.
@@ -42,6 +52,8 @@ pub enum ServeError {
     Store(#[from] store::StoreError),
     #[error("network error: {0}")]
     Io(#[from] std::io::Error),
+    #[error("{0}")]
+    Refused(String),
 }
 
 /// The `spool` binary's entry point.
@@ -68,6 +80,9 @@ pub async fn main() -> ExitCode {
 }
 
 async fn serve_until_signal(config: ServeConfig) -> Result<(), ServeError> {
+    if let Some(reason) = config.refusal() {
+        return Err(ServeError::Refused(reason));
+    }
     let listener = TcpListener::bind(config.addr).await?;
     tracing::info!("listening on http://{}", listener.local_addr()?);
     serve(listener, config, shutdown_signal()).await
@@ -100,6 +115,7 @@ pub async fn serve(
     for spec in config.worked_queues() {
         let mut worker_config = WorkerConfig::new(spec.name, spec.concurrency);
         worker_config.shutdown_grace = Duration::from_secs(config.shutdown_grace_secs);
+        worker_config.lease = Duration::from_secs(config.lease_secs);
         workers.push(tokio::spawn(run_workers(
             queue.clone(),
             worker_config,
@@ -120,9 +136,16 @@ pub async fn serve(
         leptos_options: leptos_options(&config, listener.local_addr()?),
         queue,
         images_dir: kinds.images_dir(),
+        submit_limit: Arc::new(SubmitLimit::new(config.submit_rate, config.submit_burst)),
+        access: Arc::new(AccessPolicy::new(
+            Tokens::new(config.token.clone(), config.read_only_token.clone()),
+            config.insecure_open_access,
+            crate::api::reading_server_fns(),
+        )),
     };
     let http_stop = stop.clone();
-    let served = axum::serve(listener, router(state))
+    let app = router(state).into_make_service_with_connect_info::<SocketAddr>();
+    let served = axum::serve(listener, app)
         .with_graceful_shutdown(async move {
             shutdown.await;
             tracing::info!("shutting down");
@@ -138,22 +161,35 @@ pub async fn serve(
     Ok(served?)
 }
 
-/// Dashboard pages and server functions (through leptos), the REST API, static files.
-pub fn router(state: AppState) -> Router {
+/// Dashboard pages and server functions (through leptos), the REST API, static files
+/// and the login page, behind the access check and the browser protections.
+fn router(state: AppState) -> Router {
     let routes = generate_route_list(App);
-    let queue = state.queue.clone();
+    let context = {
+        let queue = state.queue.clone();
+        let submit_limit = Arc::clone(&state.submit_limit);
+        move || {
+            provide_context(queue.clone());
+            provide_context(Arc::clone(&submit_limit));
+        }
+    };
+    let access = Arc::clone(&state.access);
     Router::new()
-        .leptos_routes_with_context(&state, routes, move || provide_context(queue.clone()), {
+        .leptos_routes_with_context(&state, routes, context, {
             let options = state.leptos_options.clone();
             move || shell(options.clone())
         })
         .merge(rest::routes())
+        .merge(access::routes(Arc::clone(&access)))
         .nest_service(
             "/media/images",
             tower_http::services::ServeDir::new(&state.images_dir),
         )
         .fallback(leptos_axum::file_and_error_handler::<AppState, _>(shell))
         .with_state(state)
+        .layer(axum::middleware::from_fn_with_state(access, access::check))
+        .layer(axum::middleware::from_fn(web_security::refuse_cross_site))
+        .layer(axum::middleware::from_fn(web_security::headers))
 }
 
 /// Leptos settings: those cargo-leptos baked in at build time when present, with the

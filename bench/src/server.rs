@@ -51,6 +51,9 @@ impl Server {
             .args(["--concurrency", &concurrency.to_string()])
             .args(["--data-dir", &paths.work.join("data").display().to_string()])
             .args(["--site-root", &paths.site_root.display().to_string()])
+            // Every client here is 127.0.0.1: the per-client submit limit would measure
+            // itself, not the queue.
+            .args(["--submit-rate", "0"])
             .env("RUST_LOG", "warn")
             .stdout(Stdio::null())
             .stderr(log)

@@ -45,9 +45,18 @@ pub struct Client {
 }
 
 impl Client {
-    pub fn new(server: &str) -> Client {
+    /// A client of `server`, proving itself with `token` when given.
+    pub fn new(server: &str, token: Option<&str>) -> Client {
+        let mut headers = reqwest::header::HeaderMap::new();
+        if let Some(Ok(value)) = token.map(|t| format!("Bearer {t}").parse()) {
+            headers.insert(reqwest::header::AUTHORIZATION, value);
+        }
+        let http = reqwest::Client::builder()
+            .default_headers(headers)
+            .build()
+            .unwrap_or_default();
         Client {
-            http: reqwest::Client::new(),
+            http,
             base: server.trim_end_matches('/').to_string(),
         }
     }

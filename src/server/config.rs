@@ -59,6 +59,13 @@ pub struct ServeConfig {
           value_parser = clap::value_parser!(u64).range(0..=3600))]
     pub shutdown_grace_secs: u64,
 
+    /// Seconds a claimed task stays this process's without a heartbeat (sent every
+    /// 0.5 s while it runs). When a process dies, its running tasks are rescued by any
+    /// other process (or its restart) this long after its last heartbeat.
+    #[arg(long, env = "SPOOL_LEASE_SECS", default_value_t = 10,
+          value_parser = clap::value_parser!(u64).range(2..=3600))]
+    pub lease_secs: u64,
+
     /// Folder for what tasks make: the email outbox (`outbox/`) and images (`images/`).
     #[arg(long, env = "SPOOL_DATA_DIR", default_value = "data")]
     pub data_dir: PathBuf,
@@ -76,6 +83,43 @@ pub struct ServeConfig {
     /// Directory holding the dashboard's compiled assets (wasm, JS, CSS).
     #[arg(long, env = "LEPTOS_SITE_ROOT", default_value = "target/site")]
     pub site_root: PathBuf,
+
+    /// Full-access token (16 or more characters). With it set, the REST API needs
+    /// `Authorization: Bearer <token>` and the dashboard a login.
+    #[arg(long, env = "SPOOL_TOKEN", hide_env_values = true, value_parser = parse_token)]
+    pub token: Option<String>,
+
+    /// Read-only token: lets its holder look at everything and change nothing.
+    #[arg(long, env = "SPOOL_READ_ONLY_TOKEN", hide_env_values = true,
+          value_parser = parse_token, requires = "token")]
+    pub read_only_token: Option<String>,
+
+    /// Serve a non-loopback address with no token: anyone who can reach it can submit,
+    /// cancel and read every task. Only behind something that does the checking.
+    #[arg(long, env = "SPOOL_INSECURE_OPEN_ACCESS")]
+    pub insecure_open_access: bool,
+
+    /// Submit requests (REST and dashboard) one client (IP address) may make per
+    /// second, on average; 0 turns the limit off.
+    #[arg(long, env = "SPOOL_SUBMIT_RATE", default_value_t = 1000)]
+    pub submit_rate: u32,
+
+    /// Submit requests one client may make at once above the rate before it gets 429.
+    #[arg(long, env = "SPOOL_SUBMIT_BURST", default_value_t = 2000,
+          value_parser = clap::value_parser!(u32).range(1..))]
+    pub submit_burst: u32,
+}
+
+/// Tokens are 16 to 512 visible ASCII characters, so they fit in a header and cannot be
+/// guessed by trying.
+fn parse_token(text: &str) -> Result<String, String> {
+    if !(16..=512).contains(&text.len()) {
+        return Err("a token must be 16 to 512 characters long".into());
+    }
+    if !text.bytes().all(|b| b.is_ascii_graphic()) {
+        return Err("a token may hold only visible ASCII characters (no spaces)".into());
+    }
+    Ok(text.to_string())
 }
 
 /// One queue this process works and how many of its tasks it runs at once.
@@ -132,6 +176,24 @@ impl ServeConfig {
             }
         }
         queues
+    }
+
+    /// Why this configuration must not start, if it must not: an address other
+    /// machines can reach needs a token (or the loudly named opt-out), and the two
+    /// tokens must differ.
+    pub fn refusal(&self) -> Option<String> {
+        if !self.addr.ip().is_loopback() && self.token.is_none() && !self.insecure_open_access {
+            return Some(format!(
+                "refusing to serve {} without an access token: anyone on the network could \
+                 run and read tasks. Set --token (or SPOOL_TOKEN), or pass \
+                 --insecure-open-access if something in front of Spool does the checking",
+                self.addr
+            ));
+        }
+        if self.token.is_some() && self.token == self.read_only_token {
+            return Some("--token and --read-only-token must differ".into());
+        }
+        None
     }
 
     /// Defaults for tests and embedding: every field as if no flag were given.
@@ -193,8 +255,29 @@ mod tests {
             &["--sqlite-synchronous", "sometimes"],
             &["--smtp-relay", "localhost"],
             &["--smtp-relay", "localhost:smtp"],
+            &["--token", "short"],
+            &["--token", "sixteen chars ok?"],
+            &["--read-only-token", "a-read-only-token-alone"],
+            &["--submit-burst", "0"],
         ] {
             assert!(parse(args).is_err(), "{args:?} was accepted");
         }
+    }
+
+    #[test]
+    fn only_loopback_is_served_without_a_token_unless_explicitly_opened() {
+        let token = "a-long-enough-token";
+        let refused = |args: &[&str]| parse(args).unwrap().refusal();
+        assert_eq!(refused(&[]), None, "the default address is loopback");
+        assert_eq!(refused(&["--addr", "[::1]:3000"]), None);
+        let open = refused(&["--addr", "0.0.0.0:3000"]).expect("refused");
+        assert!(open.contains("--token"), "{open}");
+        assert!(refused(&["--addr", "192.168.1.5:80"]).is_some());
+        assert_eq!(refused(&["--addr", "0.0.0.0:3000", "--token", token]), None);
+        assert_eq!(
+            refused(&["--addr", "0.0.0.0:3000", "--insecure-open-access"]),
+            None
+        );
+        assert!(refused(&["--token", token, "--read-only-token", token]).is_some());
     }
 }

@@ -1,12 +1,17 @@
 //! Integration tests: a real server on a loopback port, a real SQLite file per test.
 
+mod access;
 mod cli;
 mod crash;
+mod disk_full;
 mod engine;
 mod http_api;
 mod http_more;
 mod lifecycle_store;
 mod openapi;
+mod process;
+mod security_headers;
+mod shutdown;
 mod store;
 mod support;
 mod wasm_bundle;

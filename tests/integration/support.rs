@@ -18,10 +18,16 @@ pub struct TestServer {
 
 impl TestServer {
     pub async fn start() -> TestServer {
+        TestServer::start_with(|_| {}).await
+    }
+
+    /// A server whose settings `configure` changes from the defaults first.
+    pub async fn start_with(configure: impl FnOnce(&mut ServeConfig)) -> TestServer {
         let dir = tempfile::tempdir().unwrap();
         let url = format!("sqlite://{}", dir.path().join("spool.db").display());
         let mut config = ServeConfig::with_database(url);
         config.data_dir = dir.path().join("data");
+        configure(&mut config);
         let listener = tokio::net::TcpListener::bind("127.0.0.1:0").await.unwrap();
         let base = format!("http://{}", listener.local_addr().unwrap());
         let (stop, stopped) = oneshot::channel::<()>();

@@ -5,6 +5,7 @@ use super::openapi::ErrorBody;
 use super::{task_id, ApiJson};
 use crate::error::AppError;
 use crate::model::{SubmitRequest, TaskView};
+use crate::server::rate_limit::SubmitAllowed;
 use crate::server::AppState;
 use axum::extract::{Path, State};
 use axum::http::HeaderMap;
@@ -24,9 +25,11 @@ const MAX_KEY_LEN: usize = 255;
         (status = 400, description = "Malformed JSON or header", body = ErrorBody),
         (status = 413, description = "Body too large", body = ErrorBody),
         (status = 415, description = "Not JSON", body = ErrorBody),
-        (status = 422, description = "Unknown task type or invalid parameters", body = ErrorBody)))]
+        (status = 422, description = "Unknown task type or invalid parameters", body = ErrorBody),
+        (status = 429, description = "Too many submits from this client; see Retry-After", body = ErrorBody)))]
 pub async fn submit(
     State(state): State<AppState>,
+    _allowed: SubmitAllowed,
     headers: HeaderMap,
     ApiJson(request): ApiJson<SubmitRequest>,
 ) -> Result<Json<TaskView>, AppError> {
@@ -41,9 +44,11 @@ pub async fn submit(
         (status = 400, description = "Empty or too large a batch", body = ErrorBody),
         (status = 413, description = "Body too large", body = ErrorBody),
         (status = 415, description = "Not JSON", body = ErrorBody),
-        (status = 422, description = "Some request is invalid; nothing was stored", body = ErrorBody)))]
+        (status = 422, description = "Some request is invalid; nothing was stored", body = ErrorBody),
+        (status = 429, description = "Too many submits from this client; see Retry-After", body = ErrorBody)))]
 pub async fn batch(
     State(state): State<AppState>,
+    _allowed: SubmitAllowed,
     ApiJson(requests): ApiJson<Vec<SubmitRequest>>,
 ) -> Result<Json<Vec<TaskView>>, AppError> {
     if requests.is_empty() || requests.len() > MAX_BATCH {

@@ -1,0 +1,347 @@
+//! Access control through real HTTP: tokens for scripts, the login page and its session
+//! cookie for browsers, the read-only token, and what an open (token-less) server
+//! refuses: requests addressed to other host names, and cross-site changes.
+
+use crate::support::TestServer;
+use reqwest::header::{ACCEPT, AUTHORIZATION, HOST, LOCATION, SET_COOKIE, WWW_AUTHENTICATE};
+use reqwest::redirect::Policy;
+use serde_json::{json, Value};
+
+const FULL: &str = "full-access-token-for-tests";
+const READ: &str = "read-only-token-for-tests";
+
+async fn guarded() -> TestServer {
+    TestServer::start_with(|config| {
+        config.token = Some(FULL.into());
+        config.read_only_token = Some(READ.into());
+    })
+    .await
+}
+
+fn noop() -> Value {
+    json!({"task_type": "noop", "parameters": {}})
+}
+
+/// How many tasks the server holds, asked with the full token.
+async fn stored(server: &TestServer) -> u64 {
+    let page: Value = server
+        .client
+        .get(server.url("/api/stats"))
+        .bearer_auth(FULL)
+        .send()
+        .await
+        .unwrap()
+        .json()
+        .await
+        .unwrap();
+    total(&page)
+}
+
+/// Tasks counted in `/api/stats`, whatever their status.
+fn total(stats: &Value) -> u64 {
+    let by_status = stats["by_status"]
+        .as_object()
+        .unwrap_or_else(|| panic!("{stats}"));
+    by_status.values().filter_map(Value::as_u64).sum()
+}
+
+#[tokio::test]
+async fn scripts_need_a_valid_bearer_token_and_probes_do_not() {
+    let server = guarded().await;
+    let client = &server.client;
+
+    let bare = client.get(server.url("/api/tasks/")).send().await.unwrap();
+    assert_eq!(bare.status(), 401);
+    assert_eq!(bare.headers()[WWW_AUTHENTICATE], "Bearer");
+    let body: Value = bare.json().await.unwrap();
+    assert_eq!(body["error"]["code"], "unauthorized");
+
+    for wrong in [
+        format!("Bearer {FULL}x"),
+        format!("Basic {FULL}"),
+        "Bearer".into(),
+    ] {
+        let response = client
+            .post(server.url("/api/tasks/submit"))
+            .header(AUTHORIZATION, &wrong)
+            .json(&noop())
+            .send()
+            .await
+            .unwrap();
+        assert_eq!(response.status(), 401, "{wrong}");
+    }
+    assert_eq!(stored(&server).await, 0, "a refused submit stored nothing");
+
+    let submitted = client
+        .post(server.url("/api/tasks/submit"))
+        .bearer_auth(FULL)
+        .json(&noop())
+        .send()
+        .await
+        .unwrap();
+    assert_eq!(submitted.status(), 200);
+    assert_eq!(stored(&server).await, 1);
+
+    for open in ["/healthz", "/api/openapi.json"] {
+        let response = client.get(server.url(open)).send().await.unwrap();
+        assert_eq!(response.status(), 200, "{open}");
+    }
+    let metrics = client.get(server.url("/metrics")).send().await.unwrap();
+    assert_eq!(metrics.status(), 401, "metrics name queues and counts");
+    server.stop().await;
+}
+
+#[tokio::test]
+async fn the_read_only_token_looks_but_cannot_act() {
+    let server = guarded().await;
+    let client = &server.client;
+    let task: Value = client
+        .post(server.url("/api/tasks/submit"))
+        .bearer_auth(FULL)
+        .json(&noop())
+        .send()
+        .await
+        .unwrap()
+        .json()
+        .await
+        .unwrap();
+    let id = task["id"].as_str().unwrap();
+
+    let listed = client
+        .get(server.url("/api/tasks/"))
+        .bearer_auth(READ)
+        .send()
+        .await
+        .unwrap();
+    assert_eq!(listed.status(), 200);
+    let overview = client
+        .post(server.url("/api/overview"))
+        .bearer_auth(READ)
+        .json(&json!({}))
+        .send()
+        .await
+        .unwrap();
+    assert_eq!(overview.status(), 200, "a reading server function");
+
+    let attempts = [
+        client.post(server.url("/api/tasks/submit")).json(&noop()),
+        client
+            .post(server.url("/api/tasks/batch"))
+            .json(&json!([noop()])),
+        client.delete(server.url(&format!("/api/tasks/{id}"))),
+        client.post(server.url("/api/queues/default/pause")),
+        client
+            .post(server.url("/api/submit_task"))
+            .json(&json!({"request": noop()})),
+        client
+            .post(server.url("/api/set_queue_paused"))
+            .json(&json!({"name": "default", "paused": true})),
+    ];
+    for attempt in attempts {
+        let response = attempt.bearer_auth(READ).send().await.unwrap();
+        let url = response.url().to_string();
+        assert_eq!(response.status(), 403, "{url}");
+        let body: Value = response.json().await.unwrap();
+        assert_eq!(body["error"]["code"], "forbidden", "{url}");
+    }
+    assert_eq!(stored(&server).await, 1, "nothing more was stored");
+    let queues: Value = client
+        .get(server.url("/api/queues"))
+        .bearer_auth(READ)
+        .send()
+        .await
+        .unwrap()
+        .json()
+        .await
+        .unwrap();
+    assert!(
+        queues.to_string().contains("\"paused\":false"),
+        "the queue was not paused: {queues}"
+    );
+    server.stop().await;
+}
+
+#[tokio::test]
+async fn browsers_log_in_once_and_carry_an_http_only_strict_cookie() {
+    let server = guarded().await;
+    let browser = reqwest::Client::builder()
+        .redirect(Policy::none())
+        .build()
+        .unwrap();
+
+    let page = browser
+        .get(server.url("/tasks?status=FAILED"))
+        .header(ACCEPT, "text/html")
+        .send()
+        .await
+        .unwrap();
+    assert_eq!(page.status(), 303);
+    assert_eq!(
+        page.headers()[LOCATION],
+        "/login?next=/tasks%3Fstatus%3DFAILED"
+    );
+    let login_page = browser
+        .get(server.url("/login?next=/tasks"))
+        .send()
+        .await
+        .unwrap();
+    assert_eq!(login_page.status(), 200);
+    assert!(login_page.text().await.unwrap().contains(r#"name="token""#));
+
+    let refused = browser
+        .post(server.url("/login"))
+        .form(&[("token", "not-the-token-at-all"), ("next", "/tasks")])
+        .send()
+        .await
+        .unwrap();
+    assert_eq!(refused.status(), 401);
+    assert!(refused.headers().get(SET_COOKIE).is_none());
+    assert!(refused.text().await.unwrap().contains("not valid"));
+
+    let accepted = browser
+        .post(server.url("/login"))
+        .form(&[("token", FULL), ("next", "//evil.example/")])
+        .send()
+        .await
+        .unwrap();
+    assert_eq!(accepted.status(), 303);
+    assert_eq!(accepted.headers()[LOCATION], "/", "no open redirect");
+    let cookie = accepted.headers()[SET_COOKIE].to_str().unwrap().to_string();
+    assert!(
+        cookie.contains("HttpOnly") && cookie.contains("SameSite=Strict"),
+        "{cookie}"
+    );
+    let session = cookie.split(';').next().unwrap().to_string();
+
+    let page = browser
+        .get(server.url("/tasks"))
+        .header(ACCEPT, "text/html")
+        .header("cookie", &session)
+        .send()
+        .await
+        .unwrap();
+    assert_eq!(page.status(), 200);
+    let submitted = browser
+        .post(server.url("/api/submit_task"))
+        .header("cookie", &session)
+        .json(&json!({"request": noop()}))
+        .send()
+        .await
+        .unwrap();
+    assert_eq!(
+        submitted.status(),
+        200,
+        "the dashboard's own calls ride the cookie"
+    );
+
+    let forged = session.replace(".full.", ".read.");
+    let refused = browser
+        .get(server.url("/api/tasks/"))
+        .header("cookie", &forged)
+        .send()
+        .await
+        .unwrap();
+    assert_eq!(refused.status(), 401);
+
+    let logout = browser.post(server.url("/logout")).send().await.unwrap();
+    assert_eq!(logout.status(), 303);
+    assert!(logout.headers()[SET_COOKIE]
+        .to_str()
+        .unwrap()
+        .contains("Max-Age=0"));
+    server.stop().await;
+}
+
+#[tokio::test]
+async fn an_open_server_answers_only_loopback_names_and_refuses_cross_site_changes() {
+    let server = TestServer::start().await;
+    let client = &server.client;
+
+    let rebound = client
+        .get(server.url("/api/tasks/"))
+        .header(HOST, "attacker.example")
+        .send()
+        .await
+        .unwrap();
+    assert_eq!(rebound.status(), 403, "a DNS-rebound page is refused");
+    let localhost = client
+        .get(server.url("/api/tasks/"))
+        .header(HOST, "localhost:3000")
+        .send()
+        .await
+        .unwrap();
+    assert_eq!(localhost.status(), 200);
+
+    let host = server.base.trim_start_matches("http://").to_string();
+    let cross = [
+        vec![("sec-fetch-site", "cross-site".to_string())],
+        vec![("sec-fetch-site", "same-site".to_string())],
+        vec![("origin", "http://attacker.example".to_string())],
+        vec![("origin", "null".to_string())],
+    ];
+    for headers in cross {
+        for path in ["/api/tasks/submit", "/api/submit_task"] {
+            let body = if path == "/api/submit_task" {
+                json!({"request": noop()})
+            } else {
+                noop()
+            };
+            let mut request = client.post(server.url(path)).json(&body);
+            for (name, value) in &headers {
+                request = request.header(*name, value);
+            }
+            let response = request.send().await.unwrap();
+            assert_eq!(response.status(), 403, "{path} with {headers:?}");
+        }
+    }
+    let (_, stats) = server.get_json("/api/stats").await;
+    assert_eq!(total(&stats), 0, "nothing cross-site was stored");
+
+    let same_origin = client
+        .post(server.url("/api/tasks/submit"))
+        .header("sec-fetch-site", "same-origin")
+        .header("origin", format!("http://{host}"))
+        .json(&noop())
+        .send()
+        .await
+        .unwrap();
+    assert_eq!(same_origin.status(), 200);
+    server.stop().await;
+}
+
+#[tokio::test]
+async fn submits_over_the_clients_limit_get_429_with_retry_after() {
+    let server = TestServer::start_with(|config| {
+        config.submit_rate = 1;
+        config.submit_burst = 2;
+    })
+    .await;
+    for _ in 0..2 {
+        assert_eq!(server.submit(noop()).await.status(), 200);
+    }
+    let limited = server.submit(noop()).await;
+    assert_eq!(limited.status(), 429);
+    let retry_after: u64 = limited.headers()["retry-after"]
+        .to_str()
+        .unwrap()
+        .parse()
+        .unwrap();
+    assert!((1..=2).contains(&retry_after), "{retry_after}");
+    let body: Value = limited.json().await.unwrap();
+    assert_eq!(body["error"]["code"], "rate_limited");
+    let batch = server
+        .client
+        .post(server.url("/api/tasks/batch"))
+        .json(&json!([noop()]))
+        .send()
+        .await
+        .unwrap();
+    assert_eq!(
+        batch.status(),
+        429,
+        "a batch counts against the same allowance"
+    );
+    let (_, stats) = server.get_json("/api/stats").await;
+    assert_eq!(total(&stats), 2, "nothing over the limit was stored");
+    server.stop().await;
+}
