@@ -14,7 +14,7 @@ DATABASE_URL ?= sqlite://spool.db
 NODE_BIN := $(CURDIR)/end2end/node_modules/.bin
 export PATH := $(NODE_BIN):$(HOME)/.cargo/bin:$(PATH)
 
-.PHONY: help run build dev test lint unit e2e bench peers tools rust-tools node-tools browser clean
+.PHONY: help run build dev test lint unit e2e api-fuzz bench peers tools rust-tools node-tools browser clean
 
 help: ## List the targets
 	@grep -E '^[a-z0-9-]+:.*## ' $(MAKEFILE_LIST) | awk -F':.*## ' '{ printf "  make %-8s %s\n", $$1, $$2 }'
@@ -28,7 +28,7 @@ build: rust-tools node-tools ## Release build: server binary and dashboard (wasm
 dev: rust-tools node-tools ## Rebuild and reload on every change (cargo leptos watch)
 	cargo leptos watch
 
-test: lint unit e2e ## Everything CI runs: formatting, clippy (both builds), Rust tests, browser tests
+test: lint unit e2e api-fuzz ## Everything CI runs: formatting, clippy (both builds), Rust tests, browser tests, API fuzzing
 
 lint: rust-tools
 	cargo fmt --all -- --check
@@ -40,6 +40,16 @@ unit: rust-tools
 
 e2e: build browser ## Playwright against a freshly built release server (fresh database, free port)
 	cd end2end && npx playwright test
+
+# Schemathesis, from PyPI into its own virtualenv, against the release server's OpenAPI.
+SCHEMATHESIS_VERSION := 4.32.5
+SCHEMATHESIS := target/schemathesis/bin/schemathesis
+api-fuzz: build $(SCHEMATHESIS) ## Schemathesis against the release server's own OpenAPI document
+	end2end/api-fuzz.sh $(SCHEMATHESIS)
+
+$(SCHEMATHESIS):
+	python3 -m venv target/schemathesis
+	target/schemathesis/bin/pip install --quiet schemathesis==$(SCHEMATHESIS_VERSION)
 
 # `make bench QUICK=1` runs every measurement small (under 2 minutes once built).
 # The harness builds in its own target directory: cargo-leptos builds with LEPTOS_*

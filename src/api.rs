@@ -76,8 +76,9 @@ pub async fn bulk_action(ids: Vec<Uuid>, retry: bool) -> Result<BulkResult, AppE
     queue()?.bulk(&ids, action).await
 }
 
-/// Every queue with its counts and whether it is paused.
-#[server(endpoint = "queues", input = Json)]
+/// Every queue with its counts and whether it is paused. (Not `/api/queues`: that is
+/// the REST list.)
+#[server(endpoint = "queue_list", input = Json)]
 pub async fn queues() -> Result<Vec<QueueView>, AppError> {
     queue()?.queue_views().await
 }

@@ -157,6 +157,8 @@ impl leptos::server_fn::error::FromServerFnError for AppError {
             }
             E::Args(message) | E::MissingArg(message) => AppError::bad_request(message),
             E::UnsupportedRequestMethod(message) => AppError::bad_request(message),
+            // On the server, what failed to decode is the caller's arguments.
+            E::Deserialization(message) if cfg!(feature = "ssr") => AppError::bad_request(message),
             _ => AppError::internal(),
         }
     }

@@ -147,27 +147,35 @@ pub struct AttemptView {
 #[serde(deny_unknown_fields)]
 pub struct SubmitRequest {
     pub task_type: String,
-    /// The kind's parameters; missing ones take their defaults.
+    /// The kind's parameters; missing ones take their defaults (`null` or no
+    /// `parameters` at all: every one does).
     #[serde(default)]
-    #[cfg_attr(feature = "ssr", schema(value_type = Object))]
+    #[cfg_attr(feature = "ssr", schema(value_type = Option<Object>))]
     pub parameters: Value,
     /// Named queue (default `default`).
     #[serde(default, skip_serializing_if = "Option::is_none")]
+    #[cfg_attr(feature = "ssr", schema(pattern = r"^[A-Za-z0-9_.\-]{1,64}$"))]
     pub queue: Option<String>,
     /// 0 (most urgent, the default) to 9.
     #[serde(default, skip_serializing_if = "Option::is_none")]
+    #[cfg_attr(feature = "ssr", schema(minimum = 0, maximum = 9))]
     pub priority: Option<i32>,
     /// Run no earlier than this time.
     #[serde(default, skip_serializing_if = "Option::is_none")]
     pub run_at: Option<DateTime<Utc>>,
-    /// Run no earlier than this many milliseconds from now (instead of `run_at`).
+    /// Run no earlier than this many milliseconds from now (instead of `run_at`; at
+    /// most a year).
     #[serde(default, skip_serializing_if = "Option::is_none")]
+    #[cfg_attr(feature = "ssr", schema(minimum = 0, maximum = 31_536_000_000_i64))]
     pub delay_ms: Option<i64>,
     /// Attempts before the task is FAILED (default 3).
     #[serde(default, skip_serializing_if = "Option::is_none")]
+    #[cfg_attr(feature = "ssr", schema(minimum = 1, maximum = 100))]
     pub max_attempts: Option<i32>,
-    /// Milliseconds one attempt may run before it is stopped and counted as failed.
+    /// Milliseconds one attempt may run before it is stopped and counted as failed (at
+    /// most a week).
     #[serde(default, skip_serializing_if = "Option::is_none")]
+    #[cfg_attr(feature = "ssr", schema(minimum = 1, maximum = 604_800_000))]
     pub timeout_ms: Option<i64>,
 }
 

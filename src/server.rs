@@ -10,6 +10,7 @@ pub mod config;
 pub mod queue;
 pub(crate) mod rate_limit;
 mod rest;
+mod server_fn_status;
 pub mod store;
 pub mod tasks;
 pub mod web_security;
@@ -174,12 +175,13 @@ fn router(state: AppState) -> Router {
         }
     };
     let access = Arc::clone(&state.access);
+    let task_types: Vec<String> = state.queue.kinds().into_iter().map(|k| k.name).collect();
     Router::new()
         .leptos_routes_with_context(&state, routes, context, {
             let options = state.leptos_options.clone();
             move || shell(options.clone())
         })
-        .merge(rest::routes())
+        .merge(rest::routes(&task_types))
         .merge(access::routes(Arc::clone(&access)))
         .nest_service(
             "/media/images",
@@ -187,6 +189,9 @@ fn router(state: AppState) -> Router {
         )
         .fallback(leptos_axum::file_and_error_handler::<AppState, _>(shell))
         .with_state(state)
+        .layer(axum::middleware::from_fn(
+            server_fn_status::status_from_code,
+        ))
         .layer(axum::middleware::from_fn_with_state(access, access::check))
         .layer(axum::middleware::from_fn(web_security::refuse_cross_site))
         .layer(axum::middleware::from_fn(web_security::headers))

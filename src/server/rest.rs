@@ -34,8 +34,9 @@ pub const BATCH_BODY_LIMIT: usize = 16 * 1024 * 1024;
 
 /// The REST routes and the OpenAPI document describing them. Every endpoint goes through
 /// `routes!`, which registers the handler and documents it in one step; only the JSON 404
-/// for unknown `/api/…` paths and the document itself stay out of it.
-pub fn routes() -> Router<AppState> {
+/// for unknown `/api/…` paths and the document itself stay out of it. `task_types` are
+/// the kinds a submit may name.
+pub fn routes(task_types: &[String]) -> Router<AppState> {
     let (batch_docs, batch_paths, batch_route) = routes!(tasks::batch);
     let batch = (
         batch_docs,
@@ -61,6 +62,8 @@ pub fn routes() -> Router<AppState> {
         .routes(routes!(health::readyz))
         .routes(routes!(metrics::metrics))
         .split_for_parts();
+    let mut document = document;
+    openapi::list_task_types(&mut document, task_types);
     let document = Arc::new(document);
     router
         .route(

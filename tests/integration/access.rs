@@ -310,6 +310,33 @@ async fn an_open_server_answers_only_loopback_names_and_refuses_cross_site_chang
 }
 
 #[tokio::test]
+async fn a_malformed_server_function_call_is_a_client_error_not_a_server_error() {
+    let server = TestServer::start().await;
+    for (path, body) in [
+        ("/api/get_task", json!({"id": 5})),
+        ("/api/get_task", json!({})),
+        ("/api/queue_list", json!([1, 2])),
+        (
+            "/api/submit_task",
+            json!({"request": {"task_type": "no_such_kind"}}),
+        ),
+    ] {
+        let response = server
+            .client
+            .post(server.url(path))
+            .json(&body)
+            .send()
+            .await
+            .unwrap();
+        let status = response.status().as_u16();
+        assert!((400..500).contains(&status), "{path} {body}: {status}");
+        let error: Value = response.json().await.unwrap();
+        assert_ne!(error["code"], "internal", "{path}: {error}");
+    }
+    server.stop().await;
+}
+
+#[tokio::test]
 async fn submits_over_the_clients_limit_get_429_with_retry_after() {
     let server = TestServer::start_with(|config| {
         config.submit_rate = 1;

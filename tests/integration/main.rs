@@ -5,6 +5,7 @@ mod cli;
 mod crash;
 mod disk_full;
 mod engine;
+mod hostile_input;
 mod http_api;
 mod http_more;
 mod lifecycle_store;

@@ -71,3 +71,37 @@ async fn every_documented_operation_is_served_and_the_seed_endpoints_are_documen
     assert!(error.is_object(), "{}", doc["components"]);
     server.stop().await;
 }
+
+#[tokio::test]
+async fn the_document_states_the_limits_the_server_enforces() {
+    let server = TestServer::start().await;
+    let (_, doc) = server.get_json("/api/openapi.json").await;
+    let submit = &doc["components"]["schemas"]["SubmitRequest"]["properties"];
+    let kinds: Vec<&str> = submit["task_type"]["enum"]
+        .as_array()
+        .unwrap_or_else(|| panic!("task_type lists no kinds: {submit}"))
+        .iter()
+        .filter_map(|k| k.as_str())
+        .collect();
+    for kind in [
+        "data_processing",
+        "email_simulation",
+        "image_processing",
+        "noop",
+    ] {
+        assert!(kinds.contains(&kind), "{kinds:?}");
+    }
+    assert_eq!(submit["max_attempts"]["minimum"], 1);
+    assert_eq!(submit["max_attempts"]["maximum"], 100);
+    assert_eq!(submit["priority"]["maximum"], 9);
+    let detail = &doc["paths"]["/api/tasks/{id}"]["get"]["parameters"][0];
+    assert_eq!(detail["schema"]["format"], "uuid", "{detail}");
+    let list = doc["paths"]["/api/tasks/"]["get"]["parameters"].to_string();
+    assert!(list.contains("\"maximum\":1000"), "{list}");
+    let bulk = doc["paths"]["/api/tasks/cancel"]["post"]["parameters"].to_string();
+    assert!(
+        !bulk.contains("cursor") && !bulk.contains("limit"),
+        "{bulk}"
+    );
+    server.stop().await;
+}

@@ -27,16 +27,31 @@ const MAX_BULK: u64 = 10_000;
 #[derive(Debug, Default, Deserialize, utoipa::IntoParams)]
 #[into_params(parameter_in = Query)]
 pub struct ListQuery {
-    /// PENDING, SCHEDULED, RUNNING, SUCCESS, FAILED or CANCELLED.
+    /// PENDING, SCHEDULED, RUNNING, SUCCESS, FAILED or CANCELLED (empty: any).
     status: Option<String>,
     task_type: Option<String>,
     queue: Option<String>,
     /// Text to find in parameters, results and errors.
     q: Option<String>,
-    /// Page size, 1 to 1000 (default 50).
+    /// Page size (default 50).
+    #[param(value_type = Option<u64>, minimum = 1, maximum = 1000)]
     limit: Option<String>,
     /// Where the previous page ended (from its `Link` header).
     cursor: Option<String>,
+}
+
+/// What a bulk action selects by: the list's filters without its paging (documentation
+/// only; the handler reads a [`ListQuery`] and refuses paging with a clear message).
+#[derive(utoipa::IntoParams)]
+#[into_params(parameter_in = Query)]
+#[allow(dead_code)]
+struct BulkQuery {
+    /// PENDING, SCHEDULED, RUNNING, SUCCESS, FAILED or CANCELLED (empty: any).
+    status: Option<String>,
+    task_type: Option<String>,
+    queue: Option<String>,
+    /// Text to find in parameters, results and errors.
+    q: Option<String>,
 }
 
 impl ListQuery {
@@ -115,7 +130,7 @@ pub async fn list_without_slash(
 }
 
 /// `POST /api/tasks/cancel?status=…&task_type=…&queue=…`: cancels every selected task.
-#[utoipa::path(post, path = "/api/tasks/cancel", tag = "tasks", params(ListQuery),
+#[utoipa::path(post, path = "/api/tasks/cancel", tag = "tasks", params(BulkQuery),
     responses((status = 200, description = "Cancels every selected task", body = BulkResult),
         (status = 400, description = "No filter, or a bad one", body = ErrorBody)))]
 pub async fn bulk_cancel(
@@ -127,7 +142,7 @@ pub async fn bulk_cancel(
 }
 
 /// `POST /api/tasks/retry?status=FAILED&…`: retries every selected FAILED or CANCELLED task.
-#[utoipa::path(post, path = "/api/tasks/retry", tag = "tasks", params(ListQuery),
+#[utoipa::path(post, path = "/api/tasks/retry", tag = "tasks", params(BulkQuery),
     responses((status = 200, description = "Retries every selected FAILED or CANCELLED task", body = BulkResult),
         (status = 400, description = "No filter, or a bad one", body = ErrorBody)))]
 pub async fn bulk_retry(

@@ -10,6 +10,17 @@ pub struct ErrorBody {
     pub error: AppError,
 }
 
+/// One event of `GET /api/tasks/{id}/events`, as an SSE parser hands it over.
+#[derive(Debug, utoipa::ToSchema)]
+#[allow(dead_code)]
+pub struct TaskEvent {
+    /// Always `task`.
+    #[schema(pattern = "^task$")]
+    pub event: String,
+    /// The task's JSON, as `GET /api/tasks/{id}` answers it.
+    pub data: String,
+}
+
 /// The document's header; the paths are added by the router.
 #[derive(OpenApi)]
 #[openapi(
@@ -27,3 +38,20 @@ pub struct ApiDoc;
 
 /// Where the document itself is served.
 pub const PATH: &str = "/api/openapi.json";
+
+/// Names the task kinds this process knows as the only values of `task_type` in submit
+/// bodies, so the document says what the server accepts (the kinds are registered at
+/// start-up, not known to the derive).
+pub fn list_task_types(document: &mut utoipa::openapi::OpenApi, kinds: &[String]) {
+    use utoipa::openapi::{RefOr, Schema};
+    let submit = document
+        .components
+        .as_mut()
+        .and_then(|c| c.schemas.get_mut("SubmitRequest"));
+    let Some(RefOr::T(Schema::Object(submit))) = submit else {
+        return;
+    };
+    if let Some(RefOr::T(Schema::Object(task_type))) = submit.properties.get_mut("task_type") {
+        task_type.enum_values = Some(kinds.iter().map(|k| k.as_str().into()).collect());
+    }
+}

@@ -28,7 +28,8 @@ pub async fn queues(State(state): State<AppState>) -> Result<Json<Vec<QueueView>
 }
 
 #[utoipa::path(post, path = "/api/queues/{name}/pause", tag = "queues",
-    params(("name" = String, Path, description = "Queue name")),
+    params(("name" = String, Path, pattern = r"^[A-Za-z0-9_.\-]{1,64}$",
+        description = "Queue name: 1 to 64 letters, digits, `_`, `-` or `.`")),
     responses((status = 204, description = "Paused in every process"),
         (status = 400, description = "Not a queue name", body = ErrorBody)))]
 pub async fn pause(
@@ -40,7 +41,8 @@ pub async fn pause(
 }
 
 #[utoipa::path(post, path = "/api/queues/{name}/resume", tag = "queues",
-    params(("name" = String, Path, description = "Queue name")),
+    params(("name" = String, Path, pattern = r"^[A-Za-z0-9_.\-]{1,64}$",
+        description = "Queue name: 1 to 64 letters, digits, `_`, `-` or `.`")),
     responses((status = 204, description = "Resumed in every process"),
         (status = 400, description = "Not a queue name", body = ErrorBody)))]
 pub async fn resume(

@@ -61,7 +61,7 @@ pub async fn batch(
 }
 
 #[utoipa::path(get, path = "/api/tasks/{id}", tag = "tasks",
-    params(("id" = String, Path, description = "Task id (UUID)")),
+    params(("id" = uuid::Uuid, Path, description = "Task id")),
     responses((status = 200, description = "The task with its attempts", body = TaskView),
         (status = 400, description = "Malformed id", body = ErrorBody),
         (status = 404, description = "No such task", body = ErrorBody)))]
@@ -73,7 +73,7 @@ pub async fn detail(
 }
 
 #[utoipa::path(delete, path = "/api/tasks/{id}", tag = "tasks",
-    params(("id" = String, Path, description = "Task id (UUID)")),
+    params(("id" = uuid::Uuid, Path, description = "Task id")),
     responses((status = 200, description = "The task, CANCELLED or with its cancel requested", body = TaskView),
         (status = 400, description = "Malformed id", body = ErrorBody),
         (status = 409, description = "The task is already final", body = ErrorBody),
@@ -86,7 +86,7 @@ pub async fn cancel(
 }
 
 #[utoipa::path(post, path = "/api/tasks/{id}/retry", tag = "tasks",
-    params(("id" = String, Path, description = "Task id (UUID)")),
+    params(("id" = uuid::Uuid, Path, description = "Task id")),
     responses((status = 200, description = "The task, PENDING again", body = TaskView),
         (status = 400, description = "Malformed id", body = ErrorBody),
         (status = 409, description = "Only FAILED or CANCELLED tasks can be retried", body = ErrorBody),
