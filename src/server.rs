@@ -10,7 +10,7 @@ pub mod config;
 pub mod queue;
 pub(crate) mod rate_limit;
 mod rest;
-mod server_fn_status;
+mod server_fns;
 pub mod store;
 pub mod tasks;
 pub mod web_security;
@@ -181,6 +181,8 @@ fn router(state: AppState) -> Router {
             let options = state.leptos_options.clone();
             move || shell(options.clone())
         })
+        // Server functions read their whole body with no limit of their own.
+        .layer(axum::middleware::from_fn(server_fns::limit_body))
         .merge(rest::routes(&task_types))
         .merge(access::routes(Arc::clone(&access)))
         .nest_service(
@@ -189,9 +191,7 @@ fn router(state: AppState) -> Router {
         )
         .fallback(leptos_axum::file_and_error_handler::<AppState, _>(shell))
         .with_state(state)
-        .layer(axum::middleware::from_fn(
-            server_fn_status::status_from_code,
-        ))
+        .layer(axum::middleware::from_fn(server_fns::status_from_code))
         .layer(axum::middleware::from_fn_with_state(access, access::check))
         .layer(axum::middleware::from_fn(web_security::refuse_cross_site))
         .layer(axum::middleware::from_fn(web_security::headers))

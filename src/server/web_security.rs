@@ -17,18 +17,26 @@ pub fn content_security_policy(nonce: Option<&str>) -> String {
         Some(nonce) => format!("script-src 'self' 'nonce-{nonce}' 'wasm-unsafe-eval'"),
         None => "script-src 'self'".to_string(),
     };
-    // `cargo leptos watch` reloads the page over a WebSocket of its own.
-    let reload = std::env::var("LEPTOS_WATCH")
-        .is_ok()
-        .then(|| std::env::var("LEPTOS_RELOAD_PORT").ok())
-        .flatten()
-        .map(|port| format!(" ws://127.0.0.1:{port} ws://localhost:{port}"))
-        .unwrap_or_default();
+    let reload = dev_reload_sources();
     format!(
         "default-src 'self'; {scripts}; style-src 'self'; img-src 'self' data:; \
          connect-src 'self'{reload}; object-src 'none'; base-uri 'none'; \
          form-action 'self'; frame-ancestors 'none'"
     )
+}
+
+/// Under `cargo leptos watch`, the page reloads itself over a WebSocket of its own;
+/// read once, since it cannot change while the process runs.
+fn dev_reload_sources() -> &'static str {
+    static SOURCES: std::sync::OnceLock<String> = std::sync::OnceLock::new();
+    SOURCES.get_or_init(|| {
+        std::env::var("LEPTOS_WATCH")
+            .is_ok()
+            .then(|| std::env::var("LEPTOS_RELOAD_PORT").ok())
+            .flatten()
+            .map(|port| format!(" ws://127.0.0.1:{port} ws://localhost:{port}"))
+            .unwrap_or_default()
+    })
 }
 
 /// Adds the security headers to every response that does not set its own.

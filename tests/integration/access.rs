@@ -2,7 +2,7 @@
 //! cookie for browsers, the read-only token, and what an open (token-less) server
 //! refuses: requests addressed to other host names, and cross-site changes.
 
-use crate::support::TestServer;
+use crate::support::{count_tasks, TestServer};
 use reqwest::header::{ACCEPT, AUTHORIZATION, HOST, LOCATION, SET_COOKIE, WWW_AUTHENTICATE};
 use reqwest::redirect::Policy;
 use serde_json::{json, Value};
@@ -22,27 +22,22 @@ fn noop() -> Value {
     json!({"task_type": "noop", "parameters": {}})
 }
 
-/// How many tasks the server holds, asked with the full token.
-async fn stored(server: &TestServer) -> u64 {
-    let page: Value = server
+/// `GET path` with `token`, answered 200 with JSON.
+async fn get_as(server: &TestServer, path: &str, token: &str) -> Value {
+    let response = server
         .client
-        .get(server.url("/api/stats"))
-        .bearer_auth(FULL)
+        .get(server.url(path))
+        .bearer_auth(token)
         .send()
         .await
-        .unwrap()
-        .json()
-        .await
         .unwrap();
-    total(&page)
+    assert_eq!(response.status(), 200, "{path}");
+    response.json().await.unwrap()
 }
 
-/// Tasks counted in `/api/stats`, whatever their status.
-fn total(stats: &Value) -> u64 {
-    let by_status = stats["by_status"]
-        .as_object()
-        .unwrap_or_else(|| panic!("{stats}"));
-    by_status.values().filter_map(Value::as_u64).sum()
+/// How many tasks the server holds, asked with the full token.
+async fn stored(server: &TestServer) -> u64 {
+    count_tasks(&get_as(server, "/api/stats", FULL).await)
 }
 
 #[tokio::test]
@@ -145,15 +140,7 @@ async fn the_read_only_token_looks_but_cannot_act() {
         assert_eq!(body["error"]["code"], "forbidden", "{url}");
     }
     assert_eq!(stored(&server).await, 1, "nothing more was stored");
-    let queues: Value = client
-        .get(server.url("/api/queues"))
-        .bearer_auth(READ)
-        .send()
-        .await
-        .unwrap()
-        .json()
-        .await
-        .unwrap();
+    let queues = get_as(&server, "/api/queues", READ).await;
     assert!(
         queues.to_string().contains("\"paused\":false"),
         "the queue was not paused: {queues}"
@@ -294,8 +281,11 @@ async fn an_open_server_answers_only_loopback_names_and_refuses_cross_site_chang
             assert_eq!(response.status(), 403, "{path} with {headers:?}");
         }
     }
-    let (_, stats) = server.get_json("/api/stats").await;
-    assert_eq!(total(&stats), 0, "nothing cross-site was stored");
+    assert_eq!(
+        server.stored_tasks().await,
+        0,
+        "nothing cross-site was stored"
+    );
 
     let same_origin = client
         .post(server.url("/api/tasks/submit"))
@@ -368,7 +358,10 @@ async fn submits_over_the_clients_limit_get_429_with_retry_after() {
         429,
         "a batch counts against the same allowance"
     );
-    let (_, stats) = server.get_json("/api/stats").await;
-    assert_eq!(total(&stats), 2, "nothing over the limit was stored");
+    assert_eq!(
+        server.stored_tasks().await,
+        2,
+        "nothing over the limit was stored"
+    );
     server.stop().await;
 }

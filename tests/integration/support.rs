@@ -75,6 +75,13 @@ impl TestServer {
         (status, response.json().await.unwrap())
     }
 
+    /// How many tasks `/api/stats` counts, whatever their status.
+    pub async fn stored_tasks(&self) -> u64 {
+        let (status, stats) = self.get_json("/api/stats").await;
+        assert_eq!(status, 200, "{stats}");
+        count_tasks(&stats)
+    }
+
     /// Polls the task until it is final (SUCCESS, FAILED or CANCELLED) and returns it.
     /// The deadline only guards against a hang; it is not a speed assertion.
     pub async fn wait_final(&self, id: &str) -> Value {
@@ -102,4 +109,12 @@ impl TestServer {
             handle.await.unwrap();
         }
     }
+}
+
+/// The tasks a `/api/stats` answer counts, whatever their status.
+pub fn count_tasks(stats: &Value) -> u64 {
+    let by_status = stats["by_status"]
+        .as_object()
+        .unwrap_or_else(|| panic!("no counts in {stats}"));
+    by_status.values().filter_map(Value::as_u64).sum()
 }

@@ -89,7 +89,7 @@ fn local_path(next: Option<&str>) -> &str {
 
 fn form(next: &str, error: Option<&str>) -> String {
     let error = error
-        .map(|e| format!(r#"<p class="form-error" role="alert">{}</p>"#, escape(e)))
+        .map(|e| format!(r#"<p class="alert" role="alert">{}</p>"#, escape(e)))
         .unwrap_or_default();
     format!(
         r#"<!DOCTYPE html>
@@ -104,13 +104,15 @@ fn form(next: &str, error: Option<&str>) -> String {
 </head>
 <body>
 <main class="content login">
-<h1>Spool</h1>
-<form method="post" action="{PATH}" class="card">
+<form method="post" action="{PATH}" class="panel">
+<h1 class="brand">Spool</h1>
+<div class="field">
 <label for="token">Access token</label>
 <input id="token" name="token" type="password" autocomplete="current-password" required autofocus>
+</div>
 <input type="hidden" name="next" value="{next}">
 {error}
-<button type="submit">Log in</button>
+<button type="submit" class="primary">Log in</button>
 </form>
 </main>
 </body>
