@@ -51,7 +51,7 @@ pub async fn submit_task(request: SubmitRequest) -> Result<TaskView, AppError> {
         .await
         .ok()
         .map(|info| info.0.ip());
-    crate::server::rate_limit::allow(&limit, client)?;
+    crate::server::rate_limit::allow(&limit, client, 1)?;
     queue()?.submit(request).await
 }
 

@@ -70,8 +70,8 @@ pub struct AppError {
     pub message: String,
     #[serde(default, skip_serializing_if = "Vec::is_empty")]
     pub details: Vec<FieldError>,
-    /// Whole seconds until a retry can succeed, sent as `Retry-After` (rate limits).
-    #[serde(skip)]
+    /// Whole seconds until a retry can succeed (rate limits); also sent as `Retry-After`.
+    #[serde(default, skip_serializing_if = "Option::is_none")]
     pub retry_after_secs: Option<u64>,
 }
 

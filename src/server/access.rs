@@ -53,13 +53,14 @@ impl AccessPolicy {
     /// The access the request proves, if any: a bearer token first, then the session.
     /// A bearer token that is not one of ours is an error, whatever else is sent.
     fn proven(&self, headers: &HeaderMap) -> Result<Option<Access>, WrongToken> {
-        if let Some(value) = headers.get(header::AUTHORIZATION) {
-            let token = value
-                .to_str()
-                .ok()
-                .and_then(|v| v.strip_prefix("Bearer "))
-                .and_then(|token| self.tokens.recognise(token.trim()));
-            return match token {
+        // Another scheme (a proxy's Basic credentials, say) is not ours to judge.
+        let bearer = headers
+            .get(header::AUTHORIZATION)
+            .and_then(|value| value.to_str().ok())
+            .and_then(|value| value.split_once(' '))
+            .filter(|(scheme, _)| scheme.eq_ignore_ascii_case("bearer"));
+        if let Some((_, token)) = bearer {
+            return match self.tokens.recognise(token.trim()) {
                 Some(access) => Ok(Some(access)),
                 None => Err(WrongToken),
             };
@@ -89,8 +90,13 @@ pub async fn check(
     next: Next,
 ) -> Response {
     let path = request.uri().path();
+    if has_dot_segment(path) {
+        // Routing and the public prefixes compare raw paths; a `..` would make them
+        // disagree with what is finally served.
+        return AppError::bad_request("paths may not hold `.` or `..` segments").into_response();
+    }
     if policy.loopback_only {
-        if !addressed_to_loopback(request.headers()) {
+        if !addressed_to_loopback(request.headers(), request.uri()) {
             return AppError::new(
                 ErrorCode::Forbidden,
                 "this Spool answers only requests addressed to localhost; start it with a token to serve other names",
@@ -153,9 +159,21 @@ fn wants_page(request: &Request) -> bool {
             .is_some_and(|accept| accept.contains("text/html"))
 }
 
-/// The `Host` names a loopback-only server answers to.
-fn addressed_to_loopback(headers: &HeaderMap) -> bool {
-    let Some(host) = headers.get(header::HOST).and_then(|h| h.to_str().ok()) else {
+/// Whether a path segment is `.` or `..`, written plainly or percent-encoded.
+fn has_dot_segment(path: &str) -> bool {
+    path.split('/').any(|segment| {
+        let decoded = segment.replace("%2e", ".").replace("%2E", ".");
+        decoded == "." || decoded == ".."
+    })
+}
+
+/// The `Host` names (or, in HTTP/2, authorities) a loopback-only server answers to.
+fn addressed_to_loopback(headers: &HeaderMap, uri: &axum::http::Uri) -> bool {
+    let host = headers
+        .get(header::HOST)
+        .and_then(|h| h.to_str().ok())
+        .or_else(|| uri.authority().map(|a| a.as_str()));
+    let Some(host) = host else {
         // HTTP/1.0 without Host: nothing a browser sends.
         return true;
     };
@@ -187,6 +205,28 @@ mod tests {
     }
 
     #[test]
+    fn dot_segments_are_found_however_they_are_written() {
+        for path in [
+            "/pkg/../tasks",
+            "/pkg/%2e%2e/queues",
+            "/pkg/%2E./x",
+            "/./tasks",
+            "/a/.",
+        ] {
+            assert!(has_dot_segment(path), "{path}");
+        }
+        for path in [
+            "/",
+            "/tasks",
+            "/pkg/spool.js",
+            "/tasks/a..b",
+            "/.well-known",
+        ] {
+            assert!(!has_dot_segment(path), "{path}");
+        }
+    }
+
+    #[test]
     fn only_loopback_host_names_count_as_loopback() {
         for host in [
             "localhost",
@@ -197,7 +237,7 @@ mod tests {
             "LOCALHOST",
         ] {
             assert!(
-                addressed_to_loopback(&headers(&[(header::HOST, host)])),
+                addressed_to_loopback(&headers(&[(header::HOST, host)]), &"/".parse().unwrap()),
                 "{host}"
             );
         }
@@ -210,7 +250,7 @@ mod tests {
             "127.0.0.1.nip.io",
         ] {
             assert!(
-                !addressed_to_loopback(&headers(&[(header::HOST, host)])),
+                !addressed_to_loopback(&headers(&[(header::HOST, host)]), &"/".parse().unwrap()),
                 "{host}"
             );
         }
@@ -251,8 +291,17 @@ mod tests {
             (header::AUTHORIZATION, "Bearer nope"),
         ]);
         assert!(policy.proven(&both).is_err());
-        let basic = headers(&[(header::AUTHORIZATION, "Basic full-access-token-0123")]);
-        assert!(policy.proven(&basic).is_err());
+        let lower = headers(&[(header::AUTHORIZATION, "bearer full-access-token-0123")]);
+        assert_eq!(policy.proven(&lower).unwrap(), Some(Access::Full));
+        let basic = headers(&[
+            (header::COOKIE, &cookie),
+            (header::AUTHORIZATION, "Basic dXNlcjpwdw=="),
+        ]);
+        assert_eq!(
+            policy.proven(&basic).unwrap(),
+            Some(Access::Full),
+            "a proxy's credentials are ignored"
+        );
         assert_eq!(policy.proven(&HeaderMap::new()).unwrap(), None);
     }
 }

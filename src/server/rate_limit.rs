@@ -1,6 +1,7 @@
-//! Per-client limit on submit requests: a token bucket for each client address, so one
-//! runaway script cannot fill the queue or starve everyone else's submits. A client over
-//! its limit is answered 429 with `Retry-After`.
+//! Per-client limit on submits: a token bucket for each client address (an IPv4
+//! address, or an IPv6 /64), so one runaway script cannot fill the queue or starve
+//! everyone else's submits. A batch costs one per task. A client over its limit is
+//! answered 429 with `Retry-After`.
 
 use crate::error::AppError;
 use std::collections::HashMap;
@@ -8,20 +9,30 @@ use std::net::IpAddr;
 use std::sync::Mutex;
 use std::time::{Duration, Instant};
 
-/// Clients remembered at most; past that, those that have refilled completely are
-/// forgotten (they are indistinguishable from new ones).
+/// Clients remembered at most. Past that, those whose buckets have refilled are
+/// forgotten (they are indistinguishable from new ones), at most once a second; if none
+/// has, newcomers share one bucket until some have.
 const MAX_CLIENTS: usize = 10_000;
+/// The bucket newcomers share while the table is full of active clients.
+const OVERFLOW: IpAddr = IpAddr::V6(std::net::Ipv6Addr::UNSPECIFIED);
 
 #[derive(Debug)]
 pub struct SubmitLimit {
-    /// Requests per second refilled; 0 means no limit.
+    /// Submits per second refilled; 0 means no limit.
     rate: f64,
     burst: f64,
-    clients: Mutex<HashMap<IpAddr, Bucket>>,
+    clients: Mutex<Clients>,
+}
+
+#[derive(Debug, Default)]
+struct Clients {
+    buckets: HashMap<IpAddr, Bucket>,
+    swept: Option<Instant>,
 }
 
 #[derive(Clone, Copy, Debug)]
 struct Bucket {
+    /// Below zero after a batch: the client owes that many.
     tokens: f64,
     at: Instant,
 }
@@ -31,21 +42,35 @@ impl SubmitLimit {
         SubmitLimit {
             rate: f64::from(rate_per_sec),
             burst: f64::from(burst.max(1)),
-            clients: Mutex::new(HashMap::new()),
+            clients: Mutex::new(Clients::default()),
         }
     }
 
-    /// Takes one request from `client`'s allowance, or says how long until it may retry.
-    pub fn take(&self, client: IpAddr, now: Instant) -> Result<(), Duration> {
+    /// Takes `cost` submits from `client`'s allowance, or says how long until it may
+    /// retry. A client with any allowance left may spend more than it has (a batch of
+    /// many tasks), and then waits until the debt is refilled.
+    pub fn take(&self, client: IpAddr, cost: u32, now: Instant) -> Result<(), Duration> {
         if self.rate <= 0.0 {
             return Ok(());
         }
         let mut clients = self.clients.lock().unwrap_or_else(|e| e.into_inner());
-        if clients.len() >= MAX_CLIENTS && !clients.contains_key(&client) {
-            let full_after = Duration::from_secs_f64(self.burst / self.rate);
-            clients.retain(|_, bucket| now.duration_since(bucket.at) < full_after);
+        let mut key = client_key(client);
+        if clients.buckets.len() >= MAX_CLIENTS && !clients.buckets.contains_key(&key) {
+            let due = clients
+                .swept
+                .is_none_or(|at| now.duration_since(at) >= Duration::from_secs(1));
+            if due {
+                let full_after = Duration::from_secs_f64(self.burst / self.rate);
+                clients
+                    .buckets
+                    .retain(|_, bucket| now.duration_since(bucket.at) < full_after);
+                clients.swept = Some(now);
+            }
+            if clients.buckets.len() >= MAX_CLIENTS {
+                key = OVERFLOW;
+            }
         }
-        let bucket = clients.entry(client).or_insert(Bucket {
+        let bucket = clients.buckets.entry(key).or_insert(Bucket {
             tokens: self.burst,
             at: now,
         });
@@ -53,7 +78,7 @@ impl SubmitLimit {
         bucket.tokens = (bucket.tokens + refilled).min(self.burst);
         bucket.at = now;
         if bucket.tokens >= 1.0 {
-            bucket.tokens -= 1.0;
+            bucket.tokens -= f64::from(cost);
             Ok(())
         } else {
             Err(Duration::from_secs_f64((1.0 - bucket.tokens) / self.rate))
@@ -61,66 +86,108 @@ impl SubmitLimit {
     }
 }
 
-/// A submit that this client's allowance lets through; extracting it from a request
-/// that is over the limit answers 429.
-pub struct SubmitAllowed;
-
-impl axum::extract::FromRequestParts<super::AppState> for SubmitAllowed {
-    type Rejection = AppError;
-
-    async fn from_request_parts(
-        parts: &mut axum::http::request::Parts,
-        state: &super::AppState,
-    ) -> Result<Self, AppError> {
-        let client = parts
-            .extensions
-            .get::<axum::extract::ConnectInfo<std::net::SocketAddr>>()
-            .map(|info| info.0.ip());
-        allow(&state.submit_limit, client).map(|()| SubmitAllowed)
+/// One bucket per IPv4 address and per IPv6 /64 (one host may hold a whole /64).
+fn client_key(ip: IpAddr) -> IpAddr {
+    match ip {
+        IpAddr::V6(v6) => match v6.to_ipv4_mapped() {
+            Some(v4) => IpAddr::V4(v4),
+            None => IpAddr::V6((u128::from(v6) & !u128::from(u64::MAX)).into()),
+        },
+        v4 => v4,
     }
 }
 
-/// Takes one submit from `client`'s allowance (an unknown client shares one bucket with
-/// the other unknowns), or the 429 to answer.
-pub fn allow(limit: &SubmitLimit, client: Option<IpAddr>) -> Result<(), AppError> {
+/// The submitting client's address, for charging its allowance once the request's
+/// size is known.
+pub struct Client(pub Option<IpAddr>);
+
+impl<S: Send + Sync> axum::extract::FromRequestParts<S> for Client {
+    type Rejection = std::convert::Infallible;
+
+    async fn from_request_parts(
+        parts: &mut axum::http::request::Parts,
+        _: &S,
+    ) -> Result<Self, Self::Rejection> {
+        Ok(Client(
+            parts
+                .extensions
+                .get::<axum::extract::ConnectInfo<std::net::SocketAddr>>()
+                .map(|info| info.0.ip()),
+        ))
+    }
+}
+
+/// Takes `cost` submits from `client`'s allowance (an unknown client shares one bucket
+/// with the other unknowns), or the 429 to answer.
+pub fn allow(limit: &SubmitLimit, client: Option<IpAddr>, cost: usize) -> Result<(), AppError> {
     let client = client.unwrap_or(IpAddr::V4(std::net::Ipv4Addr::UNSPECIFIED));
+    let cost = u32::try_from(cost).unwrap_or(u32::MAX);
     limit
-        .take(client, Instant::now())
+        .take(client, cost, Instant::now())
         .map_err(|wait| AppError::rate_limited(wait.as_secs_f64().ceil().max(1.0) as u64))
 }
 
 #[cfg(test)]
 mod tests {
     use super::*;
+    use std::net::{Ipv4Addr, Ipv6Addr};
 
-    const A: IpAddr = IpAddr::V4(std::net::Ipv4Addr::new(10, 0, 0, 1));
-    const B: IpAddr = IpAddr::V4(std::net::Ipv4Addr::new(10, 0, 0, 2));
+    const A: IpAddr = IpAddr::V4(Ipv4Addr::new(10, 0, 0, 1));
+    const B: IpAddr = IpAddr::V4(Ipv4Addr::new(10, 0, 0, 2));
 
     #[test]
     fn a_client_gets_its_burst_then_the_rate_and_others_are_unaffected() {
         let limit = SubmitLimit::new(10, 3);
         let t0 = Instant::now();
         for _ in 0..3 {
-            assert_eq!(limit.take(A, t0), Ok(()));
+            assert_eq!(limit.take(A, 1, t0), Ok(()));
         }
-        let wait = limit.take(A, t0).expect_err("over the burst");
+        let wait = limit.take(A, 1, t0).expect_err("over the burst");
         assert!(
             wait > Duration::ZERO && wait <= Duration::from_millis(100),
             "{wait:?}"
         );
         assert_eq!(
-            limit.take(B, t0),
+            limit.take(B, 1, t0),
             Ok(()),
             "another client has its own bucket"
         );
-        assert_eq!(limit.take(A, t0 + Duration::from_millis(100)), Ok(()));
-        assert!(limit.take(A, t0 + Duration::from_millis(100)).is_err());
+        assert_eq!(limit.take(A, 1, t0 + Duration::from_millis(100)), Ok(()));
+        assert!(limit.take(A, 1, t0 + Duration::from_millis(100)).is_err());
         // A long pause refills to the burst, not beyond it.
         let later = t0 + Duration::from_secs(60);
         for _ in 0..3 {
-            assert_eq!(limit.take(A, later), Ok(()));
+            assert_eq!(limit.take(A, 1, later), Ok(()));
         }
-        assert!(limit.take(A, later).is_err());
+        assert!(limit.take(A, 1, later).is_err());
+    }
+
+    #[test]
+    fn a_batch_costs_its_tasks_and_its_debt_must_be_refilled() {
+        let limit = SubmitLimit::new(10, 5);
+        let t0 = Instant::now();
+        assert_eq!(limit.take(A, 100, t0), Ok(()), "one big batch may pass");
+        let wait = limit.take(A, 1, t0).expect_err("then the client owes 95");
+        assert!(wait >= Duration::from_secs(9), "{wait:?}");
+        assert!(limit.take(A, 1, t0 + Duration::from_secs(9)).is_err());
+        assert_eq!(limit.take(A, 1, t0 + Duration::from_secs(10)), Ok(()));
+    }
+
+    #[test]
+    fn an_ipv6_host_is_one_client_however_many_addresses_it_uses() {
+        let limit = SubmitLimit::new(1, 1);
+        let now = Instant::now();
+        let host = |last| IpAddr::V6(Ipv6Addr::new(0x2001, 0xdb8, 0, 1, 0, 0, 0, last));
+        assert_eq!(limit.take(host(1), 1, now), Ok(()));
+        assert!(limit.take(host(2), 1, now).is_err(), "same /64");
+        let elsewhere = IpAddr::V6(Ipv6Addr::new(0x2001, 0xdb8, 0, 2, 0, 0, 0, 1));
+        assert_eq!(limit.take(elsewhere, 1, now), Ok(()));
+        let mapped = IpAddr::V6(Ipv4Addr::new(10, 0, 0, 1).to_ipv6_mapped());
+        assert_eq!(limit.take(A, 1, now), Ok(()));
+        assert!(
+            limit.take(mapped, 1, now).is_err(),
+            "IPv4-mapped is the IPv4 client"
+        );
     }
 
     #[test]
@@ -128,20 +195,26 @@ mod tests {
         let limit = SubmitLimit::new(0, 1);
         let now = Instant::now();
         for _ in 0..10_000 {
-            assert_eq!(limit.take(A, now), Ok(()));
+            assert_eq!(limit.take(A, 1, now), Ok(()));
         }
     }
 
     #[test]
-    fn the_client_table_stays_bounded() {
-        let limit = SubmitLimit::new(1000, 1);
-        let t0 = Instant::now();
-        for i in 0..(MAX_CLIENTS as u32 + 10) {
-            let _ = limit.take(
-                IpAddr::V4(i.into()),
-                t0 + Duration::from_millis(u64::from(i)),
-            );
+    fn the_client_table_stays_bounded_even_when_every_client_is_active() {
+        let limit = SubmitLimit::new(1, 1);
+        let now = Instant::now();
+        for i in 0..(MAX_CLIENTS as u32 + 500) {
+            let _ = limit.take(IpAddr::V4(i.into()), 1, now);
         }
-        assert!(limit.clients.lock().unwrap().len() <= MAX_CLIENTS);
+        let clients = limit.clients.lock().unwrap();
+        assert!(
+            clients.buckets.len() <= MAX_CLIENTS + 1,
+            "{}",
+            clients.buckets.len()
+        );
+        assert!(
+            clients.buckets.contains_key(&OVERFLOW),
+            "newcomers share one bucket"
+        );
     }
 }

@@ -14,7 +14,8 @@ use axum::response::Response;
 
 /// The header server functions mark their error answers with.
 const SERVER_FN_ERROR: &str = "serverfnerror";
-/// An error body is a small JSON object; anything longer is left as it is.
+/// An error body is a small JSON object; one longer (or of unknown length) is left as
+/// it is.
 const MAX_ERROR_BODY: usize = 64 * 1024;
 
 pub async fn status_from_code(request: Request, next: Next) -> Response {
@@ -24,15 +25,24 @@ pub async fn status_from_code(request: Request, next: Next) -> Response {
     {
         return response;
     }
+    let most = axum::body::HttpBody::size_hint(response.body()).upper();
+    if most.is_none_or(|length| length > MAX_ERROR_BODY as u64) {
+        return response;
+    }
     let (mut parts, body) = response.into_parts();
     let Ok(bytes) = axum::body::to_bytes(body, MAX_ERROR_BODY).await else {
+        parts.headers.remove(axum::http::header::CONTENT_LENGTH);
         return Response::from_parts(parts, Body::empty());
     };
-    if let Some(status) = serde_json::from_slice::<AppError>(&bytes)
-        .ok()
-        .and_then(|error| StatusCode::from_u16(error.code.http_status()).ok())
-    {
-        parts.status = status;
+    if let Ok(error) = serde_json::from_slice::<AppError>(&bytes) {
+        if let Ok(status) = StatusCode::from_u16(error.code.http_status()) {
+            parts.status = status;
+        }
+        if let Some(secs) = error.retry_after_secs {
+            parts
+                .headers
+                .insert(axum::http::header::RETRY_AFTER, secs.into());
+        }
     }
     Response::from_parts(parts, Body::from(bytes))
 }

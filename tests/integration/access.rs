@@ -365,3 +365,56 @@ async fn submits_over_the_clients_limit_get_429_with_retry_after() {
     );
     server.stop().await;
 }
+
+#[tokio::test]
+async fn a_batch_costs_one_submit_per_task() {
+    let server = TestServer::start_with(|config| {
+        config.submit_rate = 1;
+        config.submit_burst = 2;
+    })
+    .await;
+    let batch = server
+        .client
+        .post(server.url("/api/tasks/batch"))
+        .json(&vec![noop(); 50])
+        .send()
+        .await
+        .unwrap();
+    assert_eq!(
+        batch.status(),
+        200,
+        "a client with allowance left may send a batch"
+    );
+    let limited = server.submit(noop()).await;
+    assert_eq!(limited.status(), 429);
+    let retry_after: u64 = limited.headers()["retry-after"]
+        .to_str()
+        .unwrap()
+        .parse()
+        .unwrap();
+    assert!(
+        retry_after >= 40,
+        "the batch's 50 tasks must be paid for: {retry_after}"
+    );
+    server.stop().await;
+}
+
+#[tokio::test]
+async fn dot_segments_cannot_smuggle_a_page_past_the_public_prefixes() {
+    use tokio::io::{AsyncReadExt, AsyncWriteExt};
+    let server = guarded().await;
+    let address = server.base.trim_start_matches("http://").to_string();
+    for path in ["/pkg/../tasks", "/pkg/%2e%2e/queues", "/pkg/%2E%2E/"] {
+        // Sent raw: an HTTP client library would resolve the dots itself.
+        let mut stream = tokio::net::TcpStream::connect(&address).await.unwrap();
+        let request =
+            format!("GET {path} HTTP/1.1\r\nHost: {address}\r\nConnection: close\r\n\r\n");
+        stream.write_all(request.as_bytes()).await.unwrap();
+        let mut answer = String::new();
+        stream.read_to_string(&mut answer).await.unwrap();
+        let status_line = answer.lines().next().unwrap_or("");
+        assert!(status_line.contains(" 400 "), "{path}: {status_line}");
+        assert!(!answer.contains("data-testid"), "{path} rendered a page");
+    }
+    server.stop().await;
+}

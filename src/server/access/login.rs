@@ -2,6 +2,8 @@
 //! for the session cookie, and logout, which ends it.
 
 use super::{now_secs, session, AccessPolicy};
+use crate::error::AppError;
+use axum::extract::rejection::{FormRejection, QueryRejection};
 use axum::extract::{Query, State};
 use axum::http::{header, HeaderMap, StatusCode, Uri};
 use axum::response::{Html, IntoResponse, Redirect, Response};
@@ -30,8 +32,11 @@ pub fn url_for(uri: &Uri) -> String {
 
 pub async fn page(
     State(policy): State<Arc<AccessPolicy>>,
-    Query(target): Query<Target>,
+    target: Result<Query<Target>, QueryRejection>,
 ) -> Response {
+    let Ok(Query(target)) = target else {
+        return AppError::bad_request("the login page takes only `next`").into_response();
+    };
     let next = local_path(target.next.as_deref());
     if !policy.tokens.required() {
         return Redirect::to(next).into_response();
@@ -42,8 +47,11 @@ pub async fn page(
 pub async fn submit(
     State(policy): State<Arc<AccessPolicy>>,
     headers: HeaderMap,
-    Form(login): Form<Login>,
+    login: Result<Form<Login>, FormRejection>,
 ) -> Response {
+    let Ok(Form(login)) = login else {
+        return AppError::bad_request("the login form needs a token").into_response();
+    };
     let next = local_path(login.next.as_deref());
     let session = policy
         .tokens

@@ -5,7 +5,7 @@ use super::openapi::ErrorBody;
 use super::{task_id, ApiJson};
 use crate::error::AppError;
 use crate::model::{SubmitRequest, TaskView};
-use crate::server::rate_limit::SubmitAllowed;
+use crate::server::rate_limit::{allow, Client};
 use crate::server::AppState;
 use axum::extract::{Path, State};
 use axum::http::HeaderMap;
@@ -29,10 +29,11 @@ const MAX_KEY_LEN: usize = 255;
         (status = 429, description = "Too many submits from this client; see Retry-After", body = ErrorBody)))]
 pub async fn submit(
     State(state): State<AppState>,
-    _allowed: SubmitAllowed,
+    Client(client): Client,
     headers: HeaderMap,
     ApiJson(request): ApiJson<SubmitRequest>,
 ) -> Result<Json<TaskView>, AppError> {
+    allow(&state.submit_limit, client, 1)?;
     let key = idempotency_key(&headers)?;
     Ok(Json(state.queue.submit_with_key(request, key).await?))
 }
@@ -48,7 +49,7 @@ pub async fn submit(
         (status = 429, description = "Too many submits from this client; see Retry-After", body = ErrorBody)))]
 pub async fn batch(
     State(state): State<AppState>,
-    _allowed: SubmitAllowed,
+    Client(client): Client,
     ApiJson(requests): ApiJson<Vec<SubmitRequest>>,
 ) -> Result<Json<Vec<TaskView>>, AppError> {
     if requests.is_empty() || requests.len() > MAX_BATCH {
@@ -57,6 +58,8 @@ pub async fn batch(
             requests.len()
         )));
     }
+    // Each task counts against the client's submit rate.
+    allow(&state.submit_limit, client, requests.len())?;
     Ok(Json(state.queue.submit_batch(requests).await?))
 }
 
