@@ -326,24 +326,33 @@ async fn a_malformed_server_function_call_is_a_client_error_not_a_server_error()
     server.stop().await;
 }
 
-#[tokio::test]
-async fn submits_over_the_clients_limit_get_429_with_retry_after() {
-    let server = TestServer::start_with(|config| {
+/// A server that lets each client submit one task a second, two at once.
+async fn limited_to_one_a_second() -> TestServer {
+    TestServer::start_with(|config| {
         config.submit_rate = 1;
         config.submit_burst = 2;
     })
-    .await;
+    .await
+}
+
+/// The `Retry-After` of a 429, in seconds.
+fn retry_after(response: &reqwest::Response) -> u64 {
+    let header = response.headers()["retry-after"].to_str().unwrap();
+    header
+        .parse()
+        .unwrap_or_else(|_| panic!("Retry-After {header:?}"))
+}
+
+#[tokio::test]
+async fn submits_over_the_clients_limit_get_429_with_retry_after() {
+    let server = limited_to_one_a_second().await;
     for _ in 0..2 {
         assert_eq!(server.submit(noop()).await.status(), 200);
     }
     let limited = server.submit(noop()).await;
     assert_eq!(limited.status(), 429);
-    let retry_after: u64 = limited.headers()["retry-after"]
-        .to_str()
-        .unwrap()
-        .parse()
-        .unwrap();
-    assert!((1..=2).contains(&retry_after), "{retry_after}");
+    let wait = retry_after(&limited);
+    assert!((1..=2).contains(&wait), "{wait}");
     let body: Value = limited.json().await.unwrap();
     assert_eq!(body["error"]["code"], "rate_limited");
     let batch = server
@@ -368,11 +377,7 @@ async fn submits_over_the_clients_limit_get_429_with_retry_after() {
 
 #[tokio::test]
 async fn a_batch_costs_one_submit_per_task() {
-    let server = TestServer::start_with(|config| {
-        config.submit_rate = 1;
-        config.submit_burst = 2;
-    })
-    .await;
+    let server = limited_to_one_a_second().await;
     let batch = server
         .client
         .post(server.url("/api/tasks/batch"))
@@ -387,15 +392,8 @@ async fn a_batch_costs_one_submit_per_task() {
     );
     let limited = server.submit(noop()).await;
     assert_eq!(limited.status(), 429);
-    let retry_after: u64 = limited.headers()["retry-after"]
-        .to_str()
-        .unwrap()
-        .parse()
-        .unwrap();
-    assert!(
-        retry_after >= 40,
-        "the batch's 50 tasks must be paid for: {retry_after}"
-    );
+    let wait = retry_after(&limited);
+    assert!(wait >= 40, "the batch's 50 tasks must be paid for: {wait}");
     server.stop().await;
 }
 
