@@ -61,11 +61,7 @@ pub async fn headers(request: Request, next: Next) -> Response {
 /// Refuses a state-changing request that a browser says came from another site. Scripts
 /// send neither `Sec-Fetch-Site` nor `Origin` and pass; so do the dashboard's own calls.
 pub async fn refuse_cross_site(request: Request, next: Next) -> Response {
-    if !matches!(
-        *request.method(),
-        Method::GET | Method::HEAD | Method::OPTIONS
-    ) && is_cross_site(request.headers())
-    {
+    if !changes_nothing(request.method()) && is_cross_site(request.headers()) {
         return AppError::new(
             ErrorCode::Forbidden,
             "cross-site requests may not change anything here",
@@ -73,6 +69,11 @@ pub async fn refuse_cross_site(request: Request, next: Next) -> Response {
         .into_response();
     }
     next.run(request).await
+}
+
+/// GET, HEAD and OPTIONS: the methods that read, never change.
+pub(crate) fn changes_nothing(method: &Method) -> bool {
+    matches!(*method, Method::GET | Method::HEAD | Method::OPTIONS)
 }
 
 fn is_cross_site(headers: &HeaderMap) -> bool {

@@ -130,3 +130,19 @@ async fn a_task_that_kills_its_process_every_time_ends_failed() {
         "{task}"
     );
 }
+
+#[test]
+fn serving_the_network_without_a_token_is_refused_at_start() {
+    use crate::process::{database, database_url, BINARY};
+    let dir = tempfile::tempdir().unwrap();
+    let output = std::process::Command::new(BINARY)
+        .args(["serve", "--addr", "0.0.0.0:0", "--database-url"])
+        .arg(database_url(dir.path()))
+        .output()
+        .expect("the spool binary runs");
+    assert!(!output.status.success(), "it started");
+    // The refusal is logged (to standard output, as every log line is).
+    let said = String::from_utf8_lossy(&output.stdout) + String::from_utf8_lossy(&output.stderr);
+    assert!(said.contains("--token"), "{said}");
+    assert!(!database(dir.path()).exists(), "nothing was created");
+}
