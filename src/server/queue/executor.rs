@@ -8,6 +8,7 @@ use crate::server::store::{task_row, Heartbeat, Outcome};
 use crate::server::tasks::{TaskContext, TaskError};
 use std::sync::Arc;
 use std::time::Duration;
+use tokio::sync::OwnedSemaphorePermit;
 use tokio::time::{sleep_until, Instant};
 use tokio_util::sync::CancellationToken;
 
@@ -17,6 +18,9 @@ pub(super) struct Execution {
     pub config: Arc<WorkerConfig>,
     /// Cancelled when the pool shuts down and the grace period is over.
     pub abort: CancellationToken,
+    /// The pool's slot this attempt holds while its handler runs. It is given back before
+    /// the outcome is written, so the pool's next claim can share that commit.
+    pub slot: OwnedSemaphorePermit,
 }
 
 /// Why the handler was told to stop (a user's cancel is tracked on its own).
@@ -42,6 +46,7 @@ pub(super) async fn execute(execution: Execution, task: task_row::Model) {
         queue,
         config,
         abort,
+        slot,
     } = execution;
     let store = queue.store();
     let started = Instant::now();
@@ -135,6 +140,7 @@ pub(super) async fn execute(execution: Execution, task: task_row::Model) {
         }
     };
 
+    drop(slot);
     // A result wins over everything: the work is done. Then a user's cancel, then why
     // this process stopped the handler, then what the handler said.
     let outcome = match (ended, stop) {
