@@ -7,6 +7,7 @@
 
 mod access;
 pub mod config;
+pub mod engine;
 pub mod queue;
 pub(crate) mod rate_limit;
 mod rest;
@@ -20,20 +21,17 @@ use access::{AccessPolicy, Tokens};
 use axum::extract::FromRef;
 use axum::Router;
 use clap::Parser;
-use config::{Cli, Command, ServeConfig};
+use config::{Cli, Command, EngineConfig, ServeConfig};
+use engine::Engine;
 use leptos::prelude::*;
 use leptos_axum::{generate_route_list, LeptosRoutes};
-use queue::{run_maintenance, run_workers, MaintenanceConfig, Queue, WorkerConfig};
+use queue::Queue;
 use rate_limit::SubmitLimit;
 use std::future::Future;
 use std::net::SocketAddr;
 use std::process::ExitCode;
 use std::sync::Arc;
-use std::time::Duration;
-use store::{Store, StoreOptions};
-use tasks::{KindSettings, Registry};
 use tokio::net::TcpListener;
-use tokio_util::sync::CancellationToken;
 
 /// What every handler can reach.
 #[derive(Clone, FromRef)]
@@ -60,17 +58,17 @@ pub enum ServeError {
 /// The `spool` binary's entry point.
 pub async fn main() -> ExitCode {
     let cli = Cli::parse();
-    let config = match cli.command {
-        Command::Serve(config) => config,
+    let result = match cli.command {
         Command::Client(command) => return crate::cli::run(cli.client, command).await,
+        Command::Serve(config) => {
+            init_logging();
+            serve_until_signal(config).await
+        }
+        Command::Worker(config) => {
+            init_logging();
+            work(config, shutdown_signal()).await
+        }
     };
-    tracing_subscriber::fmt()
-        .with_env_filter(
-            tracing_subscriber::EnvFilter::try_from_default_env()
-                .unwrap_or_else(|_| "info,sqlx=warn,sea_orm=warn".into()),
-        )
-        .init();
-    let result = serve_until_signal(config).await;
     match result {
         Ok(()) => ExitCode::SUCCESS,
         Err(err) => {
@@ -78,6 +76,15 @@ pub async fn main() -> ExitCode {
             ExitCode::FAILURE
         }
     }
+}
+
+fn init_logging() {
+    tracing_subscriber::fmt()
+        .with_env_filter(
+            tracing_subscriber::EnvFilter::try_from_default_env()
+                .unwrap_or_else(|_| "info,sqlx=warn,sea_orm=warn".into()),
+        )
+        .init();
 }
 
 async fn serve_until_signal(config: ServeConfig) -> Result<(), ServeError> {
@@ -96,47 +103,13 @@ pub async fn serve(
     config: ServeConfig,
     shutdown: impl Future<Output = ()> + Send + 'static,
 ) -> Result<(), ServeError> {
-    let store_options = StoreOptions {
-        synchronous: config.sqlite_synchronous,
-    };
-    let store = Store::open(&config.database_url, &store_options).await?;
-    let kinds = KindSettings {
-        data_dir: config.data_dir.clone(),
-        smtp: config.smtp_relay.clone(),
-    };
-    let queue = Queue::new(store, Registry::builtin(&kinds)).with_worked_queues(
-        config
-            .worked_queues()
-            .into_iter()
-            .map(|spec| (spec.name, spec.concurrency as u32)),
-    );
-
-    let stop = CancellationToken::new();
-    let mut workers = Vec::new();
-    for spec in config.worked_queues() {
-        let mut worker_config = WorkerConfig::new(spec.name, spec.concurrency);
-        worker_config.shutdown_grace = Duration::from_secs(config.shutdown_grace_secs);
-        worker_config.lease = Duration::from_secs(config.lease_secs);
-        workers.push(tokio::spawn(run_workers(
-            queue.clone(),
-            worker_config,
-            stop.clone(),
-        )));
-    }
-    let maintenance_config = MaintenanceConfig {
-        retention: Duration::from_secs(config.retention_hours * 3600),
-        ..MaintenanceConfig::default()
-    };
-    let maintenance = tokio::spawn(run_maintenance(
-        queue.clone(),
-        maintenance_config,
-        stop.clone(),
-    ));
+    let engine = Engine::start(&config.engine, !config.no_workers).await?;
+    let queue = engine.queue.clone();
 
     let state = AppState {
         leptos_options: leptos_options(&config, listener.local_addr()?),
         queue,
-        images_dir: kinds.images_dir(),
+        images_dir: engine.kinds.images_dir(),
         submit_limit: Arc::new(SubmitLimit::new(config.submit_rate, config.submit_burst)),
         access: Arc::new(AccessPolicy::new(
             Tokens::new(config.token.clone(), config.read_only_token.clone()),
@@ -144,22 +117,29 @@ pub async fn serve(
             crate::api::reading_server_fns(),
         )),
     };
-    let http_stop = stop.clone();
     let app = router(state).into_make_service_with_connect_info::<SocketAddr>();
     let served = axum::serve(listener, app)
         .with_graceful_shutdown(async move {
             shutdown.await;
             tracing::info!("shutting down");
-            http_stop.cancel();
         })
         .await;
-    stop.cancel();
-    for task in workers.into_iter().chain([maintenance]) {
-        if let Err(err) = task.await {
-            tracing::error!(error = %err, "a worker pool or housekeeping ended abnormally");
-        }
-    }
+    engine.stop().await;
     Ok(served?)
+}
+
+/// Runs the queue's workers and housekeeping without HTTP until `shutdown` resolves,
+/// then drains them. Nothing this process claimed is left RUNNING.
+pub async fn work(
+    config: EngineConfig,
+    shutdown: impl Future<Output = ()> + Send + 'static,
+) -> Result<(), ServeError> {
+    let engine = Engine::start(&config, true).await?;
+    tracing::info!("working (no HTTP)");
+    shutdown.await;
+    tracing::info!("shutting down");
+    engine.stop().await;
+    Ok(())
 }
 
 /// Dashboard pages and server functions (through leptos), the REST API, static files

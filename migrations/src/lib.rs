@@ -11,6 +11,7 @@ mod m20261129_000002_attempts_counts_queues;
 mod m20261129_000003_throughput;
 mod m20261129_000004_partial_indexes;
 mod m20261129_000005_attempt_triggers;
+mod m20261202_000006_ready_notifications;
 
 /// Applies every migration Spool knows, oldest first.
 pub struct Migrator;
@@ -24,6 +25,7 @@ impl MigratorTrait for Migrator {
             Box::new(m20261129_000003_throughput::Migration),
             Box::new(m20261129_000004_partial_indexes::Migration),
             Box::new(m20261129_000005_attempt_triggers::Migration),
+            Box::new(m20261202_000006_ready_notifications::Migration),
         ]
     }
 }

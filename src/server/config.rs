@@ -20,6 +20,8 @@ pub struct Cli {
 pub enum Command {
     /// Serve the dashboard and the REST API, and run workers.
     Serve(ServeConfig),
+    /// Run workers only (no HTTP), against a database other processes share.
+    Worker(EngineConfig),
     #[command(flatten)]
     Client(crate::cli::ClientCommand),
 }
@@ -31,7 +33,49 @@ pub struct ServeConfig {
     #[arg(long, env = "SPOOL_ADDR", default_value = "127.0.0.1:3000")]
     pub addr: SocketAddr,
 
-    /// Database URL; a SQLite file is created and migrated on first start.
+    /// Serve the dashboard and the API only; `spool worker` processes run the tasks.
+    #[arg(long, env = "SPOOL_NO_WORKERS")]
+    pub no_workers: bool,
+
+    #[command(flatten)]
+    pub engine: EngineConfig,
+
+    /// Directory holding the dashboard's compiled assets (wasm, JS, CSS).
+    #[arg(long, env = "LEPTOS_SITE_ROOT", default_value = "target/site")]
+    pub site_root: PathBuf,
+
+    /// Full-access token (16 or more characters). With it set, the REST API needs
+    /// `Authorization: Bearer <token>` and the dashboard a login.
+    #[arg(long, env = "SPOOL_TOKEN", hide_env_values = true, value_parser = parse_token)]
+    pub token: Option<String>,
+
+    /// Read-only token: lets its holder look at everything and change nothing.
+    #[arg(long, env = "SPOOL_READ_ONLY_TOKEN", hide_env_values = true,
+          value_parser = parse_token, requires = "token")]
+    pub read_only_token: Option<String>,
+
+    /// Serve a non-loopback address with no token: anyone who can reach it can submit,
+    /// cancel and read every task. Only behind something that does the checking.
+    #[arg(long, env = "SPOOL_INSECURE_OPEN_ACCESS")]
+    pub insecure_open_access: bool,
+
+    /// Submit requests (REST and dashboard) one client (IP address) may make per
+    /// second, on average; 0 turns the limit off.
+    #[arg(long, env = "SPOOL_SUBMIT_RATE", default_value_t = 1000)]
+    pub submit_rate: u32,
+
+    /// Submit requests one client may make at once above the rate before it gets 429.
+    #[arg(long, env = "SPOOL_SUBMIT_BURST", default_value_t = 2000,
+          value_parser = clap::value_parser!(u32).range(1..))]
+    pub submit_burst: u32,
+}
+
+/// Settings of the queue itself, shared by `spool serve` and `spool worker`: the
+/// database, the queues worked and how, and what tasks may touch.
+#[derive(Clone, Debug, Args)]
+pub struct EngineConfig {
+    /// Database URL: `sqlite://PATH` (a file, created and migrated on first start) or
+    /// `postgres://USER@HOST/DATABASE` (migrated on first start; shared by many processes).
     #[arg(long, env = "DATABASE_URL", default_value = "sqlite://spool.db")]
     pub database_url: String,
 
@@ -79,35 +123,6 @@ pub struct ServeConfig {
     #[arg(long, env = "SPOOL_RETENTION_HOURS", default_value_t = 168,
           value_parser = clap::value_parser!(u64).range(1..=87_600))]
     pub retention_hours: u64,
-
-    /// Directory holding the dashboard's compiled assets (wasm, JS, CSS).
-    #[arg(long, env = "LEPTOS_SITE_ROOT", default_value = "target/site")]
-    pub site_root: PathBuf,
-
-    /// Full-access token (16 or more characters). With it set, the REST API needs
-    /// `Authorization: Bearer <token>` and the dashboard a login.
-    #[arg(long, env = "SPOOL_TOKEN", hide_env_values = true, value_parser = parse_token)]
-    pub token: Option<String>,
-
-    /// Read-only token: lets its holder look at everything and change nothing.
-    #[arg(long, env = "SPOOL_READ_ONLY_TOKEN", hide_env_values = true,
-          value_parser = parse_token, requires = "token")]
-    pub read_only_token: Option<String>,
-
-    /// Serve a non-loopback address with no token: anyone who can reach it can submit,
-    /// cancel and read every task. Only behind something that does the checking.
-    #[arg(long, env = "SPOOL_INSECURE_OPEN_ACCESS")]
-    pub insecure_open_access: bool,
-
-    /// Submit requests (REST and dashboard) one client (IP address) may make per
-    /// second, on average; 0 turns the limit off.
-    #[arg(long, env = "SPOOL_SUBMIT_RATE", default_value_t = 1000)]
-    pub submit_rate: u32,
-
-    /// Submit requests one client may make at once above the rate before it gets 429.
-    #[arg(long, env = "SPOOL_SUBMIT_BURST", default_value_t = 2000,
-          value_parser = clap::value_parser!(u32).range(1..))]
-    pub submit_burst: u32,
 }
 
 /// Tokens are 16 to 512 visible ASCII characters, so they fit in a header and cannot be
@@ -162,7 +177,7 @@ fn parse_queue(text: &str) -> Result<QueueSpec, String> {
     })
 }
 
-impl ServeConfig {
+impl EngineConfig {
     /// Every queue this process works, `default` first, each once.
     pub fn worked_queues(&self) -> Vec<QueueSpec> {
         let mut queues = vec![QueueSpec {
@@ -177,7 +192,9 @@ impl ServeConfig {
         }
         queues
     }
+}
 
+impl ServeConfig {
     /// Why this configuration must not start, if it must not: an address other
     /// machines can reach needs a token (or the loudly named opt-out), and the two
     /// tokens must differ.
@@ -205,7 +222,7 @@ impl ServeConfig {
             }) => config,
             _ => unreachable!("`spool serve` with no flags parses as serve"),
         };
-        config.database_url = database_url.into();
+        config.engine.database_url = database_url.into();
         config
     }
 }
@@ -218,7 +235,7 @@ mod tests {
         let argv = ["spool", "serve"].iter().chain(args).copied();
         Cli::try_parse_from(argv).map(|cli| match cli.command {
             Command::Serve(config) => config,
-            Command::Client(other) => panic!("parsed as a client command: {other:?}"),
+            other => panic!("parsed as another command: {other:?}"),
         })
     }
 
@@ -234,6 +251,7 @@ mod tests {
         ])
         .unwrap();
         let queues: Vec<_> = config
+            .engine
             .worked_queues()
             .into_iter()
             .map(|q| (q.name, q.concurrency))

@@ -332,6 +332,14 @@ impl Queue {
         self.wake.notify_one();
     }
 
+    /// Wakes this process's idle workers whenever another process sharing the database
+    /// makes a task ready (PostgreSQL only), until `stop` is cancelled.
+    pub async fn relay_ready_tasks(&self, stop: CancellationToken) {
+        self.store
+            .relay_ready_tasks(|| self.wake_workers(), stop)
+            .await;
+    }
+
     /// Cancels the local attempt of `id`, if this process runs it. Another process
     /// learns of the request at its next heartbeat.
     fn signal_cancel(&self, id: Uuid) {

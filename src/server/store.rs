@@ -1,38 +1,30 @@
-//! The task store: the only code that talks to the database.
-//!
-//! On SQLite it keeps two pools on one file: a single writer connection, so writes are
-//! serialised inside Spool and no client ever meets `SQLITE_BUSY`, and a few read-only
-//! connections that WAL lets read while the writer writes. Every connection gets the same
-//! pragmas (WAL, `synchronous`, `busy_timeout`, foreign keys) when it opens. The hot
-//! writes (submits, claims, outcomes) are group-committed: see [`group_commit`].
+//! The task store: the only code that talks to the database, a SQLite file (see
+//! [`sqlite`]) or PostgreSQL shared by many processes (see [`postgres`]). The SQL is the
+//! same on both but for a few marked places. The hot writes (submits, claims, outcomes)
+//! are group-committed: see [`group_commit`].
 
 pub mod attempt_row;
+mod checkpoints;
 mod claims;
 mod group_commit;
 mod lifecycle;
+mod postgres;
 mod queries;
 pub mod queue_row;
+mod sqlite;
 mod stats;
 mod successes;
 pub mod task_row;
 
 use migrations::{Migrator, MigratorTrait};
-use sea_orm::sqlx::sqlite::{SqliteJournalMode, SqliteSynchronous};
-use sea_orm::{ConnectOptions, ConnectionTrait, Database, DatabaseConnection, DbErr, Statement};
-use std::time::Duration;
+use sea_orm::{ConnectionTrait, Database, DatabaseBackend, DatabaseConnection, DbErr, Statement};
+use tokio_util::sync::CancellationToken;
 
 pub use claims::{Heartbeat, Outcome};
 pub use group_commit::CommitStats;
 pub use lifecycle::{CancelResult, Rescued, RetryResult};
 pub use queries::{InsertError, ListFilter, NewTask};
 pub use stats::{CountRow, ThroughputRow};
-
-/// How long a connection waits on a lock held by another process before giving up.
-const BUSY_TIMEOUT: Duration = Duration::from_secs(5);
-/// Read-only connections for the API and the dashboard.
-const READERS: u32 = 4;
-/// After a checkpoint resets the WAL, it is truncated back to at most this size.
-const WAL_SIZE_LIMIT: &str = "67108864";
 
 /// SQLite's `synchronous` setting: how hard a commit waits for the disk.
 #[derive(Clone, Copy, Debug, PartialEq, Eq, clap::ValueEnum)]
@@ -61,7 +53,7 @@ impl Default for StoreOptions {
 /// A storage failure. Its text is for logs only; clients get [`crate::error::AppError`].
 #[derive(Debug, thiserror::Error)]
 pub enum StoreError {
-    #[error("unsupported database URL (expected sqlite://PATH): {0}")]
+    #[error("unsupported database URL (expected sqlite://PATH or postgres://…): {0}")]
     UnsupportedUrl(String),
     #[error("database error: {0}")]
     Db(#[from] DbErr),
@@ -70,27 +62,57 @@ pub enum StoreError {
 /// Handle to the task store; cheap to clone.
 #[derive(Clone, Debug)]
 pub struct Store {
+    /// SQLite: the one writer connection. PostgreSQL: the pool.
     writer: DatabaseConnection,
+    /// SQLite: the read-only connections. PostgreSQL: the same pool as `writer`.
     reader: DatabaseConnection,
     /// Submits, claims and outcomes go through here to share commits.
     commits: group_commit::GroupCommit,
+    /// SQLite only: the background WAL checkpoints.
+    checkpoints: Option<checkpoints::Checkpoints>,
 }
 
 impl Store {
-    /// Opens (creating if needed) and migrates the database at `url`.
+    /// Opens (creating a SQLite file if needed) and migrates the database at `url`.
     pub async fn open(url: &str, options: &StoreOptions) -> Result<Store, StoreError> {
+        if postgres::is_postgres(url) {
+            let pool = postgres::connect(url).await?;
+            return Ok(Store {
+                writer: pool.clone(),
+                commits: group_commit::GroupCommit::start(pool.clone()),
+                reader: pool,
+                checkpoints: None,
+            });
+        }
         if !url.starts_with("sqlite:") {
             return Err(StoreError::UnsupportedUrl(redact(url)));
         }
-        let writer = Database::connect(sqlite_options(url, options, 1, false)).await?;
+        use sqlite::Role;
+        let writer = Database::connect(sqlite::options(url, options, Role::Writer)).await?;
         Migrator::up(&writer, None).await?;
-        let reader = Database::connect(sqlite_options(url, options, READERS, true)).await?;
-        let commits = group_commit::GroupCommit::start(writer.clone());
+        let reader = Database::connect(sqlite::options(url, options, Role::Reader)).await?;
+        let checkpointer =
+            Database::connect(sqlite::options(url, options, Role::Checkpointer)).await?;
         Ok(Store {
+            commits: group_commit::GroupCommit::start(writer.clone()),
             writer,
             reader,
-            commits,
+            checkpoints: Some(checkpoints::Checkpoints::start(checkpointer)),
         })
+    }
+
+    /// Which database this store is on.
+    pub fn backend(&self) -> DatabaseBackend {
+        self.writer.get_database_backend()
+    }
+
+    /// Wakes this process's idle workers (`wake`) whenever another process makes a task
+    /// ready, until `stop` is cancelled. Only PostgreSQL can tell; on SQLite, where one
+    /// process owns the file, this returns at once.
+    pub async fn relay_ready_tasks(&self, wake: impl Fn(), stop: CancellationToken) {
+        if self.backend() == DatabaseBackend::Postgres {
+            postgres::relay_ready(&self.writer, wake, stop).await;
+        }
     }
 
     /// How many transactions the group committer has made, and for how many writes.
@@ -124,65 +146,30 @@ impl Store {
     /// How the database runs the claim's search for ready tasks (`EXPLAIN QUERY PLAN`),
     /// one line per step; for tests and diagnostics.
     pub async fn claim_plan(&self, queue: &str) -> Result<Vec<String>, StoreError> {
-        let backend = self.reader.get_database_backend();
+        let backend = self.backend();
         let mut statement = backend.build(&claims::ready_tasks(queue, 10, 0));
-        statement.sql = format!("EXPLAIN QUERY PLAN {}", statement.sql);
+        // SQLite's plan has the step's text in its fourth column, PostgreSQL's in its only.
+        let (explain, column) = match backend {
+            DatabaseBackend::Postgres => ("EXPLAIN", 0),
+            _ => ("EXPLAIN QUERY PLAN", 3),
+        };
+        statement.sql = format!("{explain} {}", statement.sql);
         let rows = self.reader.query_all_raw(statement).await?;
         Ok(rows
             .iter()
-            .filter_map(|row| row.try_get_by_index::<String>(3).ok())
+            .filter_map(|row| row.try_get_by_index::<String>(column).ok())
             .collect())
     }
 
-    /// Copies the WAL into the database. When `truncate_above` or more frames were in the
-    /// WAL, it is also truncated to nothing (which waits for readers to let go), so it
-    /// stays small even when readers (the dashboard polling) never leave SQLite an idle
-    /// moment to reset it. Returns how many frames the WAL held.
+    /// SQLite: copies the WAL into the database now, as the store's own checkpoints do
+    /// every 100 ms. When `truncate_above` or more frames were in the WAL, it is also
+    /// truncated to nothing. Returns how many frames the WAL held (0 on PostgreSQL).
     pub async fn checkpoint(&self, truncate_above: i64) -> Result<i64, StoreError> {
-        let frames = self.wal_checkpoint("PASSIVE").await?;
-        if frames >= truncate_above {
-            self.wal_checkpoint("TRUNCATE").await?;
+        match &self.checkpoints {
+            Some(checkpoints) => Ok(checkpoints.checkpoint(truncate_above).await?),
+            None => Ok(0),
         }
-        Ok(frames)
     }
-
-    async fn wal_checkpoint(&self, mode: &str) -> Result<i64, StoreError> {
-        let statement = Statement::from_string(
-            self.writer.get_database_backend(),
-            format!("PRAGMA wal_checkpoint({mode})"),
-        );
-        let row = self
-            .writer
-            .query_one_raw(statement)
-            .await?
-            .ok_or_else(|| DbErr::Custom("wal_checkpoint returned no row".into()))?;
-        Ok(row.try_get_by_index::<i64>(1)?)
-    }
-}
-
-fn sqlite_options(url: &str, options: &StoreOptions, pool: u32, read_only: bool) -> ConnectOptions {
-    let synchronous = match options.synchronous {
-        Synchronous::Full => SqliteSynchronous::Full,
-        Synchronous::Normal => SqliteSynchronous::Normal,
-    };
-    let mut connect = ConnectOptions::new(url.to_string());
-    connect
-        .max_connections(pool)
-        .min_connections(if read_only { 0 } else { 1 })
-        // A local file needs no ping before each use; the ping is a round trip to
-        // SQLite's thread on every transaction.
-        .test_before_acquire(false)
-        .sqlx_logging(false)
-        .map_sqlx_sqlite_opts(move |opts| {
-            opts.create_if_missing(!read_only)
-                .read_only(read_only)
-                .journal_mode(SqliteJournalMode::Wal)
-                .synchronous(synchronous)
-                .busy_timeout(BUSY_TIMEOUT)
-                .foreign_keys(true)
-                .pragma("journal_size_limit", WAL_SIZE_LIMIT)
-        });
-    connect
 }
 
 /// The URL without credentials, for error messages.

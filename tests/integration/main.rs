@@ -3,6 +3,7 @@
 mod access;
 mod cli;
 mod crash;
+mod databases;
 mod disk_full;
 mod engine;
 mod hostile_input;
@@ -11,6 +12,7 @@ mod http_more;
 mod lifecycle_store;
 mod openapi;
 mod process;
+mod scale_out;
 mod security_headers;
 mod shutdown;
 mod store;

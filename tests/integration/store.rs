@@ -1,6 +1,8 @@
-//! The store on a real SQLite file: pragmas on every connection, atomic claims that never
-//! exceed their limit, and fenced writes that a stale attempt cannot make.
+//! The store on a real database (SQLite, and PostgreSQL when one is configured): atomic
+//! claims that never exceed their limit, fenced writes that a stale attempt cannot make,
+//! and on SQLite the pragmas on every connection and the background checkpoints.
 
+use crate::databases::each_store;
 use serde_json::json;
 use spool::server::store::{Heartbeat, NewTask, Outcome, Store, StoreOptions, Synchronous};
 use tempfile::TempDir;
@@ -53,133 +55,139 @@ async fn a_pragma_name_cannot_smuggle_sql() {
 
 #[tokio::test]
 async fn claims_take_the_most_urgent_ready_tasks_and_never_more_than_asked() {
-    let (store, _dir) = open_store(Synchronous::Normal).await;
-    let now = 1_000_000;
-    let low = store.insert(task(5, now - 10)).await.unwrap();
-    let urgent = store.insert(task(0, now - 5)).await.unwrap();
-    let older_urgent = store.insert(task(0, now - 20)).await.unwrap();
-    let future = store
-        .insert(NewTask {
-            created_at: now - 30,
-            ..task(0, now + 1_000)
-        })
-        .await
-        .unwrap();
+    each_store(Synchronous::Normal, |store| async move {
+        let now = 1_000_000;
+        let low = store.insert(task(5, now - 10)).await.unwrap();
+        let urgent = store.insert(task(0, now - 5)).await.unwrap();
+        let older_urgent = store.insert(task(0, now - 20)).await.unwrap();
+        let future = store
+            .insert(NewTask {
+                created_at: now - 30,
+                ..task(0, now + 1_000)
+            })
+            .await
+            .unwrap();
 
-    let first = store
-        .claim("default", 2, "w1", now, now + 30)
-        .await
-        .unwrap();
-    let ids: Vec<_> = first.iter().map(|t| t.id).collect();
-    assert_eq!(ids, vec![older_urgent.id, urgent.id]);
-    assert!(first
-        .iter()
-        .all(|t| t.status == "RUNNING" && t.attempt == 1 && t.worker_id.as_deref() == Some("w1")));
+        let first = store
+            .claim("default", 2, "w1", now, now + 30)
+            .await
+            .unwrap();
+        let ids: Vec<_> = first.iter().map(|t| t.id).collect();
+        assert_eq!(ids, vec![older_urgent.id, urgent.id]);
+        assert!(first.iter().all(|t| t.status == "RUNNING"
+            && t.attempt == 1
+            && t.worker_id.as_deref() == Some("w1")));
 
-    let second = store
-        .claim("default", 10, "w2", now, now + 30)
-        .await
-        .unwrap();
-    assert_eq!(
-        second.iter().map(|t| t.id).collect::<Vec<_>>(),
-        vec![low.id]
-    );
-    assert!(store
-        .claim("default", 10, "w3", now, now + 30)
-        .await
-        .unwrap()
-        .is_empty());
-    // Past its run_at but not yet promoted from SCHEDULED: still not claimable.
-    assert!(store
-        .claim("default", 10, "w3", now + 5_000, now + 30)
-        .await
-        .unwrap()
-        .is_empty());
-    // The scheduled task is not claimable before its time, whatever its priority.
-    assert_eq!(
-        store.get(future.id).await.unwrap().unwrap().status,
-        "SCHEDULED"
-    );
+        let second = store
+            .claim("default", 10, "w2", now, now + 30)
+            .await
+            .unwrap();
+        assert_eq!(
+            second.iter().map(|t| t.id).collect::<Vec<_>>(),
+            vec![low.id]
+        );
+        assert!(store
+            .claim("default", 10, "w3", now, now + 30)
+            .await
+            .unwrap()
+            .is_empty());
+        // Past its run_at but not yet promoted from SCHEDULED: still not claimable.
+        assert!(store
+            .claim("default", 10, "w3", now + 5_000, now + 30)
+            .await
+            .unwrap()
+            .is_empty());
+        // The scheduled task is not claimable before its time, whatever its priority.
+        assert_eq!(
+            store.get(future.id).await.unwrap().unwrap().status,
+            "SCHEDULED"
+        );
+    })
+    .await;
 }
 
 #[tokio::test]
 async fn a_stale_attempt_can_neither_finish_nor_heartbeat() {
-    let (store, _dir) = open_store(Synchronous::Normal).await;
-    let now = 1_000_000;
-    let stored = store.insert(task(0, now)).await.unwrap();
-    let claimed = store
-        .claim("default", 1, "w1", now, now + 30)
-        .await
-        .unwrap();
-    assert_eq!(claimed.len(), 1);
-
-    // The attempt is interrupted and put back; a late outcome from it must change nothing.
-    assert!(store.requeue(stored.id, 1, now + 1).await.unwrap());
-    assert!(!store
-        .finish(stored.id, 1, now + 1, Outcome::Succeeded(json!(1)))
-        .await
-        .unwrap());
-    assert_eq!(
-        store
-            .heartbeat(stored.id, 1, now + 60, Some((50, None)))
+    each_store(Synchronous::Normal, |store| async move {
+        let now = 1_000_000;
+        let stored = store.insert(task(0, now)).await.unwrap();
+        let claimed = store
+            .claim("default", 1, "w1", now, now + 30)
             .await
-            .unwrap(),
-        Heartbeat::Lost
-    );
-    let row = store.get(stored.id).await.unwrap().unwrap();
-    assert_eq!(
-        (row.status.as_str(), row.attempt, row.result_data),
-        ("PENDING", 1, None)
-    );
+            .unwrap();
+        assert_eq!(claimed.len(), 1);
 
-    let again = store
-        .claim("default", 1, "w2", now + 2, now + 30)
-        .await
-        .unwrap();
-    assert_eq!(again[0].attempt, 2);
-    assert_eq!(
-        store
-            .heartbeat(stored.id, 2, now + 60, Some((50, Some("half".into()))))
+        // The attempt is interrupted and put back; a late outcome from it must change nothing.
+        assert!(store.requeue(stored.id, 1, now + 1).await.unwrap());
+        assert!(!store
+            .finish(stored.id, 1, now + 1, Outcome::Succeeded(json!(1)))
             .await
-            .unwrap(),
-        Heartbeat::Owned {
-            cancel_requested: false
-        }
-    );
-    let failed = Outcome::Failed {
-        error: "boom".into(),
-        retry_at: None,
-    };
-    assert!(store.finish(stored.id, 2, now + 3, failed).await.unwrap());
-    let row = store.get(stored.id).await.unwrap().unwrap();
-    assert_eq!(row.status, "FAILED");
-    assert_eq!(row.error_message.as_deref(), Some("boom"));
-    assert_eq!(row.progress, 50);
-    // Finished is final for the fence too.
-    assert!(!store
-        .finish(stored.id, 2, now + 4, Outcome::Succeeded(json!(1)))
-        .await
-        .unwrap());
+            .unwrap());
+        assert_eq!(
+            store
+                .heartbeat(stored.id, 1, now + 60, Some((50, None)))
+                .await
+                .unwrap(),
+            Heartbeat::Lost
+        );
+        let row = store.get(stored.id).await.unwrap().unwrap();
+        assert_eq!(
+            (row.status.as_str(), row.attempt, row.result_data),
+            ("PENDING", 1, None)
+        );
+
+        let again = store
+            .claim("default", 1, "w2", now + 2, now + 30)
+            .await
+            .unwrap();
+        assert_eq!(again[0].attempt, 2);
+        assert_eq!(
+            store
+                .heartbeat(stored.id, 2, now + 60, Some((50, Some("half".into()))))
+                .await
+                .unwrap(),
+            Heartbeat::Owned {
+                cancel_requested: false
+            }
+        );
+        let failed = Outcome::Failed {
+            error: "boom".into(),
+            retry_at: None,
+        };
+        assert!(store.finish(stored.id, 2, now + 3, failed).await.unwrap());
+        let row = store.get(stored.id).await.unwrap().unwrap();
+        assert_eq!(row.status, "FAILED");
+        assert_eq!(row.error_message.as_deref(), Some("boom"));
+        assert_eq!(row.progress, 50);
+        // Finished is final for the fence too.
+        assert!(!store
+            .finish(stored.id, 2, now + 4, Outcome::Succeeded(json!(1)))
+            .await
+            .unwrap());
+    })
+    .await;
 }
 
 #[tokio::test]
 async fn shutdown_requeues_only_the_tasks_of_its_own_worker() {
-    let (store, _dir) = open_store(Synchronous::Normal).await;
-    let now = 1_000_000;
-    store.insert(task(0, now)).await.unwrap();
-    store.insert(task(0, now)).await.unwrap();
-    store
-        .claim("default", 1, "mine", now, now + 30)
-        .await
-        .unwrap();
-    store
-        .claim("default", 1, "theirs", now, now + 30)
-        .await
-        .unwrap();
-    assert_eq!(store.requeue_worker("mine", now).await.unwrap(), 1);
-    let running = store.running().await.unwrap();
-    assert_eq!(running.len(), 1);
-    assert_eq!(running[0].worker_id.as_deref(), Some("theirs"));
+    each_store(Synchronous::Normal, |store| async move {
+        let now = 1_000_000;
+        store.insert(task(0, now)).await.unwrap();
+        store.insert(task(0, now)).await.unwrap();
+        store
+            .claim("default", 1, "mine", now, now + 30)
+            .await
+            .unwrap();
+        store
+            .claim("default", 1, "theirs", now, now + 30)
+            .await
+            .unwrap();
+        assert_eq!(store.requeue_worker("mine", now).await.unwrap(), 1);
+        let running = store.running().await.unwrap();
+        assert_eq!(running.len(), 1);
+        assert_eq!(running[0].worker_id.as_deref(), Some("theirs"));
+    })
+    .await;
 }
 
 #[tokio::test]
@@ -221,6 +229,31 @@ async fn a_checkpoint_empties_the_wal_while_readers_keep_polling() {
     polling.abort();
 }
 
+#[tokio::test]
+async fn the_writer_never_checkpoints_and_the_store_copies_the_wal_in_the_background() {
+    let (store, dir) = open_store(Synchronous::Full).await;
+    assert_eq!(store.pragma("wal_autocheckpoint").await.unwrap().0, "0");
+    let database = dir.path().join("store.db");
+    let before = std::fs::metadata(&database).unwrap().len();
+    for i in 0..500 {
+        store.insert(task(0, i)).await.unwrap();
+    }
+    // Nothing here calls `checkpoint`: only the store's own task can move the rows from
+    // the WAL into the database file.
+    let deadline = std::time::Instant::now() + std::time::Duration::from_secs(30);
+    loop {
+        let after = std::fs::metadata(&database).unwrap().len();
+        if after >= before + 64 * 1024 {
+            break;
+        }
+        assert!(
+            std::time::Instant::now() < deadline,
+            "the database file stayed at {after} bytes (from {before}): nothing checkpointed"
+        );
+        tokio::time::sleep(std::time::Duration::from_millis(50)).await;
+    }
+}
+
 /// Runs `count` inserts at once; the one at `bad` (if any) reuses the key "same-key".
 async fn insert_concurrently(store: &Store, count: i64, bad: Option<i64>) -> Vec<String> {
     let mut writes = tokio::task::JoinSet::new();
@@ -260,35 +293,39 @@ async fn stored_tasks(store: &Store) -> i64 {
 
 #[tokio::test(flavor = "multi_thread", worker_threads = 2)]
 async fn concurrent_writes_share_commits() {
-    let (store, _dir) = open_store(Synchronous::Full).await;
-    let before = store.commit_stats();
-    assert!(insert_concurrently(&store, 200, None).await.is_empty());
-    assert_eq!(stored_tasks(&store).await, 200);
-    let after = store.commit_stats();
-    assert_eq!(after.writes - before.writes, 200);
-    // Writes that arrive while a commit is syncing join the next one.
-    assert!(
-        after.transactions - before.transactions < 200,
-        "no write shared a commit: {before:?} → {after:?}"
-    );
+    each_store(Synchronous::Full, |store| async move {
+        let before = store.commit_stats();
+        assert!(insert_concurrently(&store, 200, None).await.is_empty());
+        assert_eq!(stored_tasks(&store).await, 200);
+        let after = store.commit_stats();
+        assert_eq!(after.writes - before.writes, 200);
+        // Writes that arrive while a commit is syncing join the next one.
+        assert!(
+            after.transactions - before.transactions < 200,
+            "no write shared a commit: {before:?} → {after:?}"
+        );
+    })
+    .await;
 }
 
 #[tokio::test(flavor = "multi_thread", worker_threads = 2)]
 async fn a_failing_write_fails_alone_when_its_commit_is_shared() {
-    let (store, _dir) = open_store(Synchronous::Full).await;
-    let mut keyed = task(0, 1_000);
-    keyed.idempotency_key = Some("same-key".into());
-    let first = store.insert_keyed(keyed).await.unwrap();
+    each_store(Synchronous::Full, |store| async move {
+        let mut keyed = task(0, 1_000);
+        keyed.idempotency_key = Some("same-key".into());
+        let first = store.insert_keyed(keyed).await.unwrap();
 
-    let failures = insert_concurrently(&store, 200, Some(100)).await;
-    assert_eq!(failures, vec!["idempotency key already used".to_string()]);
-    assert_eq!(
-        stored_tasks(&store).await,
-        200,
-        "the first task and 199 of the 200"
-    );
-    let holder = store.find_by_key("same-key").await.unwrap().unwrap();
-    assert_eq!(holder.id, first.id);
+        let failures = insert_concurrently(&store, 200, Some(100)).await;
+        assert_eq!(failures, vec!["idempotency key already used".to_string()]);
+        assert_eq!(
+            stored_tasks(&store).await,
+            200,
+            "the first task and 199 of the 200"
+        );
+        let holder = store.find_by_key("same-key").await.unwrap().unwrap();
+        assert_eq!(holder.id, first.id);
+    })
+    .await;
 }
 
 #[tokio::test]
@@ -302,47 +339,49 @@ async fn the_claim_walks_its_index_in_order_instead_of_sorting_the_backlog() {
 
 #[tokio::test(flavor = "multi_thread", worker_threads = 2)]
 async fn outcomes_recorded_together_still_each_check_their_own_attempt() {
-    let (store, _dir) = open_store(Synchronous::Normal).await;
-    for i in 0..10 {
-        store.insert(task(0, 1_000 + i)).await.unwrap();
-    }
-    let claimed = store.claim("default", 10, "w", 2_000, 9_000).await.unwrap();
-    assert_eq!(claimed.len(), 10);
-    let mut finishes = tokio::task::JoinSet::new();
-    for (i, task) in claimed.iter().enumerate() {
-        let store = store.clone();
-        // The first one finishes as a stale attempt: it must change nothing.
-        let attempt = if i == 0 {
-            task.attempt + 1
-        } else {
-            task.attempt
-        };
-        let id = task.id;
-        finishes.spawn(async move {
-            let result = Outcome::Succeeded(json!({ "n": i }));
-            (id, store.finish(id, attempt, 3_000, result).await.unwrap())
-        });
-    }
-    while let Some(joined) = finishes.join_next().await {
-        let (id, changed) = joined.unwrap();
-        assert_eq!(changed, id != claimed[0].id, "task {id}");
-    }
-    let stale = store.get(claimed[0].id).await.unwrap().unwrap();
-    assert_eq!(stale.status, "RUNNING");
-    assert_eq!(
-        store.attempts(claimed[0].id).await.unwrap()[0].finished_at,
-        None
-    );
-    for (i, task) in claimed.iter().enumerate().skip(1) {
-        let done = store.get(task.id).await.unwrap().unwrap();
-        assert_eq!(done.status, "SUCCESS");
-        assert_eq!(done.completed_at, Some(3_000));
+    each_store(Synchronous::Normal, |store| async move {
+        for i in 0..10 {
+            store.insert(task(0, 1_000 + i)).await.unwrap();
+        }
+        let claimed = store.claim("default", 10, "w", 2_000, 9_000).await.unwrap();
+        assert_eq!(claimed.len(), 10);
+        let mut finishes = tokio::task::JoinSet::new();
+        for (i, task) in claimed.iter().enumerate() {
+            let store = store.clone();
+            // The first one finishes as a stale attempt: it must change nothing.
+            let attempt = if i == 0 {
+                task.attempt + 1
+            } else {
+                task.attempt
+            };
+            let id = task.id;
+            finishes.spawn(async move {
+                let result = Outcome::Succeeded(json!({ "n": i }));
+                (id, store.finish(id, attempt, 3_000, result).await.unwrap())
+            });
+        }
+        while let Some(joined) = finishes.join_next().await {
+            let (id, changed) = joined.unwrap();
+            assert_eq!(changed, id != claimed[0].id, "task {id}");
+        }
+        let stale = store.get(claimed[0].id).await.unwrap().unwrap();
+        assert_eq!(stale.status, "RUNNING");
         assert_eq!(
-            done.result_data.as_deref(),
-            Some(json!({ "n": i }).to_string().as_str())
+            store.attempts(claimed[0].id).await.unwrap()[0].finished_at,
+            None
         );
-        let attempts = store.attempts(task.id).await.unwrap();
-        assert_eq!(attempts[0].outcome.as_deref(), Some("SUCCESS"));
-        assert_eq!(attempts[0].finished_at, Some(3_000));
-    }
+        for (i, task) in claimed.iter().enumerate().skip(1) {
+            let done = store.get(task.id).await.unwrap().unwrap();
+            assert_eq!(done.status, "SUCCESS");
+            assert_eq!(done.completed_at, Some(3_000));
+            assert_eq!(
+                done.result_data.as_deref(),
+                Some(json!({ "n": i }).to_string().as_str())
+            );
+            let attempts = store.attempts(task.id).await.unwrap();
+            assert_eq!(attempts[0].outcome.as_deref(), Some("SUCCESS"));
+            assert_eq!(attempts[0].finished_at, Some(3_000));
+        }
+    })
+    .await;
 }

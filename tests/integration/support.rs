@@ -26,7 +26,7 @@ impl TestServer {
         let dir = tempfile::tempdir().unwrap();
         let url = format!("sqlite://{}", dir.path().join("spool.db").display());
         let mut config = ServeConfig::with_database(url);
-        config.data_dir = dir.path().join("data");
+        config.engine.data_dir = dir.path().join("data");
         configure(&mut config);
         let listener = tokio::net::TcpListener::bind("127.0.0.1:0").await.unwrap();
         let base = format!("http://{}", listener.local_addr().unwrap());

@@ -1,14 +1,11 @@
 //! Housekeeping that keeps the queue moving: promotes SCHEDULED tasks whose time has come,
-//! rescues tasks whose worker died (expired lease), prunes old finished tasks, and keeps
-//! the SQLite WAL from growing while readers poll.
+//! rescues tasks whose worker died (expired lease) and prunes old finished tasks. (The
+//! store checkpoints its WAL on its own.)
 //! Every step is a fenced, idempotent statement, so it is safe in any number of processes.
 
 use super::{now_micros, Queue};
 use std::time::Duration;
 use tokio_util::sync::CancellationToken;
-
-/// A WAL this long (about 16 MiB of 4 KiB pages) is truncated, not just checkpointed.
-const TRUNCATE_ABOVE_FRAMES: i64 = 4096;
 
 /// How often each housekeeping step runs, and how long finished tasks are kept.
 #[derive(Clone, Debug)]
@@ -18,8 +15,6 @@ pub struct MaintenanceConfig {
     /// A dead worker's tasks are rescued at most this long after its lease expired.
     pub rescue_every: Duration,
     pub prune_every: Duration,
-    /// How often the WAL is checkpointed and truncated.
-    pub checkpoint_every: Duration,
     /// Finished tasks older than this are deleted.
     pub retention: Duration,
 }
@@ -30,7 +25,6 @@ impl Default for MaintenanceConfig {
             promote_every: Duration::from_millis(250),
             rescue_every: Duration::from_secs(2),
             prune_every: Duration::from_secs(60),
-            checkpoint_every: Duration::from_secs(10),
             retention: Duration::from_secs(7 * 24 * 3600),
         }
     }
@@ -41,8 +35,7 @@ pub async fn run_maintenance(queue: Queue, config: MaintenanceConfig, stop: Canc
     let mut promote = tokio::time::interval(config.promote_every);
     let mut rescue = tokio::time::interval(config.rescue_every);
     let mut prune = tokio::time::interval(config.prune_every);
-    let mut checkpoint = tokio::time::interval(config.checkpoint_every);
-    for timer in [&mut promote, &mut rescue, &mut prune, &mut checkpoint] {
+    for timer in [&mut promote, &mut rescue, &mut prune] {
         timer.set_missed_tick_behavior(tokio::time::MissedTickBehavior::Delay);
     }
     let store = queue.store();
@@ -72,11 +65,6 @@ pub async fn run_maintenance(queue: Queue, config: MaintenanceConfig, stop: Canc
                 let a_day_ago = now_micros() / 60_000_000 - 24 * 60;
                 if let Err(err) = store.prune_throughput(a_day_ago).await {
                     tracing::error!(error = %err, "pruning throughput counters failed");
-                }
-            }
-            _ = checkpoint.tick() => {
-                if let Err(err) = store.checkpoint(TRUNCATE_ABOVE_FRAMES).await {
-                    tracing::warn!(error = %err, "WAL checkpoint failed");
                 }
             }
         }

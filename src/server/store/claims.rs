@@ -7,10 +7,10 @@ use super::group_commit::{Write, Written};
 use super::task_row::{self, status_is, Column, Entity as Tasks};
 use super::{Store, StoreError};
 use crate::model::TaskStatus;
-use sea_orm::sea_query::{Expr, Query, SelectStatement};
+use sea_orm::sea_query::{Expr, LockBehavior, LockType, Query, SelectStatement};
 use sea_orm::{
-    ColumnTrait, ConnectionTrait, DbErr, EntityTrait, ExprTrait, QueryFilter, QueryOrder,
-    TransactionTrait,
+    ColumnTrait, ConnectionTrait, DatabaseBackend, DbErr, EntityTrait, ExprTrait, QueryFilter,
+    QueryOrder, TransactionTrait,
 };
 use uuid::Uuid;
 
@@ -172,6 +172,24 @@ pub(super) async fn claim_in(
     lease_until: i64,
 ) -> Result<Vec<task_row::Model>, DbErr> {
     let ready = ready_tasks(queue, limit, now);
+    let chosen = match db.get_database_backend() {
+        // PostgreSQL may run an `IN (subquery)` more than once in one statement, locking
+        // more than `limit` rows; there the ids are picked (and locked) first. This needs
+        // a transaction, which the group committer always opens for a claim on PostgreSQL.
+        DatabaseBackend::Postgres => {
+            let ids = db
+                .query_all(&ready)
+                .await?
+                .iter()
+                .map(|row| row.try_get::<Uuid>("", "id"))
+                .collect::<Result<Vec<_>, _>>()?;
+            if ids.is_empty() {
+                return Ok(Vec::new());
+            }
+            Column::Id.is_in(ids)
+        }
+        _ => Column::Id.in_subquery(ready),
+    };
     let mut claimed = Tasks::update_many()
         .col_expr(Column::Status, Expr::value(TaskStatus::Running.as_str()))
         .col_expr(Column::Attempt, Expr::col(Column::Attempt).add(1))
@@ -180,7 +198,7 @@ pub(super) async fn claim_in(
         .col_expr(Column::WorkerId, Expr::value(worker_id))
         .col_expr(Column::Progress, Expr::value(0))
         .col_expr(Column::ProgressMessage, Expr::value(Option::<String>::None))
-        .filter(Column::Id.in_subquery(ready))
+        .filter(chosen)
         .exec_with_returning(db)
         .await?;
     claimed.sort_by_key(|task| (task.priority, task.run_at));
@@ -191,7 +209,10 @@ pub(super) async fn claim_in(
 /// queue is paused.
 ///
 /// It walks the partial index `ix_tasks_ready` (queue, priority, run_at; PENDING tasks
-/// only) in order and stops after `limit` rows, however long the backlog.
+/// only) in order and stops after `limit` rows, however long the backlog. On PostgreSQL
+/// it locks the rows it picks and skips rows other processes' claims have locked, so
+/// concurrent claims neither wait for each other nor take the same task (SQLite, with one
+/// writer, has no row locks and leaves the clause out).
 pub(super) fn ready_tasks(queue: &str, limit: u64, now: i64) -> SelectStatement {
     let paused = Query::select()
         .expr(Expr::val(1))
@@ -209,6 +230,7 @@ pub(super) fn ready_tasks(queue: &str, limit: u64, now: i64) -> SelectStatement 
         .order_by(Column::Priority, sea_orm::Order::Asc)
         .order_by(Column::RunAt, sea_orm::Order::Asc)
         .limit(limit)
+        .lock_with_behavior(LockType::Update, LockBehavior::SkipLocked)
         .to_owned()
 }
 

@@ -11,7 +11,7 @@ use super::claims::{claim_in, finish_in, Outcome};
 use super::queries::{insert_all_in, NewTask};
 use super::successes::{self, Success};
 use super::task_row;
-use sea_orm::{ConnectionTrait, DatabaseConnection, DbErr, TransactionTrait};
+use sea_orm::{ConnectionTrait, DatabaseBackend, DatabaseConnection, DbErr, TransactionTrait};
 use std::collections::HashMap;
 use std::sync::atomic::{AtomicU64, Ordering::Relaxed};
 use std::sync::Arc;
@@ -150,7 +150,7 @@ async fn apply_all<'w>(
 ) -> Result<Vec<Written>, DbErr> {
     let writes: Vec<&Write> = writes.collect();
     if let [write] = writes[..] {
-        if write.is_one_statement() {
+        if write.is_one_statement(writer.get_database_backend()) {
             // A statement is atomic on its own (its triggers included): skip BEGIN and
             // COMMIT, two round trips, which is what an idle queue's pickup waits on.
             return apply_writes(writer, &writes).await;
@@ -164,9 +164,10 @@ async fn apply_all<'w>(
 
 impl Write {
     /// True when this write alone is a single SQL statement.
-    fn is_one_statement(&self) -> bool {
+    fn is_one_statement(&self, backend: DatabaseBackend) -> bool {
         match self {
-            Write::Insert(_) | Write::Claim { .. } => true,
+            Write::Insert(_) => true,
+            Write::Claim { .. } => backend != DatabaseBackend::Postgres,
             Write::Finish { outcome, .. } => matches!(outcome, Outcome::Succeeded(_)),
         }
     }

@@ -1,0 +1,100 @@
+//! Connections to PostgreSQL, where many Spool processes share one queue. One pool serves
+//! reads and writes (PostgreSQL locks rows, so no single writer is needed); claims skip
+//! rows another process has locked (`FOR UPDATE SKIP LOCKED`). Migrations run under an
+//! advisory lock, so processes starting together migrate once. A trigger sends a
+//! notification whenever a task becomes ready, and [`relay_ready`] turns it into a
+//! wake-up of this process's idle workers.
+
+use migrations::{Migrator, MigratorTrait};
+use sea_orm::sqlx::postgres::PgListener;
+use sea_orm::{ConnectOptions, ConnectionTrait, Database, DatabaseConnection, DbErr};
+use std::time::Duration;
+use tokio_util::sync::CancellationToken;
+
+/// Connections per process.
+const POOL: u32 = 8;
+/// The advisory lock held while migrating: any number no other application uses.
+const MIGRATION_LOCK: i64 = 0x5370_6f6f_6c4d; // "SpoolM"
+/// The channel the ready trigger notifies, with the queue's name as payload.
+pub(super) const READY_CHANNEL: &str = "spool_ready";
+/// Pause before listening again after the listener failed.
+const RELISTEN_AFTER: Duration = Duration::from_secs(1);
+
+/// True for the URLs this module serves.
+pub(super) fn is_postgres(url: &str) -> bool {
+    url.starts_with("postgres://") || url.starts_with("postgresql://")
+}
+
+/// Migrates the database (once, whichever process gets there first) and opens the pool.
+pub(super) async fn connect(url: &str) -> Result<DatabaseConnection, DbErr> {
+    migrate(url).await?;
+    Database::connect(options(url, POOL)).await
+}
+
+fn options(url: &str, connections: u32) -> ConnectOptions {
+    let mut options = ConnectOptions::new(url.to_string());
+    options
+        .max_connections(connections)
+        .min_connections(1)
+        .sqlx_logging(false);
+    options
+}
+
+/// Runs the migrations holding the advisory lock. The lock belongs to a session, so this
+/// uses a pool of exactly one connection for the lock and the migrations alike.
+async fn migrate(url: &str) -> Result<(), DbErr> {
+    let db = Database::connect(options(url, 1)).await?;
+    db.execute_unprepared(&format!("SELECT pg_advisory_lock({MIGRATION_LOCK})"))
+        .await?;
+    let migrated = Migrator::up(&db, None).await;
+    let unlocked = db
+        .execute_unprepared(&format!("SELECT pg_advisory_unlock({MIGRATION_LOCK})"))
+        .await;
+    db.close().await?;
+    migrated?;
+    unlocked.map(|_| ())
+}
+
+/// Calls `wake` whenever a task becomes ready in any process sharing the database, until
+/// `stop` is cancelled. Notifications sent while the listener reconnects are lost; the
+/// workers' polling covers that gap.
+pub(super) async fn relay_ready(db: &DatabaseConnection, wake: impl Fn(), stop: CancellationToken) {
+    let pool = db.get_postgres_connection_pool();
+    while !stop.is_cancelled() {
+        let mut listener = match PgListener::connect_with(pool).await {
+            Ok(listener) => listener,
+            Err(err) => {
+                tracing::warn!(error = %err, "could not listen for ready tasks");
+                pause(&stop).await;
+                continue;
+            }
+        };
+        if let Err(err) = listener.listen(READY_CHANNEL).await {
+            tracing::warn!(error = %err, "could not listen for ready tasks");
+            pause(&stop).await;
+            continue;
+        }
+        // It may have missed a notification while it was not listening.
+        wake();
+        loop {
+            tokio::select! {
+                _ = stop.cancelled() => return,
+                received = listener.recv() => match received {
+                    Ok(_) => wake(),
+                    Err(err) => {
+                        tracing::warn!(error = %err, "lost the notification listener");
+                        break;
+                    }
+                },
+            }
+        }
+        pause(&stop).await;
+    }
+}
+
+async fn pause(stop: &CancellationToken) {
+    tokio::select! {
+        _ = stop.cancelled() => {}
+        _ = tokio::time::sleep(RELISTEN_AFTER) => {}
+    }
+}

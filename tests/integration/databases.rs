@@ -1,0 +1,98 @@
+//! The databases the store's tests run on: a fresh SQLite file always, and a fresh
+//! PostgreSQL schema as well whenever `SPOOL_TEST_POSTGRES_URL` names a server (`.ci/run`
+//! sets it to the machine's own). Each test gets its own schema, dropped afterwards.
+
+use sea_orm::{ConnectionTrait, Database};
+use spool::server::store::{Store, StoreOptions, Synchronous};
+use std::future::Future;
+
+/// The PostgreSQL server to test against, if any.
+pub fn postgres_url() -> Option<String> {
+    std::env::var("SPOOL_TEST_POSTGRES_URL")
+        .ok()
+        .filter(|url| !url.is_empty())
+}
+
+/// Runs `test` on a fresh store on every database there is to test against. A panic
+/// names the database it happened on.
+pub async fn each_store<F, Fut>(synchronous: Synchronous, test: F)
+where
+    F: Fn(Store) -> Fut,
+    Fut: Future<Output = ()>,
+{
+    let dir = tempfile::tempdir().unwrap();
+    let url = format!("sqlite://{}", dir.path().join("store.db").display());
+    let store = Store::open(&url, &StoreOptions { synchronous })
+        .await
+        .unwrap();
+    let announce = Announce("SQLite");
+    test(store).await;
+    std::mem::forget(announce);
+
+    if let Some(server) = postgres_url() {
+        let schema = Schema::create(&server).await;
+        let store = Store::open(&schema.url, &StoreOptions::default())
+            .await
+            .unwrap();
+        let announce = Announce("PostgreSQL");
+        test(store).await;
+        std::mem::forget(announce);
+    }
+}
+
+/// Says which database a test was on when it panics there.
+struct Announce(&'static str);
+
+impl Drop for Announce {
+    fn drop(&mut self) {
+        eprintln!("(the failure above happened on {})", self.0);
+    }
+}
+
+/// A schema of its own on the test server, dropped with everything in it at the end.
+pub struct Schema {
+    /// The server's URL, with every connection's search path set to this schema.
+    pub url: String,
+    server: String,
+    name: String,
+}
+
+impl Schema {
+    pub async fn create(server: &str) -> Schema {
+        let name = format!("spool_test_{}", uuid::Uuid::new_v4().simple());
+        let db = Database::connect(server).await.unwrap();
+        db.execute_unprepared(&format!("CREATE SCHEMA {name}"))
+            .await
+            .unwrap();
+        db.close().await.unwrap();
+        let separator = if server.contains('?') { '&' } else { '?' };
+        Schema {
+            url: format!("{server}{separator}options=-c%20search_path%3D{name}"),
+            server: server.to_string(),
+            name,
+        }
+    }
+}
+
+impl Drop for Schema {
+    fn drop(&mut self) {
+        let (server, name) = (self.server.clone(), self.name.clone());
+        // Drop cannot await: a thread of its own runs the statement to its end.
+        let dropped = std::thread::spawn(move || {
+            let runtime = tokio::runtime::Builder::new_current_thread()
+                .enable_all()
+                .build()?;
+            runtime.block_on(async {
+                let db = Database::connect(&server).await?;
+                db.execute_unprepared(&format!("DROP SCHEMA IF EXISTS {name} CASCADE"))
+                    .await?;
+                db.close().await
+            })?;
+            Ok::<_, Box<dyn std::error::Error + Send + Sync>>(())
+        })
+        .join();
+        if !matches!(dropped, Ok(Ok(()))) {
+            eprintln!("could not drop the test schema {}", self.name);
+        }
+    }
+}

@@ -1,0 +1,352 @@
+//! Scale-out on PostgreSQL with the real binary: one `spool serve --no-workers` and three
+//! `spool worker` processes share one database. 20,000 `noop` tasks each succeed exactly
+//! once, and one worker SIGKILLed mid-run has its claimed tasks rescued and finished by
+//! the others. Runs when `SPOOL_TEST_POSTGRES_URL` is set (`.ci/run` sets it).
+
+use crate::databases::{postgres_url, Schema};
+use crate::process::{free_port, serve_args, SpoolProcess, BINARY};
+use sea_orm::{ConnectionTrait, Database, DatabaseConnection, Statement};
+use serde_json::{json, Value};
+use spool::server::store::{Store, StoreOptions};
+use std::collections::HashSet;
+use std::process::{Child, Command, Stdio};
+use std::time::{Duration, Instant};
+
+const TASKS: usize = 20_000;
+const BATCH: usize = 5_000;
+const WORKERS: usize = 3;
+const CONCURRENCY: usize = 16;
+/// The killed worker goes once this many tasks have succeeded.
+const KILL_AFTER: i64 = 4_000;
+
+/// A `spool worker` child process, killed if the test ends first.
+struct Worker(Child);
+
+impl Worker {
+    fn start(database_url: &str, data_dir: &std::path::Path) -> Worker {
+        let concurrency = CONCURRENCY.to_string();
+        let child = Command::new(BINARY)
+            .args(["worker", "--database-url", database_url, "--data-dir"])
+            .arg(data_dir)
+            .args(["--concurrency", &concurrency, "--lease-secs", "2"])
+            .env("RUST_LOG", "warn")
+            .stdout(Stdio::null())
+            .stderr(Stdio::inherit())
+            .spawn()
+            .expect("spool worker starts");
+        Worker(child)
+    }
+}
+
+impl Drop for Worker {
+    fn drop(&mut self) {
+        let _ = self.0.kill();
+        let _ = self.0.wait();
+    }
+}
+
+async fn succeeded(server: &SpoolProcess) -> i64 {
+    let stats = server.get("/api/stats").await;
+    stats["by_status"]["SUCCESS"].as_i64().unwrap_or(0)
+}
+
+async fn query_i64(db: &DatabaseConnection, sql: &str) -> i64 {
+    let row = db
+        .query_one_raw(Statement::from_string(db.get_database_backend(), sql))
+        .await
+        .unwrap()
+        .unwrap();
+    row.try_get_by_index::<i64>(0).unwrap()
+}
+
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn three_workers_run_every_task_once_and_finish_a_killed_workers_tasks() {
+    let Some(server_url) = postgres_url() else {
+        eprintln!("skipped: SPOOL_TEST_POSTGRES_URL is not set");
+        return;
+    };
+    let schema = Schema::create(&server_url).await;
+    let dir = tempfile::tempdir().unwrap();
+    let data = dir.path().join("data");
+    let port = free_port();
+    let mut command = Command::new(BINARY);
+    command
+        .args(serve_args(port, &schema.url, &data))
+        // 20,000 submits from one address would meet the per-client limit.
+        .args(["--no-workers", "--submit-rate", "0"]);
+    let server = SpoolProcess::spawn(command, port).await;
+
+    // Everything is stored before any worker starts, so all three start on a backlog.
+    let paused = server
+        .client
+        .post(server.url("/api/queues/default/pause"))
+        .send()
+        .await
+        .unwrap();
+    assert_eq!(paused.status(), 204);
+    let batch: Vec<Value> = (0..BATCH).map(|_| json!({"task_type": "noop"})).collect();
+    for _ in 0..TASKS / BATCH {
+        let stored = server
+            .client
+            .post(server.url("/api/tasks/batch"))
+            .json(&batch)
+            .send()
+            .await
+            .unwrap();
+        assert_eq!(stored.status(), 200);
+    }
+    let mut workers: Vec<Option<Worker>> = (0..WORKERS)
+        .map(|_| Some(Worker::start(&schema.url, &data)))
+        .collect();
+    // The queue is paused and the server runs no workers, so nothing has run yet; the
+    // resume below is a change the workers, in other processes, must see.
+    tokio::time::sleep(Duration::from_millis(500)).await;
+    assert_eq!(succeeded(&server).await, 0);
+    let resumed = server
+        .client
+        .post(server.url("/api/queues/default/resume"))
+        .send()
+        .await
+        .unwrap();
+    assert_eq!(resumed.status(), 204);
+
+    let deadline = Instant::now() + Duration::from_secs(600);
+    while succeeded(&server).await < KILL_AFTER {
+        assert!(Instant::now() < deadline, "the workers made no progress");
+        tokio::time::sleep(Duration::from_millis(20)).await;
+    }
+    let victim = workers[0].take().unwrap();
+    let victim_pid = victim.0.id();
+    drop(victim); // SIGKILL
+
+    while succeeded(&server).await < TASKS as i64 {
+        assert!(
+            Instant::now() < deadline,
+            "only {} of {TASKS} tasks succeeded",
+            succeeded(&server).await
+        );
+        tokio::time::sleep(Duration::from_millis(100)).await;
+    }
+
+    let db = Database::connect(&schema.url).await.unwrap();
+    assert_eq!(
+        query_i64(&db, "SELECT COUNT(*) FROM tasks WHERE status = 'SUCCESS'").await,
+        TASKS as i64
+    );
+    // Exactly one successful attempt per task.
+    assert_eq!(
+        query_i64(
+            &db,
+            "SELECT COUNT(*) FROM (SELECT task_id FROM task_attempts WHERE outcome = 'SUCCESS' \
+             GROUP BY task_id HAVING COUNT(*) <> 1) AS doubled"
+        )
+        .await,
+        0
+    );
+    assert_eq!(
+        query_i64(
+            &db,
+            "SELECT COUNT(DISTINCT task_id) FROM task_attempts WHERE outcome = 'SUCCESS'"
+        )
+        .await,
+        TASKS as i64
+    );
+    // Only the killed worker's attempts were lost (rescued after its lease), at most the
+    // tasks it could hold at once; no attempt is left open.
+    let victim_id = format!("spool-{victim_pid}-%");
+    let lost = query_i64(
+        &db,
+        "SELECT COUNT(*) FROM task_attempts WHERE outcome = 'LOST'",
+    )
+    .await;
+    let lost_by_victim = query_i64(
+        &db,
+        &format!(
+            "SELECT COUNT(*) FROM task_attempts WHERE outcome = 'LOST' AND worker_id LIKE '{victim_id}'"
+        ),
+    )
+    .await;
+    assert_eq!(lost, lost_by_victim, "a live worker's attempt was rescued");
+    assert!(
+        lost <= (CONCURRENCY * 2) as i64,
+        "{lost} attempts lost by one worker of {CONCURRENCY}"
+    );
+    assert_eq!(
+        query_i64(
+            &db,
+            "SELECT COUNT(*) FROM task_attempts WHERE finished_at IS NULL"
+        )
+        .await,
+        0
+    );
+    // Every worker took a share, the killed one included.
+    let workers_used = query_i64(
+        &db,
+        "SELECT COUNT(DISTINCT worker_id) FROM task_attempts WHERE outcome = 'SUCCESS'",
+    )
+    .await;
+    assert_eq!(workers_used, WORKERS as i64);
+    // The counters agree with the rows.
+    assert_eq!(
+        query_i64(
+            &db,
+            "SELECT COALESCE(SUM(n), 0)::BIGINT FROM task_counts WHERE status = 'SUCCESS'"
+        )
+        .await,
+        TASKS as i64
+    );
+    eprintln!("{lost} attempts lost to the SIGKILL, all rescued");
+    drop(workers);
+}
+
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn claims_racing_from_four_processes_never_take_the_same_task() {
+    let Some(server_url) = postgres_url() else {
+        eprintln!("skipped: SPOOL_TEST_POSTGRES_URL is not set");
+        return;
+    };
+    let schema = Schema::create(&server_url).await;
+    let mut stores = Vec::new();
+    for _ in 0..4 {
+        // A store of its own each: its own pool and committer, as in another process.
+        stores.push(
+            Store::open(&schema.url, &StoreOptions::default())
+                .await
+                .unwrap(),
+        );
+    }
+    let tasks: Vec<_> = (0..2_000).map(|i| crate::store::task(0, i)).collect();
+    stores[0].insert_all(tasks).await.unwrap();
+    let mut claimers = tokio::task::JoinSet::new();
+    for (n, store) in stores.into_iter().enumerate() {
+        claimers.spawn(async move {
+            let mut ids = Vec::new();
+            loop {
+                let claimed = store
+                    .claim("default", 7, &format!("w{n}"), 10_000, 20_000)
+                    .await
+                    .unwrap();
+                assert!(claimed.len() <= 7, "a claim of 7 took {}", claimed.len());
+                if claimed.is_empty() {
+                    return ids;
+                }
+                ids.extend(claimed.into_iter().map(|task| task.id));
+            }
+        });
+    }
+    let mut seen = HashSet::new();
+    let mut shares = Vec::new();
+    while let Some(ids) = claimers.join_next().await {
+        let ids = ids.unwrap();
+        shares.push(ids.len());
+        for id in ids {
+            assert!(seen.insert(id), "task {id} was claimed twice");
+        }
+    }
+    assert_eq!(seen.len(), 2_000, "shares: {shares:?}");
+}
+
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn a_submit_in_one_process_wakes_idle_workers_in_another_at_once() {
+    use spool::model::SubmitRequest;
+    use spool::server::queue::{run_workers, Queue, WorkerConfig};
+    use spool::server::tasks::{KindSettings, Registry};
+    use tokio_util::sync::CancellationToken;
+
+    let Some(server_url) = postgres_url() else {
+        eprintln!("skipped: SPOOL_TEST_POSTGRES_URL is not set");
+        return;
+    };
+    let schema = Schema::create(&server_url).await;
+    let dir = tempfile::tempdir().unwrap();
+    let registry = || Registry::builtin(&KindSettings::in_dir(dir.path()));
+    let options = StoreOptions::default();
+    let open = || Store::open(&schema.url, &options);
+    // The working "process": its workers would not look again for an hour on their own.
+    let working = Queue::new(open().await.unwrap(), registry());
+    let mut config = WorkerConfig::new("default", 2);
+    config.poll_interval = Duration::from_secs(3600);
+    let stop = CancellationToken::new();
+    let workers = tokio::spawn(run_workers(working.clone(), config, stop.clone()));
+    let relay = tokio::spawn({
+        let working = working.clone();
+        let stop = stop.clone();
+        async move { working.relay_ready_tasks(stop).await }
+    });
+    // Let the workers find nothing and go idle.
+    tokio::time::sleep(Duration::from_millis(500)).await;
+
+    // The submitting "process": no workers, a store of its own.
+    let submitting = Queue::new(open().await.unwrap(), registry());
+    let request = SubmitRequest {
+        task_type: "noop".into(),
+        ..SubmitRequest::default()
+    };
+    let id = submitting.submit(request).await.unwrap().id;
+    let deadline = Instant::now() + Duration::from_secs(60);
+    loop {
+        let task = submitting.get(id).await.unwrap();
+        if task.status.as_str() == "SUCCESS" {
+            break;
+        }
+        assert!(
+            Instant::now() < deadline,
+            "the idle workers were not woken (status {})",
+            task.status.as_str()
+        );
+        tokio::time::sleep(Duration::from_millis(20)).await;
+    }
+    stop.cancel();
+    workers.await.unwrap();
+    relay.await.unwrap();
+}
+
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn a_cancel_in_one_process_stops_the_task_running_in_another() {
+    use spool::model::SubmitRequest;
+    use spool::server::queue::{run_workers, Queue, WorkerConfig};
+    use spool::server::tasks::{KindSettings, Registry};
+    use tokio_util::sync::CancellationToken;
+
+    let Some(server_url) = postgres_url() else {
+        eprintln!("skipped: SPOOL_TEST_POSTGRES_URL is not set");
+        return;
+    };
+    let schema = Schema::create(&server_url).await;
+    let dir = tempfile::tempdir().unwrap();
+    let registry = || Registry::builtin(&KindSettings::in_dir(dir.path()));
+    let options = StoreOptions::default();
+    let open = || Store::open(&schema.url, &options);
+    let working = Queue::new(open().await.unwrap(), registry());
+    let stop = CancellationToken::new();
+    let workers = tokio::spawn(run_workers(
+        working.clone(),
+        WorkerConfig::new("default", 1),
+        stop.clone(),
+    ));
+    let other = Queue::new(open().await.unwrap(), registry());
+    // Twenty steps of three seconds: a minute, unless the cancel stops it.
+    let request = SubmitRequest {
+        task_type: "data_processing".into(),
+        parameters: json!({"rows": 100, "pace_ms": 3000}),
+        ..SubmitRequest::default()
+    };
+    let id = other.submit(request).await.unwrap().id;
+    let deadline = Instant::now() + Duration::from_secs(50);
+    while other.get(id).await.unwrap().status.as_str() != "RUNNING" {
+        assert!(Instant::now() < deadline, "the task never started");
+        tokio::time::sleep(Duration::from_millis(20)).await;
+    }
+    other.cancel(id).await.unwrap();
+    loop {
+        let task = other.get(id).await.unwrap();
+        match task.status.as_str() {
+            "CANCELLED" => break,
+            "RUNNING" => assert!(Instant::now() < deadline, "the cancel never arrived"),
+            status => panic!("the cancelled task ended {status}"),
+        }
+        tokio::time::sleep(Duration::from_millis(50)).await;
+    }
+    stop.cancel();
+    workers.await.unwrap();
+}
