@@ -350,3 +350,56 @@ async fn a_cancel_in_one_process_stops_the_task_running_in_another() {
     stop.cancel();
     workers.await.unwrap();
 }
+
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn rescues_racing_from_three_processes_rescue_each_task_once() {
+    let Some(server_url) = postgres_url() else {
+        eprintln!("skipped: SPOOL_TEST_POSTGRES_URL is not set");
+        return;
+    };
+    let schema = Schema::create(&server_url).await;
+    let mut stores = Vec::new();
+    for _ in 0..3 {
+        stores.push(
+            Store::open(&schema.url, &StoreOptions::default())
+                .await
+                .unwrap(),
+        );
+    }
+    let tasks: Vec<_> = (0..300).map(|i| crate::store::task(0, i)).collect();
+    stores[0].insert_all(tasks).await.unwrap();
+    // A worker that died holding 300 tasks under a lease that ended at 2,000.
+    let claimed = stores[0]
+        .claim("default", 300, "dead", 1_000, 2_000)
+        .await
+        .unwrap();
+    assert_eq!(claimed.len(), 300);
+    let mut rescuers = tokio::task::JoinSet::new();
+    for store in stores.clone() {
+        rescuers.spawn(async move { store.rescue_expired(5_000).await.unwrap() });
+    }
+    let mut retried = 0;
+    while let Some(rescued) = rescuers.join_next().await {
+        let rescued = rescued.unwrap();
+        assert_eq!((rescued.failed, rescued.cancelled), (0, 0));
+        retried += rescued.retried;
+    }
+    assert_eq!(retried, 300, "each task rescued by exactly one process");
+    for task in &claimed {
+        let attempts = stores[1].attempts(task.id).await.unwrap();
+        let outcomes: Vec<_> = attempts.iter().map(|a| a.outcome.clone()).collect();
+        assert_eq!(outcomes, vec![Some("LOST".to_string())], "task {}", task.id);
+    }
+    let counts = stores[2].counts().await.unwrap();
+    let pending: i64 = counts
+        .iter()
+        .filter(|row| row.status == "PENDING")
+        .map(|row| row.n)
+        .sum();
+    let running: i64 = counts
+        .iter()
+        .filter(|row| row.status == "RUNNING")
+        .map(|row| row.n)
+        .sum();
+    assert_eq!((pending, running), (300, 0), "the counters stayed exact");
+}
