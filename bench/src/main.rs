@@ -6,6 +6,7 @@ mod burn_down;
 mod machine;
 mod peers;
 mod pickup;
+mod postgres;
 mod prefill;
 mod report;
 mod rest_submit;
@@ -95,7 +96,7 @@ fn main() -> Result<(), Box<dyn std::error::Error>> {
             .unwrap_or_else(|| default.to_string())
     };
     if flag("--help") {
-        println!("usage: spool-bench [--quick] [--burn-down-only] [--pickup-only] [--concurrency N] [--binary target/release/spool] [--site-root target/site] [--peers target/peers/release] [--out target/bench]");
+        println!("usage: spool-bench [--quick] [--burn-down-only] [--pickup-only] [--postgres-only] [--concurrency N] [--binary target/release/spool] [--site-root target/site] [--peers target/peers/release] [--out target/bench]");
         return Ok(());
     }
     let mut plan = Plan::new(flag("--quick"));
@@ -123,6 +124,14 @@ fn main() -> Result<(), Box<dyn std::error::Error>> {
                 let burn = burn_down::measure(&plan, &paths, synchronous, &mut rss).await?;
                 println!("{}", serde_json::to_string(&burn)?);
             }
+            Ok(())
+        });
+    }
+    if flag("--postgres-only") {
+        return runtime.block_on(async {
+            let mut rss = server::PeakRss::default();
+            let results = postgres::measure(&plan, &paths, &mut rss).await?;
+            println!("{}", serde_json::to_string(&results)?);
             Ok(())
         });
     }
@@ -160,6 +169,13 @@ async fn run(plan: &Plan, paths: &Paths) -> Result<report::Results, Box<dyn std:
     eprintln!("» stats and list with {} finished tasks", plan.retained);
     let retained = retained::measure(plan, paths, &mut rss).await?;
     let wasm = wasm::measure(&paths.site_root)?;
+    eprintln!("» PostgreSQL: burn-down with 1, 2 and 4 worker processes, pickup across processes");
+    let postgres = postgres::measure(plan, paths, &mut rss)
+        .await
+        .map_err(|err| err.to_string());
+    if let Err(err) = &postgres {
+        eprintln!("  skipped: {err}");
+    }
     eprintln!("» peers");
     let peers = peers::measure(plan, paths);
     Ok(report::Results::new(
@@ -174,6 +190,7 @@ async fn run(plan: &Plan, paths: &Paths) -> Result<report::Results, Box<dyn std:
             retained,
             wasm,
             rss_peak_mb: rss.megabytes(),
+            postgres,
             peers,
         },
     ))

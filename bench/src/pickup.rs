@@ -89,20 +89,7 @@ pub async fn in_process(plan: &Plan, paths: &Paths, synchronous: &str) -> Result
 pub async fn through_rest(plan: &Plan, paths: &Paths, rss: &mut PeakRss) -> Result<Pickup, Error> {
     let database = paths.work.join("pickup-rest.db");
     let server = Server::start(paths, &database, "full", plan.concurrency).await?;
-    let body = serde_json::json!({"task_type": "noop", "parameters": {}});
-    let mut samples = Vec::with_capacity(plan.pickups);
-    for _ in 0..plan.pickups {
-        tokio::time::sleep(Duration::from_millis(1)).await;
-        let submitted = chrono::Utc::now();
-        let task = server.post("/api/tasks/submit", &body).await?;
-        let id = task["id"]
-            .as_str()
-            .ok_or("the submit answered no id")?
-            .to_string();
-        let started = wait_started(&server, &id).await?;
-        let micros = (started - submitted).num_microseconds().unwrap_or(i64::MAX);
-        samples.push(Duration::from_micros(micros.max(0) as u64));
-    }
+    let samples = rest_samples(&server, plan.pickups).await?;
     server.stop(rss).await?;
     prefill::remove(&database);
     Ok(Pickup {
@@ -110,6 +97,26 @@ pub async fn through_rest(plan: &Plan, paths: &Paths, rss: &mut PeakRss) -> Resu
         tasks: plan.pickups,
         latency: Latency::of(&samples),
     })
+}
+
+/// Submits `count` `noop` tasks to `server` one after another, each once the previous has
+/// run, and returns how long each took from before its POST to its handler's start.
+pub async fn rest_samples(server: &Server, count: usize) -> Result<Vec<Duration>, Error> {
+    let body = serde_json::json!({"task_type": "noop", "parameters": {}});
+    let mut samples = Vec::with_capacity(count);
+    for _ in 0..count {
+        tokio::time::sleep(Duration::from_millis(1)).await;
+        let submitted = chrono::Utc::now();
+        let task = server.post("/api/tasks/submit", &body).await?;
+        let id = task["id"]
+            .as_str()
+            .ok_or("the submit answered no id")?
+            .to_string();
+        let started = wait_started(server, &id).await?;
+        let micros = (started - submitted).num_microseconds().unwrap_or(i64::MAX);
+        samples.push(Duration::from_micros(micros.max(0) as u64));
+    }
+    Ok(samples)
 }
 
 /// Polls the task until it succeeded and returns when its handler started.

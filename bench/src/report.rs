@@ -5,6 +5,7 @@ use crate::burn_down::BurnDown;
 use crate::machine::Machine;
 use crate::peers::Peer;
 use crate::pickup::Pickup;
+use crate::postgres::PostgresResults;
 use crate::rest_submit::RestSubmit;
 use crate::retained::Retained;
 use crate::wasm::WasmSize;
@@ -21,6 +22,8 @@ pub struct Measured {
     pub retained: Retained,
     pub wasm: WasmSize,
     pub rss_peak_mb: f64,
+    /// The PostgreSQL rows, or why they were not measured.
+    pub postgres: Result<PostgresResults, String>,
     pub peers: Vec<Peer>,
 }
 
@@ -42,6 +45,9 @@ pub struct Results {
     pub wasm_raw_bytes: u64,
     pub wasm_gz_bytes: u64,
     pub rss_peak_mb: f64,
+    /// Several processes on one PostgreSQL database (absent when none was reachable).
+    pub postgres: Option<PostgresResults>,
+    pub postgres_error: Option<String>,
     pub machine: Machine,
     pub plan: Plan,
     pub targets: Vec<Target>,
@@ -170,6 +176,8 @@ impl Results {
             wasm_raw_bytes: m.wasm.raw_bytes,
             wasm_gz_bytes: m.wasm.gz_bytes,
             rss_peak_mb: m.rss_peak_mb,
+            postgres_error: m.postgres.as_ref().err().cloned(),
+            postgres: m.postgres.ok(),
             machine: Machine::current(),
             plan: plan.clone(),
             targets,
@@ -211,7 +219,35 @@ pub fn table(results: &Results) -> String {
             if target.met { "yes" } else { "no" }
         );
     }
+    out += &postgres_table(results);
     out += &peer_table(results);
+    out
+}
+
+fn postgres_table(results: &Results) -> String {
+    let Some(postgres) = &results.postgres else {
+        return format!(
+            "\nPostgreSQL: not measured ({})\n",
+            results.postgres_error.as_deref().unwrap_or("unknown")
+        );
+    };
+    let mut out = format!(
+        "\n| PostgreSQL, `spool worker` processes ({} workers each) | Burn-down tasks/s |\n|---|---:|\n",
+        results.plan.concurrency
+    );
+    for row in &postgres.burn_down {
+        out += &format!(
+            "| {} process(es), {} tasks | {} |\n",
+            row.processes,
+            number(row.tasks as f64),
+            number(row.median_per_s)
+        );
+    }
+    let pickup = &postgres.pickup_across_processes;
+    out += &format!(
+        "| pickup across processes (REST submit → NOTIFY → worker), p50 / p99 | {:.2} / {:.2} ms |\n",
+        pickup.p50_ms, pickup.p99_ms
+    );
     out
 }
 

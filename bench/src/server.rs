@@ -1,5 +1,6 @@
-//! A real `spool serve` process for the REST measurements: started on a free loopback
-//! port against a given database file, watched for its peak memory, stopped with SIGTERM.
+//! Real `spool serve` processes for the REST measurements, started on a free loopback
+//! port against a given database, and `spool worker` processes beside them; each is
+//! watched for its peak memory and stopped with SIGTERM.
 
 use crate::Paths;
 use std::path::Path;
@@ -36,28 +37,31 @@ impl Server {
         synchronous: &str,
         concurrency: u16,
     ) -> Result<Server, Error> {
+        let args = [
+            "--database-url".to_string(),
+            format!("sqlite://{}", database.display()),
+            "--sqlite-synchronous".to_string(),
+            synchronous.to_string(),
+            "--concurrency".to_string(),
+            concurrency.to_string(),
+        ];
+        Server::start_with(paths, &args).await
+    }
+
+    /// Starts `spool serve` with `args` (which name the database) and waits until it
+    /// answers `/readyz`.
+    pub async fn start_with(paths: &Paths, args: &[String]) -> Result<Server, Error> {
         let port = std::net::TcpListener::bind("127.0.0.1:0")?
             .local_addr()?
             .port();
-        let log = std::fs::File::create(paths.work.join(format!("server-{port}.log")))?;
-        let child = Command::new(&paths.binary)
-            .arg("serve")
+        let mut command = spool_command(paths, "serve", &format!("server-{port}.log"))?;
+        let child = command
             .args(["--addr", &format!("127.0.0.1:{port}")])
-            .args([
-                "--database-url",
-                &format!("sqlite://{}", database.display()),
-            ])
-            .args(["--sqlite-synchronous", synchronous])
-            .args(["--concurrency", &concurrency.to_string()])
-            .args(["--data-dir", &paths.work.join("data").display().to_string()])
             .args(["--site-root", &paths.site_root.display().to_string()])
             // Every client here is 127.0.0.1: the per-client submit limit would measure
             // itself, not the queue.
             .args(["--submit-rate", "0"])
-            .env("RUST_LOG", "warn")
-            .stdout(Stdio::null())
-            .stderr(log)
-            .kill_on_drop(true)
+            .args(args)
             .spawn()
             .map_err(|err| format!("cannot start {}: {err}", paths.binary.display()))?;
         let server = Server {
@@ -109,22 +113,64 @@ impl Server {
     }
 
     /// Stops the server (SIGTERM, then waits), adding its peak RSS to `rss`.
-    pub async fn stop(mut self, rss: &mut PeakRss) -> Result<(), Error> {
-        if let Some(pid) = self.child.id() {
-            rss.kb = rss.kb.max(peak_rss_kb(pid));
-            Command::new("kill")
-                .args(["-TERM", &pid.to_string()])
-                .status()
-                .await?;
-        }
-        match tokio::time::timeout(Duration::from_secs(30), self.child.wait()).await {
-            Ok(status) => {
-                status?;
-            }
-            Err(_) => self.child.kill().await?,
-        }
-        Ok(())
+    pub async fn stop(self, rss: &mut PeakRss) -> Result<(), Error> {
+        terminate(self.child, rss).await
     }
+}
+
+/// A `spool worker` process: workers only, no HTTP.
+pub struct Worker {
+    child: Child,
+}
+
+impl Worker {
+    /// Starts `spool worker` with `args` (which name the database).
+    pub fn start(paths: &Paths, args: &[String]) -> Result<Worker, Error> {
+        let log = format!("worker-{}.log", uuid::Uuid::new_v4().simple());
+        let child = spool_command(paths, "worker", &log)?
+            .args(args)
+            .spawn()
+            .map_err(|err| format!("cannot start {}: {err}", paths.binary.display()))?;
+        Ok(Worker { child })
+    }
+
+    /// Stops the worker (SIGTERM, then waits), adding its peak RSS to `rss`.
+    pub async fn stop(self, rss: &mut PeakRss) -> Result<(), Error> {
+        terminate(self.child, rss).await
+    }
+}
+
+/// `spool <subcommand>` with the settings every process of the harness shares; its log
+/// goes to `log` in the work folder.
+fn spool_command(paths: &Paths, subcommand: &str, log: &str) -> Result<Command, Error> {
+    let log = std::fs::File::create(paths.work.join(log))?;
+    let mut command = Command::new(&paths.binary);
+    command
+        .arg(subcommand)
+        .args(["--data-dir", &paths.work.join("data").display().to_string()])
+        .env("RUST_LOG", "warn")
+        .stdout(Stdio::null())
+        .stderr(log)
+        .kill_on_drop(true);
+    Ok(command)
+}
+
+/// SIGTERM, then a wait of up to 30 s before SIGKILL; the peak RSS goes into `rss`.
+async fn terminate(mut child: Child, rss: &mut PeakRss) -> Result<(), Error> {
+    if let Some(pid) = child.id() {
+        rss.kb = rss.kb.max(peak_rss_kb(pid));
+        Command::new("kill")
+            .args(["-TERM", &pid.to_string()])
+            .status()
+            .await?;
+    }
+    match tokio::time::timeout(Duration::from_secs(30), child.wait()).await {
+        Ok(status) => {
+            status?;
+        }
+        Err(_) => child.kill().await?,
+    }
+    Ok(())
 }
 
 /// VmHWM: the most resident memory the process has had.
