@@ -27,6 +27,7 @@ pub(super) enum Role {
     Checkpointer,
 }
 
+/// Settings of the pool that plays `role` on the SQLite file at `url`.
 pub(super) fn options(url: &str, options: &StoreOptions, role: Role) -> ConnectOptions {
     let read_only = role == Role::Reader;
     let pool = if read_only { READERS } else { 1 };
