@@ -6,6 +6,7 @@
 pub mod attempt_row;
 mod checkpoints;
 mod claims;
+mod conflicts;
 mod group_commit;
 mod lifecycle;
 mod postgres;

@@ -10,6 +10,7 @@ mod hostile_input;
 mod http_api;
 mod http_more;
 mod lifecycle_store;
+mod lock_races;
 mod openapi;
 mod process;
 mod scale_out;

@@ -3,6 +3,7 @@
 //! state it expects (RUNNING, this attempt), so a late write can never undo another.
 
 use super::attempt_row::{self, Entity as Attempts};
+use super::conflicts::retry_conflicts;
 use super::group_commit::{Write, Written};
 use super::task_row::{self, status_is, Column, Entity as Tasks};
 use super::{Store, StoreError};
@@ -85,10 +86,8 @@ impl Store {
                 )
                 .col_expr(Column::ProgressMessage, Expr::value(message));
         }
-        let rows = update
-            .filter(running_attempt(id, attempt))
-            .exec_with_returning(&self.writer)
-            .await?;
+        let update = update.filter(running_attempt(id, attempt));
+        let rows = retry_conflicts(|| update.clone().exec_with_returning(&self.writer)).await?;
         Ok(match rows.first() {
             Some(task) => Heartbeat::Owned {
                 cancel_requested: task.cancel_requested,
@@ -122,6 +121,10 @@ impl Store {
     /// Puts an attempt interrupted by this process's shutdown back to PENDING. The
     /// attempt stays in the history as INTERRUPTED; the task always gets another run.
     pub async fn requeue(&self, id: Uuid, attempt: i32, now: i64) -> Result<bool, StoreError> {
+        Ok(retry_conflicts(move || self.requeue_once(id, attempt, now)).await?)
+    }
+
+    async fn requeue_once(&self, id: Uuid, attempt: i32, now: i64) -> Result<bool, DbErr> {
         let txn = self.writer.begin().await?;
         let changed = requeue_update()
             .filter(running_attempt(id, attempt))
@@ -138,6 +141,10 @@ impl Store {
 
     /// Requeues every task still RUNNING under `worker_id`; the last step of a shutdown.
     pub async fn requeue_worker(&self, worker_id: &str, now: i64) -> Result<u64, StoreError> {
+        Ok(retry_conflicts(move || self.requeue_worker_once(worker_id, now)).await?)
+    }
+
+    async fn requeue_worker_once(&self, worker_id: &str, now: i64) -> Result<u64, DbErr> {
         let txn = self.writer.begin().await?;
         let requeued = requeue_update()
             .filter(status_is(TaskStatus::Running))
@@ -161,8 +168,9 @@ impl Store {
     }
 }
 
-/// The claim itself, one statement: `UPDATE … WHERE id IN (SELECT … ORDER BY … LIMIT n)
-/// RETURNING *`; a trigger opens the attempt records.
+/// The claim itself: on SQLite one statement, `UPDATE … WHERE id IN (SELECT … ORDER BY …
+/// LIMIT n) RETURNING *`; on PostgreSQL the SELECT first, then the UPDATE. A trigger opens
+/// the attempt records.
 pub(super) async fn claim_in(
     db: &impl ConnectionTrait,
     queue: &str,
@@ -211,8 +219,10 @@ pub(super) async fn claim_in(
 /// It walks the partial index `ix_tasks_ready` (queue, priority, run_at; PENDING tasks
 /// only) in order and stops after `limit` rows, however long the backlog. On PostgreSQL
 /// it locks the rows it picks and skips rows other processes' claims have locked, so
-/// concurrent claims neither wait for each other nor take the same task (SQLite, with one
-/// writer, has no row locks and leaves the clause out).
+/// concurrent claims never take the same task and do not queue up behind each other for
+/// task rows (they still meet on the counter rows their triggers update; see
+/// [`super::conflicts`]). SQLite, with one writer, has no row locks and leaves the clause
+/// out.
 pub(super) fn ready_tasks(queue: &str, limit: u64, now: i64) -> SelectStatement {
     let paused = Query::select()
         .expr(Expr::val(1))

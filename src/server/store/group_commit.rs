@@ -4,10 +4,12 @@
 //!
 //! Nothing waits on purpose: a lone write is committed at once, and writes pile up only
 //! while the previous commit is syncing. Callers are answered after the commit, so "done"
-//! still means durable. When a batch fails, its writes are retried one transaction each,
-//! so one bad write (a duplicate idempotency key, say) fails alone.
+//! still means durable. A batch that loses a lock race on PostgreSQL runs again whole
+//! (see [`super::conflicts`]); one that fails otherwise is retried one transaction per
+//! write, so one bad write (a duplicate idempotency key, say) fails alone.
 
 use super::claims::{claim_in, finish_in, Outcome};
+use super::conflicts::retry_conflicts;
 use super::queries::{insert_all_in, NewTask};
 use super::successes::{self, Success};
 use super::task_row;
@@ -79,8 +81,9 @@ struct Counters {
 }
 
 impl GroupCommit {
-    /// Starts the committer on `writer`, the store's one-connection writer pool (the less
-    /// frequent writes — heartbeats, cancels, housekeeping — take it between batches).
+    /// Starts the committer on `writer`: SQLite's one writer connection (the less frequent
+    /// writes — heartbeats, cancels, housekeeping — take it between batches), or the
+    /// PostgreSQL pool, where the committer runs one transaction at a time all the same.
     pub fn start(writer: DatabaseConnection) -> GroupCommit {
         let (requests, receiver) = mpsc::channel(BACKLOG);
         let counters = Arc::<Counters>::default();
@@ -122,7 +125,8 @@ async fn run(
 async fn commit(writer: &DatabaseConnection, batch: Vec<Request>, counters: &Counters) {
     if batch.len() > 1 {
         counters.transactions.fetch_add(1, Relaxed);
-        if let Ok(results) = apply_all(writer, batch.iter().map(|r| &r.write)).await {
+        let writes: Vec<&Write> = batch.iter().map(|r| &r.write).collect();
+        if let Ok(results) = apply_all(writer, &writes).await {
             for (request, result) in batch.into_iter().zip(results) {
                 let _ = request.reply.send(Ok(result));
             }
@@ -133,31 +137,31 @@ async fn commit(writer: &DatabaseConnection, batch: Vec<Request>, counters: &Cou
     }
     for request in batch {
         counters.transactions.fetch_add(1, Relaxed);
-        let result = apply_all(writer, std::iter::once(&request.write)).await;
+        let result = apply_all(writer, &[&request.write]).await;
         let _ = request
             .reply
             .send(result.map(|mut results| results.remove(0)));
     }
 }
 
-/// Runs `writes` in one transaction and answers each, in order. Submits go in as
-/// multi-row inserts and successful outcomes as one set-based update (see
-/// [`super::successes`]): a statement is a round trip to SQLite's thread, and those trips,
-/// not the SQL, are what a small write costs.
-async fn apply_all<'w>(
-    writer: &DatabaseConnection,
-    writes: impl Iterator<Item = &'w Write>,
-) -> Result<Vec<Written>, DbErr> {
-    let writes: Vec<&Write> = writes.collect();
-    if let [write] = writes[..] {
+/// Runs `writes` in one transaction (again, while it loses lock races) and answers each,
+/// in order. Submits go in as multi-row inserts and successful outcomes as one set-based
+/// update (see [`super::successes`]): a statement is a round trip to SQLite's thread, and
+/// those trips, not the SQL, are what a small write costs.
+async fn apply_all(writer: &DatabaseConnection, writes: &[&Write]) -> Result<Vec<Written>, DbErr> {
+    retry_conflicts(|| apply_once(writer, writes)).await
+}
+
+async fn apply_once(writer: &DatabaseConnection, writes: &[&Write]) -> Result<Vec<Written>, DbErr> {
+    if let [write] = writes {
         if write.is_one_statement(writer.get_database_backend()) {
             // A statement is atomic on its own (its triggers included): skip BEGIN and
             // COMMIT, two round trips, which is what an idle queue's pickup waits on.
-            return apply_writes(writer, &writes).await;
+            return apply_writes(writer, writes).await;
         }
     }
     let txn = writer.begin().await?;
-    let results = apply_writes(&txn, &writes).await?;
+    let results = apply_writes(&txn, writes).await?;
     txn.commit().await?;
     Ok(results)
 }

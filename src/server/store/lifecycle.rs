@@ -3,6 +3,7 @@
 //! Each is fenced on the state it expects, so racing with a worker is safe.
 
 use super::claims::close_attempt;
+use super::conflicts::retry_conflicts;
 use super::task_row::{status_is, Column, Entity as Tasks};
 use super::{Store, StoreError};
 use crate::model::TaskStatus;
@@ -52,6 +53,10 @@ impl Store {
     /// A task that changes state between the steps (a requeue, a rescue) is tried again,
     /// so only a task that really is final is reported as such.
     pub async fn cancel(&self, id: Uuid, now: i64) -> Result<CancelResult, StoreError> {
+        Ok(retry_conflicts(move || self.cancel_once(id, now)).await?)
+    }
+
+    async fn cancel_once(&self, id: Uuid, now: i64) -> Result<CancelResult, DbErr> {
         for _ in 0..CANCEL_TRIES {
             let cancelled = Tasks::update_many()
                 .col_expr(Column::Status, Expr::value(TaskStatus::Cancelled.as_str()))
@@ -81,12 +86,18 @@ impl Store {
                 Some(_) => continue,
             }
         }
-        Err(DbErr::Custom("the task kept changing state while being cancelled".into()).into())
+        Err(DbErr::Custom(
+            "the task kept changing state while being cancelled".into(),
+        ))
     }
 
     /// Makes a FAILED or CANCELLED task PENDING again, keeping its attempt history and
     /// granting it at least one more attempt.
     pub async fn retry(&self, id: Uuid, now: i64) -> Result<RetryResult, StoreError> {
+        Ok(retry_conflicts(move || self.retry_once(id, now)).await?)
+    }
+
+    async fn retry_once(&self, id: Uuid, now: i64) -> Result<RetryResult, DbErr> {
         let retried = Tasks::update_many()
             .col_expr(Column::Status, Expr::value(TaskStatus::Pending.as_str()))
             .col_expr(Column::RunAt, Expr::value(now))
@@ -120,12 +131,11 @@ impl Store {
 
     /// SCHEDULED tasks whose time has come become PENDING; returns how many.
     pub async fn promote_due(&self, now: i64) -> Result<u64, StoreError> {
-        let promoted = Tasks::update_many()
+        let promote = Tasks::update_many()
             .col_expr(Column::Status, Expr::value(TaskStatus::Pending.as_str()))
             .filter(status_is(TaskStatus::Scheduled))
-            .filter(Column::RunAt.lte(now))
-            .exec(&self.writer)
-            .await?;
+            .filter(Column::RunAt.lte(now));
+        let promoted = retry_conflicts(|| promote.clone().exec(&self.writer)).await?;
         Ok(promoted.rows_affected)
     }
 
@@ -133,6 +143,10 @@ impl Store {
     /// cancelled if a cancel was requested, retried at once if attempts remain, else
     /// FAILED with the reason. Their open attempts are closed as LOST.
     pub async fn rescue_expired(&self, now: i64) -> Result<Rescued, StoreError> {
+        Ok(retry_conflicts(move || self.rescue_expired_once(now)).await?)
+    }
+
+    async fn rescue_expired_once(&self, now: i64) -> Result<Rescued, DbErr> {
         let expired = || {
             sea_orm::Condition::all()
                 .add(status_is(TaskStatus::Running))
