@@ -42,6 +42,8 @@ pub struct AppState {
     pub images_dir: std::path::PathBuf,
     pub submit_limit: Arc<SubmitLimit>,
     pub access: Arc<AccessPolicy>,
+    /// Cancelled when the server starts shutting down; long-lived responses end then.
+    pub stopping: tokio_util::sync::CancellationToken,
 }
 
 /// Why `spool serve` could not start or stopped with an error.
@@ -96,8 +98,9 @@ async fn serve_until_signal(config: ServeConfig) -> Result<(), ServeError> {
     serve(listener, config, shutdown_signal()).await
 }
 
-/// Serves on `listener` until `shutdown` resolves, then stops taking requests, drains the
-/// workers and returns. Nothing this process claimed is left RUNNING.
+/// Serves on `listener` until `shutdown` resolves, then stops taking requests and
+/// claims, drains the workers and open requests, and returns. Nothing this process
+/// claimed is left RUNNING.
 pub async fn serve(
     listener: TcpListener,
     config: ServeConfig,
@@ -105,6 +108,7 @@ pub async fn serve(
 ) -> Result<(), ServeError> {
     let engine = Engine::start(&config.engine, !config.no_workers).await?;
     let queue = engine.queue.clone();
+    let stopping = engine.stopping();
 
     let state = AppState {
         leptos_options: leptos_options(&config, listener.local_addr()?),
@@ -116,12 +120,15 @@ pub async fn serve(
             config.insecure_open_access,
             crate::api::reading_server_fns(),
         )),
+        stopping: stopping.clone(),
     };
     let app = router(state).into_make_service_with_connect_info::<SocketAddr>();
     let served = axum::serve(listener, app)
         .with_graceful_shutdown(async move {
             shutdown.await;
             tracing::info!("shutting down");
+            // Workers stop claiming now, not once the last connection has closed.
+            stopping.cancel();
         })
         .await;
     engine.stop().await;

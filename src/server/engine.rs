@@ -76,6 +76,12 @@ impl Engine {
         })
     }
 
+    /// Cancelled when the engine starts stopping: what serves it (event streams, say)
+    /// ends then too, instead of holding the shutdown up.
+    pub fn stopping(&self) -> CancellationToken {
+        self.stop.clone()
+    }
+
     /// Stops claiming, drains the workers (see [`run_workers`]) and stops housekeeping.
     /// Nothing this process claimed is left RUNNING when this returns.
     pub async fn stop(self) {

@@ -1,5 +1,6 @@
-//! Stopping and crashing the real binary: SIGTERM drains short tasks and exits 0, a
-//! task longer than the grace period goes back to the queue, a second SIGTERM during the
+//! Stopping and crashing the real binary: SIGTERM drains short tasks and exits 0 (even
+//! while a client follows a task's events), a task longer than the grace period goes
+//! back to the queue, a second SIGTERM during the
 //! drain changes nothing, and a task that takes its process down on every attempt ends
 //! FAILED instead of crashing it forever.
 
@@ -56,6 +57,56 @@ async fn sigterm_lets_running_tasks_finish_and_exits_0_with_nothing_running() {
     assert!(
         statuses.contains(&TaskStatus::Pending),
         "no new claims after SIGTERM: {statuses:?}"
+    );
+}
+
+#[tokio::test]
+async fn sigterm_stops_claims_and_event_streams_while_a_client_is_still_listening() {
+    let dir = tempfile::tempdir().unwrap();
+    let server = SpoolProcess::start(dir.path(), &["--concurrency", "1"]).await;
+    let mut ids = Vec::new();
+    for _ in 0..4 {
+        ids.push(server.submit(&paced(25)).await);
+    }
+    // A client follows the last task, which would not be final for seconds yet.
+    let mut events = reqwest::Client::new()
+        .get(server.url(&format!("/api/tasks/{}/events", ids[3])))
+        .send()
+        .await
+        .unwrap();
+    assert_eq!(events.status(), 200);
+    let first = events.chunk().await.unwrap().expect("the first event");
+    assert!(String::from_utf8_lossy(&first).contains("PENDING"));
+    server.wait_running(&ids[0], 1).await;
+    server.terminate();
+    let status = server.exited().await;
+    assert_eq!(status.code(), Some(0), "{status:?}");
+    // The stream ended with the server, not with the task.
+    while let Ok(Some(chunk)) = events.chunk().await {
+        assert!(!String::from_utf8_lossy(&chunk).contains("SUCCESS"));
+    }
+
+    let store = open_store(dir.path()).await;
+    let mut statuses = Vec::new();
+    for id in &ids {
+        statuses.push(
+            store
+                .get(id.parse().unwrap())
+                .await
+                .unwrap()
+                .unwrap()
+                .status(),
+        );
+    }
+    assert_eq!(
+        statuses,
+        [
+            TaskStatus::Success,
+            TaskStatus::Pending,
+            TaskStatus::Pending,
+            TaskStatus::Pending
+        ],
+        "the running task finished and nothing was claimed after SIGTERM"
     );
 }
 

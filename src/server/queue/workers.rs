@@ -69,11 +69,13 @@ pub async fn run_workers(queue: Queue, config: WorkerConfig, shutdown: Cancellat
     loop {
         while running.try_join_next().is_some() {}
         let first = tokio::select! {
+            // A free slot must not win over a shutdown that has begun.
+            biased;
+            _ = shutdown.cancelled() => break,
             permit = Arc::clone(&slots).acquire_owned() => match permit {
                 Ok(permit) => permit,
                 Err(_) => break,
             },
-            _ = shutdown.cancelled() => break,
         };
         let mut permits = vec![first];
         if slots.available_permits() + 1 < config.concurrency {

@@ -1,6 +1,6 @@
 //! `GET /api/tasks/{id}/events`: Server-Sent Events following one task. An event named
 //! `task` carries the task's JSON whenever its status or progress changes; the stream
-//! ends after the event that shows it final.
+//! ends after the event that shows it final, or when the server shuts down.
 
 use super::task_id;
 use crate::error::AppError;
@@ -8,7 +8,7 @@ use crate::model::TaskView;
 use crate::server::AppState;
 use axum::extract::{Path, State};
 use axum::response::sse::{Event, KeepAlive, Sse};
-use futures_util::stream::{self, Stream};
+use futures_util::stream::{self, Stream, StreamExt};
 use std::convert::Infallible;
 use std::time::Duration;
 
@@ -60,6 +60,7 @@ pub async fn events(
             }
         }
     });
+    let events = events.take_until(state.stopping.clone().cancelled_owned());
     Ok(Sse::new(events).keep_alive(KeepAlive::default()))
 }
 
