@@ -12,6 +12,7 @@ mod m20261129_000003_throughput;
 mod m20261129_000004_partial_indexes;
 mod m20261129_000005_attempt_triggers;
 mod m20261202_000006_ready_notifications;
+mod m20261203_000007_resume_notifications;
 
 /// Applies every migration Spool knows, oldest first.
 pub struct Migrator;
@@ -26,6 +27,7 @@ impl MigratorTrait for Migrator {
             Box::new(m20261129_000004_partial_indexes::Migration),
             Box::new(m20261129_000005_attempt_triggers::Migration),
             Box::new(m20261202_000006_ready_notifications::Migration),
+            Box::new(m20261203_000007_resume_notifications::Migration),
         ]
     }
 }

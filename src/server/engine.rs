@@ -1,7 +1,7 @@
 //! The queue running in this process: the store, the worker pools of the queues this
-//! process works (none for `serve --no-workers`), housekeeping, and on PostgreSQL the
-//! relay that wakes idle workers when another process makes a task ready. `spool serve`
-//! puts HTTP in front of it; `spool worker` runs it alone.
+//! process works (none for `serve --no-workers`), housekeeping, and on PostgreSQL (with
+//! workers) the relay that wakes idle workers when another process makes a task ready.
+//! `spool serve` puts HTTP in front of it; `spool worker` runs it alone.
 
 use super::config::EngineConfig;
 use super::queue::{run_maintenance, run_workers, MaintenanceConfig, Queue, WorkerConfig};
@@ -63,11 +63,13 @@ impl Engine {
             maintenance,
             stop.clone(),
         )));
-        tasks.push(tokio::spawn({
-            let queue = queue.clone();
-            let stop = stop.clone();
-            async move { queue.relay_ready_tasks(stop).await }
-        }));
+        if with_workers {
+            tasks.push(tokio::spawn({
+                let queue = queue.clone();
+                let stop = stop.clone();
+                async move { queue.relay_ready_tasks(stop).await }
+            }));
+        }
         Ok(Engine {
             queue,
             kinds,

@@ -56,8 +56,9 @@ async fn migrate(url: &str) -> Result<(), DbErr> {
 }
 
 /// Calls `wake` whenever a task becomes ready in any process sharing the database, until
-/// `stop` is cancelled. Notifications sent while the listener reconnects are lost; the
-/// workers' polling covers that gap.
+/// `stop` is cancelled. Notifications sent while the listener is reconnecting are lost,
+/// so it also calls `wake` after every reconnection: the workers then look for
+/// themselves.
 pub(super) async fn relay_ready(db: &DatabaseConnection, wake: impl Fn(), stop: CancellationToken) {
     let pool = db.get_postgres_connection_pool();
     while !stop.is_cancelled() {
@@ -79,8 +80,10 @@ pub(super) async fn relay_ready(db: &DatabaseConnection, wake: impl Fn(), stop: 
         loop {
             tokio::select! {
                 _ = stop.cancelled() => return,
-                received = listener.recv() => match received {
-                    Ok(_) => wake(),
+                received = listener.try_recv() => match received {
+                    Ok(Some(_)) => wake(),
+                    // The connection dropped; the next call reconnects and listens again.
+                    Ok(None) => wake(),
                     Err(err) => {
                         tracing::warn!(error = %err, "lost the notification listener");
                         break;
