@@ -57,13 +57,18 @@ pub struct Schema {
     name: String,
 }
 
+/// Test schemas older than this were left by a run that was killed; they go.
+const STALE_AFTER_SECS: i64 = 6 * 3600;
+
 impl Schema {
     pub async fn create(server: &str) -> Schema {
-        let name = format!("spool_test_{}", uuid::Uuid::new_v4().simple());
+        let created = chrono::Utc::now().timestamp();
+        let name = format!("spool_test_{created}_{}", uuid::Uuid::new_v4().simple());
         let db = Database::connect(server).await.unwrap();
         db.execute_unprepared(&format!("CREATE SCHEMA {name}"))
             .await
             .unwrap();
+        sweep_stale(&db, created - STALE_AFTER_SECS).await;
         db.close().await.unwrap();
         let separator = if server.contains('?') { '&' } else { '?' };
         Schema {
@@ -93,6 +98,32 @@ impl Drop for Schema {
         .join();
         if !matches!(dropped, Ok(Ok(()))) {
             eprintln!("could not drop the test schema {}", self.name);
+        }
+    }
+}
+
+/// Drops the test schemas created before `before` (Unix seconds, in their names).
+async fn sweep_stale(db: &sea_orm::DatabaseConnection, before: i64) {
+    let listed = db
+        .query_all_raw(sea_orm::Statement::from_string(
+            db.get_database_backend(),
+            "SELECT nspname FROM pg_namespace WHERE nspname LIKE 'spool\\_test\\_%'",
+        ))
+        .await
+        .unwrap_or_default();
+    for row in listed {
+        let Ok(name) = row.try_get_by_index::<String>(0) else {
+            continue;
+        };
+        let created = name
+            .strip_prefix("spool_test_")
+            .and_then(|rest| rest.split('_').next())
+            .and_then(|secs| secs.parse::<i64>().ok());
+        // Schemas named before names carried their time are stale too.
+        if created.is_none_or(|created| created < before) {
+            let _ = db
+                .execute_unprepared(&format!("DROP SCHEMA IF EXISTS {name} CASCADE"))
+                .await;
         }
     }
 }

@@ -28,7 +28,7 @@ impl Worker {
         let child = Command::new(BINARY)
             .args(["worker", "--database-url", database_url, "--data-dir"])
             .arg(data_dir)
-            .args(["--concurrency", &concurrency, "--lease-secs", "2"])
+            .args(["--concurrency", &concurrency])
             .env("RUST_LOG", "warn")
             .stdout(Stdio::null())
             .stderr(Stdio::inherit())
@@ -110,14 +110,18 @@ async fn three_workers_run_every_task_once_and_finish_a_killed_workers_tasks() {
         .unwrap();
     assert_eq!(resumed.status(), 204);
 
+    let db = Database::connect(&schema.url).await.unwrap();
+    let victim_pid = workers[0].as_ref().map(|w| w.0.id()).unwrap();
+    let victim_id = format!("spool-{victim_pid}-%");
+    let victim_succeeded = format!(
+        "SELECT COUNT(*) FROM task_attempts WHERE outcome = 'SUCCESS' AND worker_id LIKE '{victim_id}'"
+    );
     let deadline = Instant::now() + Duration::from_secs(600);
-    while succeeded(&server).await < KILL_AFTER {
+    while succeeded(&server).await < KILL_AFTER || query_i64(&db, &victim_succeeded).await == 0 {
         assert!(Instant::now() < deadline, "the workers made no progress");
         tokio::time::sleep(Duration::from_millis(20)).await;
     }
-    let victim = workers[0].take().unwrap();
-    let victim_pid = victim.0.id();
-    drop(victim); // SIGKILL
+    drop(workers[0].take()); // SIGKILL
 
     while succeeded(&server).await < TASKS as i64 {
         assert!(
@@ -128,7 +132,6 @@ async fn three_workers_run_every_task_once_and_finish_a_killed_workers_tasks() {
         tokio::time::sleep(Duration::from_millis(100)).await;
     }
 
-    let db = Database::connect(&schema.url).await.unwrap();
     assert_eq!(
         query_i64(&db, "SELECT COUNT(*) FROM tasks WHERE status = 'SUCCESS'").await,
         TASKS as i64
@@ -153,7 +156,6 @@ async fn three_workers_run_every_task_once_and_finish_a_killed_workers_tasks() {
     );
     // Only the killed worker's attempts were lost (rescued after its lease), at most the
     // tasks it could hold at once; no attempt is left open.
-    let victim_id = format!("spool-{victim_pid}-%");
     let lost = query_i64(
         &db,
         "SELECT COUNT(*) FROM task_attempts WHERE outcome = 'LOST'",
@@ -179,7 +181,7 @@ async fn three_workers_run_every_task_once_and_finish_a_killed_workers_tasks() {
         .await,
         0
     );
-    // Every worker took a share, the killed one included.
+    // Every worker took a share (the killed one was seen to before it went).
     let workers_used = query_i64(
         &db,
         "SELECT COUNT(DISTINCT worker_id) FROM task_attempts WHERE outcome = 'SUCCESS'",
@@ -247,7 +249,7 @@ async fn claims_racing_from_four_processes_never_take_the_same_task() {
 }
 
 #[tokio::test(flavor = "multi_thread", worker_threads = 2)]
-async fn a_submit_in_one_process_wakes_idle_workers_in_another_at_once() {
+async fn a_submit_or_resume_in_one_process_wakes_idle_workers_in_another_at_once() {
     use spool::model::SubmitRequest;
     use spool::server::queue::{run_workers, Queue, WorkerConfig};
     use spool::server::tasks::{KindSettings, Registry};
@@ -282,20 +284,37 @@ async fn a_submit_in_one_process_wakes_idle_workers_in_another_at_once() {
         task_type: "noop".into(),
         ..SubmitRequest::default()
     };
-    let id = submitting.submit(request).await.unwrap().id;
-    let deadline = Instant::now() + Duration::from_secs(60);
-    loop {
-        let task = submitting.get(id).await.unwrap();
-        if task.status.as_str() == "SUCCESS" {
-            break;
+    let until_success = |id| {
+        let submitting = submitting.clone();
+        async move {
+            let deadline = Instant::now() + Duration::from_secs(60);
+            loop {
+                let task = submitting.get(id).await.unwrap();
+                if task.status.as_str() == "SUCCESS" {
+                    return;
+                }
+                assert!(
+                    Instant::now() < deadline,
+                    "the idle workers were not woken (status {})",
+                    task.status.as_str()
+                );
+                tokio::time::sleep(Duration::from_millis(20)).await;
+            }
         }
-        assert!(
-            Instant::now() < deadline,
-            "the idle workers were not woken (status {})",
-            task.status.as_str()
-        );
-        tokio::time::sleep(Duration::from_millis(20)).await;
-    }
+    };
+    let id = submitting.submit(request.clone()).await.unwrap().id;
+    until_success(id).await;
+
+    // Resuming a queue wakes them too, though no task changed.
+    submitting.set_paused("default", true).await.unwrap();
+    let waiting = submitting.submit(request).await.unwrap().id;
+    tokio::time::sleep(Duration::from_millis(500)).await;
+    assert_eq!(
+        submitting.get(waiting).await.unwrap().status.as_str(),
+        "PENDING"
+    );
+    submitting.set_paused("default", false).await.unwrap();
+    until_success(waiting).await;
     stop.cancel();
     workers.await.unwrap();
     relay.await.unwrap();
