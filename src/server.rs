@@ -141,6 +141,9 @@ pub async fn work(
     config: EngineConfig,
     shutdown: impl Future<Output = ()> + Send + 'static,
 ) -> Result<(), ServeError> {
+    if let Some(reason) = config.refusal_to_share("`spool worker`") {
+        return Err(ServeError::Refused(reason));
+    }
     let engine = Engine::start(&config, true).await?;
     tracing::info!("working (no HTTP)");
     shutdown.await;

@@ -178,6 +178,18 @@ fn parse_queue(text: &str) -> Result<QueueSpec, String> {
 }
 
 impl EngineConfig {
+    /// Why this process must not leave the work to others (`serve --no-workers`) or take
+    /// work from others (`spool worker`): only PostgreSQL is shared. A SQLite file
+    /// belongs to the one process that opened it.
+    pub fn refusal_to_share(&self, what: &str) -> Option<String> {
+        (!crate::server::store::is_postgres(&self.database_url)).then(|| {
+            format!(
+                "{what} needs a database that processes share (postgres://…); a SQLite \
+                 file belongs to the one `spool serve` that opened it"
+            )
+        })
+    }
+
     /// Every queue this process works, `default` first, each once.
     pub fn worked_queues(&self) -> Vec<QueueSpec> {
         let mut queues = vec![QueueSpec {
@@ -196,8 +208,8 @@ impl EngineConfig {
 
 impl ServeConfig {
     /// Why this configuration must not start, if it must not: an address other
-    /// machines can reach needs a token (or the loudly named opt-out), and the two
-    /// tokens must differ.
+    /// machines can reach needs a token (or the loudly named opt-out), the two tokens
+    /// must differ, and a server without workers needs workers elsewhere (PostgreSQL).
     pub fn refusal(&self) -> Option<String> {
         if !self.addr.ip().is_loopback() && self.token.is_none() && !self.insecure_open_access {
             return Some(format!(
@@ -209,6 +221,9 @@ impl ServeConfig {
         }
         if self.token.is_some() && self.token == self.read_only_token {
             return Some("--token and --read-only-token must differ".into());
+        }
+        if self.no_workers {
+            return self.engine.refusal_to_share("--no-workers");
         }
         None
     }
@@ -297,5 +312,26 @@ mod tests {
             None
         );
         assert!(refused(&["--token", token, "--read-only-token", token]).is_some());
+    }
+
+    #[test]
+    fn only_postgresql_is_shared_between_processes() {
+        let refused = |args: &[&str]| parse(args).unwrap().refusal();
+        let alone = refused(&["--no-workers"]).expect("refused on the default SQLite file");
+        assert!(alone.contains("postgres://"), "{alone}");
+        assert!(refused(&["--no-workers", "--database-url", "sqlite://other.db"]).is_some());
+        for url in ["postgres://u@db/spool", "postgresql://u@db/spool"] {
+            assert_eq!(refused(&["--no-workers", "--database-url", url]), None);
+        }
+        let worker =
+            |url: &str| match Cli::try_parse_from(["spool", "worker", "--database-url", url]) {
+                Ok(Cli {
+                    command: Command::Worker(config),
+                    ..
+                }) => config.refusal_to_share("spool worker"),
+                other => panic!("did not parse as a worker: {other:?}"),
+            };
+        assert!(worker("sqlite://spool.db").is_some());
+        assert_eq!(worker("postgres://u@db/spool"), None);
     }
 }

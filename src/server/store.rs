@@ -24,6 +24,7 @@ use tokio_util::sync::CancellationToken;
 pub use claims::{Heartbeat, Outcome};
 pub use group_commit::CommitStats;
 pub use lifecycle::{CancelResult, Rescued, RetryResult};
+pub use postgres::is_postgres;
 pub use queries::{InsertError, ListFilter, NewTask};
 pub use stats::{CountRow, ThroughputRow};
 

@@ -21,7 +21,7 @@ pub(super) const READY_CHANNEL: &str = "spool_ready";
 const RELISTEN_AFTER: Duration = Duration::from_secs(1);
 
 /// True for the URLs this module serves.
-pub(super) fn is_postgres(url: &str) -> bool {
+pub fn is_postgres(url: &str) -> bool {
     url.starts_with("postgres://") || url.starts_with("postgresql://")
 }
 
