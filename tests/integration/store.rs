@@ -1,6 +1,7 @@
 //! The store on a real database (SQLite, and PostgreSQL when one is configured): atomic
 //! claims that never exceed their limit, fenced writes that a stale attempt cannot make,
-//! and on SQLite the pragmas on every connection and the background checkpoints.
+//! search that means the same on both, and on SQLite the pragmas on every connection and
+//! the background checkpoints.
 
 use crate::databases::each_store;
 use serde_json::json;
@@ -382,6 +383,48 @@ async fn outcomes_recorded_together_still_each_check_their_own_attempt() {
             assert_eq!(attempts[0].outcome.as_deref(), Some("SUCCESS"));
             assert_eq!(attempts[0].finished_at, Some(3_000));
         }
+    })
+    .await;
+}
+
+#[tokio::test]
+async fn search_ignores_ascii_case_and_takes_wildcards_literally_on_every_database() {
+    use spool::server::store::ListFilter;
+    each_store(Synchronous::Normal, |store| async move {
+        let now = 1_000_000;
+        let with = |parameters: serde_json::Value| NewTask {
+            parameters,
+            ..task(0, now)
+        };
+        let mixed = store
+            .insert(with(json!({"to": "Ada@Example.org"})))
+            .await
+            .unwrap();
+        let percent = store
+            .insert(with(json!({"note": "50% off_today"})))
+            .await
+            .unwrap();
+        store
+            .insert(with(json!({"note": "5000 offstoday"})))
+            .await
+            .unwrap();
+        let found = |text: &str| {
+            let store = store.clone();
+            let filter = ListFilter {
+                search: Some(text.to_string()),
+                limit: 10,
+                ..ListFilter::default()
+            };
+            async move {
+                let rows = store.list(&filter).await.unwrap();
+                rows.into_iter().map(|row| row.id).collect::<Vec<_>>()
+            }
+        };
+        assert_eq!(found("ada@example.ORG").await, [mixed.id]);
+        assert_eq!(found("50%").await, [percent.id]);
+        assert_eq!(found("f_t").await, [percent.id], "_ is not a wildcard");
+        assert_eq!(found("OFF_TODAY").await, [percent.id]);
+        assert!(found("nobody").await.is_empty());
     })
     .await;
 }

@@ -5,10 +5,10 @@ use super::group_commit::{Write, Written};
 use super::task_row::{self, Column, Entity as Tasks};
 use super::{Store, StoreError};
 use crate::model::TaskStatus;
-use sea_orm::sea_query::LikeExpr;
+use sea_orm::sea_query::{Expr, Func, LikeExpr};
 use sea_orm::{
-    ActiveValue::Set, ColumnTrait, Condition, ConnectionTrait, DbErr, EntityTrait, QueryFilter,
-    QueryOrder, QuerySelect, TransactionTrait,
+    ActiveValue::Set, ColumnTrait, Condition, ConnectionTrait, DbErr, EntityTrait, ExprTrait,
+    QueryFilter, QueryOrder, QuerySelect, TransactionTrait,
 };
 use uuid::Uuid;
 
@@ -44,7 +44,7 @@ pub struct ListFilter {
     pub status: Option<TaskStatus>,
     pub task_type: Option<String>,
     pub queue: Option<String>,
-    /// Text to find in parameters, results or errors.
+    /// Text to find in parameters, results or errors, ignoring ASCII case.
     pub search: Option<String>,
     /// Keyset cursor: only tasks strictly older than this `(created_at, id)`.
     pub before: Option<(i64, Uuid)>,
@@ -115,8 +115,12 @@ impl Store {
             query = query.filter(Column::Queue.eq(queue.as_str()));
         }
         if let Some(text) = &filter.search {
-            let pattern = format!("%{}%", escape_like(text));
-            let like = |column: Column| column.like(LikeExpr::new(pattern.clone()).escape('\\'));
+            // Case-insensitive (for ASCII) on both databases: SQLite's LIKE already is,
+            // PostgreSQL's is not.
+            let pattern = format!("%{}%", escape_like(&text.to_ascii_lowercase()));
+            let like = |column: Column| {
+                Func::lower(Expr::col(column)).like(LikeExpr::new(pattern.clone()).escape('\\'))
+            };
             query = query.filter(
                 Condition::any()
                     .add(like(Column::Parameters))
