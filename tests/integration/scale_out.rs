@@ -1,7 +1,10 @@
-//! Scale-out on PostgreSQL with the real binary: one `spool serve --no-workers` and three
-//! `spool worker` processes share one database. 20,000 `noop` tasks each succeed exactly
+//! Scale-out on PostgreSQL. With the real binary: one `spool serve --no-workers` and three
+//! `spool worker` processes share one database; 20,000 `noop` tasks each succeed exactly
 //! once, and one worker SIGKILLed mid-run has its claimed tasks rescued and finished by
-//! the others. Runs when `SPOOL_TEST_POSTGRES_URL` is set (`.ci/run` sets it).
+//! the others. With several stores standing for processes: racing claims never share a
+//! task, a submit or resume wakes idle workers elsewhere, a cancel reaches the process
+//! running the task, and racing rescues and prunes act on each task once with the
+//! counters exact. Runs when `SPOOL_TEST_POSTGRES_URL` is set (`.ci/run` sets it).
 
 use crate::databases::{postgres_url, Schema};
 use crate::process::{free_port, serve_args, SpoolProcess, BINARY};
@@ -421,4 +424,83 @@ async fn rescues_racing_from_three_processes_rescue_each_task_once() {
         .map(|row| row.n)
         .sum();
     assert_eq!((pending, running), (300, 0), "the counters stayed exact");
+}
+
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn prunes_racing_from_three_processes_delete_each_task_once_and_zero_the_counters() {
+    use spool::server::store::{NewTask, Outcome};
+    let Some(server_url) = postgres_url() else {
+        eprintln!("skipped: SPOOL_TEST_POSTGRES_URL is not set");
+        return;
+    };
+    let schema = Schema::create(&server_url).await;
+    let mut stores = Vec::new();
+    for _ in 0..3 {
+        stores.push(
+            Store::open(&schema.url, &StoreOptions::default())
+                .await
+                .unwrap(),
+        );
+    }
+    // Finished tasks of three kinds, each SUCCESS or FAILED: six counter rows, which
+    // the racing deletes decrement in whatever order they meet them.
+    const TASKS: usize = 2_400;
+    let kinds = ["noop", "data_processing", "email_simulation"];
+    let tasks: Vec<_> = (0..TASKS)
+        .map(|i| NewTask {
+            task_type: kinds[i % 3].to_string(),
+            ..crate::store::task(0, i as i64)
+        })
+        .collect();
+    stores[0].insert_all(tasks).await.unwrap();
+    let claimed = stores[0]
+        .claim("default", TASKS as u64, "w", 10_000, 20_000)
+        .await
+        .unwrap();
+    assert_eq!(claimed.len(), TASKS);
+    let mut finishing = tokio::task::JoinSet::new();
+    for (i, task) in claimed.into_iter().enumerate() {
+        let store = stores[i % 3].clone();
+        finishing.spawn(async move {
+            let outcome = if i % 2 == 0 {
+                Outcome::Succeeded(json!({"ok": true}))
+            } else {
+                Outcome::Failed {
+                    error: "no".into(),
+                    retry_at: None,
+                }
+            };
+            assert!(store.finish(task.id, 1, 11_000, outcome).await.unwrap());
+        });
+    }
+    while let Some(finished) = finishing.join_next().await {
+        finished.unwrap();
+    }
+
+    let mut pruners = tokio::task::JoinSet::new();
+    for store in stores.clone() {
+        pruners.spawn(async move { store.prune(50_000).await.unwrap() });
+    }
+    let mut deleted = 0;
+    while let Some(pruned) = pruners.join_next().await {
+        deleted += pruned.unwrap();
+    }
+    assert_eq!(
+        deleted, TASKS as u64,
+        "each task deleted by exactly one process"
+    );
+    let db = Database::connect(&schema.url).await.unwrap();
+    assert_eq!(query_i64(&db, "SELECT COUNT(*) FROM tasks").await, 0);
+    assert_eq!(
+        query_i64(&db, "SELECT COUNT(*) FROM task_attempts").await,
+        0
+    );
+    let counted: Vec<_> = stores[1]
+        .counts()
+        .await
+        .unwrap()
+        .into_iter()
+        .filter(|row| row.n != 0)
+        .collect();
+    assert!(counted.is_empty(), "the counters stayed exact: {counted:?}");
 }

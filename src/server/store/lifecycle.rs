@@ -218,7 +218,8 @@ impl Store {
     }
 
     /// Deletes finished tasks completed before `cutoff`, a batch at a time; returns how
-    /// many went. Their attempts go with them.
+    /// many went. Their attempts go with them. Processes pruning at once each delete a
+    /// task at most once, and one may stop early while another finishes the work.
     pub async fn prune(&self, cutoff: i64) -> Result<u64, StoreError> {
         let mut total = 0;
         loop {
@@ -229,9 +230,8 @@ impl Store {
                 .and_where(Column::CompletedAt.lt(cutoff))
                 .limit(PRUNE_BATCH)
                 .to_owned();
-            let deleted = Tasks::delete_many()
-                .filter(Column::Id.in_subquery(batch))
-                .exec(&self.writer)
+            let delete = Tasks::delete_many().filter(Column::Id.in_subquery(batch));
+            let deleted = retry_conflicts(|| delete.clone().exec(&self.writer))
                 .await?
                 .rows_affected;
             total += deleted;
