@@ -14,6 +14,24 @@ mod m20261129_000005_attempt_triggers;
 mod m20261202_000006_ready_notifications;
 mod m20261203_000007_resume_notifications;
 
+/// Runs the statements written for the database being migrated, in order: raw SQL for
+/// what differs between the backends (triggers and their functions, mostly).
+async fn run_for_backend(
+    manager: &SchemaManager<'_>,
+    sqlite: &[&str],
+    postgres: &[&str],
+) -> Result<(), DbErr> {
+    let statements = match manager.get_database_backend() {
+        sea_orm_migration::sea_orm::DatabaseBackend::Postgres => postgres,
+        _ => sqlite,
+    };
+    let db = manager.get_connection();
+    for sql in statements {
+        db.execute_unprepared(sql).await?;
+    }
+    Ok(())
+}
+
 /// Applies every migration Spool knows, oldest first.
 pub struct Migrator;
 

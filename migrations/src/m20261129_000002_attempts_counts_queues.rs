@@ -6,7 +6,6 @@
 
 use sea_orm_migration::prelude::*;
 use sea_orm_migration::schema::*;
-use sea_orm_migration::sea_orm::DatabaseBackend;
 
 #[derive(DeriveMigrationName)]
 pub struct Migration;
@@ -150,14 +149,8 @@ impl MigrationTrait for Migration {
                     .to_owned(),
             )
             .await?;
-        let triggers = match manager.get_database_backend() {
-            DatabaseBackend::Postgres => POSTGRES_TRIGGERS,
-            _ => SQLITE_TRIGGERS,
-        };
+        crate::run_for_backend(manager, SQLITE_TRIGGERS, POSTGRES_TRIGGERS).await?;
         let db = manager.get_connection();
-        for sql in triggers {
-            db.execute_unprepared(sql).await?;
-        }
         // Counters for tasks stored before this migration.
         db.execute_unprepared(
             "INSERT INTO task_counts (queue, task_type, status, n)

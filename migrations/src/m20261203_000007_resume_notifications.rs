@@ -4,7 +4,6 @@
 //! next poll.
 
 use sea_orm_migration::prelude::*;
-use sea_orm_migration::sea_orm::DatabaseBackend;
 
 #[derive(DeriveMigrationName)]
 pub struct Migration;
@@ -22,13 +21,6 @@ const POSTGRES: &[&str] = &[
 #[async_trait::async_trait]
 impl MigrationTrait for Migration {
     async fn up(&self, manager: &SchemaManager) -> Result<(), DbErr> {
-        if manager.get_database_backend() != DatabaseBackend::Postgres {
-            return Ok(());
-        }
-        let db = manager.get_connection();
-        for sql in POSTGRES {
-            db.execute_unprepared(sql).await?;
-        }
-        Ok(())
+        crate::run_for_backend(manager, &[], POSTGRES).await
     }
 }

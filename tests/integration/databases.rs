@@ -13,6 +13,44 @@ pub fn postgres_url() -> Option<String> {
         .filter(|url| !url.is_empty())
 }
 
+/// A fresh schema on the test server; `None`, saying the test is skipped, when no server
+/// is configured.
+pub async fn postgres_schema() -> Option<Schema> {
+    match postgres_url() {
+        Some(server) => Some(Schema::create(&server).await),
+        None => {
+            eprintln!("skipped: SPOOL_TEST_POSTGRES_URL is not set");
+            None
+        }
+    }
+}
+
+/// `n` stores on `schema`, each with its own pool: `n` processes sharing the database.
+pub async fn stores_on(schema: &Schema, n: usize) -> Vec<Store> {
+    let mut stores = Vec::new();
+    for _ in 0..n {
+        stores.push(
+            Store::open(&schema.url, &StoreOptions::default())
+                .await
+                .unwrap(),
+        );
+    }
+    stores
+}
+
+/// The first column of the one row `sql` returns, as a number.
+pub async fn query_i64(db: &impl ConnectionTrait, sql: &str) -> i64 {
+    let row = db
+        .query_one_raw(sea_orm::Statement::from_string(
+            db.get_database_backend(),
+            sql,
+        ))
+        .await
+        .unwrap()
+        .unwrap();
+    row.try_get_by_index::<i64>(0).unwrap()
+}
+
 /// Runs `test` on a fresh store on every database there is to test against. A panic
 /// names the database it happened on.
 pub async fn each_store<F, Fut>(synchronous: Synchronous, test: F)

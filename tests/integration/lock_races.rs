@@ -3,23 +3,14 @@
 //! RUNNING counter row that a rescue needs, waits until the rescue is stuck on it, then
 //! asks for the task row the rescue holds. Runs when `SPOOL_TEST_POSTGRES_URL` is set.
 
-use crate::databases::{postgres_url, Schema};
+use crate::databases::{postgres_schema, query_i64};
 use crate::store::task;
 use sea_orm::{
-    ConnectionTrait, Database, DatabaseConnection, DatabaseTransaction, Statement, TransactionTrait,
+    ConnectionTrait, Database, DatabaseConnection, DatabaseTransaction, TransactionTrait,
 };
 use spool::model::TaskStatus;
 use spool::server::store::{Store, StoreOptions};
 use std::time::{Duration, Instant};
-
-async fn query_i64(db: &impl ConnectionTrait, sql: &str) -> i64 {
-    let row = db
-        .query_one_raw(Statement::from_string(db.get_database_backend(), sql))
-        .await
-        .unwrap()
-        .unwrap();
-    row.try_get_by_index::<i64>(0).unwrap()
-}
 
 async fn deadlocks_so_far(db: &DatabaseConnection) -> i64 {
     query_i64(
@@ -49,11 +40,9 @@ async fn until_someone_waits_for(holder: &DatabaseTransaction) {
 
 #[tokio::test(flavor = "multi_thread", worker_threads = 2)]
 async fn a_rescue_aborted_to_break_a_deadlock_runs_again_and_keeps_the_counters_exact() {
-    let Some(server) = postgres_url() else {
-        eprintln!("skipped: SPOOL_TEST_POSTGRES_URL is not set");
+    let Some(schema) = postgres_schema().await else {
         return;
     };
-    let schema = Schema::create(&server).await;
     let store = Store::open(&schema.url, &StoreOptions::default())
         .await
         .unwrap();

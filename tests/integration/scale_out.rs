@@ -6,9 +6,9 @@
 //! running the task, and racing rescues and prunes act on each task once with the
 //! counters exact. Runs when `SPOOL_TEST_POSTGRES_URL` is set (`.ci/run` sets it).
 
-use crate::databases::{postgres_url, Schema};
+use crate::databases::{postgres_schema, query_i64, stores_on};
 use crate::process::{free_port, serve_args, SpoolProcess, BINARY};
-use sea_orm::{ConnectionTrait, Database, DatabaseConnection, Statement};
+use sea_orm::Database;
 use serde_json::{json, Value};
 use spool::server::store::{Store, StoreOptions};
 use std::collections::HashSet;
@@ -53,22 +53,11 @@ async fn succeeded(server: &SpoolProcess) -> i64 {
     stats["by_status"]["SUCCESS"].as_i64().unwrap_or(0)
 }
 
-async fn query_i64(db: &DatabaseConnection, sql: &str) -> i64 {
-    let row = db
-        .query_one_raw(Statement::from_string(db.get_database_backend(), sql))
-        .await
-        .unwrap()
-        .unwrap();
-    row.try_get_by_index::<i64>(0).unwrap()
-}
-
 #[tokio::test(flavor = "multi_thread", worker_threads = 2)]
 async fn three_workers_run_every_task_once_and_finish_a_killed_workers_tasks() {
-    let Some(server_url) = postgres_url() else {
-        eprintln!("skipped: SPOOL_TEST_POSTGRES_URL is not set");
+    let Some(schema) = postgres_schema().await else {
         return;
     };
-    let schema = Schema::create(&server_url).await;
     let dir = tempfile::tempdir().unwrap();
     let data = dir.path().join("data");
     let port = free_port();
@@ -206,20 +195,11 @@ async fn three_workers_run_every_task_once_and_finish_a_killed_workers_tasks() {
 
 #[tokio::test(flavor = "multi_thread", worker_threads = 2)]
 async fn claims_racing_from_four_processes_never_take_the_same_task() {
-    let Some(server_url) = postgres_url() else {
-        eprintln!("skipped: SPOOL_TEST_POSTGRES_URL is not set");
+    let Some(schema) = postgres_schema().await else {
         return;
     };
-    let schema = Schema::create(&server_url).await;
-    let mut stores = Vec::new();
-    for _ in 0..4 {
-        // A store of its own each: its own pool and committer, as in another process.
-        stores.push(
-            Store::open(&schema.url, &StoreOptions::default())
-                .await
-                .unwrap(),
-        );
-    }
+    // A store of its own each: its own pool and committer, as in another process.
+    let stores = stores_on(&schema, 4).await;
     let tasks: Vec<_> = (0..2_000).map(|i| crate::store::task(0, i)).collect();
     stores[0].insert_all(tasks).await.unwrap();
     let mut claimers = tokio::task::JoinSet::new();
@@ -258,11 +238,9 @@ async fn a_submit_or_resume_in_one_process_wakes_idle_workers_in_another_at_once
     use spool::server::tasks::{KindSettings, Registry};
     use tokio_util::sync::CancellationToken;
 
-    let Some(server_url) = postgres_url() else {
-        eprintln!("skipped: SPOOL_TEST_POSTGRES_URL is not set");
+    let Some(schema) = postgres_schema().await else {
         return;
     };
-    let schema = Schema::create(&server_url).await;
     let dir = tempfile::tempdir().unwrap();
     let registry = || Registry::builtin(&KindSettings::in_dir(dir.path()));
     let options = StoreOptions::default();
@@ -330,11 +308,9 @@ async fn a_cancel_in_one_process_stops_the_task_running_in_another() {
     use spool::server::tasks::{KindSettings, Registry};
     use tokio_util::sync::CancellationToken;
 
-    let Some(server_url) = postgres_url() else {
-        eprintln!("skipped: SPOOL_TEST_POSTGRES_URL is not set");
+    let Some(schema) = postgres_schema().await else {
         return;
     };
-    let schema = Schema::create(&server_url).await;
     let dir = tempfile::tempdir().unwrap();
     let registry = || Registry::builtin(&KindSettings::in_dir(dir.path()));
     let options = StoreOptions::default();
@@ -375,19 +351,10 @@ async fn a_cancel_in_one_process_stops_the_task_running_in_another() {
 
 #[tokio::test(flavor = "multi_thread", worker_threads = 2)]
 async fn rescues_racing_from_three_processes_rescue_each_task_once() {
-    let Some(server_url) = postgres_url() else {
-        eprintln!("skipped: SPOOL_TEST_POSTGRES_URL is not set");
+    let Some(schema) = postgres_schema().await else {
         return;
     };
-    let schema = Schema::create(&server_url).await;
-    let mut stores = Vec::new();
-    for _ in 0..3 {
-        stores.push(
-            Store::open(&schema.url, &StoreOptions::default())
-                .await
-                .unwrap(),
-        );
-    }
+    let stores = stores_on(&schema, 3).await;
     let tasks: Vec<_> = (0..300).map(|i| crate::store::task(0, i)).collect();
     stores[0].insert_all(tasks).await.unwrap();
     // A worker that died holding 300 tasks under a lease that ended at 2,000.
@@ -429,19 +396,10 @@ async fn rescues_racing_from_three_processes_rescue_each_task_once() {
 #[tokio::test(flavor = "multi_thread", worker_threads = 2)]
 async fn prunes_racing_from_three_processes_delete_each_task_once_and_zero_the_counters() {
     use spool::server::store::{NewTask, Outcome};
-    let Some(server_url) = postgres_url() else {
-        eprintln!("skipped: SPOOL_TEST_POSTGRES_URL is not set");
+    let Some(schema) = postgres_schema().await else {
         return;
     };
-    let schema = Schema::create(&server_url).await;
-    let mut stores = Vec::new();
-    for _ in 0..3 {
-        stores.push(
-            Store::open(&schema.url, &StoreOptions::default())
-                .await
-                .unwrap(),
-        );
-    }
+    let stores = stores_on(&schema, 3).await;
     // Finished tasks of three kinds, each SUCCESS or FAILED: six counter rows, which
     // the racing deletes decrement in whatever order they meet them.
     const TASKS: usize = 2_400;
