@@ -230,13 +230,19 @@ pub(super) fn ready_tasks(queue: &str, limit: u64, now: i64) -> SelectStatement 
         .and_where(super::queue_row::Column::Name.eq(queue))
         .and_where(super::queue_row::Column::Paused.eq(true))
         .to_owned();
+    // The queue's name while it is not paused, else NULL, which no task matches. As the
+    // index's search key, the check runs once before the walk: as a filter beside it,
+    // SQLite would walk the whole backlog of a paused queue and reject every row.
+    let open_queue = Query::select()
+        .expr(Expr::val(queue))
+        .and_where(Expr::exists(paused).not())
+        .to_owned();
     Query::select()
         .column(Column::Id)
         .from(Tasks)
         .and_where(status_is(TaskStatus::Pending))
-        .and_where(Column::Queue.eq(queue))
+        .and_where(Expr::col(Column::Queue).eq(Expr::SubQuery(None, Box::new(open_queue.into()))))
         .and_where(Column::RunAt.lte(now))
-        .and_where(Expr::exists(paused).not())
         .order_by(Column::Priority, sea_orm::Order::Asc)
         .order_by(Column::RunAt, sea_orm::Order::Asc)
         .limit(limit)
