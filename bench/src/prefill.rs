@@ -67,7 +67,7 @@ async fn insert_noops(store: &Store, count: u64) -> Result<(), Error> {
             .map(|i| {
                 let created_at = start + i as i64;
                 NewTask {
-                    id: uuid::Uuid::new_v4(),
+                    id: uuid::Uuid::now_v7(),
                     task_type: "noop".into(),
                     queue: "default".into(),
                     priority: 0,
