@@ -66,6 +66,7 @@ pub(super) async fn execute(execution: Execution, task: task_row::Model) {
                 retry_at: None,
             },
             started,
+            config.lease,
         )
         .await;
         return;
@@ -176,7 +177,7 @@ pub(super) async fn execute(execution: Execution, task: task_row::Model) {
             tracing::warn!(error = %err, "could not write the final progress");
         }
     }
-    record(&queue, &task, outcome, started).await;
+    record(&queue, &task, outcome, started, config.lease).await;
 }
 
 /// A failed attempt: retried after a backoff while attempts remain, else final.
@@ -188,22 +189,50 @@ fn failure(task: &task_row::Model, error: String) -> Outcome {
     Outcome::Failed { error, retry_at }
 }
 
-async fn record(queue: &Queue, task: &task_row::Model, outcome: Outcome, started: Instant) {
+/// Writes the attempt's outcome. When the write fails (the database is unreachable, or
+/// lost lock races past the store's own retries) it is tried again for as long as one
+/// lease, the lease extended before each try, so a passing fault does not make the task
+/// run again; after that the lease runs out and the task is rescued.
+async fn record(
+    queue: &Queue,
+    task: &task_row::Model,
+    outcome: Outcome,
+    started: Instant,
+    lease: Duration,
+) {
     let label = match &outcome {
         Outcome::Succeeded(_) => "success",
         Outcome::Failed { .. } => "failure",
         Outcome::Cancelled => "cancelled",
     };
     queue.metrics().finished(label, started.elapsed());
-    match queue
-        .store()
-        .finish(task.id, task.attempt, now_micros(), outcome)
-        .await
-    {
-        Ok(true) => {}
-        Ok(false) => tracing::warn!("outcome dropped: the task is no longer this attempt's"),
-        Err(err) => {
-            tracing::error!(error = %err, "could not record the outcome; the lease will expire and the task will be rescued")
+    let store = queue.store();
+    let give_up = Instant::now() + lease;
+    let mut pause = Duration::from_millis(50);
+    loop {
+        match store
+            .finish(task.id, task.attempt, now_micros(), outcome.clone())
+            .await
+        {
+            Ok(true) => return,
+            Ok(false) => {
+                return tracing::warn!("outcome dropped: the task is no longer this attempt's")
+            }
+            Err(err) if Instant::now() + pause >= give_up => {
+                return tracing::error!(error = %err, "could not record the outcome; the lease will expire and the task will be rescued");
+            }
+            Err(err) => {
+                tracing::warn!(error = %err, "could not record the outcome yet; trying again");
+                tokio::time::sleep(pause).await;
+                pause = (pause * 2).min(Duration::from_secs(1));
+                let lease_until = now_micros() + lease.as_micros() as i64;
+                if let Ok(Heartbeat::Lost) = store
+                    .heartbeat(task.id, task.attempt, lease_until, None)
+                    .await
+                {
+                    return tracing::warn!("outcome dropped: the task is no longer this attempt's");
+                }
+            }
         }
     }
 }
