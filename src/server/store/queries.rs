@@ -1,6 +1,7 @@
 //! Inserting tasks and reading them back: single lookups and keyset-paged lists.
 
 use super::claims::unexpected;
+use super::conflicts::retry_conflicts;
 use super::group_commit::{Write, Written};
 use super::task_row::{self, Column, Entity as Tasks};
 use super::{Store, StoreError};
@@ -44,7 +45,7 @@ pub struct ListFilter {
     pub status: Option<TaskStatus>,
     pub task_type: Option<String>,
     pub queue: Option<String>,
-    /// Text to find in parameters, results or errors, ignoring ASCII case.
+    /// Text to find in parameters, results or errors, ignoring case.
     pub search: Option<String>,
     /// Keyset cursor: only tasks strictly older than this `(created_at, id)`.
     pub before: Option<(i64, Uuid)>,
@@ -83,9 +84,13 @@ impl Store {
         &self,
         tasks: Vec<NewTask>,
     ) -> Result<Vec<task_row::Model>, StoreError> {
-        let txn = self.writer.begin().await?;
-        let stored = insert_all_in(&txn, tasks).await?;
-        txn.commit().await?;
+        let stored = retry_conflicts(|| async {
+            let txn = self.writer.begin().await?;
+            let stored = insert_all_in(&txn, tasks.clone()).await?;
+            txn.commit().await?;
+            Ok(stored)
+        })
+        .await?;
         Ok(stored)
     }
 
@@ -115,9 +120,14 @@ impl Store {
             query = query.filter(Column::Queue.eq(queue.as_str()));
         }
         if let Some(text) = &filter.search {
-            // Case-insensitive (for ASCII) on both databases: SQLite's LIKE already is,
-            // PostgreSQL's is not.
-            let pattern = format!("%{}%", escape_like(&text.to_ascii_lowercase()));
+            // Case-insensitive on both databases: the column goes through the database's
+            // LOWER, the text through the same folding in Rust (SQLite's LOWER folds ASCII
+            // letters only, PostgreSQL's every letter).
+            let folded = match self.backend() {
+                sea_orm::DatabaseBackend::Postgres => text.to_lowercase(),
+                _ => text.to_ascii_lowercase(),
+            };
+            let pattern = format!("%{}%", escape_like(&folded));
             let like = |column: Column| {
                 Func::lower(Expr::col(column)).like(LikeExpr::new(pattern.clone()).escape('\\'))
             };
