@@ -235,7 +235,8 @@ impl Store {
                 .await?
                 .rows_affected;
             total += deleted;
-            if deleted < PRUNE_BATCH {
+            // Not `< PRUNE_BATCH`: a batch another process pruned half of is not the last.
+            if deleted == 0 {
                 return Ok(total);
             }
         }
