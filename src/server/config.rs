@@ -317,7 +317,8 @@ mod tests {
     #[test]
     fn only_postgresql_is_shared_between_processes() {
         let refused = |args: &[&str]| parse(args).unwrap().refusal();
-        let alone = refused(&["--no-workers"]).expect("refused on the default SQLite file");
+        let alone = refused(&["--no-workers", "--database-url", "sqlite://spool.db"])
+            .expect("refused on a SQLite file");
         assert!(alone.contains("postgres://"), "{alone}");
         assert!(refused(&["--no-workers", "--database-url", "sqlite://other.db"]).is_some());
         for url in ["postgres://u@db/spool", "postgresql://u@db/spool"] {

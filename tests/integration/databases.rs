@@ -157,8 +157,7 @@ async fn sweep_stale(db: &sea_orm::DatabaseConnection, before: i64) {
             .strip_prefix("spool_test_")
             .and_then(|rest| rest.split('_').next())
             .and_then(|secs| secs.parse::<i64>().ok());
-        // Schemas named before names carried their time are stale too.
-        if created.is_none_or(|created| created < before) {
+        if created.is_some_and(|created| created < before) {
             let _ = db
                 .execute_unprepared(&format!("DROP SCHEMA IF EXISTS {name} CASCADE"))
                 .await;

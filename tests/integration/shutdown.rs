@@ -64,8 +64,10 @@ async fn sigterm_lets_running_tasks_finish_and_exits_0_with_nothing_running() {
 async fn sigterm_stops_claims_and_event_streams_while_a_client_is_still_listening() {
     let dir = tempfile::tempdir().unwrap();
     let server = SpoolProcess::start(dir.path(), &["--concurrency", "1"]).await;
-    let mut ids = Vec::new();
-    for _ in 0..4 {
+    // The first task runs about 3 s (within the 10 s grace), so it is still running when
+    // the signal comes however slow this machine is; the others are short.
+    let mut ids = vec![server.submit(&paced(150)).await];
+    for _ in 0..3 {
         ids.push(server.submit(&paced(25)).await);
     }
     // A client follows the last task, which would not be final for seconds yet.

@@ -24,7 +24,7 @@ enum Cursor {
 
 #[utoipa::path(get, path = "/api/tasks/{id}/events", tag = "tasks",
     params(("id" = uuid::Uuid, Path, description = "Task id")),
-    responses((status = 200, description = "Server-Sent Events named `task`, each with the task's JSON, until it is final", content_type = "text/event-stream", body = super::openapi::TaskEvent),
+    responses((status = 200, description = "Server-Sent Events named `task`, each with the task's JSON, until it is final or the server shuts down", content_type = "text/event-stream", body = super::openapi::TaskEvent),
         (status = 400, description = "Malformed id", body = super::openapi::ErrorBody),
         (status = 404, description = "No such task", body = super::openapi::ErrorBody)))]
 pub async fn events(
