@@ -29,7 +29,7 @@ where
             Err(err) if tries < TRIES && is_conflict(&err) => {
                 tracing::debug!(error = %err, tries, "transaction lost a lock race; running it again");
                 // The two losers of a race should not meet again at once.
-                let jitter = pause.mul_f64(rand_fraction());
+                let jitter = pause.mul_f64(rand::random::<f64>());
                 tokio::time::sleep(pause + jitter).await;
                 pause *= 2;
                 tries += 1;
@@ -50,12 +50,6 @@ pub(super) fn is_conflict(err: &DbErr) -> bool {
         return false;
     };
     matches!(err.code().as_deref(), Some("40P01" | "40001"))
-}
-
-/// A number in [0, 1) that differs between processes and calls; good enough to spread
-/// retries, not for anything else.
-fn rand_fraction() -> f64 {
-    f64::from(uuid::Uuid::new_v4().as_u128() as u16) / f64::from(u16::MAX as u32 + 1)
 }
 
 #[cfg(test)]

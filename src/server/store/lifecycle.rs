@@ -219,7 +219,7 @@ impl Store {
 
     /// Deletes finished tasks completed before `cutoff`, a batch at a time; returns how
     /// many went. Their attempts go with them. Processes pruning at once each delete a
-    /// task at most once, and one may stop early while another finishes the work.
+    /// task at most once; each goes on until a batch finds nothing left to delete.
     pub async fn prune(&self, cutoff: i64) -> Result<u64, StoreError> {
         let mut total = 0;
         loop {
