@@ -387,6 +387,79 @@ async fn outcomes_recorded_together_still_each_check_their_own_attempt() {
     .await;
 }
 
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn successes_recorded_together_are_counted_once_by_kind_and_by_minute() {
+    use std::collections::BTreeMap;
+    each_store(Synchronous::Normal, |store| async move {
+        let minute = 60_000_000;
+        for i in 0..12 {
+            let mut new = task(0, 1_000 + i);
+            if i % 2 == 0 {
+                new.task_type = "data_processing".into();
+            }
+            if i % 3 == 0 {
+                new.queue = "emails".into();
+            }
+            store.insert(new).await.unwrap();
+        }
+        let mut claimed = store.claim("default", 12, "w", 2_000, 9_000).await.unwrap();
+        claimed.extend(store.claim("emails", 12, "w", 2_000, 9_000).await.unwrap());
+        assert_eq!(claimed.len(), 12);
+        let mut finishes = tokio::task::JoinSet::new();
+        for (i, task) in claimed.iter().enumerate() {
+            let store = store.clone();
+            // The first one is a stale attempt: it must count nowhere.
+            let attempt = task.attempt + i32::from(i == 0);
+            let finished_at = (5 + i as i64 % 2) * minute + i as i64;
+            let id = task.id;
+            finishes.spawn(async move {
+                let result = Outcome::Succeeded(json!(i));
+                store
+                    .finish(id, attempt, finished_at, result)
+                    .await
+                    .unwrap()
+            });
+        }
+        while finishes.join_next().await.is_some() {}
+
+        let counted: BTreeMap<_, _> = store
+            .counts()
+            .await
+            .unwrap()
+            .into_iter()
+            .map(|row| ((row.queue, row.task_type, row.status), row.n))
+            .collect();
+        let mut scanned: BTreeMap<_, i64> = BTreeMap::new();
+        let filter = spool::server::store::ListFilter {
+            limit: 100,
+            ..Default::default()
+        };
+        for row in store.list(&filter).await.unwrap() {
+            *scanned
+                .entry((row.queue, row.task_type, row.status))
+                .or_default() += 1;
+        }
+        assert_eq!(counted, scanned);
+        assert_eq!(scanned.values().sum::<i64>(), 12);
+        let running: Vec<_> = scanned.keys().filter(|key| key.2 == "RUNNING").collect();
+        assert_eq!(running.len(), 1, "{scanned:?}");
+
+        // Tasks 2, 4, … 10 finished in minute 5; 1, 3, … 11 in minute 6.
+        let throughput: Vec<_> = store
+            .throughput(0)
+            .await
+            .unwrap()
+            .into_iter()
+            .map(|row| (row.minute, row.status, row.n))
+            .collect();
+        assert_eq!(
+            throughput,
+            vec![(5, "SUCCESS".to_string(), 5), (6, "SUCCESS".to_string(), 6)]
+        );
+    })
+    .await;
+}
+
 #[tokio::test]
 async fn search_ignores_case_and_takes_wildcards_literally_on_every_database() {
     use spool::server::store::ListFilter;

@@ -1,10 +1,12 @@
 //! Recording many successful attempts at once: one statement for a whole group commit's
 //! worth of them instead of one per task. Each row still carries its own fence (RUNNING,
-//! this attempt), its own finish time and result, and the triggers still fire per row
-//! (counters, throughput, and closing the attempt record).
+//! this attempt), its own finish time and result, and a trigger still closes each attempt
+//! record. The counters are the exception: the per-row triggers skip RUNNING → SUCCESS
+//! (migration 000008), and the successes are added to `task_counts` and `task_throughput`
+//! here, one upsert each for the whole group, in the same transaction.
 
 use sea_orm::{ConnectionTrait, DatabaseBackend, DbErr, Statement, Value as SqlValue};
-use std::collections::HashSet;
+use std::collections::{BTreeMap, HashSet};
 use uuid::Uuid;
 
 /// One successful attempt to record.
@@ -20,24 +22,98 @@ pub(super) struct Success {
 /// Rows per statement, so the bound values stay far below SQLite's limit (32,766).
 const CHUNK: usize = 1000;
 
-/// Marks every task in `successes` that is still RUNNING under that attempt as SUCCESS.
-/// Returns the `(id, attempt)` pairs that changed; the others were no longer their
-/// attempt's and are left alone.
+/// Minutes in the throughput table are this many microseconds (as in its triggers).
+const MINUTE_MICROS: i64 = 60_000_000;
+
+/// A task the success update changed.
+struct Finished {
+    id: Uuid,
+    attempt: i32,
+    queue: String,
+    task_type: String,
+}
+
+/// Marks every task in `successes` that is still RUNNING under that attempt as SUCCESS,
+/// and counts them. Returns the `(id, attempt)` pairs that changed; the others were no
+/// longer their attempt's and are left alone. Callers run it inside a transaction, so the
+/// counters change with the tasks or not at all.
 pub(super) async fn record_all(
     db: &impl ConnectionTrait,
     successes: &[Success],
 ) -> Result<HashSet<(Uuid, i32)>, DbErr> {
-    let mut changed = HashSet::with_capacity(successes.len());
+    let mut finished = Vec::with_capacity(successes.len());
     for chunk in successes.chunks(CHUNK) {
-        changed.extend(finish_tasks(db, chunk).await?);
+        finished.extend(finish_tasks(db, chunk).await?);
     }
-    Ok(changed)
+    // Grouped in a sorted map, so concurrent processes on PostgreSQL update the counter
+    // rows in one order.
+    let mut per_kind: BTreeMap<(&str, &str), i64> = BTreeMap::new();
+    let mut per_minute: BTreeMap<i64, i64> = BTreeMap::new();
+    let finished_at: BTreeMap<(Uuid, i32), i64> = successes
+        .iter()
+        .map(|success| ((success.id, success.attempt), success.now))
+        .collect();
+    for task in &finished {
+        *per_kind.entry((&task.queue, &task.task_type)).or_default() += 1;
+        if let Some(now) = finished_at.get(&(task.id, task.attempt)) {
+            *per_minute.entry(now.div_euclid(MINUTE_MICROS)).or_default() += 1;
+        }
+    }
+    count_successes(db, &per_kind, &per_minute).await?;
+    Ok(finished
+        .into_iter()
+        .map(|task| (task.id, task.attempt))
+        .collect())
+}
+
+/// Moves `per_kind` tasks from RUNNING to SUCCESS in `task_counts` and adds `per_minute`
+/// successes to `task_throughput`.
+async fn count_successes(
+    db: &impl ConnectionTrait,
+    per_kind: &BTreeMap<(&str, &str), i64>,
+    per_minute: &BTreeMap<i64, i64>,
+) -> Result<(), DbErr> {
+    let backend = db.get_database_backend();
+    if !per_kind.is_empty() {
+        let mut values = Vec::with_capacity(per_kind.len() * 8);
+        for ((queue, task_type), n) in per_kind {
+            for (status, delta) in [("RUNNING", -n), ("SUCCESS", *n)] {
+                values.push(SqlValue::from(*queue));
+                values.push(SqlValue::from(*task_type));
+                values.push(SqlValue::from(status));
+                values.push(SqlValue::from(delta));
+            }
+        }
+        let sql = format!(
+            "INSERT INTO task_counts (queue, task_type, status, n) VALUES {} \
+             ON CONFLICT (queue, task_type, status) DO UPDATE SET n = task_counts.n + excluded.n",
+            rows(backend, per_kind.len() * 2, 4)
+        );
+        db.execute_raw(Statement::from_sql_and_values(backend, sql, values))
+            .await?;
+    }
+    if !per_minute.is_empty() {
+        let mut values = Vec::with_capacity(per_minute.len() * 3);
+        for (minute, n) in per_minute {
+            values.push(SqlValue::from(*minute));
+            values.push(SqlValue::from("SUCCESS"));
+            values.push(SqlValue::from(*n));
+        }
+        let sql = format!(
+            "INSERT INTO task_throughput (minute, status, n) VALUES {} \
+             ON CONFLICT (minute, status) DO UPDATE SET n = task_throughput.n + excluded.n",
+            rows(backend, per_minute.len(), 3)
+        );
+        db.execute_raw(Statement::from_sql_and_values(backend, sql, values))
+            .await?;
+    }
+    Ok(())
 }
 
 async fn finish_tasks(
     db: &impl ConnectionTrait,
     chunk: &[Success],
-) -> Result<Vec<(Uuid, i32)>, DbErr> {
+) -> Result<Vec<Finished>, DbErr> {
     let backend = db.get_database_backend();
     let mut values = Vec::with_capacity(chunk.len() * 4);
     for success in chunk {
@@ -51,7 +127,7 @@ async fn finish_tasks(
          progress = 100, error_message = NULL, lease_expires_at = NULL, worker_id = NULL \
          FROM (VALUES {}) AS v \
          WHERE tasks.id = v.column1 AND tasks.attempt = v.column2 AND tasks.status = 'RUNNING' \
-         RETURNING tasks.id, tasks.attempt",
+         RETURNING tasks.id, tasks.attempt, tasks.queue, tasks.task_type",
         rows(backend, chunk.len(), 4)
     );
     let returned = db
@@ -59,7 +135,14 @@ async fn finish_tasks(
         .await?;
     returned
         .iter()
-        .map(|row| Ok((row.try_get("", "id")?, row.try_get("", "attempt")?)))
+        .map(|row| {
+            Ok(Finished {
+                id: row.try_get("", "id")?,
+                attempt: row.try_get("", "attempt")?,
+                queue: row.try_get("", "queue")?,
+                task_type: row.try_get("", "task_type")?,
+            })
+        })
         .collect()
 }
 
