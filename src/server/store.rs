@@ -149,7 +149,8 @@ impl Store {
     /// one line per step; for tests and diagnostics.
     pub async fn claim_plan(&self, queue: &str) -> Result<Vec<String>, StoreError> {
         let backend = self.backend();
-        let mut statement = backend.build(&claims::ready_tasks(queue, 10, 0));
+        let mut statement =
+            claims::sqlite_limit_unplanned(backend.build(&claims::ready_tasks(queue, 10, 0)));
         // SQLite's plan has the step's text in its fourth column, PostgreSQL's in its only.
         let (explain, column) = match backend {
             DatabaseBackend::Postgres => ("EXPLAIN", 0),

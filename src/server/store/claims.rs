@@ -5,13 +5,14 @@
 use super::attempt_row::{self, Entity as Attempts};
 use super::conflicts::retry_conflicts;
 use super::group_commit::{Write, Written};
+use super::successes::{self, Success};
 use super::task_row::{self, status_is, Column, Entity as Tasks};
 use super::{Store, StoreError};
 use crate::model::TaskStatus;
 use sea_orm::sea_query::{Expr, LockBehavior, LockType, Query, SelectStatement};
 use sea_orm::{
-    ColumnTrait, ConnectionTrait, DatabaseBackend, DbErr, EntityTrait, ExprTrait, QueryFilter,
-    QueryOrder, TransactionTrait,
+    ColumnTrait, ConnectionTrait, DatabaseBackend, DbErr, EntityTrait, ExprTrait, FromQueryResult,
+    QueryFilter, QueryOrder, QueryTrait, Statement, TransactionTrait,
 };
 use uuid::Uuid;
 
@@ -180,7 +181,19 @@ pub(super) async fn claim_in(
     lease_until: i64,
 ) -> Result<Vec<task_row::Model>, DbErr> {
     let ready = ready_tasks(queue, limit, now);
-    let chosen = match db.get_database_backend() {
+    let backend = db.get_database_backend();
+    let claim = |chosen| {
+        Tasks::update_many()
+            .col_expr(Column::Status, Expr::value(TaskStatus::Running.as_str()))
+            .col_expr(Column::Attempt, Expr::col(Column::Attempt).add(1))
+            .col_expr(Column::StartedAt, Expr::value(now))
+            .col_expr(Column::LeaseExpiresAt, Expr::value(lease_until))
+            .col_expr(Column::WorkerId, Expr::value(worker_id))
+            .col_expr(Column::Progress, Expr::value(0))
+            .col_expr(Column::ProgressMessage, Expr::value(Option::<String>::None))
+            .filter(chosen)
+    };
+    let mut claimed = match backend {
         // PostgreSQL may run an `IN (subquery)` more than once in one statement, locking
         // more than `limit` rows; there the ids are picked (and locked) first. This needs
         // a transaction, which the group committer always opens for a claim on PostgreSQL.
@@ -194,21 +207,17 @@ pub(super) async fn claim_in(
             if ids.is_empty() {
                 return Ok(Vec::new());
             }
-            Column::Id.is_in(ids)
+            claim(Column::Id.is_in(ids)).exec_with_returning(db).await?
         }
-        _ => Column::Id.in_subquery(ready),
+        _ => {
+            let mut update = claim(Column::Id.in_subquery(ready)).into_query();
+            update.returning_all();
+            let statement = sqlite_limit_unplanned(backend.build(&update));
+            task_row::Model::find_by_statement(statement)
+                .all(db)
+                .await?
+        }
     };
-    let mut claimed = Tasks::update_many()
-        .col_expr(Column::Status, Expr::value(TaskStatus::Running.as_str()))
-        .col_expr(Column::Attempt, Expr::col(Column::Attempt).add(1))
-        .col_expr(Column::StartedAt, Expr::value(now))
-        .col_expr(Column::LeaseExpiresAt, Expr::value(lease_until))
-        .col_expr(Column::WorkerId, Expr::value(worker_id))
-        .col_expr(Column::Progress, Expr::value(0))
-        .col_expr(Column::ProgressMessage, Expr::value(Option::<String>::None))
-        .filter(chosen)
-        .exec_with_returning(db)
-        .await?;
     claimed.sort_by_key(|task| (task.priority, task.run_at));
     Ok(claimed)
 }
@@ -250,6 +259,18 @@ pub(super) fn ready_tasks(queue: &str, limit: u64, now: i64) -> SelectStatement 
         .to_owned()
 }
 
+/// SQLite plans a `LIMIT ?` with the value bound at the time, so it prepares the
+/// statement again (parsing it and compiling its triggers, about a tenth of a claim's
+/// work) whenever the limit is bound anew: on every claim. The plan is the same whatever
+/// the limit (the walk of `ix_tasks_ready` stops after it), and behind a cast the planner
+/// no longer reads the value.
+pub(super) fn sqlite_limit_unplanned(mut statement: Statement) -> Statement {
+    statement.sql = statement
+        .sql
+        .replacen(" LIMIT ?", " LIMIT CAST(? AS INTEGER)", 1);
+    statement
+}
+
 /// Records an attempt's end inside the caller's transaction; false when the task is no
 /// longer this attempt's.
 pub(super) async fn finish_in(
@@ -264,13 +285,16 @@ pub(super) async fn finish_in(
         .col_expr(Column::WorkerId, Expr::value(Option::<String>::None));
     let (attempt_outcome, attempt_error) = match outcome {
         Outcome::Succeeded(result) => {
-            update = update
-                .col_expr(Column::Status, Expr::value(TaskStatus::Success.as_str()))
-                .col_expr(Column::CompletedAt, Expr::value(now))
-                .col_expr(Column::Progress, Expr::value(100))
-                .col_expr(Column::ResultData, Expr::value(result.to_string()))
-                .col_expr(Column::ErrorMessage, Expr::value(Option::<String>::None));
-            (TaskStatus::Success, None)
+            // Successes are recorded (and counted) in one place.
+            let success = Success {
+                id,
+                attempt,
+                now,
+                result: result.to_string(),
+            };
+            return Ok(successes::record_all(db, &[success])
+                .await?
+                .contains(&(id, attempt)));
         }
         Outcome::Failed {
             error,
@@ -311,8 +335,7 @@ pub(super) async fn finish_in(
         .await?
         .rows_affected
         == 1;
-    // A success closes its attempt by trigger; other endings carry their reason here.
-    if changed && attempt_outcome != TaskStatus::Success {
+    if changed {
         close_attempt(
             db,
             id,
@@ -395,4 +418,28 @@ pub(super) fn running_attempt(id: Uuid, attempt: i32) -> sea_orm::Condition {
 /// A write answered with another kind of result than it asks for: a bug in the store.
 pub(super) fn unexpected(written: Written) -> StoreError {
     DbErr::Custom(format!("the committer answered a write with {written:?}")).into()
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn the_sqlite_claim_binds_its_limit_behind_a_cast() {
+        let ready = ready_tasks("default", 5, 0);
+        let statement = sqlite_limit_unplanned(DatabaseBackend::Sqlite.build(&ready));
+        assert!(
+            statement
+                .sql
+                .trim_end()
+                .ends_with(" LIMIT CAST(? AS INTEGER)"),
+            "{}",
+            statement.sql
+        );
+        assert_eq!(
+            statement.values.map(|values| values.0.len()),
+            Some(6),
+            "the limit is still a bound value"
+        );
+    }
 }
