@@ -31,6 +31,7 @@ struct Finished {
     attempt: i32,
     queue: String,
     task_type: String,
+    completed_at: i64,
 }
 
 /// Marks every task in `successes` that is still RUNNING under that attempt as SUCCESS,
@@ -49,15 +50,11 @@ pub(super) async fn record_all(
     // rows in one order.
     let mut per_kind: BTreeMap<(&str, &str), i64> = BTreeMap::new();
     let mut per_minute: BTreeMap<i64, i64> = BTreeMap::new();
-    let finished_at: BTreeMap<(Uuid, i32), i64> = successes
-        .iter()
-        .map(|success| ((success.id, success.attempt), success.now))
-        .collect();
     for task in &finished {
         *per_kind.entry((&task.queue, &task.task_type)).or_default() += 1;
-        if let Some(now) = finished_at.get(&(task.id, task.attempt)) {
-            *per_minute.entry(now.div_euclid(MINUTE_MICROS)).or_default() += 1;
-        }
+        *per_minute
+            .entry(task.completed_at / MINUTE_MICROS)
+            .or_default() += 1;
     }
     count_successes(db, &per_kind, &per_minute).await?;
     Ok(finished
@@ -127,7 +124,7 @@ async fn finish_tasks(
          progress = 100, error_message = NULL, lease_expires_at = NULL, worker_id = NULL \
          FROM (VALUES {}) AS v \
          WHERE tasks.id = v.column1 AND tasks.attempt = v.column2 AND tasks.status = 'RUNNING' \
-         RETURNING tasks.id, tasks.attempt, tasks.queue, tasks.task_type",
+         RETURNING tasks.id, tasks.attempt, tasks.queue, tasks.task_type, tasks.completed_at",
         rows(backend, chunk.len(), 4)
     );
     let returned = db
@@ -141,6 +138,7 @@ async fn finish_tasks(
                 attempt: row.try_get("", "attempt")?,
                 queue: row.try_get("", "queue")?,
                 task_type: row.try_get("", "task_type")?,
+                completed_at: row.try_get("", "completed_at")?,
             })
         })
         .collect()
