@@ -4,6 +4,12 @@
 //! the server's `store::successes`). On a burn-down of no-op tasks the per-row upserts
 //! were about a fifth of SQLite's work. Every other transition is still counted by the
 //! triggers, so no other write has to remember the counters.
+//!
+//! On PostgreSQL, processes of an older Spool may still be running against the migrated
+//! database during a rolling upgrade, and they rely on the triggers to count their
+//! successes. So there the triggers skip only a success whose transaction says it counts
+//! its own (`spool.successes_counted` set to `on` for the transaction). A SQLite file has
+//! one process, which runs the migration as it starts.
 
 use sea_orm_migration::prelude::*;
 
@@ -33,7 +39,8 @@ const POSTGRES: &[&str] = &[
     "CREATE OR REPLACE FUNCTION spool_count_tasks() RETURNS trigger AS $$
      BEGIN
        IF TG_OP = 'UPDATE' AND (OLD.status = NEW.status
-           OR (OLD.status = 'RUNNING' AND NEW.status = 'SUCCESS')) THEN
+           OR (OLD.status = 'RUNNING' AND NEW.status = 'SUCCESS'
+               AND COALESCE(current_setting('spool.successes_counted', true), '') = 'on')) THEN
          RETURN NULL;
        END IF;
        IF TG_OP IN ('UPDATE', 'DELETE') THEN
@@ -49,7 +56,8 @@ const POSTGRES: &[&str] = &[
     "CREATE OR REPLACE FUNCTION spool_count_throughput() RETURNS trigger AS $$
      BEGIN
        IF OLD.status <> NEW.status AND NEW.status IN ('SUCCESS', 'FAILED', 'CANCELLED')
-           AND NOT (OLD.status = 'RUNNING' AND NEW.status = 'SUCCESS') THEN
+           AND NOT (OLD.status = 'RUNNING' AND NEW.status = 'SUCCESS'
+                    AND COALESCE(current_setting('spool.successes_counted', true), '') = 'on') THEN
          INSERT INTO task_throughput (minute, status, n)
          VALUES (COALESCE(NEW.completed_at, 0) / 60000000, NEW.status, 1)
          ON CONFLICT (minute, status) DO UPDATE SET n = task_throughput.n + 1;

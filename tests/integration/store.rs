@@ -3,7 +3,7 @@
 //! search that means the same on both, and on SQLite the pragmas on every connection and
 //! the background checkpoints.
 
-use crate::databases::each_store;
+use crate::databases::{each_store, postgres_schema};
 use serde_json::json;
 use spool::server::store::{Heartbeat, NewTask, Outcome, Store, StoreOptions, Synchronous};
 use tempfile::TempDir;
@@ -420,7 +420,13 @@ async fn successes_recorded_together_are_counted_once_by_kind_and_by_minute() {
                     .unwrap()
             });
         }
-        while finishes.join_next().await.is_some() {}
+        while let Some(changed) = finishes.join_next().await {
+            assert!(changed.is_ok());
+        }
+        assert_eq!(
+            store.get(claimed[0].id).await.unwrap().unwrap().status,
+            "RUNNING"
+        );
 
         let counted: BTreeMap<_, _> = store
             .counts()
@@ -458,6 +464,61 @@ async fn successes_recorded_together_are_counted_once_by_kind_and_by_minute() {
         );
     })
     .await;
+}
+
+/// During a rolling upgrade an older Spool, which leaves counting its successes to the
+/// triggers, may share the migrated PostgreSQL database with a newer one.
+#[tokio::test]
+async fn on_postgres_a_success_recorded_by_an_older_spool_is_still_counted() {
+    use sea_orm::ConnectionTrait;
+    let Some(schema) = postgres_schema().await else {
+        return;
+    };
+    let store = Store::open(&schema.url, &StoreOptions::default())
+        .await
+        .unwrap();
+    let minute = 60_000_000;
+    let older = store.insert(task(0, 1_000)).await.unwrap();
+    let newer = store.insert(task(0, 1_000)).await.unwrap();
+    assert_eq!(
+        store
+            .claim("default", 2, "w", 2_000, 9_000)
+            .await
+            .unwrap()
+            .len(),
+        2
+    );
+    let other = sea_orm::Database::connect(&schema.url).await.unwrap();
+    other
+        .execute_unprepared(&format!(
+            "UPDATE tasks SET status = 'SUCCESS', completed_at = {} WHERE id = '{}'",
+            5 * minute,
+            older.id
+        ))
+        .await
+        .unwrap();
+    let success = Outcome::Succeeded(json!(1));
+    assert!(store
+        .finish(newer.id, 1, 5 * minute, success)
+        .await
+        .unwrap());
+
+    let counts: Vec<_> = store
+        .counts()
+        .await
+        .unwrap()
+        .into_iter()
+        .map(|row| (row.status, row.n))
+        .collect();
+    assert_eq!(counts, vec![("SUCCESS".to_string(), 2)]);
+    let throughput: Vec<_> = store
+        .throughput(0)
+        .await
+        .unwrap()
+        .into_iter()
+        .map(|row| (row.minute, row.n))
+        .collect();
+    assert_eq!(throughput, vec![(5, 2)]);
 }
 
 #[tokio::test]

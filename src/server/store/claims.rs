@@ -180,26 +180,14 @@ pub(super) async fn claim_in(
     now: i64,
     lease_until: i64,
 ) -> Result<Vec<task_row::Model>, DbErr> {
-    let ready = ready_tasks(queue, limit, now);
     let backend = db.get_database_backend();
-    let claim = |chosen| {
-        Tasks::update_many()
-            .col_expr(Column::Status, Expr::value(TaskStatus::Running.as_str()))
-            .col_expr(Column::Attempt, Expr::col(Column::Attempt).add(1))
-            .col_expr(Column::StartedAt, Expr::value(now))
-            .col_expr(Column::LeaseExpiresAt, Expr::value(lease_until))
-            .col_expr(Column::WorkerId, Expr::value(worker_id))
-            .col_expr(Column::Progress, Expr::value(0))
-            .col_expr(Column::ProgressMessage, Expr::value(Option::<String>::None))
-            .filter(chosen)
-    };
     let mut claimed = match backend {
         // PostgreSQL may run an `IN (subquery)` more than once in one statement, locking
         // more than `limit` rows; there the ids are picked (and locked) first. This needs
         // a transaction, which the group committer always opens for a claim on PostgreSQL.
         DatabaseBackend::Postgres => {
             let ids = db
-                .query_all(&ready)
+                .query_all(&ready_tasks(queue, limit, now))
                 .await?
                 .iter()
                 .map(|row| row.try_get::<Uuid>("", "id"))
@@ -207,12 +195,13 @@ pub(super) async fn claim_in(
             if ids.is_empty() {
                 return Ok(Vec::new());
             }
-            claim(Column::Id.is_in(ids)).exec_with_returning(db).await?
+            claim_update(worker_id, now, lease_until)
+                .filter(Column::Id.is_in(ids))
+                .exec_with_returning(db)
+                .await?
         }
         _ => {
-            let mut update = claim(Column::Id.in_subquery(ready)).into_query();
-            update.returning_all();
-            let statement = sqlite_limit_unplanned(backend.build(&update));
+            let statement = sqlite_claim(queue, limit, worker_id, now, lease_until);
             task_row::Model::find_by_statement(statement)
                 .all(db)
                 .await?
@@ -257,6 +246,28 @@ pub(super) fn ready_tasks(queue: &str, limit: u64, now: i64) -> SelectStatement 
         .limit(limit)
         .lock_with_behavior(LockType::Update, LockBehavior::SkipLocked)
         .to_owned()
+}
+
+/// Moves the chosen tasks to RUNNING under this claim's lease; a trigger opens each
+/// attempt record.
+fn claim_update(worker_id: &str, now: i64, lease_until: i64) -> sea_orm::UpdateMany<Tasks> {
+    Tasks::update_many()
+        .col_expr(Column::Status, Expr::value(TaskStatus::Running.as_str()))
+        .col_expr(Column::Attempt, Expr::col(Column::Attempt).add(1))
+        .col_expr(Column::StartedAt, Expr::value(now))
+        .col_expr(Column::LeaseExpiresAt, Expr::value(lease_until))
+        .col_expr(Column::WorkerId, Expr::value(worker_id))
+        .col_expr(Column::Progress, Expr::value(0))
+        .col_expr(Column::ProgressMessage, Expr::value(Option::<String>::None))
+}
+
+/// The whole claim on SQLite, one statement: `UPDATE … WHERE id IN (ready tasks) RETURNING *`.
+fn sqlite_claim(queue: &str, limit: u64, worker_id: &str, now: i64, lease_until: i64) -> Statement {
+    let mut update = claim_update(worker_id, now, lease_until)
+        .filter(Column::Id.in_subquery(ready_tasks(queue, limit, now)))
+        .into_query();
+    update.returning_all();
+    sqlite_limit_unplanned(DatabaseBackend::Sqlite.build(&update))
 }
 
 /// SQLite plans a `LIMIT ?` with the value bound at the time, so it prepares the
@@ -426,20 +437,19 @@ mod tests {
 
     #[test]
     fn the_sqlite_claim_binds_its_limit_behind_a_cast() {
-        let ready = ready_tasks("default", 5, 0);
-        let statement = sqlite_limit_unplanned(DatabaseBackend::Sqlite.build(&ready));
-        assert!(
-            statement
-                .sql
-                .trim_end()
-                .ends_with(" LIMIT CAST(? AS INTEGER)"),
+        let statement = sqlite_claim("default", 5, "w", 0, 10);
+        assert!(statement.sql.starts_with("UPDATE "), "{}", statement.sql);
+        assert_eq!(
+            statement.sql.matches(" LIMIT CAST(? AS INTEGER)").count(),
+            1,
             "{}",
             statement.sql
         );
-        assert_eq!(
-            statement.values.map(|values| values.0.len()),
-            Some(6),
-            "the limit is still a bound value"
+        assert!(!statement.sql.contains("LIMIT ?"), "{}", statement.sql);
+        let values = statement.values.map(|values| values.0).unwrap_or_default();
+        assert!(
+            values.contains(&sea_orm::Value::BigUnsigned(Some(5))),
+            "the limit is still a bound value: {values:?}"
         );
     }
 }

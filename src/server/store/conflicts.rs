@@ -1,5 +1,5 @@
 //! Transactions that lost a lock race. On PostgreSQL, processes sharing the queue update
-//! the same rows (the tasks they claim and finish, and the counters their triggers keep)
+//! the same rows (the tasks they claim and finish, and the counters kept beside them)
 //! in whatever order their statements meet them, so two transactions can each wait for
 //! the other. PostgreSQL then aborts one with a deadlock error (SQLSTATE 40P01), or a
 //! serialization failure (40001). Nothing of the aborted transaction was written, so

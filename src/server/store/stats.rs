@@ -1,4 +1,4 @@
-//! Reads for the overview: exact counts from the trigger-kept `task_counts` table (never a
+//! Reads for the overview: exact counts from the `task_counts` table, kept in the same transactions as the tasks (never a
 //! scan of `tasks`), queue settings, and a task's attempt history.
 
 use super::attempt_row::{self, Entity as Attempts};

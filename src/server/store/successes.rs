@@ -1,9 +1,10 @@
-//! Recording many successful attempts at once: one statement for a whole group commit's
-//! worth of them instead of one per task. Each row still carries its own fence (RUNNING,
-//! this attempt), its own finish time and result, and a trigger still closes each attempt
-//! record. The counters are the exception: the per-row triggers skip RUNNING → SUCCESS
-//! (migration 000008), and the successes are added to `task_counts` and `task_throughput`
-//! here, one upsert each for the whole group, in the same transaction.
+//! Recording many successful attempts at once: one update for a whole group commit's
+//! worth of them instead of one per task, and one upsert each into `task_counts` and
+//! `task_throughput`. Each row still carries its own fence (RUNNING, this attempt), its
+//! own finish time and result, and a trigger still closes each attempt record. The
+//! counter triggers skip RUNNING → SUCCESS (migration 000008; on PostgreSQL only in a
+//! transaction that sets `spool.successes_counted`, as this one does), so the successes
+//! are counted here, in the same transaction.
 
 use sea_orm::{ConnectionTrait, DatabaseBackend, DbErr, Statement, Value as SqlValue};
 use std::collections::{BTreeMap, HashSet};
@@ -42,12 +43,19 @@ pub(super) async fn record_all(
     db: &impl ConnectionTrait,
     successes: &[Success],
 ) -> Result<HashSet<(Uuid, i32)>, DbErr> {
+    let backend = db.get_database_backend();
+    if backend == DatabaseBackend::Postgres {
+        // Tells the counter triggers that this transaction counts its own successes.
+        let flag = "SELECT set_config('spool.successes_counted', 'on', true)";
+        db.execute_raw(Statement::from_string(backend, flag))
+            .await?;
+    }
     let mut finished = Vec::with_capacity(successes.len());
     for chunk in successes.chunks(CHUNK) {
         finished.extend(finish_tasks(db, chunk).await?);
     }
-    // Grouped in a sorted map, so concurrent processes on PostgreSQL update the counter
-    // rows in one order.
+    // Sorted, so the batch's own upserts meet the counter rows in one order (the
+    // triggers of other writes in the transaction may still meet them in any).
     let mut per_kind: BTreeMap<(&str, &str), i64> = BTreeMap::new();
     let mut per_minute: BTreeMap<i64, i64> = BTreeMap::new();
     for task in &finished {
@@ -178,6 +186,101 @@ mod tests {
         assert_eq!(
             rows(DatabaseBackend::Postgres, 2, 3),
             "($1, $2, $3), ($4, $5, $6)"
+        );
+    }
+}
+
+#[cfg(test)]
+mod batch_tests {
+    use super::*;
+    use crate::server::store::{NewTask, Store, StoreOptions};
+    use sea_orm::TransactionTrait;
+    use std::collections::BTreeMap;
+
+    const MINUTE: i64 = MINUTE_MICROS;
+
+    fn task(queue: &str, task_type: &str) -> NewTask {
+        NewTask {
+            id: Uuid::now_v7(),
+            task_type: task_type.into(),
+            queue: queue.into(),
+            priority: 0,
+            max_attempts: 1,
+            parameters: serde_json::json!({}),
+            created_at: 1,
+            run_at: 1,
+            timeout_ms: None,
+            idempotency_key: None,
+        }
+    }
+
+    /// One batch, in one transaction, whatever the timing: two queues, two kinds, two
+    /// minutes, a stale attempt and the same success twice.
+    #[tokio::test]
+    async fn one_batch_counts_each_success_once_by_kind_and_by_minute() {
+        let dir = tempfile::tempdir().unwrap();
+        let url = format!("sqlite://{}", dir.path().join("batch.db").display());
+        let store = Store::open(&url, &StoreOptions::default()).await.unwrap();
+        for (queue, kind) in [("a", "x"), ("a", "y"), ("b", "x"), ("b", "x"), ("a", "x")] {
+            store.insert(task(queue, kind)).await.unwrap();
+        }
+        let mut claimed = store.claim("a", 10, "w", 2, 100).await.unwrap();
+        claimed.extend(store.claim("b", 10, "w", 2, 100).await.unwrap());
+        assert_eq!(claimed.len(), 5);
+        let mut successes: Vec<Success> = claimed
+            .iter()
+            .enumerate()
+            .map(|(i, task)| Success {
+                id: task.id,
+                attempt: task.attempt,
+                now: (3 + i as i64 % 2) * MINUTE + i as i64,
+                result: "1".into(),
+            })
+            .collect();
+        successes[0].attempt += 1; // stale: counts nowhere
+        successes.push(successes[1].clone()); // the same success twice counts once
+
+        let txn = store.writer.begin().await.unwrap();
+        let changed = record_all(&txn, &successes).await.unwrap();
+        txn.commit().await.unwrap();
+        assert_eq!(changed.len(), 4);
+        assert!(!changed.contains(&(successes[0].id, successes[0].attempt)));
+
+        let counts: BTreeMap<_, _> = store
+            .counts()
+            .await
+            .unwrap()
+            .into_iter()
+            .map(|row| ((row.queue, row.task_type, row.status), row.n))
+            .collect();
+        let stale = &claimed[0];
+        let mut expected: BTreeMap<_, i64> = BTreeMap::new();
+        for task in &claimed {
+            let status = if task.id == stale.id {
+                "RUNNING"
+            } else {
+                "SUCCESS"
+            };
+            *expected
+                .entry((
+                    task.queue.clone(),
+                    task.task_type.clone(),
+                    status.to_string(),
+                ))
+                .or_default() += 1;
+        }
+        assert_eq!(counts, expected);
+        // Tasks 1 and 3 finished in minute 4, task 2 and 4 in minute 3 (0 is stale).
+        let throughput: Vec<_> = store
+            .throughput(0)
+            .await
+            .unwrap()
+            .into_iter()
+            .map(|row| (row.minute, row.status, row.n))
+            .collect();
+        assert_eq!(
+            throughput,
+            vec![(3, "SUCCESS".to_string(), 2), (4, "SUCCESS".to_string(), 2)]
         );
     }
 }
