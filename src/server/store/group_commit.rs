@@ -146,8 +146,8 @@ async fn commit(writer: &DatabaseConnection, batch: Vec<Request>, counters: &Cou
 
 /// Runs `writes` in one transaction (again, while it loses lock races) and answers each,
 /// in order. Submits go in as multi-row inserts and successful outcomes as one set-based
-/// update and their counters (see [`super::successes`]): a statement is a round trip to SQLite's thread, and
-/// those trips, not the SQL, are what a small write costs.
+/// update plus their counters (see [`super::successes`]): a statement is a round trip to
+/// SQLite's thread, and those trips, not the SQL, are what a small write costs.
 async fn apply_all(writer: &DatabaseConnection, writes: &[&Write]) -> Result<Vec<Written>, DbErr> {
     retry_conflicts(|| apply_once(writer, writes)).await
 }

@@ -1,5 +1,6 @@
-//! Reads for the overview: exact counts from the `task_counts` table, kept in the same transactions as the tasks (never a
-//! scan of `tasks`), queue settings, and a task's attempt history.
+//! Reads for the overview: exact counts from the `task_counts` table, kept in the same
+//! transactions as the tasks (never a scan of `tasks`), queue settings, and a task's
+//! attempt history.
 
 use super::attempt_row::{self, Entity as Attempts};
 use super::queue_row::{self, Entity as Queues};

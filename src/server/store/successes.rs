@@ -179,6 +179,9 @@ fn rows(backend: DatabaseBackend, count: usize, width: usize) -> String {
 #[cfg(test)]
 mod tests {
     use super::*;
+    use crate::server::store::{NewTask, Store, StoreOptions};
+    use sea_orm::TransactionTrait;
+    use std::collections::BTreeMap;
 
     #[test]
     fn placeholders_follow_the_backend() {
@@ -188,16 +191,6 @@ mod tests {
             "($1, $2, $3), ($4, $5, $6)"
         );
     }
-}
-
-#[cfg(test)]
-mod batch_tests {
-    use super::*;
-    use crate::server::store::{NewTask, Store, StoreOptions};
-    use sea_orm::TransactionTrait;
-    use std::collections::BTreeMap;
-
-    const MINUTE: i64 = MINUTE_MICROS;
 
     fn task(queue: &str, task_type: &str) -> NewTask {
         NewTask {
@@ -233,7 +226,7 @@ mod batch_tests {
             .map(|(i, task)| Success {
                 id: task.id,
                 attempt: task.attempt,
-                now: (3 + i as i64 % 2) * MINUTE + i as i64,
+                now: (3 + i as i64 % 2) * MINUTE_MICROS + i as i64,
                 result: "1".into(),
             })
             .collect();
