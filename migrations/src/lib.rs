@@ -14,6 +14,7 @@ mod m20261129_000005_attempt_triggers;
 mod m20261202_000006_ready_notifications;
 mod m20261203_000007_resume_notifications;
 mod m20261203_000008_batched_success_counts;
+mod m20261203_000009_throughput_trigger_without_in_list;
 
 /// Runs the statements written for the database being migrated, in order: raw SQL for
 /// what differs between the backends (triggers and their functions, mostly).
@@ -48,6 +49,7 @@ impl MigratorTrait for Migrator {
             Box::new(m20261202_000006_ready_notifications::Migration),
             Box::new(m20261203_000007_resume_notifications::Migration),
             Box::new(m20261203_000008_batched_success_counts::Migration),
+            Box::new(m20261203_000009_throughput_trigger_without_in_list::Migration),
         ]
     }
 }

@@ -338,6 +338,48 @@ async fn the_claim_walks_its_index_in_order_instead_of_sorting_the_backlog() {
     assert!(!text.contains("TEMP B-TREE"), "{text}");
 }
 
+/// Every trigger on `UPDATE OF status` runs for every task that changes status, so a
+/// temporary table opened inside one is built and freed once per task per transition
+/// (SQLite compiles an `IN (…)` list that way): a third of SQLite's work on a burn-down.
+#[tokio::test]
+async fn no_trigger_on_a_status_change_builds_a_temporary_table() {
+    use sea_orm::{ConnectionTrait, Database, DatabaseBackend, Statement};
+    let (_store, dir) = open_store(Synchronous::Normal).await;
+    let url = format!("sqlite://{}", dir.path().join("store.db").display());
+    let db = Database::connect(url).await.unwrap();
+    let mut seen = Vec::new();
+    for status in ["RUNNING", "SUCCESS", "FAILED", "CANCELLED", "PENDING"] {
+        let sql = format!("EXPLAIN UPDATE tasks SET status = '{status}' WHERE id = 'x'");
+        let rows = db
+            .query_all_raw(Statement::from_string(DatabaseBackend::Sqlite, sql))
+            .await
+            .unwrap();
+        // Columns: addr, opcode, p1, p2, p3, p4, p5, comment. A trigger's program starts
+        // with an Init whose p4 names it.
+        let mut program = String::from("the UPDATE itself");
+        for row in &rows {
+            let opcode: String = row.try_get_by_index(1).unwrap();
+            let p4: Option<String> = row.try_get_by_index(5).ok();
+            if opcode == "Init" {
+                if let Some(name) = p4.as_deref().and_then(|p4| p4.strip_prefix("-- TRIGGER ")) {
+                    program = name.to_string();
+                    seen.push(program.clone());
+                }
+            }
+            assert!(
+                !(opcode == "OpenEphemeral" && program != "the UPDATE itself"),
+                "trigger {program} opens a temporary table on a change to {status}"
+            );
+        }
+    }
+    for trigger in ["tasks_count_update", "tasks_throughput"] {
+        assert!(
+            seen.iter().any(|name| name == trigger),
+            "{trigger} was not in the programs: {seen:?}"
+        );
+    }
+}
+
 #[tokio::test(flavor = "multi_thread", worker_threads = 2)]
 async fn outcomes_recorded_together_still_each_check_their_own_attempt() {
     each_store(Synchronous::Normal, |store| async move {
