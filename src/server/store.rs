@@ -5,6 +5,7 @@
 
 pub mod attempt_row;
 mod checkpoints;
+mod claimed;
 mod claims;
 mod conflicts;
 mod group_commit;
@@ -21,6 +22,7 @@ use migrations::{Migrator, MigratorTrait};
 use sea_orm::{ConnectionTrait, Database, DatabaseBackend, DatabaseConnection, DbErr, Statement};
 use tokio_util::sync::CancellationToken;
 
+pub use claimed::ClaimedTask;
 pub use claims::{Heartbeat, Outcome};
 pub use group_commit::CommitStats;
 pub use lifecycle::{CancelResult, Rescued, RetryResult};

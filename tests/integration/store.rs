@@ -5,7 +5,9 @@
 
 use crate::databases::{each_store, postgres_schema};
 use serde_json::json;
-use spool::server::store::{Heartbeat, NewTask, Outcome, Store, StoreOptions, Synchronous};
+use spool::server::store::{
+    ClaimedTask, Heartbeat, NewTask, Outcome, Store, StoreOptions, Synchronous,
+};
 use tempfile::TempDir;
 use uuid::Uuid;
 
@@ -59,7 +61,17 @@ async fn claims_take_the_most_urgent_ready_tasks_and_never_more_than_asked() {
     each_store(Synchronous::Normal, |store| async move {
         let now = 1_000_000;
         let low = store.insert(task(5, now - 10)).await.unwrap();
-        let urgent = store.insert(task(0, now - 5)).await.unwrap();
+        // Every column the claim returns differs from the other tasks' and its neighbours'.
+        let urgent = store
+            .insert(NewTask {
+                task_type: "email_simulation".into(),
+                max_attempts: 5,
+                parameters: json!({ "to": "a@example.com" }),
+                timeout_ms: Some(7_000),
+                ..task(0, now - 5)
+            })
+            .await
+            .unwrap();
         let older_urgent = store.insert(task(0, now - 20)).await.unwrap();
         let future = store
             .insert(NewTask {
@@ -75,9 +87,30 @@ async fn claims_take_the_most_urgent_ready_tasks_and_never_more_than_asked() {
             .unwrap();
         let ids: Vec<_> = first.iter().map(|t| t.id).collect();
         assert_eq!(ids, vec![older_urgent.id, urgent.id]);
-        assert!(first.iter().all(|t| t.status == "RUNNING"
-            && t.attempt == 1
-            && t.worker_id.as_deref() == Some("w1")));
+        for claimed in &first {
+            let stored = store.get(claimed.id).await.unwrap().unwrap();
+            assert_eq!(
+                (stored.status.as_str(), stored.worker_id.as_deref()),
+                ("RUNNING", Some("w1"))
+            );
+            assert_eq!(
+                (stored.started_at, stored.lease_expires_at),
+                (Some(now), Some(now + 30))
+            );
+            // The claim hands over the stored task as it now is, column for column.
+            let expected = ClaimedTask {
+                id: stored.id,
+                task_type: stored.task_type,
+                attempt: 1,
+                max_attempts: stored.max_attempts,
+                parameters: stored.parameters,
+                timeout_ms: stored.timeout_ms,
+                cancel_requested: stored.cancel_requested,
+                priority: stored.priority,
+                run_at: stored.run_at,
+            };
+            assert_eq!(claimed, &expected);
+        }
 
         let second = store
             .claim("default", 10, "w2", now, now + 30)

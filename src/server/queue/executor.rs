@@ -4,7 +4,7 @@
 
 use super::workers::WorkerConfig;
 use super::{backoff, now_micros, Queue};
-use crate::server::store::{task_row, Heartbeat, Outcome};
+use crate::server::store::{ClaimedTask, Heartbeat, Outcome};
 use crate::server::tasks::{TaskContext, TaskError};
 use std::sync::Arc;
 use std::time::Duration;
@@ -41,7 +41,7 @@ enum Ended {
 }
 
 #[tracing::instrument(skip_all, fields(task = %task.id, kind = %task.task_type, attempt = task.attempt))]
-pub(super) async fn execute(execution: Execution, task: task_row::Model) {
+pub(super) async fn execute(execution: Execution, task: ClaimedTask) {
     let Execution {
         queue,
         config,
@@ -181,7 +181,7 @@ pub(super) async fn execute(execution: Execution, task: task_row::Model) {
 }
 
 /// A failed attempt: retried after a backoff while attempts remain, else final.
-fn failure(task: &task_row::Model, error: String) -> Outcome {
+fn failure(task: &ClaimedTask, error: String) -> Outcome {
     let retry_at = (task.attempt < task.max_attempts).then(|| {
         let delay = backoff::delay(task.attempt, &mut rand::rng());
         now_micros() + delay.as_micros() as i64
@@ -195,7 +195,7 @@ fn failure(task: &task_row::Model, error: String) -> Outcome {
 /// run again; after that the lease runs out and the task is rescued.
 async fn record(
     queue: &Queue,
-    task: &task_row::Model,
+    task: &ClaimedTask,
     outcome: Outcome,
     started: Instant,
     lease: Duration,
@@ -237,7 +237,7 @@ async fn record(
     }
 }
 
-async fn requeue(queue: &Queue, task: &task_row::Model, started: Instant) {
+async fn requeue(queue: &Queue, task: &ClaimedTask, started: Instant) {
     queue.metrics().finished("interrupted", started.elapsed());
     if let Err(err) = queue
         .store()

@@ -3,6 +3,7 @@
 //! state it expects (RUNNING, this attempt), so a late write can never undo another.
 
 use super::attempt_row::{self, Entity as Attempts};
+use super::claimed::{self, ClaimedTask};
 use super::conflicts::retry_conflicts;
 use super::group_commit::{Write, Written};
 use super::successes::{self, Success};
@@ -11,8 +12,8 @@ use super::{Store, StoreError};
 use crate::model::TaskStatus;
 use sea_orm::sea_query::{Expr, LockBehavior, LockType, Query, SelectStatement};
 use sea_orm::{
-    ColumnTrait, ConnectionTrait, DatabaseBackend, DbErr, EntityTrait, ExprTrait, FromQueryResult,
-    QueryFilter, QueryOrder, QueryTrait, Statement, TransactionTrait,
+    ColumnTrait, ConnectionTrait, DatabaseBackend, DbErr, EntityTrait, ExprTrait, QueryFilter,
+    QueryOrder, QueryTrait, Statement, TransactionTrait,
 };
 use uuid::Uuid;
 
@@ -51,7 +52,7 @@ impl Store {
         worker_id: &str,
         now: i64,
         lease_until: i64,
-    ) -> Result<Vec<task_row::Model>, StoreError> {
+    ) -> Result<Vec<ClaimedTask>, StoreError> {
         if limit == 0 {
             return Ok(Vec::new());
         }
@@ -170,7 +171,7 @@ impl Store {
 }
 
 /// The claim itself: on SQLite one statement, `UPDATE … WHERE id IN (SELECT … ORDER BY …
-/// LIMIT n) RETURNING *`; on PostgreSQL the SELECT first, then the UPDATE. A trigger opens
+/// LIMIT n) RETURNING …`; on PostgreSQL the SELECT first, then the UPDATE. A trigger opens
 /// the attempt records.
 pub(super) async fn claim_in(
     db: &impl ConnectionTrait,
@@ -179,9 +180,9 @@ pub(super) async fn claim_in(
     worker_id: &str,
     now: i64,
     lease_until: i64,
-) -> Result<Vec<task_row::Model>, DbErr> {
+) -> Result<Vec<ClaimedTask>, DbErr> {
     let backend = db.get_database_backend();
-    let mut claimed = match backend {
+    let statement = match backend {
         // PostgreSQL may run an `IN (subquery)` more than once in one statement, locking
         // more than `limit` rows; there the ids are picked (and locked) first. This needs
         // a transaction, which the group committer always opens for a claim on PostgreSQL.
@@ -195,18 +196,17 @@ pub(super) async fn claim_in(
             if ids.is_empty() {
                 return Ok(Vec::new());
             }
-            claim_update(worker_id, now, lease_until)
-                .filter(Column::Id.is_in(ids))
-                .exec_with_returning(db)
-                .await?
+            let update = claim_update(worker_id, now, lease_until).filter(Column::Id.is_in(ids));
+            returning_claimed(update, backend)
         }
-        _ => {
-            let statement = sqlite_claim(queue, limit, worker_id, now, lease_until);
-            task_row::Model::find_by_statement(statement)
-                .all(db)
-                .await?
-        }
+        _ => sqlite_claim(queue, limit, worker_id, now, lease_until),
     };
+    let mut claimed = db
+        .query_all_raw(statement)
+        .await?
+        .iter()
+        .map(ClaimedTask::from_row)
+        .collect::<Result<Vec<_>, _>>()?;
     claimed.sort_by_key(|task| (task.priority, task.run_at));
     Ok(claimed)
 }
@@ -261,13 +261,18 @@ fn claim_update(worker_id: &str, now: i64, lease_until: i64) -> sea_orm::UpdateM
         .col_expr(Column::ProgressMessage, Expr::value(Option::<String>::None))
 }
 
-/// The whole claim on SQLite, one statement: `UPDATE … WHERE id IN (ready tasks) RETURNING *`.
+/// The whole claim on SQLite, one statement: `UPDATE … WHERE id IN (ready tasks) RETURNING …`.
 fn sqlite_claim(queue: &str, limit: u64, worker_id: &str, now: i64, lease_until: i64) -> Statement {
-    let mut update = claim_update(worker_id, now, lease_until)
-        .filter(Column::Id.in_subquery(ready_tasks(queue, limit, now)))
-        .into_query();
-    update.returning_all();
-    sqlite_limit_unplanned(DatabaseBackend::Sqlite.build(&update))
+    let update = claim_update(worker_id, now, lease_until)
+        .filter(Column::Id.in_subquery(ready_tasks(queue, limit, now)));
+    sqlite_limit_unplanned(returning_claimed(update, DatabaseBackend::Sqlite))
+}
+
+/// The claim's update, returning what its worker needs (see [`claimed`]).
+fn returning_claimed(update: sea_orm::UpdateMany<Tasks>, backend: DatabaseBackend) -> Statement {
+    let mut update = update.into_query();
+    update.returning(Query::returning().columns(claimed::COLUMNS));
+    backend.build(&update)
 }
 
 /// SQLite plans a `LIMIT ?` with the value bound at the time, so it prepares the

@@ -8,6 +8,7 @@
 //! (see [`super::conflicts`]); one that fails otherwise is retried one transaction per
 //! write, so one bad write (a duplicate idempotency key, say) fails alone.
 
+use super::claimed::ClaimedTask;
 use super::claims::{claim_in, finish_in, Outcome};
 use super::conflicts::retry_conflicts;
 use super::queries::{insert_all_in, NewTask};
@@ -48,7 +49,7 @@ pub(super) enum Write {
 #[derive(Debug)]
 pub(super) enum Written {
     Inserted(Box<task_row::Model>),
-    Claimed(Vec<task_row::Model>),
+    Claimed(Vec<ClaimedTask>),
     Finished(bool),
 }
 

@@ -217,13 +217,17 @@ mod tests {
         for (queue, kind) in [("a", "x"), ("a", "y"), ("b", "x"), ("b", "x"), ("a", "x")] {
             store.insert(task(queue, kind)).await.unwrap();
         }
-        let mut claimed = store.claim("a", 10, "w", 2, 100).await.unwrap();
-        claimed.extend(store.claim("b", 10, "w", 2, 100).await.unwrap());
+        let mut claimed = Vec::new();
+        for queue in ["a", "b"] {
+            for task in store.claim(queue, 10, "w", 2, 100).await.unwrap() {
+                claimed.push((queue, task));
+            }
+        }
         assert_eq!(claimed.len(), 5);
         let mut successes: Vec<Success> = claimed
             .iter()
             .enumerate()
-            .map(|(i, task)| Success {
+            .map(|(i, (_, task))| Success {
                 id: task.id,
                 attempt: task.attempt,
                 now: (3 + i as i64 % 2) * MINUTE_MICROS + i as i64,
@@ -246,9 +250,9 @@ mod tests {
             .into_iter()
             .map(|row| ((row.queue, row.task_type, row.status), row.n))
             .collect();
-        let stale = &claimed[0];
+        let stale = &claimed[0].1;
         let mut expected: BTreeMap<_, i64> = BTreeMap::new();
-        for task in &claimed {
+        for (queue, task) in &claimed {
             let status = if task.id == stale.id {
                 "RUNNING"
             } else {
@@ -256,7 +260,7 @@ mod tests {
             };
             *expected
                 .entry((
-                    task.queue.clone(),
+                    queue.to_string(),
                     task.task_type.clone(),
                     status.to_string(),
                 ))
