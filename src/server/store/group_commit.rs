@@ -2,9 +2,10 @@
 //! are queued to one task that runs whatever has gathered in a single transaction, so a
 //! burst of them pays for one disk sync instead of one each.
 //!
-//! Nothing waits on purpose: a lone write is committed at once, and writes pile up only
-//! while the previous commit is syncing. Callers are answered after the commit, so "done"
-//! still means durable. A batch that loses a lock race on PostgreSQL runs again whole
+//! Nothing waits on a timer: a lone write is committed after one scheduler turn, and
+//! writes pile up while the previous commit is syncing and while tasks that are ready to
+//! run still send theirs (see [`gather_ready`]). Callers are answered after the commit,
+//! so "done" still means durable. A batch that loses a lock race on PostgreSQL runs again whole
 //! (see [`super::conflicts`]); one that fails otherwise is retried one transaction per
 //! write, so one bad write (a duplicate idempotency key, say) fails alone.
 
@@ -118,8 +119,31 @@ async fn run(
 ) {
     let mut batch = Vec::with_capacity(MAX_BATCH);
     while receiver.recv_many(&mut batch, MAX_BATCH).await > 0 {
+        gather_ready(&mut receiver, &mut batch).await;
         counters.writes.fetch_add(batch.len() as u64, Relaxed);
         commit(&writer, std::mem::take(&mut batch), &counters).await;
+    }
+}
+
+/// Lets the tasks that are ready to run go first, and takes the writes they send, for as
+/// long as each round brings more. Under load the writes of one wave arrive a few
+/// scheduler turns apart (the last commit's claim starts its tasks, each ends and sends
+/// its outcome): committing on the first of them split every wave in two commits, and
+/// under `synchronous=FULL` each commit is a disk sync. This never waits on a timer: a
+/// lone write on an idle queue is held for one scheduler turn.
+async fn gather_ready(receiver: &mut mpsc::Receiver<Request>, batch: &mut Vec<Request>) {
+    while batch.len() < MAX_BATCH {
+        tokio::task::yield_now().await;
+        let before = batch.len();
+        while batch.len() < MAX_BATCH {
+            match receiver.try_recv() {
+                Ok(request) => batch.push(request),
+                Err(_) => break,
+            }
+        }
+        if batch.len() == before {
+            return;
+        }
     }
 }
 
@@ -258,4 +282,67 @@ async fn apply_writes(db: &impl ConnectionTrait, writes: &[&Write]) -> Result<Ve
         .into_iter()
         .map(|result| result.ok_or_else(|| DbErr::Custom("a write was not applied".into())))
         .collect()
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    fn request() -> Request {
+        let (reply, _) = oneshot::channel();
+        let write = Write::Finish {
+            id: Uuid::nil(),
+            attempt: 1,
+            now: 0,
+            outcome: Outcome::Cancelled,
+        };
+        Request { write, reply }
+    }
+
+    /// Writers that each need a different number of scheduler turns before they write,
+    /// as the tasks of one claim do, end up in one batch.
+    #[tokio::test(flavor = "current_thread")]
+    async fn writes_sent_a_few_scheduler_turns_apart_are_gathered_into_one_batch() {
+        let (sender, mut receiver) = mpsc::channel(BACKLOG);
+        for turns in 0..6 {
+            let sender = sender.clone();
+            tokio::spawn(async move {
+                for _ in 0..turns {
+                    tokio::task::yield_now().await;
+                }
+                let _ = sender.send(request()).await;
+            });
+        }
+        let mut batch = Vec::new();
+        receiver.recv_many(&mut batch, MAX_BATCH).await;
+        assert_eq!(batch.len(), 1, "the first writer is alone at first");
+        gather_ready(&mut receiver, &mut batch).await;
+        assert_eq!(batch.len(), 6);
+
+        // A write that comes later, after a turn with nothing new, is left for the next
+        // batch.
+        let sender = sender.clone();
+        let late = tokio::spawn(async move {
+            tokio::time::sleep(std::time::Duration::from_millis(20)).await;
+            let _ = sender.send(request()).await;
+        });
+        let mut next = Vec::new();
+        gather_ready(&mut receiver, &mut next).await;
+        assert!(next.is_empty());
+        late.await.unwrap();
+        assert_eq!(receiver.recv_many(&mut next, MAX_BATCH).await, 1);
+    }
+
+    #[tokio::test(flavor = "current_thread")]
+    async fn a_batch_never_grows_past_its_limit() {
+        let (sender, mut receiver) = mpsc::channel(BACKLOG);
+        for _ in 0..MAX_BATCH + 10 {
+            sender.send(request()).await.unwrap();
+        }
+        let mut batch = Vec::new();
+        receiver.recv_many(&mut batch, 1).await;
+        gather_ready(&mut receiver, &mut batch).await;
+        assert_eq!(batch.len(), MAX_BATCH);
+        assert_eq!(receiver.len(), 10);
+    }
 }
