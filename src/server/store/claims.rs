@@ -458,4 +458,16 @@ mod tests {
             "the limit is still a bound value: {values:?}"
         );
     }
+
+    #[test]
+    fn the_claim_returns_its_columns_in_the_order_they_are_read() {
+        use sea_orm::IdenStatic;
+        let statement = sqlite_claim("default", 5, "w", 0, 10);
+        let columns: Vec<String> = claimed::COLUMNS
+            .iter()
+            .map(|column| format!("\"{}\"", column.as_str()))
+            .collect();
+        let returning = format!(" RETURNING {}", columns.join(", "));
+        assert!(statement.sql.ends_with(&returning), "{}", statement.sql);
+    }
 }

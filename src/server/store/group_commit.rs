@@ -2,10 +2,10 @@
 //! are queued to one task that runs whatever has gathered in a single transaction, so a
 //! burst of them pays for one disk sync instead of one each.
 //!
-//! Nothing waits on a timer: a lone write is committed after one scheduler turn, and
-//! writes pile up while the previous commit is syncing and while tasks that are ready to
-//! run still send theirs (see [`gather_ready`]). Callers are answered after the commit,
-//! so "done" still means durable. A batch that loses a lock race on PostgreSQL runs again whole
+//! Nothing waits on a timer: a lone write is committed at once, and writes pile up while
+//! the previous commit is syncing and, after a claim, while the tasks it started still
+//! send their outcomes (see [`gather_ready`]). Callers are answered after the commit, so
+//! "done" still means durable. A batch that loses a lock race on PostgreSQL runs again whole
 //! (see [`super::conflicts`]); one that fails otherwise is retried one transaction per
 //! write, so one bad write (a duplicate idempotency key, say) fails alone.
 
@@ -118,21 +118,33 @@ async fn run(
     counters: Arc<Counters>,
 ) {
     let mut batch = Vec::with_capacity(MAX_BATCH);
+    let mut wave_started = false;
     while receiver.recv_many(&mut batch, MAX_BATCH).await > 0 {
-        gather_ready(&mut receiver, &mut batch).await;
+        if wave_started {
+            gather_ready(&mut receiver, &mut batch).await;
+        }
         counters.writes.fetch_add(batch.len() as u64, Relaxed);
-        commit(&writer, std::mem::take(&mut batch), &counters).await;
+        wave_started = commit(&writer, std::mem::take(&mut batch), &counters).await;
     }
 }
 
-/// Lets the tasks that are ready to run go first, and takes the writes they send, for as
-/// long as each round brings more. Under load the writes of one wave arrive a few
-/// scheduler turns apart (the last commit's claim starts its tasks, each ends and sends
-/// its outcome): committing on the first of them split every wave in two commits, and
-/// under `synchronous=FULL` each commit is a disk sync. This never waits on a timer: a
-/// lone write on an idle queue is held for one scheduler turn.
+/// Scheduler turns [`gather_ready`] takes at most.
+const GATHER_TURNS: usize = 8;
+
+/// After a commit that handed tasks to workers: lets the tasks that are ready to run go
+/// first, and takes the writes they send, until two turns in a row bring nothing (at most
+/// [`GATHER_TURNS`]). The outcomes of one claim's tasks arrive a few scheduler turns
+/// apart (the claim's answer starts them, each ends and sends its outcome); committing
+/// on the first of them split every wave in two commits, and under `synchronous=FULL`
+/// each commit is a disk sync. Two turns, because tokio wakes yielded tasks last in,
+/// first out: the committer can run again before the tasks it yielded to. This never
+/// waits on a timer.
 async fn gather_ready(receiver: &mut mpsc::Receiver<Request>, batch: &mut Vec<Request>) {
-    while batch.len() < MAX_BATCH {
+    let mut quiet_turns = 0;
+    for _ in 0..GATHER_TURNS {
+        if batch.len() >= MAX_BATCH {
+            return;
+        }
         tokio::task::yield_now().await;
         let before = batch.len();
         while batch.len() < MAX_BATCH {
@@ -141,21 +153,32 @@ async fn gather_ready(receiver: &mut mpsc::Receiver<Request>, batch: &mut Vec<Re
                 Err(_) => break,
             }
         }
-        if batch.len() == before {
+        quiet_turns = if batch.len() == before {
+            quiet_turns + 1
+        } else {
+            0
+        };
+        if quiet_turns == 2 {
             return;
         }
     }
 }
 
-async fn commit(writer: &DatabaseConnection, batch: Vec<Request>, counters: &Counters) {
+/// Commits `batch` and answers each write; true when a claim in it handed out tasks.
+async fn commit(writer: &DatabaseConnection, batch: Vec<Request>, counters: &Counters) -> bool {
+    let mut started = false;
+    let mut answer = |request: Request, result: Result<Written, DbErr>| {
+        started |= matches!(&result, Ok(Written::Claimed(tasks)) if !tasks.is_empty());
+        let _ = request.reply.send(result);
+    };
     if batch.len() > 1 {
         counters.transactions.fetch_add(1, Relaxed);
         let writes: Vec<&Write> = batch.iter().map(|r| &r.write).collect();
         if let Ok(results) = apply_all(writer, &writes).await {
             for (request, result) in batch.into_iter().zip(results) {
-                let _ = request.reply.send(Ok(result));
+                answer(request, Ok(result));
             }
-            return;
+            return started;
         }
         // Something in the batch failed and the transaction rolled back: find out which,
         // by committing each write alone.
@@ -163,10 +186,9 @@ async fn commit(writer: &DatabaseConnection, batch: Vec<Request>, counters: &Cou
     for request in batch {
         counters.transactions.fetch_add(1, Relaxed);
         let result = apply_all(writer, &[&request.write]).await;
-        let _ = request
-            .reply
-            .send(result.map(|mut results| results.remove(0)));
+        answer(request, result.map(|mut results| results.remove(0)));
     }
+    started
 }
 
 /// Runs `writes` in one transaction (again, while it loses lock races) and answers each,
@@ -319,8 +341,8 @@ mod tests {
         gather_ready(&mut receiver, &mut batch).await;
         assert_eq!(batch.len(), 6);
 
-        // A write that comes later, after a turn with nothing new, is left for the next
-        // batch.
+        // A write that comes later, after two turns with nothing new, is left for the
+        // next batch.
         let sender = sender.clone();
         let late = tokio::spawn(async move {
             tokio::time::sleep(std::time::Duration::from_millis(20)).await;
@@ -331,6 +353,26 @@ mod tests {
         assert!(next.is_empty());
         late.await.unwrap();
         assert_eq!(receiver.recv_many(&mut next, MAX_BATCH).await, 1);
+    }
+
+    /// A steady trickle, one more write every turn, is cut after a few turns, so the
+    /// first write of the batch is not held for long.
+    #[tokio::test(flavor = "current_thread")]
+    async fn a_trickle_of_writes_is_cut_after_a_few_turns() {
+        let (sender, mut receiver) = mpsc::channel(BACKLOG);
+        for turns in 0..20 {
+            let sender = sender.clone();
+            tokio::spawn(async move {
+                for _ in 0..turns {
+                    tokio::task::yield_now().await;
+                }
+                let _ = sender.send(request()).await;
+            });
+        }
+        let mut batch = Vec::new();
+        receiver.recv_many(&mut batch, MAX_BATCH).await;
+        gather_ready(&mut receiver, &mut batch).await;
+        assert_eq!(batch.len(), 1 + GATHER_TURNS);
     }
 
     #[tokio::test(flavor = "current_thread")]
