@@ -321,12 +321,9 @@ mod tests {
         Request { write, reply }
     }
 
-    /// Writers that each need a different number of scheduler turns before they write,
-    /// as the tasks of one claim do, end up in one batch.
-    #[tokio::test(flavor = "current_thread")]
-    async fn writes_sent_a_few_scheduler_turns_apart_are_gathered_into_one_batch() {
-        let (sender, mut receiver) = mpsc::channel(BACKLOG);
-        for turns in 0..6 {
+    /// `count` writers; the n-th takes n scheduler turns before it sends its write.
+    fn spawn_writers(sender: &mpsc::Sender<Request>, count: usize) {
+        for turns in 0..count {
             let sender = sender.clone();
             tokio::spawn(async move {
                 for _ in 0..turns {
@@ -335,6 +332,14 @@ mod tests {
                 let _ = sender.send(request()).await;
             });
         }
+    }
+
+    /// Writers that each need a different number of scheduler turns before they write,
+    /// as the tasks of one claim do, end up in one batch.
+    #[tokio::test(flavor = "current_thread")]
+    async fn writes_sent_a_few_scheduler_turns_apart_are_gathered_into_one_batch() {
+        let (sender, mut receiver) = mpsc::channel(BACKLOG);
+        spawn_writers(&sender, 6);
         let mut batch = Vec::new();
         receiver.recv_many(&mut batch, MAX_BATCH).await;
         assert_eq!(batch.len(), 1, "the first writer is alone at first");
@@ -360,15 +365,7 @@ mod tests {
     #[tokio::test(flavor = "current_thread")]
     async fn a_trickle_of_writes_is_cut_after_a_few_turns() {
         let (sender, mut receiver) = mpsc::channel(BACKLOG);
-        for turns in 0..20 {
-            let sender = sender.clone();
-            tokio::spawn(async move {
-                for _ in 0..turns {
-                    tokio::task::yield_now().await;
-                }
-                let _ = sender.send(request()).await;
-            });
-        }
+        spawn_writers(&sender, 20);
         let mut batch = Vec::new();
         receiver.recv_many(&mut batch, MAX_BATCH).await;
         gather_ready(&mut receiver, &mut batch).await;
