@@ -6,7 +6,7 @@
 use crate::databases::{each_store, postgres_schema};
 use serde_json::json;
 use spool::server::store::{
-    ClaimedTask, Heartbeat, NewTask, Outcome, Store, StoreOptions, Synchronous,
+    CancelResult, ClaimedTask, Heartbeat, NewTask, Outcome, Store, StoreOptions, Synchronous,
 };
 use tempfile::TempDir;
 use uuid::Uuid;
@@ -182,6 +182,17 @@ async fn a_stale_attempt_can_neither_finish_nor_heartbeat() {
                 .unwrap(),
             Heartbeat::Owned {
                 cancel_requested: false
+            }
+        );
+        // A cancel requested now (from any process) reaches the attempt on its next beat.
+        assert_eq!(
+            store.cancel(stored.id, now + 2).await.unwrap(),
+            CancelResult::Requested
+        );
+        assert_eq!(
+            store.heartbeat(stored.id, 2, now + 60, None).await.unwrap(),
+            Heartbeat::Owned {
+                cancel_requested: true
             }
         );
         let failed = Outcome::Failed {

@@ -88,11 +88,14 @@ impl Store {
                 )
                 .col_expr(Column::ProgressMessage, Expr::value(message));
         }
-        let update = update.filter(running_attempt(id, attempt));
-        let rows = retry_conflicts(|| update.clone().exec_with_returning(&self.writer)).await?;
+        // Only the one column the attempt reads comes back, not the whole row.
+        let mut update = update.filter(running_attempt(id, attempt)).into_query();
+        update.returning_col(Column::CancelRequested);
+        let statement = self.writer.get_database_backend().build(&update);
+        let rows = retry_conflicts(|| self.writer.query_all_raw(statement.clone())).await?;
         Ok(match rows.first() {
-            Some(task) => Heartbeat::Owned {
-                cancel_requested: task.cancel_requested,
+            Some(row) => Heartbeat::Owned {
+                cancel_requested: row.try_get_by_index(0)?,
             },
             None => Heartbeat::Lost,
         })
