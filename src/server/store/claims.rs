@@ -6,7 +6,7 @@ use super::attempt_row::{self, Entity as Attempts};
 use super::claimed::{self, ClaimedTask};
 use super::conflicts::retry_conflicts;
 use super::group_commit::{Write, Written};
-use super::successes::{self, Success};
+use super::successes::Success;
 use super::task_row::{self, status_is, Column, Entity as Tasks};
 use super::{Store, StoreError};
 use crate::model::TaskStatus;
@@ -28,6 +28,17 @@ pub enum Outcome {
         retry_at: Option<i64>,
     },
     /// The attempt stopped because a user cancelled the task.
+    Cancelled,
+}
+
+/// How an attempt ended other than in success. Successes are recorded in batches (see
+/// [`super::successes`]), so the code that records the other endings never sees one.
+#[derive(Clone, Debug, PartialEq)]
+pub(super) enum Ending {
+    Failed {
+        error: String,
+        retry_at: Option<i64>,
+    },
     Cancelled,
 }
 
@@ -111,11 +122,21 @@ impl Store {
         now: i64,
         outcome: Outcome,
     ) -> Result<bool, StoreError> {
-        let write = Write::Finish {
+        let ended = |ending| Write::Finish {
             id,
             attempt,
             now,
-            outcome,
+            ending,
+        };
+        let write = match outcome {
+            Outcome::Succeeded(result) => Write::Succeed(Success {
+                id,
+                attempt,
+                now,
+                result: result.to_string(),
+            }),
+            Outcome::Failed { error, retry_at } => ended(Ending::Failed { error, retry_at }),
+            Outcome::Cancelled => ended(Ending::Cancelled),
         };
         match self.commits.write(write).await? {
             Written::Finished(changed) => Ok(changed),
@@ -291,32 +312,20 @@ pub(super) fn sqlite_limit_unplanned(mut statement: Statement) -> Statement {
     statement
 }
 
-/// Records an attempt's end inside the caller's transaction; false when the task is no
-/// longer this attempt's.
+/// Records an attempt's failure or cancellation inside the caller's transaction; false
+/// when the task is no longer this attempt's.
 pub(super) async fn finish_in(
     db: &impl ConnectionTrait,
     id: Uuid,
     attempt: i32,
     now: i64,
-    outcome: Outcome,
+    ending: Ending,
 ) -> Result<bool, DbErr> {
     let mut update = Tasks::update_many()
         .col_expr(Column::LeaseExpiresAt, Expr::value(Option::<i64>::None))
         .col_expr(Column::WorkerId, Expr::value(Option::<String>::None));
-    let (attempt_outcome, attempt_error) = match outcome {
-        Outcome::Succeeded(result) => {
-            // Successes are recorded (and counted) in one place.
-            let success = Success {
-                id,
-                attempt,
-                now,
-                result: result.to_string(),
-            };
-            return Ok(successes::record_all(db, &[success])
-                .await?
-                .contains(&(id, attempt)));
-        }
-        Outcome::Failed {
+    let (attempt_outcome, attempt_error) = match ending {
+        Ending::Failed {
             error,
             retry_at: Some(retry_at),
         } => {
@@ -331,7 +340,7 @@ pub(super) async fn finish_in(
                 .col_expr(Column::ErrorMessage, Expr::value(error.clone()));
             (TaskStatus::Failed, Some(error))
         }
-        Outcome::Failed {
+        Ending::Failed {
             error,
             retry_at: None,
         } => {
@@ -341,7 +350,7 @@ pub(super) async fn finish_in(
                 .col_expr(Column::ErrorMessage, Expr::value(error.clone()));
             (TaskStatus::Failed, Some(error))
         }
-        Outcome::Cancelled => {
+        Ending::Cancelled => {
             update = update
                 .col_expr(Column::Status, Expr::value(TaskStatus::Cancelled.as_str()))
                 .col_expr(Column::CompletedAt, Expr::value(now))

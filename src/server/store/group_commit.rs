@@ -10,7 +10,7 @@
 //! write, so one bad write (a duplicate idempotency key, say) fails alone.
 
 use super::claimed::ClaimedTask;
-use super::claims::{claim_in, finish_in, Outcome};
+use super::claims::{claim_in, finish_in, Ending};
 use super::conflicts::retry_conflicts;
 use super::queries::{insert_all_in, NewTask};
 use super::successes::{self, Success};
@@ -38,11 +38,14 @@ pub(super) enum Write {
         now: i64,
         lease_until: i64,
     },
+    /// A successful attempt; a batch's successes are recorded together.
+    Succeed(Success),
+    /// An attempt that failed or was cancelled.
     Finish {
         id: Uuid,
         attempt: i32,
         now: i64,
-        outcome: Outcome,
+        ending: Ending,
     },
 }
 
@@ -219,8 +222,9 @@ impl Write {
         match self {
             Write::Insert(_) => true,
             Write::Claim { .. } => backend != DatabaseBackend::Postgres,
-            // A success also updates the counters (see [`super::successes`]).
-            Write::Finish { .. } => false,
+            // A success also updates the counters (see [`super::successes`]), and any
+            // other ending also closes its attempt record.
+            Write::Succeed(_) | Write::Finish { .. } => false,
         }
     }
 }
@@ -265,33 +269,20 @@ async fn apply_writes(db: &impl ConnectionTrait, writes: &[&Write]) -> Result<Ve
                 let claimed = claim_in(db, queue, *limit, worker_id, *now, *lease_until).await?;
                 results[i] = Some(Written::Claimed(claimed));
             }
+            Write::Succeed(success) => successes.push((i, success)),
             Write::Finish {
                 id,
                 attempt,
                 now,
-                outcome: Outcome::Succeeded(result),
-            } => successes.push((
-                i,
-                Success {
-                    id: *id,
-                    attempt: *attempt,
-                    now: *now,
-                    result: result.to_string(),
-                },
-            )),
-            Write::Finish {
-                id,
-                attempt,
-                now,
-                outcome,
+                ending,
             } => {
-                let changed = finish_in(db, *id, *attempt, *now, outcome.clone()).await?;
+                let changed = finish_in(db, *id, *attempt, *now, ending.clone()).await?;
                 results[i] = Some(Written::Finished(changed));
             }
         }
     }
     if !successes.is_empty() {
-        let (slots, successes): (Vec<usize>, Vec<Success>) = successes.into_iter().unzip();
+        let (slots, successes): (Vec<usize>, Vec<&Success>) = successes.into_iter().unzip();
         let changed = successes::record_all(db, &successes).await?;
         for (i, success) in slots.into_iter().zip(&successes) {
             results[i] = Some(Written::Finished(
@@ -316,7 +307,7 @@ mod tests {
             id: Uuid::nil(),
             attempt: 1,
             now: 0,
-            outcome: Outcome::Cancelled,
+            ending: Ending::Cancelled,
         };
         Request { write, reply }
     }

@@ -41,7 +41,7 @@ struct Finished {
 /// counters change with the tasks or not at all.
 pub(super) async fn record_all(
     db: &impl ConnectionTrait,
-    successes: &[Success],
+    successes: &[&Success],
 ) -> Result<HashSet<(Uuid, i32)>, DbErr> {
     let backend = db.get_database_backend();
     if backend == DatabaseBackend::Postgres {
@@ -117,7 +117,7 @@ async fn count_successes(
 
 async fn finish_tasks(
     db: &impl ConnectionTrait,
-    chunk: &[Success],
+    chunk: &[&Success],
 ) -> Result<Vec<Finished>, DbErr> {
     let backend = db.get_database_backend();
     let mut values = Vec::with_capacity(chunk.len() * 4);
@@ -140,13 +140,15 @@ async fn finish_tasks(
         .await?;
     returned
         .iter()
+        // By position, in the RETURNING's order: by name, each column's name would be
+        // formatted and looked up for every row (as the claim found, see `claimed`).
         .map(|row| {
             Ok(Finished {
-                id: row.try_get("", "id")?,
-                attempt: row.try_get("", "attempt")?,
-                queue: row.try_get("", "queue")?,
-                task_type: row.try_get("", "task_type")?,
-                completed_at: row.try_get("", "completed_at")?,
+                id: row.try_get_by_index(0)?,
+                attempt: row.try_get_by_index(1)?,
+                queue: row.try_get_by_index(2)?,
+                task_type: row.try_get_by_index(3)?,
+                completed_at: row.try_get_by_index(4)?,
             })
         })
         .collect()
@@ -238,7 +240,8 @@ mod tests {
         successes.push(successes[1].clone()); // the same success twice counts once
 
         let txn = store.writer.begin().await.unwrap();
-        let changed = record_all(&txn, &successes).await.unwrap();
+        let batch: Vec<&Success> = successes.iter().collect();
+        let changed = record_all(&txn, &batch).await.unwrap();
         txn.commit().await.unwrap();
         assert_eq!(changed.len(), 4);
         assert!(!changed.contains(&(successes[0].id, successes[0].attempt)));
