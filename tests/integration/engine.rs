@@ -96,6 +96,21 @@ test_kind!(Probe, "probe", |this, ctx| {
     result.map(|_| Value::Null)
 });
 
+/// Counts its runs and the runs that were told to stop; a run takes two seconds.
+#[derive(Clone, Default)]
+struct Counted {
+    started: Arc<AtomicUsize>,
+    stopped: Arc<AtomicUsize>,
+}
+test_kind!(Counted, "counted", |this, ctx| {
+    this.started.fetch_add(1, Ordering::SeqCst);
+    let paced = ctx.pace(Duration::from_secs(2)).await;
+    if paced.is_err() {
+        this.stopped.fetch_add(1, Ordering::SeqCst);
+    }
+    paced.map(|_| json!("counted"))
+});
+
 /// A queue with fast test timings, its workers and housekeeping, on a fresh database.
 struct Engine {
     queue: Queue,
@@ -116,12 +131,19 @@ fn worker_config(queue: &str, concurrency: usize) -> WorkerConfig {
 
 impl Engine {
     async fn start(registry: Registry, pools: &[(&str, usize)]) -> Engine {
+        let pools = pools
+            .iter()
+            .map(|(name, concurrency)| worker_config(name, *concurrency))
+            .collect();
+        Engine::start_pools(registry, pools).await
+    }
+
+    async fn start_pools(registry: Registry, pools: Vec<WorkerConfig>) -> Engine {
         let (store, dir) = open_store(Synchronous::Normal).await;
         let queue = Queue::new(store, registry);
         let stop = CancellationToken::new();
         let mut tasks = Vec::new();
-        for (name, concurrency) in pools {
-            let config = worker_config(name, *concurrency);
+        for config in pools {
             tasks.push(tokio::spawn(run_workers(
                 queue.clone(),
                 config,
@@ -395,4 +417,47 @@ async fn a_cancel_during_shutdown_ends_cancelled_not_requeued() {
     let after = queue.get(task.id).await.unwrap();
     assert_eq!(after.status.as_str(), "CANCELLED", "{after:?}");
     assert!(queue.store().running().await.unwrap().is_empty());
+}
+
+/// The pool starts a claim's tasks before the claim's commit is on disk. When that commit
+/// fails, the attempts it started are stopped and leave no trace; once commits work
+/// again, the task runs to the end with one attempt on record.
+#[tokio::test]
+async fn attempts_whose_claim_did_not_commit_are_stopped_and_leave_no_trace() {
+    use sea_orm::{ConnectionTrait, Database};
+    let counted = Counted::default();
+    // No heartbeat in the test's time, so only the failed commit can stop an attempt.
+    let mut pool = worker_config("default", 2);
+    pool.heartbeat = Duration::from_secs(3600);
+    let engine = Engine::start_pools(Registry::default().with(counted.clone()), vec![pool]).await;
+    // The trap: a claim inserts a row whose deferred foreign key points nowhere, so the
+    // claim's statement runs and its COMMIT fails.
+    let url = format!("sqlite://{}", engine._dir.path().join("store.db").display());
+    let db = Database::connect(url).await.unwrap();
+    db.execute_unprepared(
+        "CREATE TABLE trap_parent (id INTEGER PRIMARY KEY); \
+         CREATE TABLE trap (parent INTEGER REFERENCES trap_parent (id) DEFERRABLE INITIALLY DEFERRED); \
+         CREATE TRIGGER trap AFTER UPDATE OF status ON tasks WHEN NEW.status = 'RUNNING' \
+         BEGIN INSERT INTO trap VALUES (1); END;",
+    )
+    .await
+    .unwrap();
+    let task = engine.submit("counted", json!({})).await;
+
+    let deadline = Instant::now() + Duration::from_secs(60);
+    while counted.stopped.load(Ordering::SeqCst) == 0 {
+        assert!(Instant::now() < deadline, "no attempt was stopped");
+        tokio::time::sleep(Duration::from_millis(10)).await;
+    }
+    let stored = engine.queue.get(task.id).await.unwrap();
+    assert_eq!(stored.status.as_str(), "PENDING");
+    assert_eq!(outcomes(&stored), Vec::<String>::new());
+
+    db.execute_unprepared("DROP TRIGGER trap").await.unwrap();
+    let done = engine.wait_final(task.id).await;
+    assert_eq!(done.status.as_str(), "SUCCESS");
+    assert_eq!(done.result_data, Some(json!("counted")));
+    assert_eq!(outcomes(&done), vec!["SUCCESS"]);
+    assert_eq!(done.attempt, 1);
+    engine.shutdown().await;
 }

@@ -18,6 +18,9 @@ pub(super) struct Execution {
     pub config: Arc<WorkerConfig>,
     /// Cancelled when the pool shuts down and the grace period is over.
     pub abort: CancellationToken,
+    /// Cancelled if the commit of the claim that started this attempt failed: the task
+    /// was never this attempt's.
+    pub claim_rolled_back: CancellationToken,
     /// The pool's slot this attempt holds while its handler runs. It is given back before
     /// the outcome is written, so the pool's next claim can share that commit.
     pub slot: OwnedSemaphorePermit,
@@ -28,7 +31,7 @@ pub(super) struct Execution {
 enum Stop {
     Timeout,
     Shutdown,
-    /// The task is no longer this attempt's (rescued elsewhere).
+    /// The task is no longer this attempt's (rescued elsewhere, or its claim rolled back).
     Lost,
 }
 
@@ -46,6 +49,7 @@ pub(super) async fn execute(execution: Execution, task: ClaimedTask) {
         queue,
         config,
         abort,
+        claim_rolled_back,
         slot,
     } = execution;
     let store = queue.store();
@@ -100,6 +104,12 @@ pub(super) async fn execute(execution: Execution, task: ClaimedTask) {
             },
             _ = user_cancel.cancelled(), if !user_cancelled => {
                 user_cancelled = true;
+                token.cancel();
+                deadline.get_or_insert(Instant::now() + config.cancel_grace);
+            }
+            _ = claim_rolled_back.cancelled(), if stop != Some(Stop::Lost) => {
+                tracing::warn!("the claim of this task did not commit; stopping it");
+                stop = Some(Stop::Lost);
                 token.cancel();
                 deadline.get_or_insert(Instant::now() + config.cancel_grace);
             }

@@ -88,14 +88,18 @@ pub async fn run_workers(queue: Queue, config: WorkerConfig, shutdown: Cancellat
         }
         let now = now_micros();
         let lease_until = now + config.lease.as_micros() as i64;
+        // The tasks start before the claim's commit is on disk; should it fail, this
+        // stops them (see `Store::claim_before_commit`).
+        let rolled_back = CancellationToken::new();
         let claimed = queue
             .store()
-            .claim(
+            .claim_before_commit(
                 &config.queue,
                 permits.len() as u64,
                 &config.worker_id,
                 now,
                 lease_until,
+                rolled_back.clone(),
             )
             .await;
         let tasks = match claimed {
@@ -123,6 +127,7 @@ pub async fn run_workers(queue: Queue, config: WorkerConfig, shutdown: Cancellat
                 queue: queue.clone(),
                 config: Arc::clone(&config),
                 abort: abort.child_token(),
+                claim_rolled_back: rolled_back.clone(),
                 slot,
             };
             running.spawn(execute(execution, task));

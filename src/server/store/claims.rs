@@ -15,6 +15,7 @@ use sea_orm::{
     ColumnTrait, ConnectionTrait, DatabaseBackend, DbErr, EntityTrait, ExprTrait, QueryFilter,
     QueryOrder, QueryTrait, Statement, TransactionTrait,
 };
+use tokio_util::sync::CancellationToken;
 use uuid::Uuid;
 
 /// How an attempt ended.
@@ -55,7 +56,8 @@ impl Store {
     /// Atomically moves up to `limit` ready tasks of `queue` to RUNNING under a lease held
     /// by `worker_id` until `lease_until`, most urgent first (priority, then run_at), and
     /// opens an attempt record for each. Nothing is claimed from a paused queue. The claim
-    /// shares its commit with other writes waiting at that moment.
+    /// shares its commit with other writes waiting at that moment, and is answered once
+    /// that commit is durable.
     pub async fn claim(
         &self,
         queue: &str,
@@ -64,20 +66,27 @@ impl Store {
         now: i64,
         lease_until: i64,
     ) -> Result<Vec<ClaimedTask>, StoreError> {
-        if limit == 0 {
-            return Ok(Vec::new());
-        }
-        let write = Write::Claim {
-            queue: queue.to_string(),
-            limit,
-            worker_id: worker_id.to_string(),
-            now,
-            lease_until,
-        };
-        match self.commits.write(write).await? {
-            Written::Claimed(tasks) => Ok(tasks),
-            other => Err(unexpected(other)),
-        }
+        let write = claim_write(queue, limit, worker_id, now, lease_until);
+        claimed(self.commits.write(write).await?)
+    }
+
+    /// A worker pool's claim: as [`Store::claim`], but on SQLite answered as soon as the
+    /// claim has run, before its commit is on disk, so the tasks start while it syncs.
+    /// Should that commit fail, the claim never happened: `rolled_back` is cancelled, the
+    /// tasks are still PENDING, and the outcomes of their attempts will be refused (their
+    /// fence finds no such running attempt). A crash before the commit is the same as a
+    /// crash while the tasks run: they run again.
+    pub async fn claim_before_commit(
+        &self,
+        queue: &str,
+        limit: u64,
+        worker_id: &str,
+        now: i64,
+        lease_until: i64,
+        rolled_back: CancellationToken,
+    ) -> Result<Vec<ClaimedTask>, StoreError> {
+        let write = claim_write(queue, limit, worker_id, now, lease_until);
+        claimed(self.commits.write_before_commit(write, rolled_back).await?)
     }
 
     /// Extends the lease of a running attempt and stores its latest progress; tells the
@@ -194,6 +203,23 @@ impl Store {
     }
 }
 
+fn claim_write(queue: &str, limit: u64, worker_id: &str, now: i64, lease_until: i64) -> Write {
+    Write::Claim {
+        queue: queue.to_string(),
+        limit,
+        worker_id: worker_id.to_string(),
+        now,
+        lease_until,
+    }
+}
+
+fn claimed(written: Written) -> Result<Vec<ClaimedTask>, StoreError> {
+    match written {
+        Written::Claimed(tasks) => Ok(tasks),
+        other => Err(unexpected(other)),
+    }
+}
+
 /// The claim itself: on SQLite one statement, `UPDATE … WHERE id IN (SELECT … ORDER BY …
 /// LIMIT n) RETURNING …`; on PostgreSQL the SELECT first, then the UPDATE. A trigger opens
 /// the attempt records.
@@ -205,6 +231,9 @@ pub(super) async fn claim_in(
     now: i64,
     lease_until: i64,
 ) -> Result<Vec<ClaimedTask>, DbErr> {
+    if limit == 0 {
+        return Ok(Vec::new());
+    }
     let backend = db.get_database_backend();
     let statement = match backend {
         // PostgreSQL may run an `IN (subquery)` more than once in one statement, locking

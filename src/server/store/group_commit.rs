@@ -5,7 +5,9 @@
 //! Nothing waits on a timer: a lone write is committed at once, and writes pile up while
 //! the previous commit is syncing and, after a claim, while the tasks it started still
 //! send their outcomes (see [`gather_ready`]). Callers are answered after the commit, so
-//! "done" still means durable. A batch that loses a lock race on PostgreSQL runs again whole
+//! "done" still means durable; the one exception is a worker pool's claim on SQLite,
+//! answered before its commit so its tasks run while the commit syncs (see
+//! [`commit_together`]). A batch that loses a lock race on PostgreSQL runs again whole
 //! (see [`super::conflicts`]); one that fails otherwise is retried one transaction per
 //! write, so one bad write (a duplicate idempotency key, say) fails alone.
 
@@ -20,6 +22,7 @@ use std::collections::HashMap;
 use std::sync::atomic::{AtomicU64, Ordering::Relaxed};
 use std::sync::Arc;
 use tokio::sync::{mpsc, oneshot};
+use tokio_util::sync::CancellationToken;
 use uuid::Uuid;
 
 /// Writes committed together, at most.
@@ -60,6 +63,9 @@ pub(super) enum Written {
 struct Request {
     write: Write,
     reply: oneshot::Sender<Result<Written, DbErr>>,
+    /// Set for a write answered before its transaction commits (see
+    /// [`GroupCommit::write_before_commit`]): cancelled if that commit then fails.
+    rolled_back: Option<CancellationToken>,
 }
 
 /// Hands writes to the committer task; cheap to clone. The committer stops when the
@@ -105,12 +111,37 @@ impl GroupCommit {
 
     /// Commits `write` (with whatever else is waiting) and tells what it did.
     pub async fn write(&self, write: Write) -> Result<Written, DbErr> {
+        self.send(write, None).await
+    }
+
+    /// Like [`GroupCommit::write`], but on SQLite `write` is answered as soon as its
+    /// statements have run, before its transaction commits, and `rolled_back` is
+    /// cancelled if that commit then fails (on PostgreSQL it is answered after the commit
+    /// as usual). For claims, whose effect nothing outside this process has been told of:
+    /// if the commit fails the claim never happened, and every later write that depends
+    /// on it (an outcome fenced on the claimed attempt) runs in a later transaction on
+    /// the same connection and finds it undone.
+    pub async fn write_before_commit(
+        &self,
+        write: Write,
+        rolled_back: CancellationToken,
+    ) -> Result<Written, DbErr> {
+        self.send(write, Some(rolled_back)).await
+    }
+
+    async fn send(
+        &self,
+        write: Write,
+        rolled_back: Option<CancellationToken>,
+    ) -> Result<Written, DbErr> {
         let (reply, answer) = oneshot::channel();
         let stopped = || DbErr::Custom("the store's committer has stopped".into());
-        self.requests
-            .send(Request { write, reply })
-            .await
-            .map_err(|_| stopped())?;
+        let request = Request {
+            write,
+            reply,
+            rolled_back,
+        };
+        self.requests.send(request).await.map_err(|_| stopped())?;
         answer.await.map_err(|_| stopped())?
     }
 }
@@ -168,30 +199,93 @@ async fn gather_ready(receiver: &mut mpsc::Receiver<Request>, batch: &mut Vec<Re
 }
 
 /// Commits `batch` and answers each write; true when a claim in it handed out tasks.
-async fn commit(writer: &DatabaseConnection, batch: Vec<Request>, counters: &Counters) -> bool {
+async fn commit(writer: &DatabaseConnection, mut batch: Vec<Request>, counters: &Counters) -> bool {
     let mut started = false;
-    let mut answer = |request: Request, result: Result<Written, DbErr>| {
+    let mut answer = |reply: oneshot::Sender<_>, result: Result<Written, DbErr>| {
         started |= matches!(&result, Ok(Written::Claimed(tasks)) if !tasks.is_empty());
-        let _ = request.reply.send(result);
+        let _ = reply.send(result);
     };
-    if batch.len() > 1 {
+    let early = writer.get_database_backend() == DatabaseBackend::Sqlite
+        && batch.iter().any(|request| request.rolled_back.is_some());
+    if batch.len() > 1 || early {
         counters.transactions.fetch_add(1, Relaxed);
-        let writes: Vec<&Write> = batch.iter().map(|r| &r.write).collect();
-        if let Ok(results) = apply_all(writer, &writes).await {
-            for (request, result) in batch.into_iter().zip(results) {
-                answer(request, Ok(result));
+        let together = if early {
+            commit_together(writer, batch, &mut answer).await
+        } else {
+            let writes: Vec<&Write> = batch.iter().map(|r| &r.write).collect();
+            match apply_all(writer, &writes).await {
+                Ok(results) => {
+                    for (request, result) in batch.into_iter().zip(results) {
+                        answer(request.reply, Ok(result));
+                    }
+                    Ok(())
+                }
+                Err(_) => Err(batch),
             }
-            return started;
+        };
+        match together {
+            Ok(()) => return started,
+            // Something in the batch failed and the transaction rolled back: find out
+            // which, by committing each write (not yet answered) alone.
+            Err(unanswered) => batch = unanswered,
         }
-        // Something in the batch failed and the transaction rolled back: find out which,
-        // by committing each write alone.
     }
     for request in batch {
         counters.transactions.fetch_add(1, Relaxed);
         let result = apply_all(writer, &[&request.write]).await;
-        answer(request, result.map(|mut results| results.remove(0)));
+        answer(request.reply, result.map(|mut results| results.remove(0)));
     }
     started
+}
+
+/// SQLite only: runs `batch` in one transaction and answers the writes that asked to be
+/// answered before the commit (a worker pool's claims) as soon as every statement has
+/// run, so the claimed tasks start while the commit syncs the WAL to disk: under
+/// `synchronous=FULL` that sync is most of a commit, and the tasks' outcomes gather for
+/// the next commit meanwhile. The rest are answered after the commit. If the commit
+/// fails, the early writes' tokens are cancelled and the others are handed back
+/// unanswered; so are all of them if a statement fails.
+async fn commit_together(
+    writer: &DatabaseConnection,
+    batch: Vec<Request>,
+    answer: &mut impl FnMut(oneshot::Sender<Result<Written, DbErr>>, Result<Written, DbErr>),
+) -> Result<(), Vec<Request>> {
+    let Ok(txn) = writer.begin().await else {
+        return Err(batch);
+    };
+    let writes: Vec<&Write> = batch.iter().map(|r| &r.write).collect();
+    let Ok(results) = apply_writes(&txn, &writes).await else {
+        return Err(batch);
+    };
+    let mut after_commit = Vec::with_capacity(batch.len());
+    let mut early = Vec::new();
+    for (request, result) in batch.into_iter().zip(results) {
+        match request.rolled_back {
+            Some(rolled_back) => {
+                answer(request.reply, Ok(result));
+                early.push(rolled_back);
+            }
+            None => after_commit.push((request, result)),
+        }
+    }
+    match txn.commit().await {
+        Ok(()) => {
+            for (request, result) in after_commit {
+                answer(request.reply, Ok(result));
+            }
+            Ok(())
+        }
+        Err(err) => {
+            tracing::error!(error = %err, claims = early.len(), "a commit failed after its claims were answered; their tasks are stopped and stay in the queue");
+            for rolled_back in early {
+                rolled_back.cancel();
+            }
+            Err(after_commit
+                .into_iter()
+                .map(|(request, _)| request)
+                .collect())
+        }
+    }
 }
 
 /// Runs `writes` in one transaction (again, while it loses lock races) and answers each,
@@ -309,7 +403,11 @@ mod tests {
             now: 0,
             ending: Ending::Cancelled,
         };
-        Request { write, reply }
+        Request {
+            write,
+            reply,
+            rolled_back: None,
+        }
     }
 
     /// `count` writers; the n-th takes n scheduler turns before it sends its write.
