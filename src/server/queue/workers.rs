@@ -10,7 +10,7 @@ use super::executor::{execute, Execution};
 use super::{now_micros, Queue};
 use std::sync::Arc;
 use std::time::Duration;
-use tokio::sync::Semaphore;
+use tokio::sync::{OwnedSemaphorePermit, Semaphore};
 use tokio::task::JoinSet;
 use tokio_util::sync::CancellationToken;
 
@@ -78,14 +78,8 @@ pub async fn run_workers(queue: Queue, config: WorkerConfig, shutdown: Cancellat
             },
         };
         let mut permits = vec![first];
-        if slots.available_permits() + 1 < config.concurrency {
-            // Busy: the attempts that finished in the same commit as the one that freed
-            // this slot are about to free theirs. Let them, and claim for all at once.
-            tokio::task::yield_now().await;
-        }
-        while let Ok(permit) = Arc::clone(&slots).try_acquire_owned() {
-            permits.push(permit);
-        }
+        take_free_slots(&slots, &mut permits);
+        gather_slots(&slots, &mut permits, config.concurrency).await;
         let now = now_micros();
         let lease_until = now + config.lease.as_micros() as i64;
         // The tasks start before the claim's commit is on disk; should it fail, this
@@ -137,6 +131,41 @@ pub async fn run_workers(queue: Queue, config: WorkerConfig, shutdown: Cancellat
     drain(&queue, &config, &abort, running).await;
 }
 
+/// Scheduler turns [`gather_slots`] takes at most.
+const GATHER_TURNS: usize = 8;
+
+/// While other attempts still hold slots: lets them run, and takes the slots they free,
+/// until two turns in a row free none (at most [`GATHER_TURNS`]). The attempts of one
+/// claim end a few scheduler turns apart; claiming on the first freed slot split every
+/// wave into small claims, each a transaction of its own. This never waits on a timer,
+/// and an idle pool, whose slots are all free, does not wait at all.
+async fn gather_slots(
+    slots: &Arc<Semaphore>,
+    permits: &mut Vec<OwnedSemaphorePermit>,
+    concurrency: usize,
+) {
+    let mut quiet_turns = 0;
+    for _ in 0..GATHER_TURNS {
+        if permits.len() >= concurrency || quiet_turns == 2 {
+            return;
+        }
+        tokio::task::yield_now().await;
+        let before = permits.len();
+        take_free_slots(slots, permits);
+        quiet_turns = if permits.len() == before {
+            quiet_turns + 1
+        } else {
+            0
+        };
+    }
+}
+
+fn take_free_slots(slots: &Arc<Semaphore>, permits: &mut Vec<OwnedSemaphorePermit>) {
+    while let Ok(permit) = Arc::clone(slots).try_acquire_owned() {
+        permits.push(permit);
+    }
+}
+
 /// Lets running tasks finish within the grace period, then cancels them; whatever is
 /// still RUNNING under this worker id afterwards is put back in the queue.
 async fn drain(
@@ -182,4 +211,59 @@ async fn drain(
 
 async fn join_all(running: &mut JoinSet<()>) {
     while running.join_next().await.is_some() {}
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    /// `count` attempts holding a slot each; the n-th gives it back after n scheduler turns.
+    fn hold_slots(slots: &Arc<Semaphore>, count: usize) {
+        for turns in 0..count {
+            let permit = Arc::clone(slots).try_acquire_owned().unwrap();
+            tokio::spawn(async move {
+                for _ in 0..turns {
+                    tokio::task::yield_now().await;
+                }
+                drop(permit);
+            });
+        }
+    }
+
+    /// Attempts that end a few scheduler turns apart, as one claim's do, free their slots
+    /// for one claim.
+    #[tokio::test(flavor = "current_thread")]
+    async fn slots_freed_a_few_turns_apart_go_to_one_claim() {
+        let slots = Arc::new(Semaphore::new(6));
+        hold_slots(&slots, 6);
+        let first = Arc::clone(&slots).acquire_owned().await.unwrap();
+        let mut permits = vec![first];
+        gather_slots(&slots, &mut permits, 6).await;
+        assert_eq!(permits.len(), 6);
+    }
+
+    /// An attempt that runs on past two quiet turns is not waited for.
+    #[tokio::test(flavor = "current_thread")]
+    async fn a_long_attempt_does_not_hold_the_claim_back() {
+        let slots = Arc::new(Semaphore::new(3));
+        let long = Arc::clone(&slots).try_acquire_owned().unwrap();
+        hold_slots(&slots, 2);
+        let first = Arc::clone(&slots).acquire_owned().await.unwrap();
+        let mut permits = vec![first];
+        gather_slots(&slots, &mut permits, 3).await;
+        assert_eq!(permits.len(), 2);
+        drop(long);
+    }
+
+    /// An idle pool claims for every slot at once, without yielding.
+    #[tokio::test(flavor = "current_thread")]
+    async fn an_idle_pool_claims_for_all_its_slots_without_waiting() {
+        use futures_util::FutureExt;
+        let slots = Arc::new(Semaphore::new(4));
+        let mut permits = vec![Arc::clone(&slots).try_acquire_owned().unwrap()];
+        take_free_slots(&slots, &mut permits);
+        let gathered = gather_slots(&slots, &mut permits, 4).now_or_never();
+        assert!(gathered.is_some(), "gather_slots yielded");
+        assert_eq!(permits.len(), 4);
+    }
 }
