@@ -18,6 +18,7 @@ use crate::model::{
 use crate::server::store::{CancelResult, InsertError, ListFilter, RetryResult, Store, StoreError};
 use crate::server::tasks::Registry;
 use std::collections::HashMap;
+use std::sync::atomic::{AtomicU64, Ordering::Relaxed};
 use std::sync::{Arc, Mutex};
 use tokio::sync::Notify;
 use tokio_util::sync::CancellationToken;
@@ -50,8 +51,9 @@ pub struct Queue {
     registry: Arc<Registry>,
     /// Wakes idle worker pools in this process as soon as work may be ready.
     wake: Arc<Notify>,
-    /// Cancel signals of the attempts running in this process, by task id and attempt.
-    running: Arc<Mutex<HashMap<(Uuid, i32), CancellationToken>>>,
+    /// Cancel signals of the attempts running in this process, by task id and a number
+    /// of their own (two runs of one task can overlap, see `Store::claim_before_commit`).
+    running: Arc<Mutex<HashMap<(Uuid, u64), CancellationToken>>>,
     metrics: Arc<metrics::Metrics>,
     /// The queues this process works, with their concurrency.
     worked: Arc<std::collections::BTreeMap<String, u32>>,
@@ -353,8 +355,9 @@ impl Queue {
     }
 
     /// Registers a local attempt's cancel signal for the lifetime of the guard.
-    pub(crate) fn track(&self, id: Uuid, attempt: i32, token: CancellationToken) -> RunningGuard {
-        let key = (id, attempt);
+    pub(crate) fn track(&self, id: Uuid, token: CancellationToken) -> RunningGuard {
+        static RUNS: AtomicU64 = AtomicU64::new(0);
+        let key = (id, RUNS.fetch_add(1, Relaxed));
         if let Ok(mut running) = self.running.lock() {
             running.insert(key, token);
         }
@@ -367,8 +370,8 @@ impl Queue {
 
 /// Removes a task from the running map when its attempt ends.
 pub(crate) struct RunningGuard {
-    running: Arc<Mutex<HashMap<(Uuid, i32), CancellationToken>>>,
-    key: (Uuid, i32),
+    running: Arc<Mutex<HashMap<(Uuid, u64), CancellationToken>>>,
+    key: (Uuid, u64),
 }
 
 impl Drop for RunningGuard {

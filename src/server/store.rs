@@ -17,6 +17,7 @@ mod sqlite;
 mod stats;
 mod successes;
 pub mod task_row;
+mod verdict;
 
 use migrations::{Migrator, MigratorTrait};
 use sea_orm::{ConnectionTrait, Database, DatabaseBackend, DatabaseConnection, DbErr, Statement};
@@ -29,6 +30,7 @@ pub use lifecycle::{CancelResult, Rescued, RetryResult};
 pub use postgres::is_postgres;
 pub use queries::{InsertError, ListFilter, NewTask};
 pub use stats::{CountRow, ThroughputRow};
+pub use verdict::CommitVerdict;
 
 /// SQLite's `synchronous` setting: how hard a commit waits for the disk.
 #[derive(Clone, Copy, Debug, PartialEq, Eq, clap::ValueEnum)]

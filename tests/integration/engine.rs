@@ -420,8 +420,9 @@ async fn a_cancel_during_shutdown_ends_cancelled_not_requeued() {
 }
 
 /// The pool starts a claim's tasks before the claim's commit is on disk. When that commit
-/// fails, the attempts it started are stopped and leave no trace; once commits work
-/// again, the task runs to the end with one attempt on record.
+/// fails, the attempt it started is stopped and leaves no trace, and the pool does not
+/// start it again while commits keep failing; once they work, the task runs to the end
+/// with one attempt on record.
 #[tokio::test]
 async fn attempts_whose_claim_did_not_commit_are_stopped_and_leave_no_trace() {
     use sea_orm::{ConnectionTrait, Database};
@@ -449,6 +450,10 @@ async fn attempts_whose_claim_did_not_commit_are_stopped_and_leave_no_trace() {
         assert!(Instant::now() < deadline, "no attempt was stopped");
         tokio::time::sleep(Duration::from_millis(10)).await;
     }
+    // The pool keeps claiming (every failed claim then waits half a second), but while
+    // commits fail no claim is answered before its commit, so nothing starts again.
+    tokio::time::sleep(Duration::from_millis(1_500)).await;
+    assert_eq!(counted.started.load(Ordering::SeqCst), 1);
     let stored = engine.queue.get(task.id).await.unwrap();
     assert_eq!(stored.status.as_str(), "PENDING");
     assert_eq!(outcomes(&stored), Vec::<String>::new());
@@ -459,5 +464,6 @@ async fn attempts_whose_claim_did_not_commit_are_stopped_and_leave_no_trace() {
     assert_eq!(done.result_data, Some(json!("counted")));
     assert_eq!(outcomes(&done), vec!["SUCCESS"]);
     assert_eq!(done.attempt, 1);
+    assert_eq!(counted.started.load(Ordering::SeqCst), 2);
     engine.shutdown().await;
 }

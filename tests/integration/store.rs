@@ -686,13 +686,12 @@ async fn search_ignores_case_and_takes_wildcards_literally_on_every_database() {
 }
 
 /// A worker pool's claim is answered before its commit, so its tasks run while the
-/// commit syncs. When that commit fails, the claim never happened: the pool is told
-/// (its token is cancelled), the task is still PENDING with no attempt, the attempt's
-/// outcome is refused, and the next claim takes the task again.
+/// commit syncs. When that commit fails, the claim never happened: its verdict says so,
+/// the task is still PENDING with no attempt, and until a commit succeeds again claims
+/// are answered only after their commit, so a failing disk cannot start tasks in a loop.
 #[tokio::test]
 async fn a_claim_whose_commit_fails_after_it_was_answered_is_undone() {
     use sea_orm::{ConnectionTrait, Database};
-    use tokio_util::sync::CancellationToken;
     let (store, dir) = open_store(Synchronous::Normal).await;
     let queued = store.insert(task(0, 1_000)).await.unwrap();
     // The trap: a claim inserts a row whose deferred foreign key points nowhere, so its
@@ -708,37 +707,43 @@ async fn a_claim_whose_commit_fails_after_it_was_answered_is_undone() {
     .await
     .unwrap();
 
-    let rolled_back = CancellationToken::new();
-    let claimed = store
-        .claim_before_commit("default", 5, "w", 2_000, 9_000, rolled_back.clone())
+    let (claimed, mut verdict) = store
+        .claim_before_commit("default", 5, "w", 2_000, 9_000)
         .await
         .unwrap();
     assert_eq!(claimed.len(), 1, "the claim is answered before its commit");
     assert_eq!((claimed[0].id, claimed[0].attempt), (queued.id, 1));
-    tokio::time::timeout(std::time::Duration::from_secs(60), rolled_back.cancelled())
-        .await
-        .expect("the failed commit cancels the claim's token");
+    assert!(
+        !verdict.committed().await,
+        "the verdict tells of the failed commit"
+    );
     let stored = store.get(queued.id).await.unwrap().unwrap();
     assert_eq!((stored.status.as_str(), stored.attempt), ("PENDING", 0));
     assert!(store.attempts(queued.id).await.unwrap().is_empty());
-    let outcome = Outcome::Succeeded(json!({ "done": true }));
-    assert!(!store.finish(queued.id, 1, 3_000, outcome).await.unwrap());
 
-    // Without the trap the writer carries on, and the task is claimed again; a commit
-    // that succeeds leaves its claim's token alone.
-    db.execute_unprepared("DROP TRIGGER trap").await.unwrap();
-    let committed = CancellationToken::new();
+    // The next claim fails as a whole instead of starting the task again.
     let again = store
-        .claim_before_commit("default", 5, "w", 4_000, 9_000, committed.clone())
+        .claim_before_commit("default", 5, "w", 3_000, 9_000)
+        .await;
+    assert!(
+        again.is_err(),
+        "a claim after a failed commit waits for its own"
+    );
+
+    // Without the trap the writer carries on: the task is claimed again, answered early
+    // once a commit has succeeded, and finishes.
+    db.execute_unprepared("DROP TRIGGER trap").await.unwrap();
+    let (again, mut verdict) = store
+        .claim_before_commit("default", 5, "w", 4_000, 9_000)
         .await
         .unwrap();
     assert_eq!(
         (again.len(), again[0].id, again[0].attempt),
         (1, queued.id, 1)
     );
+    assert!(verdict.committed().await);
     let outcome = Outcome::Succeeded(json!({ "done": true }));
     assert!(store.finish(queued.id, 1, 5_000, outcome).await.unwrap());
-    assert!(!committed.is_cancelled());
     let stored = store.get(queued.id).await.unwrap().unwrap();
     assert_eq!(stored.status, "SUCCESS");
     assert_eq!(store.attempts(queued.id).await.unwrap().len(), 1);

@@ -4,7 +4,7 @@
 
 use super::workers::WorkerConfig;
 use super::{backoff, now_micros, Queue};
-use crate::server::store::{ClaimedTask, Heartbeat, Outcome};
+use crate::server::store::{ClaimedTask, CommitVerdict, Heartbeat, Outcome};
 use crate::server::tasks::{TaskContext, TaskError};
 use std::sync::Arc;
 use std::time::Duration;
@@ -18,9 +18,10 @@ pub(super) struct Execution {
     pub config: Arc<WorkerConfig>,
     /// Cancelled when the pool shuts down and the grace period is over.
     pub abort: CancellationToken,
-    /// Cancelled if the commit of the claim that started this attempt failed: the task
-    /// was never this attempt's.
-    pub claim_rolled_back: CancellationToken,
+    /// Whether the claim that started this attempt committed. Until it is known the
+    /// attempt writes nothing: if it did not, the task was never this attempt's, and a
+    /// later claim may already hold it under the same attempt number.
+    pub claim: CommitVerdict,
     /// The pool's slot this attempt holds while its handler runs. It is given back before
     /// the outcome is written, so the pool's next claim can share that commit.
     pub slot: OwnedSemaphorePermit,
@@ -49,19 +50,22 @@ pub(super) async fn execute(execution: Execution, task: ClaimedTask) {
         queue,
         config,
         abort,
-        claim_rolled_back,
+        mut claim,
         slot,
     } = execution;
     let store = queue.store();
     let started = Instant::now();
     // `user_cancel` is a user's request; `token` is what the handler watches.
     let user_cancel = CancellationToken::new();
-    let _tracked = queue.track(task.id, task.attempt, user_cancel.clone());
+    let _tracked = queue.track(task.id, user_cancel.clone());
     let token = CancellationToken::new();
     let ctx = TaskContext::new(task.id, task.attempt, token.clone());
     let params = serde_json::from_str(&task.parameters).unwrap_or(serde_json::Value::Null);
     let Some(run) = queue.registry().start(&task.task_type, ctx.clone(), params) else {
         let error = format!("this Spool process has no task kind {:?}", task.task_type);
+        if !claim.committed().await {
+            return;
+        }
         record(
             &queue,
             &task,
@@ -90,6 +94,7 @@ pub(super) async fn execute(execution: Execution, task: ClaimedTask) {
     // aborted, and if even that does not end it, abandoned after one more grace period.
     let mut deadline: Option<Instant> = None;
     let mut aborted = false;
+    let mut claim_known = false;
 
     let ended = loop {
         let wake_at = deadline
@@ -107,11 +112,14 @@ pub(super) async fn execute(execution: Execution, task: ClaimedTask) {
                 token.cancel();
                 deadline.get_or_insert(Instant::now() + config.cancel_grace);
             }
-            _ = claim_rolled_back.cancelled(), if stop != Some(Stop::Lost) => {
-                tracing::warn!("the claim of this task did not commit; stopping it");
-                stop = Some(Stop::Lost);
-                token.cancel();
-                deadline.get_or_insert(Instant::now() + config.cancel_grace);
+            committed = claim.committed(), if !claim_known => {
+                claim_known = true;
+                if !committed {
+                    tracing::warn!("the claim of this task did not commit; stopping it");
+                    stop = Some(Stop::Lost);
+                    token.cancel();
+                    deadline.get_or_insert(Instant::now() + config.cancel_grace);
+                }
             }
             _ = abort.cancelled(), if stop.is_none() => {
                 stop = Some(Stop::Shutdown);
@@ -133,7 +141,7 @@ pub(super) async fn execute(execution: Execution, task: ClaimedTask) {
                     break Ended::Stopped;
                 }
             }
-            _ = ticker.tick() => {
+            _ = ticker.tick(), if claim_known => {
                 let lease_until = now_micros() + config.lease.as_micros() as i64;
                 let progress = ctx.take_progress().map(|p| (p.percent, p.message));
                 match store.heartbeat(task.id, task.attempt, lease_until, progress).await {
@@ -152,6 +160,9 @@ pub(super) async fn execute(execution: Execution, task: ClaimedTask) {
     };
 
     drop(slot);
+    if !claim_known && !claim.committed().await {
+        return tracing::warn!("the claim of this task did not commit; its outcome is dropped");
+    }
     // A result wins over everything: the work is done. Then a user's cancel, then why
     // this process stopped the handler, then what the handler said.
     let outcome = match (ended, stop) {

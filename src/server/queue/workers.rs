@@ -82,9 +82,8 @@ pub async fn run_workers(queue: Queue, config: WorkerConfig, shutdown: Cancellat
         gather_slots(&slots, &mut permits, config.concurrency).await;
         let now = now_micros();
         let lease_until = now + config.lease.as_micros() as i64;
-        // The tasks start before the claim's commit is on disk; should it fail, this
-        // stops them (see `Store::claim_before_commit`).
-        let rolled_back = CancellationToken::new();
+        // The tasks may start before the claim's commit is on disk; each attempt waits
+        // for its verdict before it writes (see `Store::claim_before_commit`).
         let claimed = queue
             .store()
             .claim_before_commit(
@@ -93,11 +92,10 @@ pub async fn run_workers(queue: Queue, config: WorkerConfig, shutdown: Cancellat
                 &config.worker_id,
                 now,
                 lease_until,
-                rolled_back.clone(),
             )
             .await;
-        let tasks = match claimed {
-            Ok(tasks) => tasks,
+        let (tasks, verdict) = match claimed {
+            Ok(claimed) => claimed,
             Err(err) => {
                 tracing::error!(error = %err, "claim failed");
                 drop(permits);
@@ -121,7 +119,7 @@ pub async fn run_workers(queue: Queue, config: WorkerConfig, shutdown: Cancellat
                 queue: queue.clone(),
                 config: Arc::clone(&config),
                 abort: abort.child_token(),
-                claim_rolled_back: rolled_back.clone(),
+                claim: verdict.clone(),
                 slot,
             };
             running.spawn(execute(execution, task));
@@ -137,8 +135,9 @@ const GATHER_TURNS: usize = 8;
 /// While other attempts still hold slots: lets them run, and takes the slots they free,
 /// until two turns in a row free none (at most [`GATHER_TURNS`]). The attempts of one
 /// claim end a few scheduler turns apart; claiming on the first freed slot split every
-/// wave into small claims, each a transaction of its own. This never waits on a timer,
-/// and an idle pool, whose slots are all free, does not wait at all.
+/// wave into small claims, each a transaction of its own. This never waits on a timer.
+/// An idle pool, whose slots are all free, does not wait at all; a pool with an attempt
+/// running yields at least two turns before each claim.
 async fn gather_slots(
     slots: &Arc<Semaphore>,
     permits: &mut Vec<OwnedSemaphorePermit>,
@@ -242,17 +241,22 @@ mod tests {
         assert_eq!(permits.len(), 6);
     }
 
-    /// An attempt that runs on past two quiet turns is not waited for.
+    /// An attempt that ends only after two quiet turns is not waited for.
     #[tokio::test(flavor = "current_thread")]
     async fn a_long_attempt_does_not_hold_the_claim_back() {
         let slots = Arc::new(Semaphore::new(3));
         let long = Arc::clone(&slots).try_acquire_owned().unwrap();
+        tokio::spawn(async move {
+            for _ in 0..GATHER_TURNS - 2 {
+                tokio::task::yield_now().await;
+            }
+            drop(long);
+        });
         hold_slots(&slots, 2);
         let first = Arc::clone(&slots).acquire_owned().await.unwrap();
         let mut permits = vec![first];
         gather_slots(&slots, &mut permits, 3).await;
         assert_eq!(permits.len(), 2);
-        drop(long);
     }
 
     /// An idle pool claims for every slot at once, without yielding.

@@ -8,14 +8,13 @@ use super::conflicts::retry_conflicts;
 use super::group_commit::{Write, Written};
 use super::successes::Success;
 use super::task_row::{self, status_is, Column, Entity as Tasks};
-use super::{Store, StoreError};
+use super::{CommitVerdict, Store, StoreError};
 use crate::model::TaskStatus;
 use sea_orm::sea_query::{Expr, LockBehavior, LockType, Query, SelectStatement};
 use sea_orm::{
     ColumnTrait, ConnectionTrait, DatabaseBackend, DbErr, EntityTrait, ExprTrait, QueryFilter,
     QueryOrder, QueryTrait, Statement, TransactionTrait,
 };
-use tokio_util::sync::CancellationToken;
 use uuid::Uuid;
 
 /// How an attempt ended.
@@ -72,10 +71,11 @@ impl Store {
 
     /// A worker pool's claim: as [`Store::claim`], but on SQLite answered as soon as the
     /// claim has run, before its commit is on disk, so the tasks start while it syncs.
-    /// Should that commit fail, the claim never happened: `rolled_back` is cancelled, the
-    /// tasks are still PENDING, and the outcomes of their attempts will be refused (their
-    /// fence finds no such running attempt). A crash before the commit is the same as a
-    /// crash while the tasks run: they run again.
+    /// The verdict says later whether that commit happened; until it has, an attempt of
+    /// the claim must write nothing (no heartbeat, no outcome). Should the commit fail,
+    /// the claim never happened and the tasks are still PENDING: a later claim may take
+    /// them again under the same attempt number, which the fence cannot tell apart. A
+    /// crash before the commit is the same as a crash while the tasks run: they run again.
     pub async fn claim_before_commit(
         &self,
         queue: &str,
@@ -83,10 +83,10 @@ impl Store {
         worker_id: &str,
         now: i64,
         lease_until: i64,
-        rolled_back: CancellationToken,
-    ) -> Result<Vec<ClaimedTask>, StoreError> {
+    ) -> Result<(Vec<ClaimedTask>, CommitVerdict), StoreError> {
         let write = claim_write(queue, limit, worker_id, now, lease_until);
-        claimed(self.commits.write_before_commit(write, rolled_back).await?)
+        let (written, verdict) = self.commits.write_before_commit(write).await?;
+        Ok((claimed(written)?, verdict))
     }
 
     /// Extends the lease of a running attempt and stores its latest progress; tells the

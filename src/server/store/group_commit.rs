@@ -7,7 +7,7 @@
 //! send their outcomes (see [`gather_ready`]). Callers are answered after the commit, so
 //! "done" still means durable; the one exception is a worker pool's claim on SQLite,
 //! answered before its commit so its tasks run while the commit syncs (see
-//! [`commit_together`]). A batch that loses a lock race on PostgreSQL runs again whole
+//! [`commit_answering_early`]). A batch that loses a lock race on PostgreSQL runs again whole
 //! (see [`super::conflicts`]); one that fails otherwise is retried one transaction per
 //! write, so one bad write (a duplicate idempotency key, say) fails alone.
 
@@ -17,12 +17,12 @@ use super::conflicts::retry_conflicts;
 use super::queries::{insert_all_in, NewTask};
 use super::successes::{self, Success};
 use super::task_row;
+use super::verdict::{verdict, CommitVerdict, VerdictSender};
 use sea_orm::{ConnectionTrait, DatabaseBackend, DatabaseConnection, DbErr, TransactionTrait};
 use std::collections::HashMap;
 use std::sync::atomic::{AtomicU64, Ordering::Relaxed};
 use std::sync::Arc;
 use tokio::sync::{mpsc, oneshot};
-use tokio_util::sync::CancellationToken;
 use uuid::Uuid;
 
 /// Writes committed together, at most.
@@ -63,9 +63,24 @@ pub(super) enum Written {
 struct Request {
     write: Write,
     reply: oneshot::Sender<Result<Written, DbErr>>,
-    /// Set for a write answered before its transaction commits (see
-    /// [`GroupCommit::write_before_commit`]): cancelled if that commit then fails.
-    rolled_back: Option<CancellationToken>,
+    /// Set for a write that may be answered before its transaction commits (see
+    /// [`GroupCommit::write_before_commit`]): told afterwards whether it committed.
+    verdict: Option<VerdictSender>,
+}
+
+impl Request {
+    /// Answers a write whose transaction is over (committed if `result` is a success);
+    /// true when it was a claim that handed out tasks.
+    fn answer(self, result: Result<Written, DbErr>) -> bool {
+        if let Some(verdict) = self.verdict {
+            verdict.send(result.is_ok());
+        }
+        started_tasks(&result) & self.reply.send(result).is_ok()
+    }
+}
+
+fn started_tasks(result: &Result<Written, DbErr>) -> bool {
+    matches!(result, Ok(Written::Claimed(tasks)) if !tasks.is_empty())
 }
 
 /// Hands writes to the committer task; cheap to clone. The committer stops when the
@@ -115,31 +130,26 @@ impl GroupCommit {
     }
 
     /// Like [`GroupCommit::write`], but on SQLite `write` is answered as soon as its
-    /// statements have run, before its transaction commits, and `rolled_back` is
-    /// cancelled if that commit then fails (on PostgreSQL it is answered after the commit
-    /// as usual). For claims, whose effect nothing outside this process has been told of:
-    /// if the commit fails the claim never happened, and every later write that depends
-    /// on it (an outcome fenced on the claimed attempt) runs in a later transaction on
-    /// the same connection and finds it undone.
+    /// statements have run, before its transaction commits; the verdict returned with
+    /// the answer tells later whether that commit happened. On PostgreSQL, and after a
+    /// commit failed until one succeeds, it is answered after its commit as usual (the
+    /// verdict is then already known). For claims, whose effect nothing outside this
+    /// process has been told of: if the commit fails the claim never happened.
     pub async fn write_before_commit(
         &self,
         write: Write,
-        rolled_back: CancellationToken,
-    ) -> Result<Written, DbErr> {
-        self.send(write, Some(rolled_back)).await
+    ) -> Result<(Written, CommitVerdict), DbErr> {
+        let (sender, receiver) = verdict();
+        Ok((self.send(write, Some(sender)).await?, receiver))
     }
 
-    async fn send(
-        &self,
-        write: Write,
-        rolled_back: Option<CancellationToken>,
-    ) -> Result<Written, DbErr> {
+    async fn send(&self, write: Write, verdict: Option<VerdictSender>) -> Result<Written, DbErr> {
         let (reply, answer) = oneshot::channel();
         let stopped = || DbErr::Custom("the store's committer has stopped".into());
         let request = Request {
             write,
             reply,
-            rolled_back,
+            verdict,
         };
         self.requests.send(request).await.map_err(|_| stopped())?;
         answer.await.map_err(|_| stopped())?
@@ -151,14 +161,18 @@ async fn run(
     mut receiver: mpsc::Receiver<Request>,
     counters: Arc<Counters>,
 ) {
+    let mut committer = Committer {
+        answer_early: writer.get_database_backend() == DatabaseBackend::Sqlite,
+        writer,
+        counters,
+    };
     let mut batch = Vec::with_capacity(MAX_BATCH);
     let mut wave_started = false;
     while receiver.recv_many(&mut batch, MAX_BATCH).await > 0 {
         if wave_started {
             gather_ready(&mut receiver, &mut batch).await;
         }
-        counters.writes.fetch_add(batch.len() as u64, Relaxed);
-        wave_started = commit(&writer, std::mem::take(&mut batch), &counters).await;
+        wave_started = committer.commit(std::mem::take(&mut batch)).await;
     }
 }
 
@@ -198,92 +212,118 @@ async fn gather_ready(receiver: &mut mpsc::Receiver<Request>, batch: &mut Vec<Re
     }
 }
 
-/// Commits `batch` and answers each write; true when a claim in it handed out tasks.
-async fn commit(writer: &DatabaseConnection, mut batch: Vec<Request>, counters: &Counters) -> bool {
-    let mut started = false;
-    let mut answer = |reply: oneshot::Sender<_>, result: Result<Written, DbErr>| {
-        started |= matches!(&result, Ok(Written::Claimed(tasks)) if !tasks.is_empty());
-        let _ = reply.send(result);
-    };
-    let early = writer.get_database_backend() == DatabaseBackend::Sqlite
-        && batch.iter().any(|request| request.rolled_back.is_some());
-    if batch.len() > 1 || early {
-        counters.transactions.fetch_add(1, Relaxed);
-        let together = if early {
-            commit_together(writer, batch, &mut answer).await
-        } else {
-            let writes: Vec<&Write> = batch.iter().map(|r| &r.write).collect();
-            match apply_all(writer, &writes).await {
-                Ok(results) => {
-                    for (request, result) in batch.into_iter().zip(results) {
-                        answer(request.reply, Ok(result));
-                    }
-                    Ok(())
-                }
-                Err(_) => Err(batch),
-            }
-        };
-        match together {
-            Ok(()) => return started,
-            // Something in the batch failed and the transaction rolled back: find out
-            // which, by committing each write (not yet answered) alone.
-            Err(unanswered) => batch = unanswered,
-        }
-    }
-    for request in batch {
-        counters.transactions.fetch_add(1, Relaxed);
-        let result = apply_all(writer, &[&request.write]).await;
-        answer(request.reply, result.map(|mut results| results.remove(0)));
-    }
-    started
+/// The committer's state.
+struct Committer {
+    writer: DatabaseConnection,
+    counters: Arc<Counters>,
+    /// Whether writes that may be answered before their commit are (SQLite only). Off
+    /// after such a commit fails, until a commit succeeds: a disk that keeps failing
+    /// must not start the same tasks over and over.
+    answer_early: bool,
 }
 
-/// SQLite only: runs `batch` in one transaction and answers the writes that asked to be
+impl Committer {
+    /// Commits `batch` and answers each write; true when a claim in it handed out tasks.
+    async fn commit(&mut self, mut batch: Vec<Request>) -> bool {
+        let counters = &self.counters;
+        counters.writes.fetch_add(batch.len() as u64, Relaxed);
+        let mut started = false;
+        let early = self.answer_early && batch.iter().any(|request| request.verdict.is_some());
+        if batch.len() > 1 || early {
+            counters.transactions.fetch_add(1, Relaxed);
+            let together = if early {
+                commit_answering_early(&self.writer, batch).await
+            } else {
+                let writes: Vec<&Write> = batch.iter().map(|r| &r.write).collect();
+                match apply_all(&self.writer, &writes).await {
+                    Ok(results) => {
+                        for (request, result) in batch.into_iter().zip(results) {
+                            started |= request.answer(Ok(result));
+                        }
+                        Ok(false)
+                    }
+                    Err(_) => Err((batch, false)),
+                }
+            };
+            match together {
+                Ok(started_early) => {
+                    self.answer_early =
+                        self.writer.get_database_backend() == DatabaseBackend::Sqlite;
+                    return started | started_early;
+                }
+                // Something in the batch failed and the transaction rolled back: find
+                // out which, by committing each write (not yet answered) alone.
+                Err((unanswered, early_answer_undone)) => {
+                    if early_answer_undone {
+                        self.answer_early = false;
+                    }
+                    batch = unanswered;
+                }
+            }
+        }
+        for request in batch {
+            counters.transactions.fetch_add(1, Relaxed);
+            let result = apply_all(&self.writer, &[&request.write]).await;
+            started |= request.answer(result.map(|mut results| results.remove(0)));
+        }
+        started
+    }
+}
+
+/// SQLite only: runs `batch` in one transaction and answers the writes that may be
 /// answered before the commit (a worker pool's claims) as soon as every statement has
 /// run, so the claimed tasks start while the commit syncs the WAL to disk: under
 /// `synchronous=FULL` that sync is most of a commit, and the tasks' outcomes gather for
-/// the next commit meanwhile. The rest are answered after the commit. If the commit
-/// fails, the early writes' tokens are cancelled and the others are handed back
-/// unanswered; so are all of them if a statement fails.
-async fn commit_together(
+/// the next commit meanwhile. Their verdicts, and the other writes' answers, follow the
+/// commit. Returns whether a claim handed out tasks. If a statement fails, every write
+/// is handed back unanswered; if the commit fails, the early writes learn it from their
+/// verdict and the others are handed back, with `true` to say an early answer was undone.
+async fn commit_answering_early(
     writer: &DatabaseConnection,
     batch: Vec<Request>,
-    answer: &mut impl FnMut(oneshot::Sender<Result<Written, DbErr>>, Result<Written, DbErr>),
-) -> Result<(), Vec<Request>> {
+) -> Result<bool, (Vec<Request>, bool)> {
     let Ok(txn) = writer.begin().await else {
-        return Err(batch);
+        return Err((batch, false));
     };
     let writes: Vec<&Write> = batch.iter().map(|r| &r.write).collect();
     let Ok(results) = apply_writes(&txn, &writes).await else {
-        return Err(batch);
+        return Err((batch, false));
     };
+    let mut started = false;
     let mut after_commit = Vec::with_capacity(batch.len());
-    let mut early = Vec::new();
+    let mut verdicts = Vec::new();
     for (request, result) in batch.into_iter().zip(results) {
-        match request.rolled_back {
-            Some(rolled_back) => {
-                answer(request.reply, Ok(result));
-                early.push(rolled_back);
+        match request.verdict {
+            Some(verdict) => {
+                let result = Ok(result);
+                started |= started_tasks(&result) & request.reply.send(result).is_ok();
+                verdicts.push(verdict);
             }
             None => after_commit.push((request, result)),
         }
     }
     match txn.commit().await {
         Ok(()) => {
-            for (request, result) in after_commit {
-                answer(request.reply, Ok(result));
+            for verdict in verdicts {
+                verdict.send(true);
             }
-            Ok(())
+            for (request, result) in after_commit {
+                started |= request.answer(Ok(result));
+            }
+            Ok(started)
         }
         Err(err) => {
-            tracing::error!(error = %err, claims = early.len(), "a commit failed after its claims were answered; their tasks are stopped and stay in the queue");
-            for rolled_back in early {
-                rolled_back.cancel();
+            tracing::error!(error = %err, claims = verdicts.len(), "a commit failed after its claims were answered; their tasks are stopped and stay in the queue");
+            for verdict in verdicts {
+                verdict.send(false);
             }
-            Err(after_commit
-                .into_iter()
-                .map(|(request, _)| request)
-                .collect())
+            Err((
+                after_commit
+                    .into_iter()
+                    .map(|(request, _)| request)
+                    .collect(),
+                true,
+            ))
         }
     }
 }
@@ -406,7 +446,7 @@ mod tests {
         Request {
             write,
             reply,
-            rolled_back: None,
+            verdict: None,
         }
     }
 
