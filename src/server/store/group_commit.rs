@@ -161,10 +161,12 @@ async fn run(
     mut receiver: mpsc::Receiver<Request>,
     counters: Arc<Counters>,
 ) {
+    let sqlite = writer.get_database_backend() == DatabaseBackend::Sqlite;
     let mut committer = Committer {
-        answer_early: writer.get_database_backend() == DatabaseBackend::Sqlite,
         writer,
         counters,
+        sqlite,
+        answer_early: sqlite,
     };
     let mut batch = Vec::with_capacity(MAX_BATCH);
     let mut wave_started = false;
@@ -216,9 +218,11 @@ async fn gather_ready(receiver: &mut mpsc::Receiver<Request>, batch: &mut Vec<Re
 struct Committer {
     writer: DatabaseConnection,
     counters: Arc<Counters>,
-    /// Whether writes that may be answered before their commit are (SQLite only). Off
-    /// after such a commit fails, until a commit succeeds: a disk that keeps failing
-    /// must not start the same tasks over and over.
+    /// Only on SQLite are writes ever answered before their commit.
+    sqlite: bool,
+    /// Whether writes that may be answered before their commit are. Off after such a
+    /// commit fails, until a commit succeeds: a disk that keeps failing must not start
+    /// the same tasks over and over.
     answer_early: bool,
 }
 
@@ -247,8 +251,7 @@ impl Committer {
             };
             match together {
                 Ok(started_early) => {
-                    self.answer_early =
-                        self.writer.get_database_backend() == DatabaseBackend::Sqlite;
+                    self.answer_early = self.sqlite;
                     return started | started_early;
                 }
                 // Something in the batch failed and the transaction rolled back: find
@@ -264,6 +267,9 @@ impl Committer {
         for request in batch {
             counters.transactions.fetch_add(1, Relaxed);
             let result = apply_all(&self.writer, &[&request.write]).await;
+            if result.is_ok() {
+                self.answer_early = self.sqlite;
+            }
             started |= request.answer(result.map(|mut results| results.remove(0)));
         }
         started
