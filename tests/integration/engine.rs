@@ -2,7 +2,7 @@
 //! task kinds made for the purpose: ones that sleep, ignore cancellation, panic, fail a
 //! few times, or measure how many of them run at once.
 
-use crate::store::open_store;
+use crate::store::{open_store, CommitTrap};
 use serde::Deserialize;
 use serde_json::{json, Value};
 use spool::model::{SubmitRequest, TaskView};
@@ -425,24 +425,12 @@ async fn a_cancel_during_shutdown_ends_cancelled_not_requeued() {
 /// with one attempt on record.
 #[tokio::test]
 async fn attempts_whose_claim_did_not_commit_are_stopped_and_leave_no_trace() {
-    use sea_orm::{ConnectionTrait, Database};
     let counted = Counted::default();
     // No heartbeat in the test's time, so only the failed commit can stop an attempt.
     let mut pool = worker_config("default", 2);
     pool.heartbeat = Duration::from_secs(3600);
     let engine = Engine::start_pools(Registry::default().with(counted.clone()), vec![pool]).await;
-    // The trap: a claim inserts a row whose deferred foreign key points nowhere, so the
-    // claim's statement runs and its COMMIT fails.
-    let url = format!("sqlite://{}", engine._dir.path().join("store.db").display());
-    let db = Database::connect(url).await.unwrap();
-    db.execute_unprepared(
-        "CREATE TABLE trap_parent (id INTEGER PRIMARY KEY); \
-         CREATE TABLE trap (parent INTEGER REFERENCES trap_parent (id) DEFERRABLE INITIALLY DEFERRED); \
-         CREATE TRIGGER trap AFTER UPDATE OF status ON tasks WHEN NEW.status = 'RUNNING' \
-         BEGIN INSERT INTO trap VALUES (1); END;",
-    )
-    .await
-    .unwrap();
+    let trap = CommitTrap::arm(&engine._dir.path().join("store.db")).await;
     let task = engine.submit("counted", json!({})).await;
 
     let deadline = Instant::now() + Duration::from_secs(60);
@@ -458,7 +446,7 @@ async fn attempts_whose_claim_did_not_commit_are_stopped_and_leave_no_trace() {
     assert_eq!(stored.status.as_str(), "PENDING");
     assert_eq!(outcomes(&stored), Vec::<String>::new());
 
-    db.execute_unprepared("DROP TRIGGER trap").await.unwrap();
+    trap.disarm().await;
     let done = engine.wait_final(task.id).await;
     assert_eq!(done.status.as_str(), "SUCCESS");
     assert_eq!(done.result_data, Some(json!("counted")));

@@ -20,6 +20,36 @@ pub async fn open_store(synchronous: Synchronous) -> (Store, TempDir) {
     (store, dir)
 }
 
+/// Makes the COMMIT of every claim on a SQLite file fail until disarmed: a trigger adds
+/// a row whose deferred foreign key points nowhere, so the claim's statement runs and
+/// only its commit fails, as on a disk that fails at the sync.
+pub struct CommitTrap(sea_orm::DatabaseConnection);
+
+impl CommitTrap {
+    pub async fn arm(file: &std::path::Path) -> CommitTrap {
+        use sea_orm::ConnectionTrait;
+        let url = format!("sqlite://{}", file.display());
+        let db = sea_orm::Database::connect(url).await.unwrap();
+        db.execute_unprepared(
+            "CREATE TABLE trap_parent (id INTEGER PRIMARY KEY); \
+             CREATE TABLE trap (parent INTEGER REFERENCES trap_parent (id) DEFERRABLE INITIALLY DEFERRED); \
+             CREATE TRIGGER trap AFTER UPDATE OF status ON tasks WHEN NEW.status = 'RUNNING' \
+             BEGIN INSERT INTO trap VALUES (1); END;",
+        )
+        .await
+        .unwrap();
+        CommitTrap(db)
+    }
+
+    pub async fn disarm(&self) {
+        use sea_orm::ConnectionTrait;
+        self.0
+            .execute_unprepared("DROP TRIGGER trap")
+            .await
+            .unwrap();
+    }
+}
+
 pub fn task(priority: i32, run_at: i64) -> NewTask {
     NewTask {
         id: Uuid::new_v4(),
@@ -691,21 +721,9 @@ async fn search_ignores_case_and_takes_wildcards_literally_on_every_database() {
 /// are answered only after their commit, so a failing disk cannot start tasks in a loop.
 #[tokio::test]
 async fn a_claim_whose_commit_fails_after_it_was_answered_is_undone() {
-    use sea_orm::{ConnectionTrait, Database};
     let (store, dir) = open_store(Synchronous::Normal).await;
     let queued = store.insert(task(0, 1_000)).await.unwrap();
-    // The trap: a claim inserts a row whose deferred foreign key points nowhere, so its
-    // statement runs and its COMMIT fails.
-    let url = format!("sqlite://{}", dir.path().join("store.db").display());
-    let db = Database::connect(url).await.unwrap();
-    db.execute_unprepared(
-        "CREATE TABLE trap_parent (id INTEGER PRIMARY KEY); \
-         CREATE TABLE trap (parent INTEGER REFERENCES trap_parent (id) DEFERRABLE INITIALLY DEFERRED); \
-         CREATE TRIGGER trap AFTER UPDATE OF status ON tasks WHEN NEW.status = 'RUNNING' \
-         BEGIN INSERT INTO trap VALUES (1); END;",
-    )
-    .await
-    .unwrap();
+    let trap = CommitTrap::arm(&dir.path().join("store.db")).await;
 
     let (claimed, mut verdict) = store
         .claim_before_commit("default", 5, "w", 2_000, 9_000)
@@ -732,7 +750,7 @@ async fn a_claim_whose_commit_fails_after_it_was_answered_is_undone() {
 
     // Without the trap the writer carries on: the task is claimed again, answered early
     // once a commit has succeeded, and finishes.
-    db.execute_unprepared("DROP TRIGGER trap").await.unwrap();
+    trap.disarm().await;
     let (again, mut verdict) = store
         .claim_before_commit("default", 5, "w", 4_000, 9_000)
         .await
