@@ -14,6 +14,7 @@ mod rest;
 mod server_fns;
 pub mod store;
 pub mod tasks;
+mod turns;
 pub mod web_security;
 
 use crate::app::{shell, App};

@@ -94,8 +94,6 @@ pub(super) async fn execute(execution: Execution, task: ClaimedTask) {
     // aborted, and if even that does not end it, abandoned after one more grace period.
     let mut deadline: Option<Instant> = None;
     let mut aborted = false;
-    // Whether the claim committed, once known; nothing is written before it is true.
-    let mut claim_committed: Option<bool> = None;
 
     let ended = loop {
         let wake_at = deadline
@@ -113,8 +111,7 @@ pub(super) async fn execute(execution: Execution, task: ClaimedTask) {
                 token.cancel();
                 deadline.get_or_insert(Instant::now() + config.cancel_grace);
             }
-            committed = claim.committed(), if claim_committed.is_none() => {
-                claim_committed = Some(committed);
+            committed = claim.committed(), if claim.known().is_none() => {
                 if !committed {
                     tracing::warn!("the claim of this task did not commit; stopping it");
                     stop = Some(Stop::Lost);
@@ -142,7 +139,8 @@ pub(super) async fn execute(execution: Execution, task: ClaimedTask) {
                     break Ended::Stopped;
                 }
             }
-            _ = ticker.tick(), if claim_committed == Some(true) => {
+            // Nothing is written before the claim is known to have committed.
+            _ = ticker.tick(), if claim.known() == Some(true) => {
                 let lease_until = now_micros() + config.lease.as_micros() as i64;
                 let progress = ctx.take_progress().map(|p| (p.percent, p.message));
                 match store.heartbeat(task.id, task.attempt, lease_until, progress).await {
@@ -161,11 +159,7 @@ pub(super) async fn execute(execution: Execution, task: ClaimedTask) {
     };
 
     drop(slot);
-    let committed = match claim_committed {
-        Some(committed) => committed,
-        None => claim.committed().await,
-    };
-    if !committed {
+    if !claim.committed().await {
         return tracing::warn!("the claim of this task did not commit; its outcome is dropped");
     }
     // A result wins over everything: the work is done. Then a user's cancel, then why

@@ -8,6 +8,7 @@
 
 use super::executor::{execute, Execution};
 use super::{now_micros, Queue};
+use crate::server::turns::gather_over_turns;
 use std::sync::Arc;
 use std::time::Duration;
 use tokio::sync::{OwnedSemaphorePermit, Semaphore};
@@ -129,34 +130,26 @@ pub async fn run_workers(queue: Queue, config: WorkerConfig, shutdown: Cancellat
     drain(&queue, &config, &abort, running).await;
 }
 
-/// Scheduler turns [`gather_slots`] takes at most.
-const GATHER_TURNS: usize = 8;
-
-/// While other attempts still hold slots: lets them run, and takes the slots they free,
-/// until two turns in a row free none (at most [`GATHER_TURNS`]). The attempts of one
-/// claim end a few scheduler turns apart; claiming on the first freed slot split every
-/// wave into small claims, each a transaction of its own. This never waits on a timer.
-/// An idle pool, whose slots are all free, does not wait at all; a pool with an attempt
-/// running yields at least two turns before each claim.
+/// While other attempts still hold slots: lets them run, and takes the slots they free
+/// (see [`gather_over_turns`]). The attempts of one claim end a few scheduler turns
+/// apart; claiming on the first freed slot split every wave into small claims, each a
+/// transaction of its own. An idle pool, whose slots are all free, does not wait at
+/// all; a pool with an attempt running yields at least two turns before each claim.
 async fn gather_slots(
     slots: &Arc<Semaphore>,
     permits: &mut Vec<OwnedSemaphorePermit>,
     concurrency: usize,
 ) {
-    let mut quiet_turns = 0;
-    for _ in 0..GATHER_TURNS {
-        if permits.len() >= concurrency || quiet_turns == 2 {
-            return;
-        }
-        tokio::task::yield_now().await;
-        let before = permits.len();
-        take_free_slots(slots, permits);
-        quiet_turns = if permits.len() == before {
-            quiet_turns + 1
-        } else {
-            0
-        };
-    }
+    gather_over_turns(
+        permits,
+        |permits| permits.len() >= concurrency,
+        |permits| {
+            let before = permits.len();
+            take_free_slots(slots, permits);
+            permits.len() > before
+        },
+    )
+    .await;
 }
 
 fn take_free_slots(slots: &Arc<Semaphore>, permits: &mut Vec<OwnedSemaphorePermit>) {
@@ -247,7 +240,7 @@ mod tests {
         let slots = Arc::new(Semaphore::new(3));
         let long = Arc::clone(&slots).try_acquire_owned().unwrap();
         tokio::spawn(async move {
-            for _ in 0..GATHER_TURNS - 2 {
+            for _ in 0..crate::server::turns::GATHER_TURNS - 2 {
                 tokio::task::yield_now().await;
             }
             drop(long);

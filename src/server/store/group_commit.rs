@@ -18,6 +18,7 @@ use super::queries::{insert_all_in, NewTask};
 use super::successes::{self, Success};
 use super::task_row;
 use super::verdict::{verdict, CommitVerdict, VerdictSender};
+use crate::server::turns::gather_over_turns;
 use sea_orm::{ConnectionTrait, DatabaseBackend, DatabaseConnection, DbErr, TransactionTrait};
 use std::collections::HashMap;
 use std::sync::atomic::{AtomicU64, Ordering::Relaxed};
@@ -178,40 +179,28 @@ async fn run(
     }
 }
 
-/// Scheduler turns [`gather_ready`] takes at most.
-const GATHER_TURNS: usize = 8;
-
 /// After a commit that handed tasks to workers: lets the tasks that are ready to run go
-/// first, and takes the writes they send, until two turns in a row bring nothing (at most
-/// [`GATHER_TURNS`]). The outcomes of one claim's tasks arrive a few scheduler turns
-/// apart (the claim's answer starts them, each ends and sends its outcome); committing
-/// on the first of them split every wave in two commits, and under `synchronous=FULL`
-/// each commit is a disk sync. Two turns, because tokio wakes yielded tasks last in,
-/// first out: the committer can run again before the tasks it yielded to. This never
-/// waits on a timer.
+/// first, and takes the writes they send (see [`gather_over_turns`]). The outcomes of
+/// one claim's tasks arrive a few scheduler turns apart (the claim's answer starts them,
+/// each ends and sends its outcome); committing on the first of them split every wave
+/// in two commits, and under `synchronous=FULL` each commit is a disk sync.
 async fn gather_ready(receiver: &mut mpsc::Receiver<Request>, batch: &mut Vec<Request>) {
-    let mut quiet_turns = 0;
-    for _ in 0..GATHER_TURNS {
-        if batch.len() >= MAX_BATCH {
-            return;
-        }
-        tokio::task::yield_now().await;
-        let before = batch.len();
-        while batch.len() < MAX_BATCH {
-            match receiver.try_recv() {
-                Ok(request) => batch.push(request),
-                Err(_) => break,
+    let mut state = (receiver, batch);
+    gather_over_turns(
+        &mut state,
+        |(_, batch)| batch.len() >= MAX_BATCH,
+        |(receiver, batch)| {
+            let before = batch.len();
+            while batch.len() < MAX_BATCH {
+                match receiver.try_recv() {
+                    Ok(request) => batch.push(request),
+                    Err(_) => break,
+                }
             }
-        }
-        quiet_turns = if batch.len() == before {
-            quiet_turns + 1
-        } else {
-            0
-        };
-        if quiet_turns == 2 {
-            return;
-        }
-    }
+            batch.len() > before
+        },
+    )
+    .await;
 }
 
 /// The committer's state.
@@ -504,7 +493,7 @@ mod tests {
         let mut batch = Vec::new();
         receiver.recv_many(&mut batch, MAX_BATCH).await;
         gather_ready(&mut receiver, &mut batch).await;
-        assert_eq!(batch.len(), 1 + GATHER_TURNS);
+        assert_eq!(batch.len(), 1 + crate::server::turns::GATHER_TURNS);
     }
 
     #[tokio::test(flavor = "current_thread")]

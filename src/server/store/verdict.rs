@@ -26,6 +26,11 @@ impl VerdictSender {
 }
 
 impl CommitVerdict {
+    /// Whether the commit happened, if that is known yet.
+    pub fn known(&self) -> Option<bool> {
+        *self.0.borrow()
+    }
+
     /// Waits until the commit's fate is known; true when it committed.
     pub async fn committed(&mut self) -> bool {
         match self.0.wait_for(Option::is_some).await {
@@ -44,8 +49,10 @@ mod tests {
         for committed in [true, false] {
             let (sender, mut first) = verdict();
             let mut second = first.clone();
+            assert_eq!(second.known(), None);
             let waiting = tokio::spawn(async move { first.committed().await });
             sender.send(committed);
+            assert_eq!(second.known(), Some(committed));
             assert_eq!(waiting.await.unwrap(), committed);
             assert_eq!(second.committed().await, committed);
         }
