@@ -14,26 +14,23 @@ use serde_json::{Map, Value};
 use std::process::ExitCode;
 use std::time::Duration;
 
-/// Settings every client command shares.
+/// How the client reaches a server; every client command takes these (and no server
+/// command does).
 #[derive(Clone, Debug, Args)]
+#[command(next_help_heading = "Server connection")]
 pub struct ClientArgs {
-    /// The Spool server to talk to.
-    #[arg(
-        long,
-        global = true,
-        env = "SPOOL_SERVER",
-        default_value = "http://127.0.0.1:3000"
-    )]
+    /// URL of the Spool server to talk to.
+    #[arg(long, env = "SPOOL_SERVER", default_value = "http://127.0.0.1:3000")]
     pub server: String,
     /// Print JSON instead of text meant for people.
-    #[arg(long, global = true)]
+    #[arg(long)]
     pub json: bool,
     /// The server's access token, sent as `Authorization: Bearer`.
-    #[arg(long, global = true, env = "SPOOL_TOKEN", hide_env_values = true)]
+    #[arg(long, env = "SPOOL_TOKEN", hide_env_values = true)]
     pub api_token: Option<String>,
 }
 
-/// The client commands.
+/// The client commands: each talks to a running server over its REST API.
 #[derive(Debug, Subcommand)]
 pub enum ClientCommand {
     /// Submit a task: `spool submit data_processing rows=500`.
@@ -41,13 +38,22 @@ pub enum ClientCommand {
     /// List recent tasks, newest first.
     List(ListArgs),
     /// Show one task with its attempts.
-    Get { id: String },
+    Get(TaskArgs),
     /// Cancel a task.
-    Cancel { id: String },
+    Cancel(TaskArgs),
     /// Run a FAILED or CANCELLED task again.
-    Retry { id: String },
+    Retry(TaskArgs),
     /// Follow a task with a progress bar until it ends; the exit code tells how.
-    Watch { id: String },
+    Watch(TaskArgs),
+}
+
+/// A command about one task.
+#[derive(Debug, Args)]
+pub struct TaskArgs {
+    /// The task's id.
+    pub id: String,
+    #[command(flatten)]
+    pub client: ClientArgs,
 }
 
 #[derive(Debug, Args)]
@@ -56,53 +62,82 @@ pub struct SubmitArgs {
     pub task_type: String,
     /// Parameters as NAME=VALUE; whole numbers are sent as numbers.
     pub params: Vec<String>,
+    /// Queue to put the task on (default: `default`).
     #[arg(long)]
     pub queue: Option<String>,
+    /// 0 (most urgent, the default) to 9; lower runs first among a queue's ready tasks.
     #[arg(long)]
     pub priority: Option<i32>,
+    /// Milliseconds to wait before the task may start.
     #[arg(long)]
     pub delay_ms: Option<i64>,
+    /// Attempts before the task is FAILED for good (1–100, default 3).
     #[arg(long)]
     pub max_attempts: Option<i32>,
+    /// Milliseconds one attempt may run before it is stopped and counted as failed.
     #[arg(long)]
     pub timeout_ms: Option<i64>,
     /// Follow the task until it ends, like `watch`.
     #[arg(long)]
     pub wait: bool,
+    #[command(flatten)]
+    pub client: ClientArgs,
 }
 
 #[derive(Debug, Args)]
 pub struct ListArgs {
+    /// Only tasks in this status (PENDING, RUNNING, SUCCESS, FAILED, CANCELLED, …).
     #[arg(long)]
     pub status: Option<String>,
+    /// Only tasks of this kind.
     #[arg(long = "type")]
     pub task_type: Option<String>,
+    /// Only tasks of this queue.
     #[arg(long)]
     pub queue: Option<String>,
+    /// How many tasks to show at most.
     #[arg(long, default_value_t = 20)]
     pub limit: u32,
+    #[command(flatten)]
+    pub client: ClientArgs,
+}
+
+impl ClientCommand {
+    fn client_args(&self) -> &ClientArgs {
+        match self {
+            ClientCommand::Submit(submit) => &submit.client,
+            ClientCommand::List(list) => &list.client,
+            ClientCommand::Get(task)
+            | ClientCommand::Cancel(task)
+            | ClientCommand::Retry(task)
+            | ClientCommand::Watch(task) => &task.client,
+        }
+    }
 }
 
 /// Runs one client command and returns the process's exit code.
-pub async fn run(args: ClientArgs, command: ClientCommand) -> ExitCode {
+pub async fn run(command: ClientCommand) -> ExitCode {
+    let args = command.client_args().clone();
     let client = Client::new(&args.server, args.api_token.as_deref());
     let result = match command {
         ClientCommand::Submit(submit) => submit_task(&client, &args, submit).await,
         ClientCommand::List(list) => list_tasks(&client, &args, list).await,
-        ClientCommand::Get { id } => show(&args, client.get(&format!("/api/tasks/{id}")).await),
-        ClientCommand::Cancel { id } => show(
+        ClientCommand::Get(TaskArgs { id, .. }) => {
+            show(&args, client.get(&format!("/api/tasks/{id}")).await)
+        }
+        ClientCommand::Cancel(TaskArgs { id, .. }) => show(
             &args,
             client
                 .send_empty("DELETE", &format!("/api/tasks/{id}"))
                 .await,
         ),
-        ClientCommand::Retry { id } => show(
+        ClientCommand::Retry(TaskArgs { id, .. }) => show(
             &args,
             client
                 .send_empty("POST", &format!("/api/tasks/{id}/retry"))
                 .await,
         ),
-        ClientCommand::Watch { id } => watch(&client, &args, &id).await,
+        ClientCommand::Watch(TaskArgs { id, .. }) => watch(&client, &args, &id).await,
     };
     result.unwrap_or_else(|err| {
         eprintln!("spool: {err}");

@@ -60,9 +60,12 @@ pub enum ServeError {
 
 /// The `spool` binary's entry point.
 pub async fn main() -> ExitCode {
-    let cli = Cli::parse();
-    let result = match cli.command {
-        Command::Client(command) => return crate::cli::run(cli.client, command).await,
+    let command = match Cli::parse().command_or_serve() {
+        Ok(command) => command,
+        Err(err) => err.exit(),
+    };
+    let result = match command {
+        Command::Client(command) => return crate::cli::run(command).await,
         Command::Serve(config) => {
             init_logging();
             serve_until_signal(config).await
@@ -81,8 +84,10 @@ pub async fn main() -> ExitCode {
     }
 }
 
+/// Logs go to stderr, so stdout stays free for what a command prints.
 fn init_logging() {
     tracing_subscriber::fmt()
+        .with_writer(std::io::stderr)
         .with_env_filter(
             tracing_subscriber::EnvFilter::try_from_default_env()
                 .unwrap_or_else(|_| "info,sqlx=warn,sea_orm=warn".into()),
@@ -94,7 +99,7 @@ async fn serve_until_signal(config: ServeConfig) -> Result<(), ServeError> {
     if let Some(reason) = config.refusal() {
         return Err(ServeError::Refused(reason));
     }
-    let listener = TcpListener::bind(config.addr).await?;
+    let listener = TcpListener::bind(config.listen_addr()).await?;
     tracing::info!("listening on http://{}", listener.local_addr()?);
     serve(listener, config, shutdown_signal()).await
 }

@@ -3,123 +3,150 @@
 
 use crate::server::store::Synchronous;
 use clap::{Args, Parser, Subcommand};
-use std::net::SocketAddr;
+use std::net::{Ipv4Addr, SocketAddr, SocketAddrV4};
 use std::path::PathBuf;
 
 /// Spool: a durable background task queue with a live web dashboard.
 #[derive(Debug, Parser)]
-#[command(name = "spool", version, about)]
+#[command(
+    name = "spool",
+    version,
+    about,
+    after_help = "With no command, `spool` runs `spool serve`. `spool help COMMAND` tells more."
+)]
 pub struct Cli {
-    #[command(flatten)]
-    pub client: crate::cli::ClientArgs,
     #[command(subcommand)]
-    pub command: Command,
+    pub command: Option<Command>,
 }
 
 #[derive(Debug, Subcommand)]
 pub enum Command {
-    /// Serve the dashboard and the REST API, and run workers.
+    /// Serve the dashboard and the REST API, and run workers (the default command).
     Serve(ServeConfig),
-    /// Run workers only (no HTTP), against a database other processes share.
+    /// Run workers only, with no HTTP, against a PostgreSQL database other processes share.
     Worker(EngineConfig),
     #[command(flatten)]
     Client(crate::cli::ClientCommand),
 }
 
+impl Cli {
+    /// The command to run: the one given, or `serve` with its defaults (and whatever
+    /// the environment sets) when none was, as under `cargo leptos watch`.
+    pub fn command_or_serve(self) -> Result<Command, clap::Error> {
+        match self.command {
+            Some(command) => Ok(command),
+            None => Ok(Command::Serve(ServeConfig::from_env()?)),
+        }
+    }
+}
+
+/// Where `spool serve` listens when neither `--addr` nor SPOOL_ADDR says.
+pub const DEFAULT_ADDR: SocketAddr = SocketAddr::V4(SocketAddrV4::new(Ipv4Addr::LOCALHOST, 3000));
+
 /// Settings of `spool serve`.
 #[derive(Clone, Debug, Args)]
 pub struct ServeConfig {
-    /// Address to listen on.
-    #[arg(long, env = "SPOOL_ADDR", default_value = "127.0.0.1:3000")]
-    pub addr: SocketAddr,
+    /// Address to listen on [default: LEPTOS_SITE_ADDR if set, else 127.0.0.1:3000]
+    #[arg(long, env = "SPOOL_ADDR", help_heading = "HTTP")]
+    pub addr: Option<SocketAddr>,
 
-    /// Serve the dashboard and the API only; `spool worker` processes run the tasks.
-    #[arg(long, env = "SPOOL_NO_WORKERS")]
+    /// The address cargo-leptos serves on (`cargo leptos watch`); used only when
+    /// `--addr` and SPOOL_ADDR are not given.
+    #[arg(long, env = "LEPTOS_SITE_ADDR", hide = true)]
+    pub leptos_site_addr: Option<SocketAddr>,
+
+    /// Run no tasks here: `spool worker` processes do (PostgreSQL only)
+    #[arg(long, env = "SPOOL_NO_WORKERS", help_heading = "HTTP")]
     pub no_workers: bool,
 
     #[command(flatten)]
     pub engine: EngineConfig,
 
-    /// Directory holding the dashboard's compiled assets (wasm, JS, CSS).
-    #[arg(long, env = "LEPTOS_SITE_ROOT", default_value = "target/site")]
+    /// Directory holding the dashboard's compiled assets (wasm, JS, CSS)
+    #[arg(
+        long,
+        env = "LEPTOS_SITE_ROOT",
+        default_value = "target/site",
+        help_heading = "HTTP"
+    )]
     pub site_root: PathBuf,
 
-    /// Full-access token (16 or more characters). With it set, the REST API needs
-    /// `Authorization: Bearer <token>` and the dashboard a login.
-    #[arg(long, env = "SPOOL_TOKEN", hide_env_values = true, value_parser = parse_token)]
+    /// Full-access token (16–512 characters): required of the API and the dashboard
+    #[arg(long, env = "SPOOL_TOKEN", hide_env_values = true, value_parser = parse_token,
+          help_heading = "Access")]
     pub token: Option<String>,
 
-    /// Read-only token: lets its holder look at everything and change nothing.
+    /// Read-only token: its holder sees everything and changes nothing
     #[arg(long, env = "SPOOL_READ_ONLY_TOKEN", hide_env_values = true,
-          value_parser = parse_token, requires = "token")]
+          value_parser = parse_token, requires = "token", help_heading = "Access")]
     pub read_only_token: Option<String>,
 
-    /// Serve a non-loopback address with no token: anyone who can reach it can submit,
-    /// cancel and read every task. Only behind something that does the checking.
-    #[arg(long, env = "SPOOL_INSECURE_OPEN_ACCESS")]
+    /// Serve a non-loopback address with no token (only behind a checking proxy)
+    #[arg(long, env = "SPOOL_INSECURE_OPEN_ACCESS", help_heading = "Access")]
     pub insecure_open_access: bool,
 
-    /// Submit requests (REST and dashboard) one client (IP address) may make per
-    /// second, on average; 0 turns the limit off.
-    #[arg(long, env = "SPOOL_SUBMIT_RATE", default_value_t = 1000)]
+    /// Tasks one client may submit per second on average (0: no limit)
+    #[arg(
+        long,
+        env = "SPOOL_SUBMIT_RATE",
+        default_value_t = 1000,
+        help_heading = "Access"
+    )]
     pub submit_rate: u32,
 
-    /// Submit requests one client may make at once above the rate before it gets 429.
+    /// Tasks one client may submit at once above that rate before it gets 429
     #[arg(long, env = "SPOOL_SUBMIT_BURST", default_value_t = 2000,
-          value_parser = clap::value_parser!(u32).range(1..))]
+          value_parser = clap::value_parser!(u32).range(1..), help_heading = "Access")]
     pub submit_burst: u32,
 }
 
 /// Settings of the queue itself, shared by `spool serve` and `spool worker`: the
 /// database, the queues worked and how, and what tasks may touch.
 #[derive(Clone, Debug, Args)]
+#[command(next_help_heading = "Queue")]
 pub struct EngineConfig {
-    /// Database URL: `sqlite://PATH` (a file, created and migrated on first start) or
-    /// `postgres://USER@HOST/DATABASE` (migrated on first start; shared by many processes).
+    /// `sqlite://PATH` (one process) or `postgres://USER@HOST/DB` (shared); migrated at start
     #[arg(long, env = "DATABASE_URL", default_value = "sqlite://spool.db")]
     pub database_url: String,
 
-    /// SQLite commit durability: `full` survives power loss, `normal` only process crashes.
+    /// SQLite durability: `full` survives power loss, `normal` only process crashes
     #[arg(
         long,
         env = "SPOOL_SQLITE_SYNCHRONOUS",
         value_enum,
-        default_value = "full"
+        default_value = "full",
+        hide_possible_values = true
     )]
     pub sqlite_synchronous: Synchronous,
 
-    /// Tasks of the `default` queue this process runs at once.
+    /// Tasks of the `default` queue this process runs at once (1–1024)
     #[arg(long, env = "SPOOL_CONCURRENCY", default_value_t = 8,
           value_parser = clap::value_parser!(u16).range(1..=1024))]
     pub concurrency: u16,
 
-    /// More queues this process works, as NAME=CONCURRENCY (repeat the flag, or separate
-    /// with commas in the environment). `default=N` overrides --concurrency.
+    /// Another queue to work, as NAME=CONCURRENCY; repeatable (`default=N` too)
     #[arg(long = "queue", env = "SPOOL_QUEUES", value_delimiter = ',', value_parser = parse_queue)]
     pub queues: Vec<QueueSpec>,
 
-    /// Seconds running tasks get to finish on shutdown before they are cancelled and requeued.
+    /// Seconds running tasks get on shutdown before they are stopped and requeued
     #[arg(long, env = "SPOOL_SHUTDOWN_GRACE_SECS", default_value_t = 10,
           value_parser = clap::value_parser!(u64).range(0..=3600))]
     pub shutdown_grace_secs: u64,
 
-    /// Seconds a claimed task stays this process's without a heartbeat (sent every
-    /// 0.5 s while it runs). When a process dies, its running tasks are rescued by any
-    /// other process (or its restart) this long after its last heartbeat.
+    /// Seconds after its last heartbeat that a dead process's task is rescued
     #[arg(long, env = "SPOOL_LEASE_SECS", default_value_t = 10,
           value_parser = clap::value_parser!(u64).range(2..=3600))]
     pub lease_secs: u64,
 
-    /// Folder for what tasks make: the email outbox (`outbox/`) and images (`images/`).
+    /// Folder for what tasks make: `outbox/` (emails) and `images/`
     #[arg(long, env = "SPOOL_DATA_DIR", default_value = "data")]
     pub data_dir: PathBuf,
 
-    /// Deliver `email_simulation` messages to this SMTP relay (HOST:PORT, no TLS) instead of
-    /// the outbox folder.
+    /// Send `email_simulation` messages to this SMTP relay (HOST:PORT, no TLS)
     #[arg(long, env = "SPOOL_SMTP_RELAY", value_parser = parse_relay)]
     pub smtp_relay: Option<(String, u16)>,
 
-    /// Hours finished tasks are kept before they are deleted.
+    /// Hours finished tasks are kept before they are deleted
     #[arg(long, env = "SPOOL_RETENTION_HOURS", default_value_t = 168,
           value_parser = clap::value_parser!(u64).range(1..=87_600))]
     pub retention_hours: u64,
@@ -207,16 +234,22 @@ impl EngineConfig {
 }
 
 impl ServeConfig {
+    /// The address to listen on: `--addr` (or SPOOL_ADDR), else cargo-leptos's site
+    /// address, else [`DEFAULT_ADDR`].
+    pub fn listen_addr(&self) -> SocketAddr {
+        self.addr.or(self.leptos_site_addr).unwrap_or(DEFAULT_ADDR)
+    }
+
     /// Why this configuration must not start, if it must not: an address other
     /// machines can reach needs a token (or the loudly named opt-out), the two tokens
     /// must differ, and a server without workers needs workers elsewhere (PostgreSQL).
     pub fn refusal(&self) -> Option<String> {
-        if !self.addr.ip().is_loopback() && self.token.is_none() && !self.insecure_open_access {
+        let addr = self.listen_addr();
+        if !addr.ip().is_loopback() && self.token.is_none() && !self.insecure_open_access {
             return Some(format!(
-                "refusing to serve {} without an access token: anyone on the network could \
+                "refusing to serve {addr} without an access token: anyone on the network could \
                  run and read tasks. Set --token (or SPOOL_TOKEN), or pass \
-                 --insecure-open-access if something in front of Spool does the checking",
-                self.addr
+                 --insecure-open-access if something in front of Spool does the checking"
             ));
         }
         if self.token.is_some() && self.token == self.read_only_token {
@@ -228,111 +261,24 @@ impl ServeConfig {
         None
     }
 
+    /// `spool serve` with no flags: every setting from the environment or its default.
+    pub fn from_env() -> Result<ServeConfig, clap::Error> {
+        #[derive(Parser)]
+        struct ServeOnly {
+            #[command(flatten)]
+            config: ServeConfig,
+        }
+        ServeOnly::try_parse_from(["spool"]).map(|parsed| parsed.config)
+    }
+
     /// Defaults for tests and embedding: every field as if no flag were given.
     pub fn with_database(database_url: impl Into<String>) -> ServeConfig {
-        let mut config = match Cli::try_parse_from(["spool", "serve"]) {
-            Ok(Cli {
-                command: Command::Serve(config),
-                ..
-            }) => config,
-            _ => unreachable!("`spool serve` with no flags parses as serve"),
-        };
+        let mut config = ServeConfig::from_env()
+            .unwrap_or_else(|err| panic!("the environment's Spool settings do not parse: {err}"));
         config.engine.database_url = database_url.into();
         config
     }
 }
 
 #[cfg(test)]
-mod tests {
-    use super::*;
-
-    fn parse(args: &[&str]) -> Result<ServeConfig, clap::Error> {
-        let argv = ["spool", "serve"].iter().chain(args).copied();
-        Cli::try_parse_from(argv).map(|cli| match cli.command {
-            Command::Serve(config) => config,
-            other => panic!("parsed as another command: {other:?}"),
-        })
-    }
-
-    #[test]
-    fn queues_are_named_with_their_concurrency_and_default_can_be_overridden() {
-        let config = parse(&[
-            "--concurrency",
-            "4",
-            "--queue",
-            "emails=2",
-            "--queue",
-            "default=6",
-        ])
-        .unwrap();
-        let queues: Vec<_> = config
-            .engine
-            .worked_queues()
-            .into_iter()
-            .map(|q| (q.name, q.concurrency))
-            .collect();
-        assert_eq!(
-            queues,
-            vec![("default".to_string(), 6), ("emails".to_string(), 2)]
-        );
-    }
-
-    #[test]
-    fn bad_settings_are_refused_at_start() {
-        for args in [
-            &["--queue", "emails"][..],
-            &["--queue", "bad name=2"],
-            &["--queue", "emails=0"],
-            &["--concurrency", "0"],
-            &["--addr", "not-an-address"],
-            &["--sqlite-synchronous", "sometimes"],
-            &["--smtp-relay", "localhost"],
-            &["--smtp-relay", "localhost:smtp"],
-            &["--token", "short"],
-            &["--token", "sixteen chars ok?"],
-            &["--read-only-token", "a-read-only-token-alone"],
-            &["--submit-burst", "0"],
-        ] {
-            assert!(parse(args).is_err(), "{args:?} was accepted");
-        }
-    }
-
-    #[test]
-    fn only_loopback_is_served_without_a_token_unless_explicitly_opened() {
-        let token = "a-long-enough-token";
-        let refused = |args: &[&str]| parse(args).unwrap().refusal();
-        assert_eq!(refused(&[]), None, "the default address is loopback");
-        assert_eq!(refused(&["--addr", "[::1]:3000"]), None);
-        let open = refused(&["--addr", "0.0.0.0:3000"]).expect("refused");
-        assert!(open.contains("--token"), "{open}");
-        assert!(refused(&["--addr", "192.168.1.5:80"]).is_some());
-        assert_eq!(refused(&["--addr", "0.0.0.0:3000", "--token", token]), None);
-        assert_eq!(
-            refused(&["--addr", "0.0.0.0:3000", "--insecure-open-access"]),
-            None
-        );
-        assert!(refused(&["--token", token, "--read-only-token", token]).is_some());
-    }
-
-    #[test]
-    fn only_postgresql_is_shared_between_processes() {
-        let refused = |args: &[&str]| parse(args).unwrap().refusal();
-        let alone = refused(&["--no-workers", "--database-url", "sqlite://spool.db"])
-            .expect("refused on a SQLite file");
-        assert!(alone.contains("postgres://"), "{alone}");
-        assert!(refused(&["--no-workers", "--database-url", "sqlite://other.db"]).is_some());
-        for url in ["postgres://u@db/spool", "postgresql://u@db/spool"] {
-            assert_eq!(refused(&["--no-workers", "--database-url", url]), None);
-        }
-        let worker =
-            |url: &str| match Cli::try_parse_from(["spool", "worker", "--database-url", url]) {
-                Ok(Cli {
-                    command: Command::Worker(config),
-                    ..
-                }) => config.refusal_to_share("spool worker"),
-                other => panic!("did not parse as a worker: {other:?}"),
-            };
-        assert!(worker("sqlite://spool.db").is_some());
-        assert_eq!(worker("postgres://u@db/spool"), None);
-    }
-}
+mod tests;

@@ -1,6 +1,7 @@
 //! The `spool` command-line client against a real server: exit codes, human and JSON
 //! output, and the server's refusals shown as messages.
 
+use crate::process::{self, SpoolProcess};
 use crate::support::TestServer;
 use serde_json::Value;
 use std::process::{Command, Output};
@@ -123,4 +124,76 @@ async fn watch_exits_one_when_the_task_ends_cancelled() {
     assert_eq!(unreachable.status.code(), Some(2));
     assert!(String::from_utf8_lossy(&unreachable.stderr).contains("cannot reach"));
     server.stop().await;
+}
+
+/// `cargo leptos watch` starts the binary with no arguments and says where to listen
+/// in LEPTOS_SITE_ADDR: that must serve, not print usage.
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn spool_alone_serves_where_cargo_leptos_says() {
+    let dir = tempfile::tempdir().unwrap();
+    let port = process::free_port();
+    let mut command = Command::new(process::BINARY);
+    command
+        .current_dir(dir.path())
+        .env("LEPTOS_SITE_ADDR", format!("127.0.0.1:{port}"))
+        .env("DATABASE_URL", process::database_url(dir.path()))
+        .env_remove("SPOOL_ADDR");
+    let server = SpoolProcess::spawn(command, port).await;
+    let id = server
+        .submit(&serde_json::json!({"task_type": "noop", "parameters": {}}))
+        .await;
+    let deadline = std::time::Instant::now() + std::time::Duration::from_secs(60);
+    loop {
+        let task = server.get(&format!("/api/tasks/{id}")).await;
+        if task["status"] == "SUCCESS" {
+            break;
+        }
+        assert!(
+            std::time::Instant::now() < deadline,
+            "never finished: {task}"
+        );
+        tokio::time::sleep(std::time::Duration::from_millis(20)).await;
+    }
+    assert!(
+        dir.path().join("spool.db").exists(),
+        "DATABASE_URL was not used"
+    );
+    server.terminate();
+    assert!(server.exited().await.success());
+}
+
+#[test]
+fn usage_errors_go_to_stderr_and_help_lists_every_command() {
+    let output = Command::new(process::BINARY)
+        .args(["serve", "--no-such-flag"])
+        .output()
+        .unwrap();
+    assert_eq!(output.status.code(), Some(2));
+    assert!(output.stdout.is_empty());
+    assert!(String::from_utf8_lossy(&output.stderr).contains("--no-such-flag"));
+
+    let help = Command::new(process::BINARY)
+        .arg("--help")
+        .output()
+        .unwrap();
+    assert_eq!(help.status.code(), Some(0));
+    let text = String::from_utf8_lossy(&help.stdout);
+    for command in [
+        "serve", "worker", "submit", "list", "get", "cancel", "retry", "watch",
+    ] {
+        assert!(
+            text.contains(command),
+            "`spool --help` lacks {command}: {text}"
+        );
+    }
+    let serve_help = Command::new(process::BINARY)
+        .args(["serve", "--help"])
+        .output()
+        .unwrap();
+    let text = String::from_utf8_lossy(&serve_help.stdout);
+    assert!(text.contains("--database-url"), "{text}");
+    assert!(
+        !text.contains("--server"),
+        "a client flag under serve: {text}"
+    );
 }

@@ -14,11 +14,25 @@ pub const OUTCOMES: [&str; 4] = ["success", "failure", "cancelled", "interrupted
 
 #[derive(Default)]
 pub struct Metrics {
+    started: StartTime,
     submitted: AtomicU64,
     finished: [AtomicU64; OUTCOMES.len()],
     buckets: [AtomicU64; BUCKETS.len()],
     duration_count: AtomicU64,
     duration_sum_micros: AtomicU64,
+}
+
+/// When the engine, and so in practice the process, started: Prometheus's standard
+/// `process_start_time_seconds`, which tells a restart from a counter going down.
+struct StartTime(f64);
+
+impl Default for StartTime {
+    fn default() -> StartTime {
+        let since_epoch = std::time::SystemTime::now()
+            .duration_since(std::time::UNIX_EPOCH)
+            .unwrap_or_default();
+        StartTime(since_epoch.as_secs_f64())
+    }
 }
 
 impl Metrics {
@@ -46,6 +60,13 @@ impl Metrics {
 
     /// This process's counters in the Prometheus text format.
     pub fn render(&self, out: &mut String) {
+        let _ = writeln!(
+            out,
+            "# HELP process_start_time_seconds Start time of the process since unix epoch in seconds.\n\
+             # TYPE process_start_time_seconds gauge\n\
+             process_start_time_seconds {:.3}",
+            self.started.0
+        );
         let _ = writeln!(
             out,
             "# HELP spool_tasks_submitted_total Tasks submitted to this process."
@@ -104,6 +125,12 @@ mod tests {
         let mut text = String::new();
         metrics.render(&mut text);
         assert!(text.contains("spool_tasks_submitted_total 3\n"), "{text}");
+        let started: f64 = text
+            .lines()
+            .find_map(|line| line.strip_prefix("process_start_time_seconds "))
+            .and_then(|value| value.parse().ok())
+            .expect("the start time is a number");
+        assert!(started > 1.7e9, "{started} is not a recent unix time");
         assert!(text.contains("spool_attempts_finished_total{outcome=\"success\"} 1\n"));
         assert!(text.contains("spool_attempts_finished_total{outcome=\"failure\"} 1\n"));
         assert!(text.contains("spool_attempt_duration_seconds_bucket{le=\"0.001\"} 0\n"));
