@@ -14,7 +14,7 @@ DATABASE_URL ?= sqlite://spool.db
 NODE_BIN := $(CURDIR)/end2end/node_modules/.bin
 export PATH := $(NODE_BIN):$(HOME)/.cargo/bin:$(PATH)
 
-.PHONY: help run build dev test lint unit e2e api-fuzz bench peers tools rust-tools node-tools browser clean
+.PHONY: help run build dev test lint unit dev-loop e2e api-fuzz coverage screenshots bench peers tools rust-tools node-tools browser clean
 
 help: ## List the targets
 	@grep -E '^[a-z0-9-]+:.*## ' $(MAKEFILE_LIST) | awk -F':.*## ' '{ printf "  make %-8s %s\n", $$1, $$2 }'
@@ -28,15 +28,20 @@ build: rust-tools node-tools ## Release build: server binary and dashboard (wasm
 dev: rust-tools node-tools ## Rebuild and reload on every change (cargo leptos watch)
 	cargo leptos watch
 
-test: lint unit e2e api-fuzz ## Everything CI runs: formatting, clippy (both builds), Rust tests, browser tests, API fuzzing
+test: lint unit dev-loop e2e api-fuzz ## Everything CI runs: formatting, clippy (both builds), Rust tests, the dev loop, browser tests, API fuzzing
 
 lint: rust-tools
 	cargo fmt --all -- --check
 	cargo clippy --workspace --features ssr --all-targets -- -D warnings
 	cargo clippy --lib --features hydrate --target wasm32-unknown-unknown -- -D warnings
 
+# The PostgreSQL suites run on the machine's server when one answers on 127.0.0.1:5432
+# (or on SPOOL_TEST_POSTGRES_URL); the script says loudly when they are skipped.
 unit: rust-tools
-	cargo test --workspace --features ssr
+	end2end/with-postgres.sh cargo test --workspace --features ssr
+
+dev-loop: rust-tools node-tools ## `cargo leptos watch` serves, runs a task and reloads after an edit
+	python3 end2end/dev-loop.py
 
 e2e: build browser ## Playwright against a freshly built release server (fresh database, free port)
 	cd end2end && npx playwright test
@@ -50,6 +55,24 @@ api-fuzz: build $(SCHEMATHESIS) ## Schemathesis against the release server's own
 $(SCHEMATHESIS):
 	python3 -m venv target/schemathesis
 	target/schemathesis/bin/pip install --quiet schemathesis==$(SCHEMATHESIS_VERSION)
+
+# Line coverage with cargo-tarpaulin's LLVM engine: rustup components (llvm-tools) cannot
+# be fetched here, and tarpaulin reads LLVM's profiles itself. It builds in its own target
+# directory, instrumented, so the everyday builds are not redone.
+TARPAULIN_VERSION := 0.37.5
+coverage: rust-tools ## Line coverage of the Rust tests: HTML in target/coverage/, the total printed last
+	@cargo tarpaulin --version 2>/dev/null | grep -qF "$(TARPAULIN_VERSION)" \
+	  || cargo install cargo-tarpaulin --version $(TARPAULIN_VERSION) --locked
+	@end2end/with-postgres.sh cargo tarpaulin --workspace --features ssr --engine llvm \
+	  --target-dir target/coverage-build --out Html --out Json --output-dir target/coverage \
+	  --exclude-files 'bench/*' --exclude-files 'migrations/*' --exclude-files 'tests/*' \
+	  --timeout 600 2>&1 | tee target/coverage/run.log | grep -v '^|| ' || true
+	@python3 end2end/coverage-total.py target/coverage/tarpaulin-report.json
+
+# The README's pictures (docs/*.png), from a fresh release server with tasks in every
+# status. `make test` skips the spec that takes them.
+screenshots: build browser ## Retake the README's pictures of the dashboard (docs/*.png)
+	cd end2end && SPOOL_SCREENSHOTS=1 npx playwright test screenshots.spec.ts
 
 # `make bench QUICK=1` runs every measurement small (under 2 minutes once built).
 # The harness builds in its own target directory: cargo-leptos builds with LEPTOS_*

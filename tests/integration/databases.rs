@@ -1,6 +1,8 @@
 //! The databases the store's tests run on: a fresh SQLite file always, and a fresh
-//! PostgreSQL schema as well whenever `SPOOL_TEST_POSTGRES_URL` names a server (`.ci/run`
-//! sets it to the machine's own). Each test gets its own schema, dropped afterwards.
+//! PostgreSQL schema as well whenever `SPOOL_TEST_POSTGRES_URL` names a server (`make
+//! test` sets it when one answers on 127.0.0.1:5432). Each test gets its own schema,
+//! dropped afterwards. Under CI (`CI=true`) a missing server fails the PostgreSQL tests
+//! instead of skipping them.
 
 use sea_orm::{ConnectionTrait, Database};
 use spool::server::store::{Store, StoreOptions, Synchronous};
@@ -8,9 +10,15 @@ use std::future::Future;
 
 /// The PostgreSQL server to test against, if any.
 pub fn postgres_url() -> Option<String> {
-    std::env::var("SPOOL_TEST_POSTGRES_URL")
+    let url = std::env::var("SPOOL_TEST_POSTGRES_URL")
         .ok()
-        .filter(|url| !url.is_empty())
+        .filter(|url| !url.is_empty());
+    assert!(
+        url.is_some() || std::env::var("CI").as_deref() != Ok("true"),
+        "CI runs every PostgreSQL test: set SPOOL_TEST_POSTGRES_URL (make test does when \
+         a server answers on 127.0.0.1:5432)"
+    );
+    url
 }
 
 /// A fresh schema on the test server; `None`, saying the test is skipped, when no server
