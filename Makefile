@@ -31,6 +31,7 @@ dev: rust-tools node-tools ## Rebuild and reload on every change (cargo leptos w
 test: lint unit dev-loop e2e api-fuzz ## Everything CI runs: formatting, clippy (both builds), Rust tests, the dev loop, browser tests, API fuzzing
 
 lint: rust-tools
+	python3 .ci/module-circles.py
 	cargo fmt --all -- --check
 	cargo clippy --workspace --features ssr --all-targets -- -D warnings
 	cargo clippy --lib --features hydrate --target wasm32-unknown-unknown -- -D warnings

@@ -8,6 +8,7 @@ mod maintenance;
 mod metrics;
 pub mod paging;
 mod submit;
+mod worker_config;
 mod workers;
 
 use crate::error::{AppError, ErrorCode};
@@ -26,7 +27,8 @@ use uuid::Uuid;
 
 pub use maintenance::{run_maintenance, MaintenanceConfig};
 pub use submit::valid_queue_name;
-pub use workers::{run_workers, WorkerConfig};
+pub use worker_config::WorkerConfig;
+pub use workers::run_workers;
 
 /// Minutes of throughput `/api/stats` reports.
 pub const THROUGHPUT_MINUTES: i64 = 60;

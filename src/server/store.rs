@@ -18,6 +18,7 @@ mod stats;
 mod successes;
 pub mod task_row;
 mod verdict;
+mod writes;
 
 use migrations::{Migrator, MigratorTrait};
 use sea_orm::{ConnectionTrait, Database, DatabaseBackend, DatabaseConnection, DbErr, Statement};
@@ -28,9 +29,10 @@ pub use claims::{Heartbeat, Outcome};
 pub use group_commit::CommitStats;
 pub use lifecycle::{CancelResult, Rescued, RetryResult};
 pub use postgres::is_postgres;
-pub use queries::{InsertError, ListFilter, NewTask};
+pub use queries::{InsertError, ListFilter};
 pub use stats::{CountRow, ThroughputRow};
 pub use verdict::CommitVerdict;
+pub use writes::NewTask;
 
 /// SQLite's `synchronous` setting: how hard a commit waits for the disk.
 #[derive(Clone, Copy, Debug, PartialEq, Eq, clap::ValueEnum)]

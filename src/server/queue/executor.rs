@@ -2,7 +2,7 @@
 //! writes coalesced progress and renews the lease while it runs, enforces the timeout and
 //! the cancel grace period, and records the outcome fenced on the attempt it claimed.
 
-use super::workers::WorkerConfig;
+use super::worker_config::WorkerConfig;
 use super::{backoff, now_micros, Queue};
 use crate::server::store::{ClaimedTask, CommitVerdict, Heartbeat, Outcome};
 use crate::server::tasks::{TaskContext, TaskError};

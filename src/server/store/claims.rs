@@ -5,9 +5,9 @@
 use super::attempt_row::{self, Entity as Attempts};
 use super::claimed::{self, ClaimedTask};
 use super::conflicts::retry_conflicts;
-use super::group_commit::{Write, Written};
 use super::successes::Success;
 use super::task_row::{self, status_is, Column, Entity as Tasks};
+use super::writes::{unexpected, Ending, Write, Written};
 use super::{CommitVerdict, Store, StoreError};
 use crate::model::TaskStatus;
 use sea_orm::sea_query::{Expr, LockBehavior, LockType, Query, SelectStatement};
@@ -28,17 +28,6 @@ pub enum Outcome {
         retry_at: Option<i64>,
     },
     /// The attempt stopped because a user cancelled the task.
-    Cancelled,
-}
-
-/// How an attempt ended other than in success. Successes are recorded in batches (see
-/// [`super::successes`]), so the code that records the other endings never sees one.
-#[derive(Clone, Debug, PartialEq)]
-pub(super) enum Ending {
-    Failed {
-        error: String,
-        retry_at: Option<i64>,
-    },
     Cancelled,
 }
 
@@ -161,7 +150,7 @@ impl Store {
 
     async fn requeue_once(&self, id: Uuid, attempt: i32, now: i64) -> Result<bool, DbErr> {
         let txn = self.writer.begin().await?;
-        let changed = requeue_update()
+        let changed = requeue_update(now)
             .filter(running_attempt(id, attempt))
             .exec(&txn)
             .await?
@@ -181,7 +170,7 @@ impl Store {
 
     async fn requeue_worker_once(&self, worker_id: &str, now: i64) -> Result<u64, DbErr> {
         let txn = self.writer.begin().await?;
-        let requeued = requeue_update()
+        let requeued = requeue_update(now)
             .filter(status_is(TaskStatus::Running))
             .filter(Column::WorkerId.eq(worker_id))
             .exec_with_returning(&txn)
@@ -430,14 +419,11 @@ pub(super) async fn close_attempt(
 
 /// RUNNING back to PENDING, free for any worker; the interrupted attempt is not counted
 /// against the task (its `max_attempts` grows by one). A task whose cancel was requested
-/// ends CANCELLED instead.
-fn requeue_update() -> sea_orm::UpdateMany<Tasks> {
+/// ends CANCELLED instead, completed at `now`.
+fn requeue_update(now: i64) -> sea_orm::UpdateMany<Tasks> {
     Tasks::update_many()
         .col_expr(Column::Status, unless_cancel_requested(TaskStatus::Pending))
-        .col_expr(
-            Column::CompletedAt,
-            completed_if_cancel_requested(crate::server::queue::now_micros()),
-        )
+        .col_expr(Column::CompletedAt, completed_if_cancel_requested(now))
         .col_expr(Column::MaxAttempts, Expr::col(Column::MaxAttempts).add(1))
         .col_expr(Column::LeaseExpiresAt, Expr::value(Option::<i64>::None))
         .col_expr(Column::WorkerId, Expr::value(Option::<String>::None))
@@ -471,11 +457,6 @@ pub(super) fn running_attempt(id: Uuid, attempt: i32) -> sea_orm::Condition {
         .add(Column::Id.eq(id))
         .add(Column::Status.eq(TaskStatus::Running.as_str()))
         .add(Column::Attempt.eq(attempt))
-}
-
-/// A write answered with another kind of result than it asks for: a bug in the store.
-pub(super) fn unexpected(written: Written) -> StoreError {
-    DbErr::Custom(format!("the committer answered a write with {written:?}")).into()
 }
 
 #[cfg(test)]

@@ -11,13 +11,13 @@
 //! (see [`super::conflicts`]); one that fails otherwise is retried one transaction per
 //! write, so one bad write (a duplicate idempotency key, say) fails alone.
 
-use super::claimed::ClaimedTask;
-use super::claims::{claim_in, finish_in, Ending};
+use super::claims::{claim_in, finish_in};
 use super::conflicts::retry_conflicts;
-use super::queries::{insert_all_in, NewTask};
+use super::queries::insert_all_in;
 use super::successes::{self, Success};
 use super::task_row;
 use super::verdict::{verdict, CommitVerdict, VerdictSender};
+use super::writes::{NewTask, Write, Written};
 use crate::server::turns::gather_over_turns;
 use sea_orm::{ConnectionTrait, DatabaseBackend, DatabaseConnection, DbErr, TransactionTrait};
 use std::collections::HashMap;
@@ -30,36 +30,6 @@ use uuid::Uuid;
 const MAX_BATCH: usize = 512;
 /// Writes waiting for the committer, at most; callers beyond that wait their turn.
 const BACKLOG: usize = 4096;
-
-/// A write that can share a transaction with others.
-#[derive(Clone, Debug)]
-pub(super) enum Write {
-    Insert(NewTask),
-    Claim {
-        queue: String,
-        limit: u64,
-        worker_id: String,
-        now: i64,
-        lease_until: i64,
-    },
-    /// A successful attempt; a batch's successes are recorded together.
-    Succeed(Success),
-    /// An attempt that failed or was cancelled.
-    Finish {
-        id: Uuid,
-        attempt: i32,
-        now: i64,
-        ending: Ending,
-    },
-}
-
-/// What a write did, by kind.
-#[derive(Debug)]
-pub(super) enum Written {
-    Inserted(Box<task_row::Model>),
-    Claimed(Vec<ClaimedTask>),
-    Finished(bool),
-}
 
 struct Request {
     write: Write,
@@ -428,6 +398,7 @@ async fn apply_writes(db: &impl ConnectionTrait, writes: &[&Write]) -> Result<Ve
 
 #[cfg(test)]
 mod tests {
+    use super::super::writes::Ending;
     use super::*;
 
     fn request() -> Request {

@@ -1,9 +1,8 @@
 //! Inserting tasks and reading them back: single lookups and keyset-paged lists.
 
-use super::claims::unexpected;
 use super::conflicts::retry_conflicts;
-use super::group_commit::{Write, Written};
 use super::task_row::{self, Column, Entity as Tasks};
+use super::writes::{unexpected, NewTask, Write, Written};
 use super::{Store, StoreError};
 use crate::model::TaskStatus;
 use sea_orm::sea_query::{Expr, Func, LikeExpr};
@@ -12,22 +11,6 @@ use sea_orm::{
     QueryFilter, QueryOrder, QuerySelect, TransactionTrait,
 };
 use uuid::Uuid;
-
-/// A validated task, ready to store.
-#[derive(Clone, Debug)]
-pub struct NewTask {
-    pub id: Uuid,
-    pub task_type: String,
-    pub queue: String,
-    pub priority: i32,
-    pub max_attempts: i32,
-    pub parameters: serde_json::Value,
-    pub created_at: i64,
-    pub run_at: i64,
-    pub timeout_ms: Option<i64>,
-    /// A client's key that makes repeating this submit harmless.
-    pub idempotency_key: Option<String>,
-}
 
 /// Why an insert failed.
 #[derive(Debug, thiserror::Error)]

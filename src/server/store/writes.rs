@@ -1,0 +1,73 @@
+//! What the group committer carries: the writes that can share a transaction, what
+//! each one did, and the rows they need. The statements that run them (claims,
+//! queries, successes) and the committer that batches them both use these; neither
+//! imports the other's types.
+
+use super::claimed::ClaimedTask;
+use super::successes::Success;
+use super::task_row;
+use super::StoreError;
+use sea_orm::DbErr;
+use uuid::Uuid;
+
+/// A validated task, ready to store.
+#[derive(Clone, Debug)]
+pub struct NewTask {
+    pub id: Uuid,
+    pub task_type: String,
+    pub queue: String,
+    pub priority: i32,
+    pub max_attempts: i32,
+    pub parameters: serde_json::Value,
+    pub created_at: i64,
+    pub run_at: i64,
+    pub timeout_ms: Option<i64>,
+    /// A client's key that makes repeating this submit harmless.
+    pub idempotency_key: Option<String>,
+}
+
+/// A write that can share a transaction with others.
+#[derive(Clone, Debug)]
+pub(super) enum Write {
+    Insert(NewTask),
+    Claim {
+        queue: String,
+        limit: u64,
+        worker_id: String,
+        now: i64,
+        lease_until: i64,
+    },
+    /// A successful attempt; a batch's successes are recorded together.
+    Succeed(Success),
+    /// An attempt that failed or was cancelled.
+    Finish {
+        id: Uuid,
+        attempt: i32,
+        now: i64,
+        ending: Ending,
+    },
+}
+
+/// What a write did, by kind.
+#[derive(Debug)]
+pub(super) enum Written {
+    Inserted(Box<task_row::Model>),
+    Claimed(Vec<ClaimedTask>),
+    Finished(bool),
+}
+
+/// How an attempt ended other than in success. Successes are recorded in batches (see
+/// [`super::successes`]), so the code that records the other endings never sees one.
+#[derive(Clone, Debug, PartialEq)]
+pub(super) enum Ending {
+    Failed {
+        error: String,
+        retry_at: Option<i64>,
+    },
+    Cancelled,
+}
+
+/// A write answered with another kind of result than it asks for: a bug in the store.
+pub(super) fn unexpected(written: Written) -> StoreError {
+    DbErr::Custom(format!("the committer answered a write with {written:?}")).into()
+}
