@@ -124,7 +124,10 @@ async fn a_full_disk_answers_503_stores_nothing_and_recovers_intact() {
         .collect();
     assert!(
         ids.contains(&before.as_str()) && ids.contains(&after.as_str()),
-        "{ids:?}"
+        "acknowledged tasks missing: before {before} listed {}, after {after} listed {}; \
+         {accepted} accepted and {refused} refused on the full disk; listed: {ids:?}",
+        ids.contains(&before.as_str()),
+        ids.contains(&after.as_str()),
     );
     assert_eq!(
         ids.len(),
