@@ -32,6 +32,7 @@ use std::future::Future;
 use std::net::SocketAddr;
 use std::process::ExitCode;
 use std::sync::Arc;
+use tasks::{KindSettings, Registry};
 use tokio::net::TcpListener;
 
 /// What every handler can reach.
@@ -112,14 +113,20 @@ pub async fn serve(
     config: ServeConfig,
     shutdown: impl Future<Output = ()> + Send + 'static,
 ) -> Result<(), ServeError> {
-    let engine = Engine::start(&config.engine, !config.no_workers).await?;
+    let kinds = builtin_kinds(&config.engine);
+    let engine = Engine::from_config(
+        &config.engine,
+        Registry::builtin(&kinds),
+        !config.no_workers,
+    )
+    .await?;
     let queue = engine.queue.clone();
     let stopping = engine.stopping();
 
     let state = AppState {
         leptos_options: leptos_options(&config, listener.local_addr()?),
         queue,
-        images_dir: engine.kinds.images_dir(),
+        images_dir: kinds.images_dir(),
         submit_limit: Arc::new(SubmitLimit::new(config.submit_rate, config.submit_burst)),
         access: Arc::new(AccessPolicy::new(
             Tokens::new(config.token.clone(), config.read_only_token.clone()),
@@ -150,12 +157,21 @@ pub async fn work(
     if let Some(reason) = config.refusal_to_share("`spool worker`") {
         return Err(ServeError::Refused(reason));
     }
-    let engine = Engine::start(&config, true).await?;
+    let kinds = builtin_kinds(&config);
+    let engine = Engine::from_config(&config, Registry::builtin(&kinds), true).await?;
     tracing::info!("working (no HTTP)");
     shutdown.await;
     tracing::info!("shutting down");
     engine.stop().await;
     Ok(())
+}
+
+/// Where the built-in kinds put what they make, from the settings.
+fn builtin_kinds(config: &EngineConfig) -> KindSettings {
+    KindSettings {
+        data_dir: config.data_dir.clone(),
+        smtp: config.smtp_relay.clone(),
+    }
 }
 
 /// Dashboard pages and server functions (through leptos), the REST API, static files

@@ -6,11 +6,11 @@ use crate::sample::Latency;
 use crate::server::{PeakRss, Server};
 use crate::{prefill, Paths, Plan};
 use spool::model::{ParamSpec, SubmitRequest};
-use spool::server::queue::{run_workers, Queue, WorkerConfig};
+use spool::server::engine::Engine;
+use spool::server::queue::WorkerConfig;
 use spool::server::tasks::{KindSettings, Registry, TaskContext, TaskError, TaskKind};
 use std::time::{Duration, Instant};
 use tokio::sync::mpsc;
-use tokio_util::sync::CancellationToken;
 
 type Error = Box<dyn std::error::Error>;
 
@@ -51,13 +51,10 @@ pub async fn in_process(plan: &Plan, paths: &Paths, synchronous: &str) -> Result
     let (started, mut starts) = mpsc::unbounded_channel();
     let registry =
         Registry::builtin(&KindSettings::in_dir(paths.work.join("data"))).with(Probe(started));
-    let queue = Queue::new(store, registry);
-    let shutdown = CancellationToken::new();
-    let workers = tokio::spawn(run_workers(
-        queue.clone(),
-        WorkerConfig::new("default", usize::from(plan.concurrency)),
-        shutdown.clone(),
-    ));
+    let engine = Engine::builder(store, registry)
+        .pool(WorkerConfig::new("default", usize::from(plan.concurrency)))
+        .start();
+    let queue = engine.queue.clone();
     let request = SubmitRequest {
         task_type: Probe::NAME.into(),
         parameters: serde_json::json!({}),
@@ -74,8 +71,7 @@ pub async fn in_process(plan: &Plan, paths: &Paths, synchronous: &str) -> Result
             .ok_or("the probe stopped reporting")?;
         samples.push(start.duration_since(submitted));
     }
-    shutdown.cancel();
-    workers.await?;
+    engine.stop().await;
     prefill::remove(&database);
     Ok(Pickup {
         synchronous: synchronous.to_uppercase(),

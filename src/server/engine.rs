@@ -2,11 +2,15 @@
 //! process works (none for `serve --no-workers`), housekeeping, and on PostgreSQL (with
 //! workers) the relay that wakes idle workers when another process makes a task ready.
 //! `spool serve` puts HTTP in front of it; `spool worker` runs it alone.
+//!
+//! [`EngineBuilder`] is the one way to start it: production ([`Engine::from_config`]),
+//! the tests and the benchmark all choose the store, the kinds, the pools and the
+//! housekeeping through it, so none of them wires the parts by hand.
 
 use super::config::EngineConfig;
 use super::queue::{run_maintenance, run_workers, MaintenanceConfig, Queue, WorkerConfig};
 use super::store::{Store, StoreError, StoreOptions};
-use super::tasks::{KindSettings, Registry};
+use super::tasks::Registry;
 use std::time::Duration;
 use tokio::task::JoinHandle;
 use tokio_util::sync::CancellationToken;
@@ -14,68 +18,97 @@ use tokio_util::sync::CancellationToken;
 /// The running queue; [`Engine::stop`] shuts it down.
 pub struct Engine {
     pub queue: Queue,
-    pub kinds: KindSettings,
     stop: CancellationToken,
     tasks: Vec<JoinHandle<()>>,
 }
 
-impl Engine {
-    /// Opens the store and starts housekeeping, and the workers unless `with_workers` is
-    /// false.
-    pub async fn start(config: &EngineConfig, with_workers: bool) -> Result<Engine, StoreError> {
-        let options = StoreOptions {
-            synchronous: config.sqlite_synchronous,
-        };
-        let store = Store::open(&config.database_url, &options).await?;
-        let kinds = KindSettings {
-            data_dir: config.data_dir.clone(),
-            smtp: config.smtp_relay.clone(),
-        };
-        let worked = if with_workers {
-            config.worked_queues()
-        } else {
-            Vec::new()
-        };
-        let queue = Queue::new(store, Registry::builtin(&kinds)).with_worked_queues(
-            worked
-                .iter()
-                .map(|spec| (spec.name.clone(), spec.concurrency as u32)),
-        );
+/// What an [`Engine`] runs, chosen before it starts.
+pub struct EngineBuilder {
+    store: Store,
+    registry: Registry,
+    pools: Vec<WorkerConfig>,
+    maintenance: MaintenanceConfig,
+}
 
+impl EngineBuilder {
+    /// Works `config.queue` with a pool of `config.concurrency` workers. Without any
+    /// pool the engine runs no tasks (`serve --no-workers`).
+    pub fn pool(mut self, config: WorkerConfig) -> EngineBuilder {
+        self.pools.push(config);
+        self
+    }
+
+    /// Housekeeping's timings and retention (defaults: [`MaintenanceConfig::default`]).
+    pub fn maintenance(mut self, config: MaintenanceConfig) -> EngineBuilder {
+        self.maintenance = config;
+        self
+    }
+
+    /// Starts the pools, housekeeping and, when tasks run here, the relay that wakes
+    /// idle pools on another process's submit (PostgreSQL).
+    pub fn start(self) -> Engine {
+        let queue = Queue::new(self.store, self.registry).with_worked_queues(
+            self.pools
+                .iter()
+                .map(|pool| (pool.queue.clone(), pool.concurrency as u32)),
+        );
         let stop = CancellationToken::new();
         let mut tasks = Vec::new();
-        for spec in worked {
-            let mut worker_config = WorkerConfig::new(spec.name, spec.concurrency);
-            worker_config.shutdown_grace = Duration::from_secs(config.shutdown_grace_secs);
-            worker_config.lease = Duration::from_secs(config.lease_secs);
-            tasks.push(tokio::spawn(run_workers(
-                queue.clone(),
-                worker_config,
-                stop.clone(),
-            )));
+        let works = !self.pools.is_empty();
+        for pool in self.pools {
+            tasks.push(tokio::spawn(run_workers(queue.clone(), pool, stop.clone())));
         }
-        let maintenance = MaintenanceConfig {
-            retention: Duration::from_secs(config.retention_hours * 3600),
-            ..MaintenanceConfig::default()
-        };
         tasks.push(tokio::spawn(run_maintenance(
             queue.clone(),
-            maintenance,
+            self.maintenance,
             stop.clone(),
         )));
-        if with_workers {
+        if works {
             tasks.push(tokio::spawn({
                 let queue = queue.clone();
                 let stop = stop.clone();
                 async move { queue.relay_ready_tasks(stop).await }
             }));
         }
-        Ok(Engine {
-            queue,
-            kinds,
-            stop,
-            tasks,
-        })
+        Engine { queue, stop, tasks }
+    }
+}
+
+impl Engine {
+    /// An engine on `store` running the kinds of `registry`; add pools, then start it.
+    pub fn builder(store: Store, registry: Registry) -> EngineBuilder {
+        EngineBuilder {
+            store,
+            registry,
+            pools: Vec::new(),
+            maintenance: MaintenanceConfig::default(),
+        }
+    }
+
+    /// The engine `spool serve` and `spool worker` run: the configured database, the
+    /// given kinds, a pool per worked queue (none without `with_workers`).
+    pub async fn from_config(
+        config: &EngineConfig,
+        registry: Registry,
+        with_workers: bool,
+    ) -> Result<Engine, StoreError> {
+        let options = StoreOptions {
+            synchronous: config.sqlite_synchronous,
+        };
+        let store = Store::open(&config.database_url, &options).await?;
+        let mut builder = Engine::builder(store, registry).maintenance(MaintenanceConfig {
+            retention: Duration::from_secs(config.retention_hours * 3600),
+            ..MaintenanceConfig::default()
+        });
+        if with_workers {
+            for spec in config.worked_queues() {
+                let mut pool = WorkerConfig::new(spec.name, spec.concurrency);
+                pool.shutdown_grace = Duration::from_secs(config.shutdown_grace_secs);
+                pool.lease = Duration::from_secs(config.lease_secs);
+                builder = builder.pool(pool);
+            }
+        }
+        Ok(builder.start())
     }
 
     /// Cancelled when the engine starts stopping: what serves it (event streams, say)

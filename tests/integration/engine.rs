@@ -6,13 +6,12 @@ use crate::store::{open_store, CommitTrap};
 use serde::Deserialize;
 use serde_json::{json, Value};
 use spool::model::{SubmitRequest, TaskView};
-use spool::server::queue::{run_maintenance, run_workers, MaintenanceConfig, Queue, WorkerConfig};
+use spool::server::queue::{MaintenanceConfig, Queue, WorkerConfig};
 use spool::server::store::Synchronous;
 use spool::server::tasks::{KindSettings, Registry, TaskContext, TaskError, TaskKind};
 use std::sync::atomic::{AtomicUsize, Ordering};
 use std::sync::Arc;
 use std::time::{Duration, Instant};
-use tokio_util::sync::CancellationToken;
 
 #[derive(Deserialize)]
 struct Empty {}
@@ -111,11 +110,11 @@ test_kind!(Counted, "counted", |this, ctx| {
     paced.map(|_| json!("counted"))
 });
 
-/// A queue with fast test timings, its workers and housekeeping, on a fresh database.
+/// A queue with fast test timings, its workers and housekeeping, on a fresh database:
+/// the production engine, built with the test's kinds and pools.
 struct Engine {
     queue: Queue,
-    stop: CancellationToken,
-    tasks: Vec<tokio::task::JoinHandle<()>>,
+    engine: spool::server::engine::Engine,
     _dir: tempfile::TempDir,
 }
 
@@ -140,30 +139,20 @@ impl Engine {
 
     async fn start_pools(registry: Registry, pools: Vec<WorkerConfig>) -> Engine {
         let (store, dir) = open_store(Synchronous::Normal).await;
-        let queue = Queue::new(store, registry);
-        let stop = CancellationToken::new();
-        let mut tasks = Vec::new();
-        for config in pools {
-            tasks.push(tokio::spawn(run_workers(
-                queue.clone(),
-                config,
-                stop.clone(),
-            )));
+        let mut builder = spool::server::engine::Engine::builder(store, registry).maintenance(
+            MaintenanceConfig {
+                promote_every: Duration::from_millis(20),
+                rescue_every: Duration::from_millis(100),
+                ..MaintenanceConfig::default()
+            },
+        );
+        for pool in pools {
+            builder = builder.pool(pool);
         }
-        let maintenance = MaintenanceConfig {
-            promote_every: Duration::from_millis(20),
-            rescue_every: Duration::from_millis(100),
-            ..MaintenanceConfig::default()
-        };
-        tasks.push(tokio::spawn(run_maintenance(
-            queue.clone(),
-            maintenance,
-            stop.clone(),
-        )));
+        let engine = builder.start();
         Engine {
-            queue,
-            stop,
-            tasks,
+            queue: engine.queue.clone(),
+            engine,
             _dir: dir,
         }
     }
@@ -196,10 +185,7 @@ impl Engine {
 
     /// Stops workers and housekeeping; the queue (and its database folder) stay usable.
     async fn shutdown(self) -> (Queue, tempfile::TempDir) {
-        self.stop.cancel();
-        for task in self.tasks {
-            task.await.unwrap();
-        }
+        self.engine.stop().await;
         (self.queue, self._dir)
     }
 }

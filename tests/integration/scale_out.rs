@@ -234,9 +234,9 @@ async fn claims_racing_from_four_processes_never_take_the_same_task() {
 #[tokio::test(flavor = "multi_thread", worker_threads = 2)]
 async fn a_submit_or_resume_in_one_process_wakes_idle_workers_in_another_at_once() {
     use spool::model::SubmitRequest;
-    use spool::server::queue::{run_workers, Queue, WorkerConfig};
+    use spool::server::engine::Engine;
+    use spool::server::queue::WorkerConfig;
     use spool::server::tasks::{KindSettings, Registry};
-    use tokio_util::sync::CancellationToken;
 
     let Some(schema) = postgres_schema().await else {
         return;
@@ -246,21 +246,17 @@ async fn a_submit_or_resume_in_one_process_wakes_idle_workers_in_another_at_once
     let options = StoreOptions::default();
     let open = || Store::open(&schema.url, &options);
     // The working "process": its workers would not look again for an hour on their own.
-    let working = Queue::new(open().await.unwrap(), registry());
     let mut config = WorkerConfig::new("default", 2);
     config.poll_interval = Duration::from_secs(3600);
-    let stop = CancellationToken::new();
-    let workers = tokio::spawn(run_workers(working.clone(), config, stop.clone()));
-    let relay = tokio::spawn({
-        let working = working.clone();
-        let stop = stop.clone();
-        async move { working.relay_ready_tasks(stop).await }
-    });
+    let working = Engine::builder(open().await.unwrap(), registry())
+        .pool(config)
+        .start();
     // Let the workers find nothing and go idle.
     tokio::time::sleep(Duration::from_millis(500)).await;
 
     // The submitting "process": no workers, a store of its own.
-    let submitting = Queue::new(open().await.unwrap(), registry());
+    let submitting_process = Engine::builder(open().await.unwrap(), registry()).start();
+    let submitting = submitting_process.queue.clone();
     let request = SubmitRequest {
         task_type: "noop".into(),
         ..SubmitRequest::default()
@@ -296,17 +292,16 @@ async fn a_submit_or_resume_in_one_process_wakes_idle_workers_in_another_at_once
     );
     submitting.set_paused("default", false).await.unwrap();
     until_success(waiting).await;
-    stop.cancel();
-    workers.await.unwrap();
-    relay.await.unwrap();
+    working.stop().await;
+    submitting_process.stop().await;
 }
 
 #[tokio::test(flavor = "multi_thread", worker_threads = 2)]
 async fn a_cancel_in_one_process_stops_the_task_running_in_another() {
     use spool::model::SubmitRequest;
-    use spool::server::queue::{run_workers, Queue, WorkerConfig};
+    use spool::server::engine::Engine;
+    use spool::server::queue::WorkerConfig;
     use spool::server::tasks::{KindSettings, Registry};
-    use tokio_util::sync::CancellationToken;
 
     let Some(schema) = postgres_schema().await else {
         return;
@@ -315,14 +310,11 @@ async fn a_cancel_in_one_process_stops_the_task_running_in_another() {
     let registry = || Registry::builtin(&KindSettings::in_dir(dir.path()));
     let options = StoreOptions::default();
     let open = || Store::open(&schema.url, &options);
-    let working = Queue::new(open().await.unwrap(), registry());
-    let stop = CancellationToken::new();
-    let workers = tokio::spawn(run_workers(
-        working.clone(),
-        WorkerConfig::new("default", 1),
-        stop.clone(),
-    ));
-    let other = Queue::new(open().await.unwrap(), registry());
+    let working = Engine::builder(open().await.unwrap(), registry())
+        .pool(WorkerConfig::new("default", 1))
+        .start();
+    let other_process = Engine::builder(open().await.unwrap(), registry()).start();
+    let other = other_process.queue.clone();
     // Twenty steps of three seconds: a minute, unless the cancel stops it.
     let request = SubmitRequest {
         task_type: "data_processing".into(),
@@ -345,8 +337,8 @@ async fn a_cancel_in_one_process_stops_the_task_running_in_another() {
         }
         tokio::time::sleep(Duration::from_millis(50)).await;
     }
-    stop.cancel();
-    workers.await.unwrap();
+    working.stop().await;
+    other_process.stop().await;
 }
 
 #[tokio::test(flavor = "multi_thread", worker_threads = 2)]
