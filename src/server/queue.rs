@@ -3,6 +3,7 @@
 //! functions call this; only the store below it touches the database.
 
 mod backoff;
+mod decision;
 mod executor;
 mod maintenance;
 mod metrics;

@@ -2,10 +2,11 @@
 //! writes coalesced progress and renews the lease while it runs, enforces the timeout and
 //! the cancel grace period, and records the outcome fenced on the attempt it claimed.
 
+use super::decision::{decide, Decision, Ended, Facts, Stop};
 use super::worker_config::WorkerConfig;
 use super::{backoff, now_micros, Queue};
 use crate::server::store::{ClaimedTask, CommitVerdict, Heartbeat, Outcome};
-use crate::server::tasks::{TaskContext, TaskError};
+use crate::server::tasks::TaskContext;
 use std::sync::Arc;
 use std::time::Duration;
 use tokio::sync::OwnedSemaphorePermit;
@@ -27,24 +28,8 @@ pub(super) struct Execution {
     pub slot: OwnedSemaphorePermit,
 }
 
-/// Why the handler was told to stop (a user's cancel is tracked on its own).
-#[derive(Clone, Copy, Debug, PartialEq, Eq)]
-enum Stop {
-    Timeout,
-    Shutdown,
-    /// The task is no longer this attempt's (rescued elsewhere, or its claim rolled back).
-    Lost,
-}
-
-/// How the handler's run ended, as far as this attempt could see.
-enum Ended {
-    Returned(Result<serde_json::Value, TaskError>),
-    Panicked(String),
-    /// Aborted, or abandoned after it ignored the abort.
-    Stopped,
-}
-
-#[tracing::instrument(skip_all, fields(task = %task.id, kind = %task.task_type, attempt = task.attempt))]
+// A debug span: one at INFO per task would cost every task on the hot path.
+#[tracing::instrument(level = "debug", skip_all, fields(task = %task.id, kind = %task.task_type, attempt = task.attempt))]
 pub(super) async fn execute(execution: Execution, task: ClaimedTask) {
     let Execution {
         queue,
@@ -103,7 +88,10 @@ pub(super) async fn execute(execution: Execution, task: ClaimedTask) {
             biased;
             joined = &mut handle => break match joined {
                 Ok(result) => Ended::Returned(result),
-                Err(join) if join.is_panic() => Ended::Panicked(panic_text(join)),
+                Err(join) if join.is_panic() => {
+                    tracing::error!(panic = %panic_text(join), "the task panicked");
+                    Ended::Panicked
+                }
                 Err(_) => Ended::Stopped,
             },
             _ = user_cancel.cancelled(), if !user_cancelled => {
@@ -162,29 +150,19 @@ pub(super) async fn execute(execution: Execution, task: ClaimedTask) {
     if !claim.committed().await {
         return tracing::warn!("the claim of this task did not commit; its outcome is dropped");
     }
-    // A result wins over everything: the work is done. Then a user's cancel, then why
-    // this process stopped the handler, then what the handler said.
-    let outcome = match (ended, stop) {
-        (_, Some(Stop::Lost)) => return,
-        (Ended::Returned(Ok(result)), _) => Outcome::Succeeded(result),
-        _ if user_cancelled || user_cancel.is_cancelled() => Outcome::Cancelled,
-        (_, Some(Stop::Shutdown)) => return requeue(&queue, &task, started).await,
-        (_, Some(Stop::Timeout)) => failure(
-            &task,
-            format!("timed out after {} ms", task.timeout_ms.unwrap_or(0)),
-        ),
-        (Ended::Returned(Err(TaskError::Failed(message))), None) => failure(&task, message),
-        (Ended::Returned(Err(TaskError::Cancelled)), None) => {
-            failure(&task, "the task stopped itself as cancelled".into())
-        }
-        (Ended::Panicked(text), None) => {
-            tracing::error!(panic = %text, "the task panicked");
-            failure(
-                &task,
-                "the task panicked (details are in the server log)".into(),
-            )
-        }
-        (Ended::Stopped, None) => failure(&task, "the attempt was aborted".into()),
+    let retry_delay = backoff::delay(task.attempt, &mut rand::rng());
+    let outcome = match decide(Facts {
+        ended,
+        stop,
+        user_cancelled: user_cancelled || user_cancel.is_cancelled(),
+        attempt: task.attempt,
+        max_attempts: task.max_attempts,
+        timeout_ms: task.timeout_ms,
+        retry_at: now_micros() + retry_delay.as_micros() as i64,
+    }) {
+        Decision::Nothing => return,
+        Decision::Requeue => return requeue(&queue, &task, started).await,
+        Decision::Record(outcome) => outcome,
     };
     // The last progress report may not have been written yet: keep its message.
     if let Some(last) = ctx.take_progress() {
@@ -198,15 +176,6 @@ pub(super) async fn execute(execution: Execution, task: ClaimedTask) {
         }
     }
     record(&queue, &task, outcome, started, config.lease).await;
-}
-
-/// A failed attempt: retried after a backoff while attempts remain, else final.
-fn failure(task: &ClaimedTask, error: String) -> Outcome {
-    let retry_at = (task.attempt < task.max_attempts).then(|| {
-        let delay = backoff::delay(task.attempt, &mut rand::rng());
-        now_micros() + delay.as_micros() as i64
-    });
-    Outcome::Failed { error, retry_at }
 }
 
 /// Writes the attempt's outcome. When the write fails (the database is unreachable, or
