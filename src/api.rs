@@ -31,13 +31,13 @@ pub async fn load_overview() -> Result<Overview, AppError> {
 /// One page of tasks for the task list.
 #[server(endpoint = "list_tasks", input = Json)]
 pub async fn list_tasks(query: TaskQuery) -> Result<TaskPage, AppError> {
-    queue()?.page(&query).await
+    Ok(queue()?.page(&query).await?)
 }
 
 /// One task with its attempts.
 #[server(endpoint = "get_task", input = Json)]
 pub async fn get_task(id: Uuid) -> Result<TaskView, AppError> {
-    queue()?.get(id).await
+    Ok(queue()?.get(id).await?)
 }
 
 /// Validates and stores a task; per-field problems come back in `AppError::details`.
@@ -52,17 +52,17 @@ pub async fn submit_task(request: SubmitRequest) -> Result<TaskView, AppError> {
         .ok()
         .map(|info| info.0.ip());
     crate::server::rate_limit::allow(&limit, client, 1)?;
-    queue()?.submit(request).await
+    Ok(queue()?.submit(request).await?)
 }
 
 #[server(endpoint = "cancel_task", input = Json)]
 pub async fn cancel_task(id: Uuid) -> Result<TaskView, AppError> {
-    queue()?.cancel(id).await
+    Ok(queue()?.cancel(id).await?)
 }
 
 #[server(endpoint = "retry_task", input = Json)]
 pub async fn retry_task(id: Uuid) -> Result<TaskView, AppError> {
-    queue()?.retry(id).await
+    Ok(queue()?.retry(id).await?)
 }
 
 /// Cancels (`retry == false`) or retries each task.
@@ -73,19 +73,19 @@ pub async fn bulk_action(ids: Vec<Uuid>, retry: bool) -> Result<BulkResult, AppE
         return Err(AppError::bad_request("select at most 1000 tasks at once"));
     }
     let action = if retry { Bulk::Retry } else { Bulk::Cancel };
-    queue()?.bulk(&ids, action).await
+    Ok(queue()?.bulk(&ids, action).await?)
 }
 
 /// Every queue with its counts and whether it is paused. (Not `/api/queues`: that is
 /// the REST list.)
 #[server(endpoint = "queue_list", input = Json)]
 pub async fn queues() -> Result<Vec<QueueView>, AppError> {
-    queue()?.queue_views().await
+    Ok(queue()?.queue_views().await?)
 }
 
 #[server(endpoint = "set_queue_paused", input = Json)]
 pub async fn set_queue_paused(name: String, paused: bool) -> Result<(), AppError> {
-    queue()?.set_paused(&name, paused).await
+    Ok(queue()?.set_paused(&name, paused).await?)
 }
 
 /// Every task kind with its parameters, for the submit form.

@@ -8,6 +8,7 @@
 mod access;
 pub mod config;
 pub mod engine;
+mod http_error;
 pub mod queue;
 pub(crate) mod rate_limit;
 mod rest;

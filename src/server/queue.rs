@@ -4,6 +4,7 @@
 
 mod backoff;
 mod decision;
+mod error;
 mod executor;
 mod maintenance;
 mod metrics;
@@ -12,12 +13,13 @@ mod submit;
 mod worker_config;
 mod workers;
 
-use crate::error::{AppError, ErrorCode};
 use crate::model::{
     BulkResult, MinuteThroughput, QueueView, Stats, SubmitRequest, TaskKindInfo, TaskStatus,
     TaskView,
 };
-use crate::server::store::{CancelResult, InsertError, ListFilter, RetryResult, Store, StoreError};
+use crate::server::store::{
+    CancelResult, CommitStats, CountRow, InsertError, ListFilter, RetryResult, Store,
+};
 use crate::server::tasks::Registry;
 use std::collections::HashMap;
 use std::sync::atomic::{AtomicU64, Ordering::Relaxed};
@@ -26,6 +28,7 @@ use tokio::sync::Notify;
 use tokio_util::sync::CancellationToken;
 use uuid::Uuid;
 
+pub use error::QueueError;
 pub use maintenance::{run_maintenance, MaintenanceConfig};
 pub use submit::valid_queue_name;
 pub use worker_config::WorkerConfig;
@@ -81,8 +84,20 @@ impl Queue {
         self
     }
 
-    pub fn store(&self) -> &Store {
+    /// The store, for this module's runtime units (the pools, housekeeping); nothing
+    /// outside the queue reaches the database around it.
+    pub(crate) fn store(&self) -> &Store {
         &self.store
+    }
+
+    /// Task counts by queue, kind and status, from the store's counters.
+    pub async fn counts(&self) -> Result<Vec<CountRow>, QueueError> {
+        Ok(self.store.counts().await?)
+    }
+
+    /// How many transactions the store's group committer made, and the writes in them.
+    pub fn commit_stats(&self) -> CommitStats {
+        self.store.commit_stats()
     }
 
     pub fn registry(&self) -> &Registry {
@@ -100,9 +115,9 @@ impl Queue {
 
     /// Validates and stores a task. Nothing is stored when validation fails; once this
     /// returns the task is durable.
-    pub async fn submit(&self, request: SubmitRequest) -> Result<TaskView, AppError> {
+    pub async fn submit(&self, request: SubmitRequest) -> Result<TaskView, QueueError> {
         let task = submit::prepare(&self.registry, request, chrono::Utc::now())?;
-        let stored = self.store.insert(task).await.map_err(storage_error)?;
+        let stored = self.store.insert(task).await?;
         self.metrics.submitted(1);
         self.wake_workers();
         Ok(stored.into_view())
@@ -115,7 +130,7 @@ impl Queue {
         &self,
         request: SubmitRequest,
         key: Option<String>,
-    ) -> Result<TaskView, AppError> {
+    ) -> Result<TaskView, QueueError> {
         let Some(key) = key else {
             return self.submit(request).await;
         };
@@ -127,20 +142,18 @@ impl Queue {
                 self.wake_workers();
                 return Ok(stored.into_view());
             }
-            Err(InsertError::DuplicateKey) => {
-                self.store.find_by_key(&key).await.map_err(storage_error)?
-            }
-            Err(InsertError::Store(err)) => return Err(storage_error(err)),
+            Err(InsertError::DuplicateKey) => self.store.find_by_key(&key).await?,
+            Err(InsertError::Store(err)) => return Err(err.into()),
         };
         match existing {
             Some(stored) if submit::same_request(&stored, &task) => Ok(stored.into_view()),
-            Some(_) => Err(AppError::validation(vec![crate::error::FieldError::new(
+            Some(_) => Err(QueueError::Invalid(vec![crate::error::FieldError::new(
                 "Idempotency-Key",
                 "this key was already used for a different request",
             )])),
             // The holder was pruned between the two statements: the key is free again.
-            None => Err(AppError::conflict(
-                "the idempotency key is being reused; try again",
+            None => Err(QueueError::Conflict(
+                "the idempotency key is being reused; try again".into(),
             )),
         }
     }
@@ -149,60 +162,50 @@ impl Queue {
     pub async fn submit_batch(
         &self,
         requests: Vec<SubmitRequest>,
-    ) -> Result<Vec<TaskView>, AppError> {
+    ) -> Result<Vec<TaskView>, QueueError> {
         let tasks = submit::prepare_all(&self.registry, requests, chrono::Utc::now())?;
-        let stored = self.store.insert_all(tasks).await.map_err(storage_error)?;
+        let stored = self.store.insert_all(tasks).await?;
         self.metrics.submitted(stored.len() as u64);
         self.wake_workers();
         Ok(stored.into_iter().map(|row| row.into_view()).collect())
     }
 
     /// One task with its attempt history, or 404.
-    pub async fn get(&self, id: Uuid) -> Result<TaskView, AppError> {
-        let row = self.store.get(id).await.map_err(storage_error)?;
+    pub async fn get(&self, id: Uuid) -> Result<TaskView, QueueError> {
+        let row = self.store.get(id).await?;
         let mut task = row
             .map(|row| row.into_view())
-            .ok_or_else(|| not_found(id))?;
-        let attempts = self.store.attempts(id).await.map_err(storage_error)?;
+            .ok_or(QueueError::NotFound(id))?;
+        let attempts = self.store.attempts(id).await?;
         task.attempts = Some(attempts.into_iter().map(|a| a.into_view()).collect());
         Ok(task)
     }
 
     /// A page of tasks, newest first.
-    pub async fn list(&self, filter: &ListFilter) -> Result<Vec<TaskView>, AppError> {
-        let rows = self.store.list(filter).await.map_err(storage_error)?;
+    pub async fn list(&self, filter: &ListFilter) -> Result<Vec<TaskView>, QueueError> {
+        let rows = self.store.list(filter).await?;
         Ok(rows.into_iter().map(|row| row.into_view()).collect())
     }
 
     /// Cancels a task: PENDING or SCHEDULED at once; RUNNING by asking its handler to
     /// stop (it ends CANCELLED). A finished task answers 409.
-    pub async fn cancel(&self, id: Uuid) -> Result<TaskView, AppError> {
-        match self
-            .store
-            .cancel(id, now_micros())
-            .await
-            .map_err(storage_error)?
-        {
+    pub async fn cancel(&self, id: Uuid) -> Result<TaskView, QueueError> {
+        match self.store.cancel(id, now_micros()).await? {
             CancelResult::Cancelled => {}
             CancelResult::Requested => self.signal_cancel(id),
             CancelResult::AlreadyFinal(status) => {
-                return Err(AppError::conflict(format!(
+                return Err(QueueError::Conflict(format!(
                     "the task is already {status}; only unfinished tasks can be cancelled"
                 )))
             }
-            CancelResult::NotFound => return Err(not_found(id)),
+            CancelResult::NotFound => return Err(QueueError::NotFound(id)),
         }
         self.get(id).await
     }
 
     /// Runs a FAILED or CANCELLED task again. Anything else answers 409.
-    pub async fn retry(&self, id: Uuid) -> Result<TaskView, AppError> {
-        match self
-            .store
-            .retry(id, now_micros())
-            .await
-            .map_err(storage_error)?
-        {
+    pub async fn retry(&self, id: Uuid) -> Result<TaskView, QueueError> {
+        match self.store.retry(id, now_micros()).await? {
             RetryResult::Retried => self.wake_workers(),
             RetryResult::NotRetryable(status) => {
                 let why = if status == TaskStatus::Success {
@@ -210,18 +213,18 @@ impl Queue {
                 } else {
                     "it has not finished"
                 };
-                return Err(AppError::conflict(format!(
+                return Err(QueueError::Conflict(format!(
                     "the task is {status}: only FAILED or CANCELLED tasks can be retried, and {why}"
                 )));
             }
-            RetryResult::NotFound => return Err(not_found(id)),
+            RetryResult::NotFound => return Err(QueueError::NotFound(id)),
         }
         self.get(id).await
     }
 
     /// Cancels or retries each task; tasks the action does not apply to (finished, not
     /// failed, gone) are counted as skipped, any other failure stops the run.
-    pub async fn bulk(&self, ids: &[Uuid], action: Bulk) -> Result<BulkResult, AppError> {
+    pub async fn bulk(&self, ids: &[Uuid], action: Bulk) -> Result<BulkResult, QueueError> {
         let mut result = BulkResult::default();
         for id in ids {
             let done = match action {
@@ -230,9 +233,7 @@ impl Queue {
             };
             match done {
                 Ok(_) => result.changed += 1,
-                Err(err) if matches!(err.code, ErrorCode::Conflict | ErrorCode::NotFound) => {
-                    result.skipped += 1
-                }
+                Err(err) if err.does_not_apply() => result.skipped += 1,
                 Err(err) => return Err(err),
             }
         }
@@ -240,16 +241,13 @@ impl Queue {
     }
 
     /// Pauses (`true`) or resumes a queue in every process sharing the database.
-    pub async fn set_paused(&self, queue: &str, paused: bool) -> Result<(), AppError> {
+    pub async fn set_paused(&self, queue: &str, paused: bool) -> Result<(), QueueError> {
         if !valid_queue_name(queue) {
-            return Err(AppError::bad_request(format!(
+            return Err(QueueError::BadRequest(format!(
                 "{queue:?} is not a queue name"
             )));
         }
-        self.store
-            .set_paused(queue, paused, now_micros())
-            .await
-            .map_err(storage_error)?;
+        self.store.set_paused(queue, paused, now_micros()).await?;
         if !paused {
             self.wake_workers();
         }
@@ -257,9 +255,9 @@ impl Queue {
     }
 
     /// Every queue that has tasks or settings, by name, with its counts.
-    pub async fn queue_views(&self) -> Result<Vec<QueueView>, AppError> {
+    pub async fn queue_views(&self) -> Result<Vec<QueueView>, QueueError> {
         let mut queues: std::collections::BTreeMap<String, QueueView> = Default::default();
-        for row in self.store.counts().await.map_err(storage_error)? {
+        for row in self.store.counts().await? {
             let view = queues
                 .entry(row.queue.clone())
                 .or_insert_with(|| QueueView {
@@ -273,7 +271,7 @@ impl Queue {
                 _ => {}
             }
         }
-        for name in self.store.paused_queues().await.map_err(storage_error)? {
+        for name in self.store.paused_queues().await? {
             queues
                 .entry(name.clone())
                 .or_insert_with(|| QueueView {
@@ -295,9 +293,9 @@ impl Queue {
     }
 
     /// Exact counts per status, type and queue, from the store's counters.
-    pub async fn stats(&self) -> Result<Stats, AppError> {
+    pub async fn stats(&self) -> Result<Stats, QueueError> {
         let mut stats = Stats::default();
-        for row in self.store.counts().await.map_err(storage_error)? {
+        for row in self.store.counts().await? {
             *stats.by_status.entry(row.status).or_default() += row.n;
             *stats.by_type.entry(row.task_type).or_default() += row.n;
             *stats.by_queue.entry(row.queue).or_default() += row.n;
@@ -310,7 +308,7 @@ impl Queue {
                 ..MinuteThroughput::default()
             })
             .collect();
-        for row in self.store.throughput(first).await.map_err(storage_error)? {
+        for row in self.store.throughput(first).await? {
             let Some(slot) = minutes.get_mut((row.minute - first) as usize) else {
                 continue;
             };
@@ -385,26 +383,7 @@ impl Drop for RunningGuard {
     }
 }
 
-fn not_found(id: Uuid) -> AppError {
-    AppError::not_found(format!("no task with id {id}"))
-}
-
 /// The current time as the store keeps it.
 pub fn now_micros() -> i64 {
     chrono::Utc::now().timestamp_micros()
-}
-
-/// Logs a storage failure and turns it into what a client may see.
-pub(crate) fn storage_error(err: StoreError) -> AppError {
-    let text = err.to_string();
-    if text.contains("disk is full")
-        || text.contains("database is locked")
-        || text.contains("timed out")
-    {
-        tracing::warn!(error = %text, "task store unavailable");
-        AppError::unavailable()
-    } else {
-        tracing::error!(error = %text, "task store failure");
-        AppError::internal()
-    }
 }

@@ -7,7 +7,7 @@ use serde::Deserialize;
 use serde_json::{json, Value};
 use spool::model::{SubmitRequest, TaskView};
 use spool::server::queue::{MaintenanceConfig, Queue, WorkerConfig};
-use spool::server::store::Synchronous;
+use spool::server::store::{Store, Synchronous};
 use spool::server::tasks::{KindSettings, Registry, TaskContext, TaskError, TaskKind};
 use std::sync::atomic::{AtomicUsize, Ordering};
 use std::sync::Arc;
@@ -114,6 +114,8 @@ test_kind!(Counted, "counted", |this, ctx| {
 /// the production engine, built with the test's kinds and pools.
 struct Engine {
     queue: Queue,
+    /// The engine's store, for what the queue does not show (tasks RUNNING).
+    store: Store,
     engine: spool::server::engine::Engine,
     _dir: tempfile::TempDir,
 }
@@ -139,19 +141,19 @@ impl Engine {
 
     async fn start_pools(registry: Registry, pools: Vec<WorkerConfig>) -> Engine {
         let (store, dir) = open_store(Synchronous::Normal).await;
-        let mut builder = spool::server::engine::Engine::builder(store, registry).maintenance(
-            MaintenanceConfig {
+        let mut builder = spool::server::engine::Engine::builder(store.clone(), registry)
+            .maintenance(MaintenanceConfig {
                 promote_every: Duration::from_millis(20),
                 rescue_every: Duration::from_millis(100),
                 ..MaintenanceConfig::default()
-            },
-        );
+            });
         for pool in pools {
             builder = builder.pool(pool);
         }
         let engine = builder.start();
         Engine {
             queue: engine.queue.clone(),
+            store,
             engine,
             _dir: dir,
         }
@@ -183,10 +185,11 @@ impl Engine {
         self.wait_for(id, |t| t.status.is_final()).await
     }
 
-    /// Stops workers and housekeeping; the queue (and its database folder) stay usable.
-    async fn shutdown(self) -> (Queue, tempfile::TempDir) {
+    /// Stops workers and housekeeping; the queue, its store and its database folder
+    /// stay usable.
+    async fn shutdown(self) -> (Queue, Store, tempfile::TempDir) {
         self.engine.stop().await;
-        (self.queue, self._dir)
+        (self.queue, self.store, self._dir)
     }
 }
 
@@ -310,8 +313,8 @@ async fn shutdown_requeues_a_task_that_outlives_the_grace_period() {
     engine
         .wait_for(task.id, |t| t.status.as_str() == "RUNNING")
         .await;
-    let (queue, _dir) = engine.shutdown().await;
-    assert!(queue.store().running().await.unwrap().is_empty());
+    let (queue, store, _dir) = engine.shutdown().await;
+    assert!(store.running().await.unwrap().is_empty());
     let after = queue.get(task.id).await.unwrap();
     assert_eq!(after.status.as_str(), "PENDING");
     assert_eq!(outcomes(&after), vec!["INTERRUPTED"]);
@@ -385,7 +388,7 @@ async fn a_task_that_finishes_during_the_shutdown_grace_keeps_its_success() {
         .await;
     // The grace period (300 ms) ends before the handler (500 ms): it is told to stop,
     // ignores it, and returns its result within the cancel grace (300 ms more).
-    let (queue, _dir) = engine.shutdown().await;
+    let (queue, _store, _dir) = engine.shutdown().await;
     let after = queue.get(task.id).await.unwrap();
     assert_eq!(after.status.as_str(), "SUCCESS", "{after:?}");
     assert_eq!(after.result_data, Some(json!("done")));
@@ -399,10 +402,10 @@ async fn a_cancel_during_shutdown_ends_cancelled_not_requeued() {
         .wait_for(task.id, |t| t.status.as_str() == "RUNNING")
         .await;
     engine.queue.cancel(task.id).await.unwrap();
-    let (queue, _dir) = engine.shutdown().await;
+    let (queue, store, _dir) = engine.shutdown().await;
     let after = queue.get(task.id).await.unwrap();
     assert_eq!(after.status.as_str(), "CANCELLED", "{after:?}");
-    assert!(queue.store().running().await.unwrap().is_empty());
+    assert!(store.running().await.unwrap().is_empty());
 }
 
 /// The pool starts a claim's tasks before the claim's commit is on disk. When that commit
@@ -412,9 +415,12 @@ async fn a_cancel_during_shutdown_ends_cancelled_not_requeued() {
 #[tokio::test]
 async fn attempts_whose_claim_did_not_commit_are_stopped_and_leave_no_trace() {
     let counted = Counted::default();
-    // No heartbeat in the test's time, so only the failed commit can stop an attempt.
+    // No heartbeat in the test's time, so only the failed commit can stop an attempt;
+    // and a lease that outlasts any attempt, so none is rescued for want of one (a slow
+    // machine takes longer than the handler's two seconds).
     let mut pool = worker_config("default", 2);
     pool.heartbeat = Duration::from_secs(3600);
+    pool.lease = Duration::from_secs(600);
     let engine = Engine::start_pools(Registry::default().with(counted.clone()), vec![pool]).await;
     let trap = CommitTrap::arm(&engine._dir.path().join("store.db")).await;
     let task = engine.submit("counted", json!({})).await;

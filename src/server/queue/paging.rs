@@ -1,8 +1,7 @@
 //! Keyset paging of task lists: the opaque cursor (where a page ended) and the typed
 //! query the dashboard sends.
 
-use super::{storage_error, Queue};
-use crate::error::AppError;
+use super::{Queue, QueueError};
 use crate::model::{TaskPage, TaskQuery};
 use crate::server::store::ListFilter;
 use uuid::Uuid;
@@ -18,8 +17,8 @@ pub fn encode_cursor(created_at: i64, id: Uuid) -> String {
 }
 
 /// A cursor this server gave out, or a 400.
-pub fn decode_cursor(text: &str) -> Result<(i64, Uuid), AppError> {
-    let bad = || AppError::bad_request("cursor is not one this server gave out");
+pub fn decode_cursor(text: &str) -> Result<(i64, Uuid), QueueError> {
+    let bad = || QueueError::BadRequest("cursor is not one this server gave out".into());
     let (micros, id) = text.split_once('_').ok_or_else(bad)?;
     Ok((
         micros.parse().map_err(|_| bad())?,
@@ -28,9 +27,9 @@ pub fn decode_cursor(text: &str) -> Result<(i64, Uuid), AppError> {
 }
 
 /// Checks a search text's length.
-pub fn check_search(q: &str) -> Result<(), AppError> {
+pub fn check_search(q: &str) -> Result<(), QueueError> {
     if q.chars().count() > MAX_SEARCH {
-        return Err(AppError::bad_request(format!(
+        return Err(QueueError::BadRequest(format!(
             "q is longer than {MAX_SEARCH} characters"
         )));
     }
@@ -39,7 +38,7 @@ pub fn check_search(q: &str) -> Result<(), AppError> {
 
 impl Queue {
     /// One page of tasks, newest first, and the cursor of the next page if any.
-    pub async fn page(&self, query: &TaskQuery) -> Result<TaskPage, AppError> {
+    pub async fn page(&self, query: &TaskQuery) -> Result<TaskPage, QueueError> {
         let nonempty = |text: &Option<String>| text.clone().filter(|t| !t.is_empty());
         let search = nonempty(&query.q);
         if let Some(q) = &search {
@@ -55,7 +54,7 @@ impl Queue {
                 .transpose()?,
             limit: PAGE_SIZE,
         };
-        let rows = self.store().list(&filter).await.map_err(storage_error)?;
+        let rows = self.store().list(&filter).await?;
         let next = (rows.len() as u64 == PAGE_SIZE)
             .then(|| {
                 rows.last()

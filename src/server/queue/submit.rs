@@ -1,8 +1,9 @@
 //! Turns a submit request into a task to store: the kind's parameters checked by the
 //! registry, and the scheduling options checked here, every problem reported per field.
 
+use super::QueueError;
 use super::{DEFAULT_MAX_ATTEMPTS, DEFAULT_QUEUE};
-use crate::error::{AppError, FieldError};
+use crate::error::FieldError;
 use crate::model::SubmitRequest;
 use crate::server::store::{task_row, NewTask};
 use crate::server::tasks::Registry;
@@ -22,7 +23,7 @@ pub fn prepare(
     registry: &Registry,
     request: SubmitRequest,
     now: DateTime<Utc>,
-) -> Result<NewTask, AppError> {
+) -> Result<NewTask, QueueError> {
     let parameters = registry.validate(&request.task_type, &request.parameters);
     let mut errors = match &parameters {
         Err(err) => err.details.clone(),
@@ -93,7 +94,7 @@ pub fn prepare(
             timeout_ms: request.timeout_ms,
             idempotency_key: None,
         }),
-        _ => Err(AppError::validation(errors)),
+        _ => Err(QueueError::Invalid(errors)),
     }
 }
 
@@ -115,21 +116,22 @@ pub fn prepare_all(
     registry: &Registry,
     requests: Vec<SubmitRequest>,
     now: DateTime<Utc>,
-) -> Result<Vec<NewTask>, AppError> {
+) -> Result<Vec<NewTask>, QueueError> {
     let mut tasks = Vec::with_capacity(requests.len());
     let mut errors = Vec::new();
     for (index, request) in requests.into_iter().enumerate() {
         match prepare(registry, request, now) {
             Ok(task) => tasks.push(task),
-            Err(err) => errors.extend(err.details.into_iter().map(|detail| {
+            Err(QueueError::Invalid(details)) => errors.extend(details.into_iter().map(|detail| {
                 FieldError::new(format!("[{index}].{}", detail.field), detail.message)
             })),
+            Err(other) => return Err(other),
         }
     }
     if errors.is_empty() {
         Ok(tasks)
     } else {
-        Err(AppError::validation(errors))
+        Err(QueueError::Invalid(errors))
     }
 }
 
@@ -189,6 +191,13 @@ mod tests {
         assert_eq!(past.run_at, now.timestamp_micros());
     }
 
+    fn invalid_fields(err: &QueueError) -> Vec<&str> {
+        match err {
+            QueueError::Invalid(details) => details.iter().map(|d| d.field.as_str()).collect(),
+            other => panic!("not a validation error: {other:?}"),
+        }
+    }
+
     #[test]
     fn every_bad_option_is_reported_at_once() {
         let err = prepare(
@@ -200,7 +209,7 @@ mod tests {
             Utc::now(),
         )
         .unwrap_err();
-        let fields: Vec<_> = err.details.iter().map(|d| d.field.as_str()).collect();
+        let fields = invalid_fields(&err);
         assert_eq!(
             fields,
             vec![
@@ -219,7 +228,7 @@ mod tests {
         bad.task_type = "data_processing".into();
         bad.parameters = json!({"rows": 0});
         let err = prepare(&builtin(), bad, Utc::now()).unwrap_err();
-        let fields: Vec<_> = err.details.iter().map(|d| d.field.as_str()).collect();
+        let fields = invalid_fields(&err);
         assert_eq!(fields, vec!["parameters.rows", "priority"]);
     }
 }

@@ -13,12 +13,7 @@ use std::fmt::Write;
 #[utoipa::path(get, path = "/metrics", tag = "operations",
     responses((status = 200, description = "Prometheus text format", content_type = "text/plain", body = String)))]
 pub async fn metrics(State(state): State<AppState>) -> Result<impl IntoResponse, AppError> {
-    let counts = state
-        .queue
-        .store()
-        .counts()
-        .await
-        .map_err(crate::server::queue::storage_error)?;
+    let counts = state.queue.counts().await?;
     let mut out = String::new();
     let _ = writeln!(out, "# HELP spool_tasks Tasks by queue, type and status.");
     let _ = writeln!(out, "# TYPE spool_tasks gauge");
@@ -45,7 +40,7 @@ pub async fn metrics(State(state): State<AppState>) -> Result<impl IntoResponse,
     for (queue, n) in depth {
         let _ = writeln!(out, "spool_queue_depth{{queue=\"{}\"}} {n}", escape(queue));
     }
-    let commits = state.queue.store().commit_stats();
+    let commits = state.queue.commit_stats();
     let _ = writeln!(
         out,
         "# HELP spool_store_transactions_total Transactions the group committer made (submits, claims, outcomes).\n\
