@@ -64,11 +64,16 @@ TARPAULIN_VERSION := 0.37.5
 coverage: rust-tools ## Line coverage of the Rust tests: HTML in target/coverage/, the total printed last
 	@cargo tarpaulin --version 2>/dev/null | grep -qF "$(TARPAULIN_VERSION)" \
 	  || cargo install cargo-tarpaulin --version $(TARPAULIN_VERSION) --locked
-	@end2end/with-postgres.sh cargo tarpaulin --workspace --features ssr --engine llvm \
-	  --target-dir target/coverage-build --out Html --out Json --output-dir target/coverage \
-	  --exclude-files 'bench/*' --exclude-files 'migrations/*' --exclude-files 'tests/*' \
-	  --timeout 600 2>&1 | tee target/coverage/run.log | grep -v '^|| ' || true
-	@python3 end2end/coverage-total.py target/coverage/tarpaulin-report.json
+	@mkdir -p target/coverage && rm -f target/coverage/tarpaulin-report.json
+	@echo "coverage: building instrumented and running the tests; output in target/coverage/run.log"
+	@status=0; end2end/with-postgres.sh cargo tarpaulin --workspace --features ssr --engine llvm \
+	  --no-fail-fast --target-dir target/coverage-build --out Html --out Json \
+	  --output-dir target/coverage --exclude-files 'bench/*' --exclude-files 'migrations/*' \
+	  --exclude-files 'tests/*' --timeout 600 >target/coverage/run.log 2>&1 || status=$$?; \
+	python3 end2end/coverage-total.py target/coverage/tarpaulin-report.json || status=1; \
+	if [ $$status -ne 0 ]; then grep -E '^test .* FAILED|panicked at' target/coverage/run.log >&2 || true; \
+	  echo "coverage: some tests failed (above; the whole output is in target/coverage/run.log)" >&2; fi; \
+	exit $$status
 
 # The README's pictures (docs/*.png), from a fresh release server with tasks in every
 # status. `make test` skips the spec that takes them.
