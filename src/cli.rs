@@ -7,7 +7,7 @@
 mod client;
 mod output;
 
-use crate::model::{SubmitRequest, TaskView};
+use crate::model::{SubmitRequest, TaskFilter, TaskView};
 use clap::{Args, Subcommand};
 use client::{Client, ClientError};
 use serde_json::{Map, Value};
@@ -95,6 +95,9 @@ pub struct ListArgs {
     /// Only tasks of this queue.
     #[arg(long)]
     pub queue: Option<String>,
+    /// Only tasks whose parameters, results or errors contain this text (any case).
+    #[arg(long)]
+    pub search: Option<String>,
     /// How many tasks to show at most.
     #[arg(long, default_value_t = 20)]
     pub limit: u32,
@@ -184,19 +187,15 @@ async fn list_tasks(
     args: &ClientArgs,
     list: ListArgs,
 ) -> Result<ExitCode, ClientError> {
-    let mut query = vec![format!("limit={}", list.limit)];
-    for (key, value) in [
-        ("status", list.status),
-        ("task_type", list.task_type),
-        ("queue", list.queue),
-    ] {
-        if let Some(value) = value {
-            query.push(format!("{key}={value}"));
-        }
-    }
-    let tasks: Vec<TaskView> = client
-        .get(&format!("/api/tasks/?{}", query.join("&")))
-        .await?;
+    let filter = TaskFilter::parse(
+        list.status.as_deref(),
+        list.task_type.as_deref(),
+        list.queue.as_deref(),
+        list.search.as_deref(),
+    )
+    .map_err(ClientError::Usage)?;
+    let query = filter.query_string(&[("limit", list.limit.to_string())]);
+    let tasks: Vec<TaskView> = client.get(&format!("/api/tasks/?{query}")).await?;
     output::table(args.json, &tasks);
     Ok(ExitCode::SUCCESS)
 }

@@ -11,7 +11,10 @@ use std::fmt;
 use std::str::FromStr;
 use uuid::Uuid;
 
+mod task_filter;
 mod validation;
+
+pub use task_filter::{TaskFilter, MAX_SEARCH};
 
 /// Where a task is in its lifecycle. Spelled in capitals on the wire, as the seed API did.
 #[cfg_attr(feature = "ssr", derive(utoipa::ToSchema))]
@@ -296,13 +299,10 @@ pub struct Overview {
     pub recent: Vec<TaskView>,
 }
 
-/// Which tasks the task list shows: the filters and the page (all in the page's URL).
+/// Which tasks the task list shows: the filter and the page (all in the page's URL).
 #[derive(Clone, Debug, Default, PartialEq, Eq, Hash, Serialize, Deserialize)]
 pub struct TaskQuery {
-    pub status: Option<TaskStatus>,
-    pub task_type: Option<String>,
-    pub queue: Option<String>,
-    pub q: Option<String>,
+    pub filter: TaskFilter,
     /// Where the previous page ended.
     pub cursor: Option<String>,
 }

@@ -6,7 +6,7 @@ use super::live::use_live;
 use super::task_table::TaskTable;
 use super::LoadError;
 use crate::api::{bulk_action, list_tasks};
-use crate::model::{TaskQuery, TaskStatus};
+use crate::model::{TaskFilter, TaskQuery, TaskStatus};
 use leptos::prelude::*;
 use leptos_router::hooks::use_query_map;
 use std::collections::BTreeSet;
@@ -18,11 +18,27 @@ pub fn TasksPage() -> impl IntoView {
     let query = move || {
         query_map.with(|map| {
             let text = |key: &str| map.get(key).filter(|value| !value.is_empty());
+            let (task_type, queue, q) = (text("task_type"), text("queue"), text("q"));
+            let parse = |status: Option<String>| {
+                TaskFilter::parse(
+                    status.as_deref(),
+                    task_type.as_deref(),
+                    queue.as_deref(),
+                    q.as_deref(),
+                )
+            };
+            // A hand-edited URL with an unknown status shows every status; a search
+            // too long reaches the server, which says so.
+            let filter = parse(text("status"))
+                .or_else(|_| parse(None))
+                .unwrap_or(TaskFilter {
+                    task_type: task_type.clone(),
+                    queue: queue.clone(),
+                    q: q.clone(),
+                    status: None,
+                });
             TaskQuery {
-                status: text("status").and_then(|s| s.parse().ok()),
-                task_type: text("task_type"),
-                queue: text("queue"),
-                q: text("q"),
+                filter,
                 cursor: text("cursor"),
             }
         })
@@ -44,7 +60,7 @@ pub fn TasksPage() -> impl IntoView {
     view! {
         <section class="panel" aria-labelledby="list-heading">
             <h1 id="list-heading">"Tasks"</h1>
-            <StatusTabs current=Signal::derive(move || query().status) query=Signal::derive(query)/>
+            <StatusTabs current=Signal::derive(move || query().filter.status) query=Signal::derive(query)/>
             <Filters query=Signal::derive(query)/>
             <div class="bulk" role="group" aria-label="Bulk actions">
                 <button
@@ -99,36 +115,15 @@ pub fn TasksPage() -> impl IntoView {
 
 /// `/tasks?…` for a query.
 fn href(query: &TaskQuery) -> String {
-    let mut pairs = Vec::new();
-    if let Some(status) = query.status {
-        pairs.push(format!("status={status}"));
+    let cursor: Vec<(&str, String)> = query
+        .cursor
+        .iter()
+        .map(|cursor| ("cursor", cursor.clone()))
+        .collect();
+    match query.filter.query_string(&cursor) {
+        text if text.is_empty() => "/tasks".into(),
+        text => format!("/tasks?{text}"),
     }
-    for (key, value) in [
-        ("task_type", &query.task_type),
-        ("queue", &query.queue),
-        ("q", &query.q),
-        ("cursor", &query.cursor),
-    ] {
-        if let Some(value) = value {
-            pairs.push(format!("{key}={}", encode(value)));
-        }
-    }
-    if pairs.is_empty() {
-        "/tasks".into()
-    } else {
-        format!("/tasks?{}", pairs.join("&"))
-    }
-}
-
-fn encode(text: &str) -> String {
-    text.bytes()
-        .map(|b| match b {
-            b'A'..=b'Z' | b'a'..=b'z' | b'0'..=b'9' | b'-' | b'.' | b'_' | b'~' => {
-                (b as char).to_string()
-            }
-            _ => format!("%{b:02X}"),
-        })
-        .collect()
 }
 
 #[component]
@@ -138,10 +133,13 @@ fn StatusTabs(current: Signal<Option<TaskStatus>>, query: Signal<TaskQuery>) -> 
             .map(|s| s.as_str().to_string())
             .unwrap_or_else(|| "ALL".into());
         let target = move || {
-            href(&TaskQuery {
+            let filter = TaskFilter {
                 status,
+                ..query.get().filter
+            };
+            href(&TaskQuery {
+                filter,
                 cursor: None,
-                ..query.get()
             })
         };
         view! {
@@ -166,11 +164,12 @@ fn StatusTabs(current: Signal<Option<TaskStatus>>, query: Signal<TaskQuery>) -> 
 /// A plain GET form: filtering works with or without JavaScript, and lands in the URL.
 #[component]
 fn Filters(query: Signal<TaskQuery>) -> impl IntoView {
-    let value =
-        move |pick: fn(&TaskQuery) -> Option<String>| move || query.with(pick).unwrap_or_default();
+    let value = move |pick: fn(&TaskFilter) -> Option<String>| {
+        move || query.with(|query| pick(&query.filter)).unwrap_or_default()
+    };
     view! {
         <form class="filters" method="get" action="/tasks" role="search" data-testid="filters">
-            {move || query.get().status.map(|status| view! { <input type="hidden" name="status" value=status.as_str()/> })}
+            {move || query.get().filter.status.map(|status| view! { <input type="hidden" name="status" value=status.as_str()/> })}
             <div class="field">
                 <label for="filter-q">"Search"</label>
                 <input id="filter-q" name="q" type="search" data-testid="filter-q" prop:value=value(|q| q.q.clone()) placeholder="parameters, results, errors"/>

@@ -197,3 +197,50 @@ fn usage_errors_go_to_stderr_and_help_lists_every_command() {
         "a client flag under serve: {text}"
     );
 }
+
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn list_filters_are_checked_before_asking_and_sent_encoded() {
+    let server = TestServer::start().await;
+    let output = spool(&server, &["list", "--status", "done"]).await;
+    assert_eq!(output.status.code(), Some(2));
+    let said = stderr(&output);
+    assert!(
+        said.contains("unknown status \"done\"") && said.contains("CANCELLED"),
+        "{said}"
+    );
+
+    let mut ids = Vec::new();
+    for rows in ["4242", "77"] {
+        let output = spool(
+            &server,
+            &[
+                "submit",
+                "data_processing",
+                &format!("rows={rows}"),
+                "pace_ms=0",
+                "--json",
+            ],
+        )
+        .await;
+        let task: Value = serde_json::from_str(&stdout(&output)).unwrap();
+        ids.push(task["id"].as_str().unwrap().to_string());
+    }
+    // A search with characters a URL must encode finds exactly the task that has them.
+    let output = spool(
+        &server,
+        &[
+            "list",
+            "--search",
+            "\"rows\":4242",
+            "--json",
+            "--type",
+            "data_processing",
+        ],
+    )
+    .await;
+    assert_eq!(output.status.code(), Some(0), "{}", stderr(&output));
+    let found: Vec<Value> = serde_json::from_str(&stdout(&output)).unwrap();
+    let found: Vec<&str> = found.iter().filter_map(|t| t["id"].as_str()).collect();
+    assert_eq!(found, vec![ids[0].as_str()]);
+    server.stop().await;
+}

@@ -2,14 +2,12 @@
 //! query the dashboard sends.
 
 use super::{Queue, QueueError};
-use crate::model::{TaskPage, TaskQuery};
+use crate::model::{TaskFilter, TaskPage, TaskQuery};
 use crate::server::store::ListFilter;
 use uuid::Uuid;
 
 /// Tasks per page of the dashboard's list.
 pub const PAGE_SIZE: u64 = 50;
-/// Longest search text.
-pub const MAX_SEARCH: usize = 200;
 
 /// The cursor after a task: its creation time and id, the list's sort key.
 pub fn encode_cursor(created_at: i64, id: Uuid) -> String {
@@ -26,34 +24,32 @@ pub fn decode_cursor(text: &str) -> Result<(i64, Uuid), QueueError> {
     ))
 }
 
-/// Checks a search text's length.
-pub fn check_search(q: &str) -> Result<(), QueueError> {
-    if q.chars().count() > MAX_SEARCH {
-        return Err(QueueError::BadRequest(format!(
-            "q is longer than {MAX_SEARCH} characters"
-        )));
-    }
-    Ok(())
+/// What the store is asked for: `filter`, from where `cursor` says the last page ended,
+/// at most `limit` tasks. A search too long or a cursor this server did not give out is
+/// refused.
+pub fn list_filter(
+    filter: &TaskFilter,
+    cursor: Option<&str>,
+    limit: u64,
+) -> Result<ListFilter, QueueError> {
+    filter.check().map_err(QueueError::BadRequest)?;
+    Ok(ListFilter {
+        status: filter.status,
+        task_type: filter.task_type.clone().filter(|t| !t.is_empty()),
+        queue: filter.queue.clone().filter(|q| !q.is_empty()),
+        search: filter.q.clone().filter(|q| !q.is_empty()),
+        before: cursor
+            .filter(|c| !c.is_empty())
+            .map(decode_cursor)
+            .transpose()?,
+        limit,
+    })
 }
 
 impl Queue {
     /// One page of tasks, newest first, and the cursor of the next page if any.
     pub async fn page(&self, query: &TaskQuery) -> Result<TaskPage, QueueError> {
-        let nonempty = |text: &Option<String>| text.clone().filter(|t| !t.is_empty());
-        let search = nonempty(&query.q);
-        if let Some(q) = &search {
-            check_search(q)?;
-        }
-        let filter = ListFilter {
-            status: query.status,
-            task_type: nonempty(&query.task_type),
-            queue: nonempty(&query.queue),
-            search,
-            before: nonempty(&query.cursor)
-                .map(|c| decode_cursor(&c))
-                .transpose()?,
-            limit: PAGE_SIZE,
-        };
+        let filter = list_filter(&query.filter, query.cursor.as_deref(), PAGE_SIZE)?;
         let rows = self.store().list(&filter).await?;
         let next = (rows.len() as u64 == PAGE_SIZE)
             .then(|| {

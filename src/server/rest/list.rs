@@ -3,8 +3,8 @@
 
 use super::openapi::ErrorBody;
 use crate::error::AppError;
-use crate::model::{BulkResult, TaskStatus, TaskView};
-use crate::server::queue::paging::{check_search, decode_cursor, encode_cursor};
+use crate::model::{BulkResult, TaskFilter, TaskView};
+use crate::server::queue::paging::{encode_cursor, list_filter};
 use crate::server::queue::Bulk;
 use crate::server::store::ListFilter;
 use crate::server::AppState;
@@ -55,17 +55,19 @@ struct BulkQuery {
 }
 
 impl ListQuery {
-    /// The store filter this query asks for, or a 400 naming the bad value.
-    fn filter(&self, default_limit: u64) -> Result<ListFilter, AppError> {
-        let status = match self.status.as_deref() {
-            None | Some("") => None,
-            Some(text) => Some(text.parse::<TaskStatus>().map_err(|_| {
-                AppError::bad_request(format!(
-                    "unknown status {text:?}; expected one of {}",
-                    TaskStatus::ALL.map(TaskStatus::as_str).join(", ")
-                ))
-            })?),
-        };
+    /// The task filter this query asks for, or a 400 naming the bad value.
+    fn task_filter(&self) -> Result<TaskFilter, AppError> {
+        TaskFilter::parse(
+            self.status.as_deref(),
+            self.task_type.as_deref(),
+            self.queue.as_deref(),
+            self.q.as_deref(),
+        )
+        .map_err(AppError::bad_request)
+    }
+
+    /// The store filter: the task filter, the page size and where the last page ended.
+    fn filter(&self, default_limit: u64) -> Result<(TaskFilter, ListFilter), AppError> {
         let limit = match self.limit.as_deref() {
             None => default_limit,
             Some(text) => text
@@ -78,22 +80,9 @@ impl ListQuery {
                     ))
                 })?,
         };
-        let search = self.q.clone().filter(|q| !q.is_empty());
-        if let Some(q) = &search {
-            check_search(q)?;
-        }
-        let before = match self.cursor.as_deref() {
-            None | Some("") => None,
-            Some(text) => Some(decode_cursor(text)?),
-        };
-        Ok(ListFilter {
-            status,
-            task_type: self.task_type.clone().filter(|t| !t.is_empty()),
-            queue: self.queue.clone().filter(|q| !q.is_empty()),
-            search,
-            before,
-            limit,
-        })
+        let task_filter = self.task_filter()?;
+        let store_filter = list_filter(&task_filter, self.cursor.as_deref(), limit)?;
+        Ok((task_filter, store_filter))
     }
 }
 
@@ -107,12 +96,12 @@ pub async fn list(
     query: Result<Query<ListQuery>, QueryRejection>,
 ) -> Result<(HeaderMap, Json<Vec<TaskView>>), AppError> {
     let Query(query) = query.map_err(|_| AppError::bad_request("the query string is malformed"))?;
-    let filter = query.filter(DEFAULT_LIMIT)?;
+    let (task_filter, filter) = query.filter(DEFAULT_LIMIT)?;
     let tasks = state.queue.list(&filter).await?;
     let mut headers = HeaderMap::new();
     if let Some(last) = tasks.last().filter(|_| tasks.len() as u64 == filter.limit) {
         let cursor = encode_cursor(last.created_at.timestamp_micros(), last.id);
-        if let Ok(link) = HeaderValue::from_str(&next_link(&query, filter.limit, &cursor)) {
+        if let Ok(link) = HeaderValue::from_str(&next_link(&task_filter, filter.limit, &cursor)) {
             headers.insert(LINK, link);
         }
     }
@@ -165,12 +154,8 @@ async fn selected(
             "bulk actions take status, task_type, queue and q, not paging",
         ));
     }
-    let mut filter = query.filter(MAX_LIMIT)?;
-    if filter.status.is_none()
-        && filter.task_type.is_none()
-        && filter.queue.is_none()
-        && filter.search.is_none()
-    {
+    let (task_filter, mut filter) = query.filter(MAX_LIMIT)?;
+    if task_filter.is_empty() {
         return Err(AppError::bad_request(
             "name at least one of status, task_type, queue or q to select the tasks",
         ));
@@ -191,40 +176,9 @@ async fn selected(
 }
 
 /// The next page's link: the same filters, the same limit, the new cursor.
-fn next_link(query: &ListQuery, limit: u64, cursor: &str) -> String {
-    let mut pairs = url_pairs(query);
-    pairs.push(("limit", limit.to_string()));
-    pairs.push(("cursor", cursor.to_string()));
-    let encoded: Vec<String> = pairs
-        .into_iter()
-        .map(|(key, value)| format!("{key}={}", percent_encode(&value)))
-        .collect();
-    format!("</api/tasks/?{}>; rel=\"next\"", encoded.join("&"))
-}
-
-fn url_pairs(query: &ListQuery) -> Vec<(&'static str, String)> {
-    [
-        ("status", &query.status),
-        ("task_type", &query.task_type),
-        ("queue", &query.queue),
-        ("q", &query.q),
-    ]
-    .into_iter()
-    .filter_map(|(key, value)| value.clone().filter(|v| !v.is_empty()).map(|v| (key, v)))
-    .collect()
-}
-
-/// Percent-encodes everything but RFC 3986's unreserved characters.
-fn percent_encode(text: &str) -> String {
-    let mut out = String::with_capacity(text.len());
-    for byte in text.bytes() {
-        if byte.is_ascii_alphanumeric() || matches!(byte, b'-' | b'.' | b'_' | b'~') {
-            out.push(byte as char);
-        } else {
-            out.push_str(&format!("%{byte:02X}"));
-        }
-    }
-    out
+fn next_link(filter: &TaskFilter, limit: u64, cursor: &str) -> String {
+    let query = filter.query_string(&[("limit", limit.to_string()), ("cursor", cursor.into())]);
+    format!("</api/tasks/?{query}>; rel=\"next\"")
 }
 
 #[cfg(test)]
@@ -234,12 +188,12 @@ mod tests {
     #[test]
     fn the_next_link_keeps_filters_and_encodes_them() {
         let query = ListQuery {
-            status: Some("FAILED".into()),
+            status: Some("failed".into()),
             q: Some("a&b c".into()),
             ..Default::default()
         };
         assert_eq!(
-            next_link(&query, 10, "5_abc"),
+            next_link(&query.task_filter().unwrap(), 10, "5_abc"),
             "</api/tasks/?status=FAILED&q=a%26b%20c&limit=10&cursor=5_abc>; rel=\"next\""
         );
     }
