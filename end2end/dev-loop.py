@@ -32,6 +32,8 @@ from pathlib import Path
 FIRST_BUILD_SECS = 20 * 60
 SERVE_SECS = 90
 RELOAD_SECS = 10 * 60
+EDIT_AGAIN_SECS = 120
+EDIT = b"// an edit by end2end/dev-loop.py, undone when it ends\n"
 TASK_SECS = 60
 # cargo-leptos restarts the server only when the rebuilt binary differs, so the edit must
 # change it: a line added at the top moves every line below, and with it the line numbers
@@ -184,10 +186,25 @@ def main():
         first = wait_for("process start time in /metrics", 60, lambda: start_time(base), watch)
         print("dev-loop: a submitted task succeeded; touching", TOUCHED)
 
-        TOUCHED.write_bytes(b"// an edit by end2end/dev-loop.py, undone when it ends\n" + original)
+        # Watch sets up its file watcher after it first serves; an edit before that
+        # goes unseen, so wait for it, and edit again (a line more, so the binary
+        # changes again) if no rebuild follows.
+        wait_for("file watcher", 120,
+                 lambda: "Creating ignore list" in plain_text(log_path), watch)
+        time.sleep(2)
         touched = time.monotonic()
-        wait_for("new server process after the edit", RELOAD_SECS,
-                 lambda: (start_time(base) or first) != first, watch)
+        edits = 0
+        while True:
+            edits += 1
+            TOUCHED.write_bytes(EDIT * edits + original)
+            try:
+                wait_for("new server process after the edit", EDIT_AGAIN_SECS,
+                         lambda: (start_time(base) or first) != first, watch)
+                break
+            except Failed:
+                if time.monotonic() - touched > RELOAD_SECS:
+                    raise
+                print(f"dev-loop: no new server {EDIT_AGAIN_SECS} s after edit {edits}; editing again")
         wait_for("dashboard after the reload", 60, lambda: serves_dashboard(base), watch)
         task_succeeds(base)
         print(f"dev-loop: a new server answered {time.monotonic() - touched:.0f} s after the edit")
