@@ -17,7 +17,7 @@ export PATH := $(NODE_BIN):$(HOME)/.cargo/bin:$(PATH)
 .PHONY: help run build dev test lint unit dev-loop e2e api-fuzz coverage screenshots bench peers tools rust-tools node-tools browser clean
 
 help: ## List the targets
-	@grep -E '^[a-z0-9-]+:.*## ' $(MAKEFILE_LIST) | awk -F':.*## ' '{ printf "  make %-8s %s\n", $$1, $$2 }'
+	@grep -E '^[a-z0-9-]+:.*## ' $(MAKEFILE_LIST) | awk -F':.*## ' '{ printf "  make %-12s %s\n", $$1, $$2 }'
 
 run: build ## Build in release mode and serve on $(ADDR) with $(DATABASE_URL)
 	target/release/spool serve --addr $(ADDR) --database-url $(DATABASE_URL)
@@ -28,7 +28,7 @@ build: rust-tools node-tools ## Release build: server binary and dashboard (wasm
 dev: rust-tools node-tools ## Rebuild and reload on every change (cargo leptos watch)
 	cargo leptos watch
 
-test: lint unit dev-loop e2e api-fuzz ## Everything CI runs: formatting, clippy (both builds), Rust tests, the dev loop, browser tests, API fuzzing
+test: lint unit dev-loop e2e api-fuzz ## Everything CI runs: module circles, formatting, clippy (both builds), Rust tests, the dev loop, browser tests, API fuzzing
 
 lint: rust-tools
 	python3 .ci/module-circles.py
