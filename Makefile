@@ -70,9 +70,11 @@ coverage: rust-tools ## Line coverage of the Rust tests: HTML in target/coverage
 	  --no-fail-fast --target-dir target/coverage-build --out Html --out Json \
 	  --output-dir target/coverage --exclude-files 'bench/*' --exclude-files 'migrations/*' \
 	  --exclude-files 'tests/*' --timeout 600 >target/coverage/run.log 2>&1 || status=$$?; \
+	grep -E -A1 'NO POSTGRESQL' target/coverage/run.log >&2 || true; \
 	python3 end2end/coverage-total.py target/coverage/tarpaulin-report.json || status=1; \
-	if [ $$status -ne 0 ]; then grep -E '^test .* FAILED|panicked at' target/coverage/run.log >&2 || true; \
-	  echo "coverage: some tests failed (above; the whole output is in target/coverage/run.log)" >&2; fi; \
+	if [ $$status -ne 0 ]; then grep -E '^test .* FAILED|panicked at|^error' target/coverage/run.log >&2 \
+	  || tail -n 30 target/coverage/run.log >&2; \
+	  echo "coverage: the run failed (above; the whole output is in target/coverage/run.log)" >&2; fi; \
 	exit $$status
 
 # The README's pictures (docs/*.png), from a fresh release server with tasks in every

@@ -10,8 +10,12 @@ LISTED = 8
 
 
 def main(path):
-    with open(path, encoding="utf-8") as report_file:
-        report = json.load(report_file)
+    try:
+        with open(path, encoding="utf-8") as report_file:
+            report = json.load(report_file)
+    except (OSError, ValueError) as err:
+        print(f"coverage: no report ({err}); see target/coverage/run.log", file=sys.stderr)
+        return 1
     files = []
     for entry in report.get("files", []):
         coverable = entry.get("coverable", 0)

@@ -133,9 +133,8 @@ def task_succeeds(base):
 
 
 def stop(watch):
-    """SIGINT to the whole group (what Ctrl-C does), then SIGKILL if it lingers."""
-    if watch.poll() is not None:
-        return
+    """SIGINT to the whole group (what Ctrl-C does), then SIGKILL to whatever is left of
+    it, even when cargo-leptos itself has already exited."""
     for sig, grace in ((signal.SIGINT, 20), (signal.SIGKILL, 10)):
         try:
             os.killpg(watch.pid, sig)
@@ -143,9 +142,44 @@ def stop(watch):
             return
         try:
             watch.wait(timeout=grace)
-            return
         except subprocess.TimeoutExpired:
-            continue
+            pass
+    try:
+        os.killpg(watch.pid, signal.SIGKILL)
+    except ProcessLookupError:
+        pass
+
+
+def undo_edit(original, edits):
+    """Takes the test's lines off the edited file, and nothing else: an edit a developer
+    made meanwhile is kept (and said)."""
+    current = TOUCHED.read_bytes()
+    if current == original:
+        return
+    if current == EDIT * edits + original:
+        TOUCHED.write_bytes(original)
+    else:
+        print(f"dev-loop: {TOUCHED} changed during the test; left as it is", file=sys.stderr)
+
+
+def build_failed(log_path):
+    text = plain_text(log_path)
+    return any(sign in text for sign in ("error[E", "error: could not compile"))
+
+
+def clean_env(work, site_port, reload_port):
+    """The environment watch gets: no SPOOL_* setting of the caller's (a token meant for
+    the command-line client would lock the test out), and its own ports and files."""
+    env = {key: value for key, value in os.environ.items() if not key.startswith("SPOOL_")}
+    env.update(
+        LEPTOS_SITE_ADDR=f"127.0.0.1:{site_port}",
+        LEPTOS_RELOAD_PORT=str(reload_port),
+        LEPTOS_SITE_ROOT=str(SITE_ROOT),
+        DATABASE_URL=f"sqlite://{work / 'dev.db'}",
+        SPOOL_DATA_DIR=str(work / "data"),
+        RUST_LOG="warn",
+    )
+    return env
 
 
 def main():
@@ -155,21 +189,14 @@ def main():
     base = f"http://127.0.0.1:{site_port}"
     work = Path(tempfile.mkdtemp(prefix="spool-dev-loop-"))
     log_path = work / "watch.log"
-    env = dict(
-        os.environ,
-        LEPTOS_SITE_ADDR=f"127.0.0.1:{site_port}",
-        LEPTOS_RELOAD_PORT=str(reload_port),
-        LEPTOS_SITE_ROOT=str(SITE_ROOT),
-        DATABASE_URL=f"sqlite://{work / 'dev.db'}",
-        SPOOL_DATA_DIR=str(work / "data"),
-        RUST_LOG="warn",
-    )
-    env.pop("SPOOL_ADDR", None)
+    # A site root of an earlier run could let a failed build look served.
+    subprocess.run(["rm", "-rf", str(SITE_ROOT)], check=False)
     original = TOUCHED.read_bytes()
+    edits = 0
     with open(log_path, "wb") as log:
         watch = subprocess.Popen(
             ["cargo", "leptos", "watch"],
-            env=env,
+            env=clean_env(work, site_port, reload_port),
             stdin=subprocess.DEVNULL,
             stdout=log,
             stderr=subprocess.STDOUT,
@@ -177,34 +204,43 @@ def main():
         )
     try:
         started = time.monotonic()
-        wait_for("build (watch saying \"Serving at\")", FIRST_BUILD_SECS,
-                 lambda: "Serving at" in plain_text(log_path), watch)
+
+        def serving():
+            if build_failed(log_path):
+                raise Failed("the build failed")
+            return "Serving at" in plain_text(log_path)
+
+        wait_for("build (watch saying \"Serving at\")", FIRST_BUILD_SECS, serving, watch)
         wait_for("dashboard with its hydration script", SERVE_SECS,
                  lambda: serves_dashboard(base), watch)
         print(f"dev-loop: served after {time.monotonic() - started:.0f} s")
         task_succeeds(base)
         first = wait_for("process start time in /metrics", 60, lambda: start_time(base), watch)
-        print("dev-loop: a submitted task succeeded; touching", TOUCHED)
+        print("dev-loop: a submitted task succeeded; editing", TOUCHED)
 
         # Watch sets up its file watcher after it first serves; an edit before that
-        # goes unseen, so wait for it, and edit again (a line more, so the binary
-        # changes again) if no rebuild follows.
+        # goes unseen. So wait for it, and edit again (a line more, so the binary changes
+        # again) only if watch showed no sign of a rebuild: a new edit would restart one.
         wait_for("file watcher", 120,
                  lambda: "Creating ignore list" in plain_text(log_path), watch)
         time.sleep(2)
         touched = time.monotonic()
-        edits = 0
         while True:
             edits += 1
+            seen = len(plain_text(log_path))
             TOUCHED.write_bytes(EDIT * edits + original)
             try:
                 wait_for("new server process after the edit", EDIT_AGAIN_SECS,
                          lambda: (start_time(base) or first) != first, watch)
                 break
             except Failed:
-                if time.monotonic() - touched > RELOAD_SECS:
-                    raise
-                print(f"dev-loop: no new server {EDIT_AGAIN_SECS} s after edit {edits}; editing again")
+                rebuilding = "Compiling" in plain_text(log_path)[seen:]
+                if rebuilding or time.monotonic() - touched > RELOAD_SECS:
+                    wait_for("new server process after the edit",
+                             max(1, RELOAD_SECS - (time.monotonic() - touched)),
+                             lambda: (start_time(base) or first) != first, watch)
+                    break
+                print(f"dev-loop: no rebuild {EDIT_AGAIN_SECS} s after edit {edits}; editing again")
         wait_for("dashboard after the reload", 60, lambda: serves_dashboard(base), watch)
         task_succeeds(base)
         print(f"dev-loop: a new server answered {time.monotonic() - touched:.0f} s after the edit")
@@ -215,9 +251,8 @@ def main():
         print(f"--- the end of cargo leptos watch's output ---\n{tail}", file=sys.stderr)
         return 1
     finally:
+        undo_edit(original, edits)
         stop(watch)
-        if TOUCHED.read_bytes() != original:
-            TOUCHED.write_bytes(original)
         subprocess.run(["rm", "-rf", str(work)], check=False)
 
 

@@ -18,25 +18,14 @@ pub fn TasksPage() -> impl IntoView {
     let query = move || {
         query_map.with(|map| {
             let text = |key: &str| map.get(key).filter(|value| !value.is_empty());
-            let (task_type, queue, q) = (text("task_type"), text("queue"), text("q"));
-            let parse = |status: Option<String>| {
-                TaskFilter::parse(
-                    status.as_deref(),
-                    task_type.as_deref(),
-                    queue.as_deref(),
-                    q.as_deref(),
-                )
+            // Read leniently, for a hand-edited URL: an unknown status shows every
+            // status, and a search too long reaches the server, which says so.
+            let filter = TaskFilter {
+                status: text("status").and_then(|s| s.parse().ok()),
+                task_type: text("task_type"),
+                queue: text("queue"),
+                q: text("q"),
             };
-            // A hand-edited URL with an unknown status shows every status; a search
-            // too long reaches the server, which says so.
-            let filter = parse(text("status"))
-                .or_else(|_| parse(None))
-                .unwrap_or(TaskFilter {
-                    task_type: task_type.clone(),
-                    queue: queue.clone(),
-                    q: q.clone(),
-                    status: None,
-                });
             TaskQuery {
                 filter,
                 cursor: text("cursor"),

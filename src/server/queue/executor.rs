@@ -28,7 +28,8 @@ pub(super) struct Execution {
     pub slot: OwnedSemaphorePermit,
 }
 
-// A debug span: one at INFO per task would cost every task on the hot path.
+// A debug span: one at INFO per task would cost every task on the hot path, so the
+// warnings and errors below name their task and attempt themselves.
 #[tracing::instrument(level = "debug", skip_all, fields(task = %task.id, kind = %task.task_type, attempt = task.attempt))]
 pub(super) async fn execute(execution: Execution, task: ClaimedTask) {
     let Execution {
@@ -89,7 +90,7 @@ pub(super) async fn execute(execution: Execution, task: ClaimedTask) {
             joined = &mut handle => break match joined {
                 Ok(result) => Ended::Returned(result),
                 Err(join) if join.is_panic() => {
-                    tracing::error!(panic = %panic_text(join), "the task panicked");
+                    tracing::error!(task = %task.id, attempt = task.attempt, panic = %panic_text(join), "the task panicked");
                     Ended::Panicked
                 }
                 Err(_) => Ended::Stopped,
@@ -101,7 +102,7 @@ pub(super) async fn execute(execution: Execution, task: ClaimedTask) {
             }
             committed = claim.committed(), if claim.known().is_none() => {
                 if !committed {
-                    tracing::warn!("the claim of this task did not commit; stopping it");
+                    tracing::warn!(task = %task.id, attempt = task.attempt, "the claim of this task did not commit; stopping it");
                     stop = Some(Stop::Lost);
                     token.cancel();
                     deadline.get_or_insert(Instant::now() + config.cancel_grace);
@@ -118,12 +119,12 @@ pub(super) async fn execute(execution: Execution, task: ClaimedTask) {
                     token.cancel();
                     deadline = Some(Instant::now() + config.cancel_grace);
                 } else if !aborted {
-                    tracing::warn!("the handler did not stop within the grace period; aborting it");
+                    tracing::warn!(task = %task.id, attempt = task.attempt, "the handler did not stop within the grace period; aborting it");
                     handle.abort();
                     aborted = true;
                     deadline = Some(Instant::now() + config.cancel_grace);
                 } else {
-                    tracing::error!("the handler cannot be stopped (blocking code?); abandoning it");
+                    tracing::error!(task = %task.id, attempt = task.attempt, "the handler cannot be stopped (blocking code?); abandoning it");
                     break Ended::Stopped;
                 }
             }
@@ -135,12 +136,12 @@ pub(super) async fn execute(execution: Execution, task: ClaimedTask) {
                     Ok(Heartbeat::Owned { cancel_requested: true }) => user_cancel.cancel(),
                     Ok(Heartbeat::Owned { .. }) => {}
                     Ok(Heartbeat::Lost) => {
-                        tracing::warn!("the task is no longer this attempt's; stopping it");
+                        tracing::warn!(task = %task.id, attempt = task.attempt, "the task is no longer this attempt's; stopping it");
                         stop = Some(Stop::Lost);
                         token.cancel();
                         deadline.get_or_insert(Instant::now() + config.cancel_grace);
                     }
-                    Err(err) => tracing::error!(error = %err, "heartbeat failed"),
+                    Err(err) => tracing::error!(task = %task.id, attempt = task.attempt, error = %err, "heartbeat failed"),
                 }
             }
         }
@@ -148,7 +149,7 @@ pub(super) async fn execute(execution: Execution, task: ClaimedTask) {
 
     drop(slot);
     if !claim.committed().await {
-        return tracing::warn!("the claim of this task did not commit; its outcome is dropped");
+        return tracing::warn!(task = %task.id, attempt = task.attempt, "the claim of this task did not commit; its outcome is dropped");
     }
     let retry_delay = backoff::delay(task.attempt, &mut rand::rng());
     let outcome = match decide(Facts {
@@ -172,7 +173,7 @@ pub(super) async fn execute(execution: Execution, task: ClaimedTask) {
             .heartbeat(task.id, task.attempt, lease_until, progress)
             .await
         {
-            tracing::warn!(error = %err, "could not write the final progress");
+            tracing::warn!(task = %task.id, attempt = task.attempt, error = %err, "could not write the final progress");
         }
     }
     record(&queue, &task, outcome, started, config.lease).await;
@@ -205,13 +206,13 @@ async fn record(
         {
             Ok(true) => return,
             Ok(false) => {
-                return tracing::warn!("outcome dropped: the task is no longer this attempt's")
+                return tracing::warn!(task = %task.id, attempt = task.attempt, "outcome dropped: the task is no longer this attempt's")
             }
             Err(err) if Instant::now() + pause >= give_up => {
-                return tracing::error!(error = %err, "could not record the outcome; the lease will expire and the task will be rescued");
+                return tracing::error!(task = %task.id, attempt = task.attempt, error = %err, "could not record the outcome; the lease will expire and the task will be rescued");
             }
             Err(err) => {
-                tracing::warn!(error = %err, "could not record the outcome yet; trying again");
+                tracing::warn!(task = %task.id, attempt = task.attempt, error = %err, "could not record the outcome yet; trying again");
                 tokio::time::sleep(pause).await;
                 pause = (pause * 2).min(Duration::from_secs(1));
                 let lease_until = now_micros() + lease.as_micros() as i64;
@@ -219,7 +220,7 @@ async fn record(
                     .heartbeat(task.id, task.attempt, lease_until, None)
                     .await
                 {
-                    return tracing::warn!("outcome dropped: the task is no longer this attempt's");
+                    return tracing::warn!(task = %task.id, attempt = task.attempt, "outcome dropped: the task is no longer this attempt's");
                 }
             }
         }
@@ -233,7 +234,7 @@ async fn requeue(queue: &Queue, task: &ClaimedTask, started: Instant) {
         .requeue(task.id, task.attempt, now_micros())
         .await
     {
-        tracing::error!(error = %err, "could not requeue an interrupted attempt");
+        tracing::error!(task = %task.id, attempt = task.attempt, error = %err, "could not requeue an interrupted attempt");
     }
 }
 
