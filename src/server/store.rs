@@ -1,38 +1,46 @@
 //! The task store: the only code that talks to the database, a SQLite file (see
 //! [`sqlite`]) or PostgreSQL shared by many processes (see [`postgres`]). The SQL is the
-//! same on both but for a few marked places. The hot writes (submits, claims, outcomes)
+//! same on both but for a few marked places. Every write is a function over
+//! [`conn::Conn`], run where [`writer`] says; the hot ones (submits, claims, outcomes)
 //! are group-committed: see [`group_commit`].
 
 pub mod attempt_row;
+mod attempts;
+mod batch;
 mod checkpoints;
 mod claimed;
 mod claims;
 mod conflicts;
+mod conn;
 mod group_commit;
 mod lifecycle;
 mod postgres;
 mod queries;
 pub mod queue_row;
 mod sqlite;
+mod sqlite_writer;
 mod stats;
 mod successes;
 pub mod task_row;
 mod verdict;
+mod writer;
 mod writes;
 
+use conn::{AsText, Conn};
 use migrations::{Migrator, MigratorTrait};
 use sea_orm::{ConnectionTrait, Database, DatabaseBackend, DatabaseConnection, DbErr, Statement};
 use tokio_util::sync::CancellationToken;
+use writer::{on_writer, Writer};
 
+pub use attempts::Outcome;
 pub use claimed::ClaimedTask;
-pub use claims::{Heartbeat, Outcome};
 pub use group_commit::CommitStats;
 pub use lifecycle::{CancelResult, Rescued, RetryResult};
 pub use postgres::is_postgres;
 pub use queries::{InsertError, ListFilter};
 pub use stats::{CountRow, ThroughputRow};
 pub use verdict::CommitVerdict;
-pub use writes::NewTask;
+pub use writes::{Heartbeat, NewTask};
 
 /// SQLite's `synchronous` setting: how hard a commit waits for the disk.
 #[derive(Clone, Copy, Debug, PartialEq, Eq, clap::ValueEnum)]
@@ -70,8 +78,8 @@ pub enum StoreError {
 /// Handle to the task store; cheap to clone.
 #[derive(Clone, Debug)]
 pub struct Store {
-    /// SQLite: the one writer connection. PostgreSQL: the pool.
-    writer: DatabaseConnection,
+    /// SQLite: the writer thread. PostgreSQL: the pool.
+    writer: Writer,
     /// SQLite: the read-only connections. PostgreSQL: the same pool as `writer`.
     reader: DatabaseConnection,
     /// Submits, claims and outcomes go through here to share commits.
@@ -85,9 +93,10 @@ impl Store {
     pub async fn open(url: &str, options: &StoreOptions) -> Result<Store, StoreError> {
         if postgres::is_postgres(url) {
             let pool = postgres::connect(url).await?;
+            let writer = Writer::Postgres(pool.clone());
             return Ok(Store {
-                writer: pool.clone(),
-                commits: group_commit::GroupCommit::start(pool.clone()),
+                commits: group_commit::GroupCommit::start(writer.clone()),
+                writer,
                 reader: pool,
                 checkpoints: None,
             });
@@ -96,8 +105,11 @@ impl Store {
             return Err(StoreError::UnsupportedUrl(redact(url)));
         }
         use sqlite::Role;
-        let writer = Database::connect(sqlite::options(url, options, Role::Writer)).await?;
-        Migrator::up(&writer, None).await?;
+        let migrator = Database::connect(sqlite::options(url, options, Role::Migrator)).await?;
+        Migrator::up(&migrator, None).await?;
+        migrator.close().await?;
+        let path = sqlite::path(url)?;
+        let writer = Writer::Sqlite(sqlite_writer::SqliteWriter::open(&path, options)?);
         let reader = Database::connect(sqlite::options(url, options, Role::Reader)).await?;
         let checkpointer =
             Database::connect(sqlite::options(url, options, Role::Checkpointer)).await?;
@@ -111,15 +123,15 @@ impl Store {
 
     /// Which database this store is on.
     pub fn backend(&self) -> DatabaseBackend {
-        self.writer.get_database_backend()
+        self.reader.get_database_backend()
     }
 
     /// Wakes this process's idle workers (`wake`) whenever another process makes a task
     /// ready, until `stop` is cancelled. Only PostgreSQL can tell; on SQLite, where one
     /// process owns the file, this returns at once.
     pub async fn relay_ready_tasks(&self, wake: impl Fn(), stop: CancellationToken) {
-        if self.backend() == DatabaseBackend::Postgres {
-            postgres::relay_ready(&self.writer, wake, stop).await;
+        if let Writer::Postgres(pool) = &self.writer {
+            postgres::relay_ready(pool, wake, stop).await;
         }
     }
 
@@ -135,20 +147,21 @@ impl Store {
             return Err(DbErr::Custom(format!("not a pragma name: {name}")).into());
         }
         let sql = format!("PRAGMA {name}");
-        let read = |db: DatabaseConnection, sql: String| async move {
-            let row = db
-                .query_one_raw(Statement::from_string(db.get_database_backend(), sql))
-                .await?
-                .ok_or_else(|| DbErr::Custom("pragma returned no row".into()))?;
-            let value = row
-                .try_get_by_index::<String>(0)
-                .or_else(|_| row.try_get_by_index::<i64>(0).map(|n| n.to_string()))?;
-            Ok::<_, DbErr>(value)
+        let backend = self.backend();
+        let first = |rows: Vec<AsText>| {
+            rows.into_iter()
+                .next()
+                .map(|value| value.0)
+                .ok_or_else(|| DbErr::Custom("pragma returned no row".into()))
         };
-        Ok((
-            read(self.writer.clone(), sql.clone()).await?,
-            read(self.reader.clone(), sql).await?,
-        ))
+        let on_writer_sql = sql.clone();
+        let written = on_writer!(&self.writer, |db| db
+            .query::<AsText>(Statement::from_string(backend, on_writer_sql.clone())))?;
+        let read = self
+            .reader
+            .query::<AsText>(Statement::from_string(backend, sql))
+            .await?;
+        Ok((first(written)?, first(read)?))
     }
 
     /// How the database runs the claim's search for ready tasks (`EXPLAIN QUERY PLAN`),

@@ -1,44 +1,18 @@
-//! The worker side of the store: claiming ready tasks, renewing leases with progress,
-//! and recording how an attempt ended. Every change after the claim is fenced on the
-//! state it expects (RUNNING, this attempt), so a late write can never undo another.
+//! Claiming ready tasks: the most urgent PENDING tasks of a queue move to RUNNING under a
+//! worker's lease, in one statement on SQLite. What an attempt writes after its claim is
+//! in [`super::attempts`].
 
-use super::attempt_row::{self, Entity as Attempts};
 use super::claimed::{self, ClaimedTask};
-use super::conflicts::retry_conflicts;
-use super::successes::Success;
-use super::task_row::{self, status_is, Column, Entity as Tasks};
-use super::writes::{unexpected, Ending, Write, Written};
+use super::conn::Conn;
+use super::task_row::{status_is, Column, Entity as Tasks};
+use super::writes::{unexpected, Write, Written};
 use super::{CommitVerdict, Store, StoreError};
 use crate::model::TaskStatus;
 use sea_orm::sea_query::{Expr, LockBehavior, LockType, Query, SelectStatement};
 use sea_orm::{
-    ColumnTrait, ConnectionTrait, DatabaseBackend, DbErr, EntityTrait, ExprTrait, QueryFilter,
-    QueryOrder, QueryTrait, Statement, TransactionTrait,
+    ColumnTrait, DatabaseBackend, DbErr, EntityTrait, ExprTrait, QueryFilter, QueryTrait, Statement,
 };
 use uuid::Uuid;
-
-/// How an attempt ended.
-#[derive(Clone, Debug, PartialEq)]
-pub enum Outcome {
-    /// The handler returned this result.
-    Succeeded(serde_json::Value),
-    /// The handler failed; with `retry_at` the task is SCHEDULED again, else FAILED.
-    Failed {
-        error: String,
-        retry_at: Option<i64>,
-    },
-    /// The attempt stopped because a user cancelled the task.
-    Cancelled,
-}
-
-/// What a heartbeat learned.
-#[derive(Clone, Copy, Debug, PartialEq, Eq)]
-pub enum Heartbeat {
-    /// The attempt still owns the task.
-    Owned { cancel_requested: bool },
-    /// The task is no longer this attempt's (rescued, cancelled, finished elsewhere).
-    Lost,
-}
 
 impl Store {
     /// Atomically moves up to `limit` ready tasks of `queue` to RUNNING under a lease held
@@ -77,119 +51,6 @@ impl Store {
         let (written, verdict) = self.commits.write_before_commit(write).await?;
         Ok((claimed(written)?, verdict))
     }
-
-    /// Extends the lease of a running attempt and stores its latest progress; tells the
-    /// attempt whether it still owns the task and whether a cancel was requested.
-    pub async fn heartbeat(
-        &self,
-        id: Uuid,
-        attempt: i32,
-        lease_until: i64,
-        progress: Option<(u8, Option<String>)>,
-    ) -> Result<Heartbeat, StoreError> {
-        let mut update =
-            Tasks::update_many().col_expr(Column::LeaseExpiresAt, Expr::value(lease_until));
-        if let Some((percent, message)) = progress {
-            update = update
-                .col_expr(
-                    Column::Progress,
-                    Expr::value(i32::from(Ord::min(percent, 100))),
-                )
-                .col_expr(Column::ProgressMessage, Expr::value(message));
-        }
-        // Only the one column the attempt reads comes back, not the whole row.
-        let mut update = update.filter(running_attempt(id, attempt)).into_query();
-        update.returning_col(Column::CancelRequested);
-        let statement = self.writer.get_database_backend().build(&update);
-        let rows = retry_conflicts(|| self.writer.query_all_raw(statement.clone())).await?;
-        Ok(match rows.first() {
-            Some(row) => Heartbeat::Owned {
-                cancel_requested: row.try_get_by_index(0)?,
-            },
-            None => Heartbeat::Lost,
-        })
-    }
-
-    /// Records the end of a running attempt (sharing its commit with other writes waiting
-    /// at that moment). Returns false, changing nothing, when the task is no longer this
-    /// attempt's.
-    pub async fn finish(
-        &self,
-        id: Uuid,
-        attempt: i32,
-        now: i64,
-        outcome: Outcome,
-    ) -> Result<bool, StoreError> {
-        let ended = |ending| Write::Finish {
-            id,
-            attempt,
-            now,
-            ending,
-        };
-        let write = match outcome {
-            Outcome::Succeeded(result) => Write::Succeed(Success {
-                id,
-                attempt,
-                now,
-                result: result.to_string(),
-            }),
-            Outcome::Failed { error, retry_at } => ended(Ending::Failed { error, retry_at }),
-            Outcome::Cancelled => ended(Ending::Cancelled),
-        };
-        match self.commits.write(write).await? {
-            Written::Finished(changed) => Ok(changed),
-            other => Err(unexpected(other)),
-        }
-    }
-
-    /// Puts an attempt interrupted by this process's shutdown back to PENDING. The
-    /// attempt stays in the history as INTERRUPTED; the task always gets another run.
-    pub async fn requeue(&self, id: Uuid, attempt: i32, now: i64) -> Result<bool, StoreError> {
-        Ok(retry_conflicts(move || self.requeue_once(id, attempt, now)).await?)
-    }
-
-    async fn requeue_once(&self, id: Uuid, attempt: i32, now: i64) -> Result<bool, DbErr> {
-        let txn = self.writer.begin().await?;
-        let changed = requeue_update(now)
-            .filter(running_attempt(id, attempt))
-            .exec(&txn)
-            .await?
-            .rows_affected
-            == 1;
-        if changed {
-            close_attempt(&txn, id, attempt, now, "INTERRUPTED", None).await?;
-        }
-        txn.commit().await?;
-        Ok(changed)
-    }
-
-    /// Requeues every task still RUNNING under `worker_id`; the last step of a shutdown.
-    pub async fn requeue_worker(&self, worker_id: &str, now: i64) -> Result<u64, StoreError> {
-        Ok(retry_conflicts(move || self.requeue_worker_once(worker_id, now)).await?)
-    }
-
-    async fn requeue_worker_once(&self, worker_id: &str, now: i64) -> Result<u64, DbErr> {
-        let txn = self.writer.begin().await?;
-        let requeued = requeue_update(now)
-            .filter(status_is(TaskStatus::Running))
-            .filter(Column::WorkerId.eq(worker_id))
-            .exec_with_returning(&txn)
-            .await?;
-        for task in &requeued {
-            close_attempt(&txn, task.id, task.attempt, now, "INTERRUPTED", None).await?;
-        }
-        txn.commit().await?;
-        Ok(requeued.len() as u64)
-    }
-
-    /// Tasks currently RUNNING (oldest claim first); for shutdown checks and tests.
-    pub async fn running(&self) -> Result<Vec<task_row::Model>, StoreError> {
-        Ok(Tasks::find()
-            .filter(status_is(TaskStatus::Running))
-            .order_by_asc(Column::StartedAt)
-            .all(&self.reader)
-            .await?)
-    }
 }
 
 fn claim_write(queue: &str, limit: u64, worker_id: &str, now: i64, lease_until: i64) -> Write {
@@ -213,7 +74,7 @@ fn claimed(written: Written) -> Result<Vec<ClaimedTask>, StoreError> {
 /// LIMIT n) RETURNING …`; on PostgreSQL the SELECT first, then the UPDATE. A trigger opens
 /// the attempt records.
 pub(super) async fn claim_in(
-    db: &impl ConnectionTrait,
+    db: &impl Conn,
     queue: &str,
     limit: u64,
     worker_id: &str,
@@ -223,18 +84,13 @@ pub(super) async fn claim_in(
     if limit == 0 {
         return Ok(Vec::new());
     }
-    let backend = db.get_database_backend();
+    let backend = db.backend();
     let statement = match backend {
         // PostgreSQL may run an `IN (subquery)` more than once in one statement, locking
         // more than `limit` rows; there the ids are picked (and locked) first. This needs
         // a transaction, which the group committer always opens for a claim on PostgreSQL.
         DatabaseBackend::Postgres => {
-            let ids = db
-                .query_all(&ready_tasks(queue, limit, now))
-                .await?
-                .iter()
-                .map(|row| row.try_get::<Uuid>("", "id"))
-                .collect::<Result<Vec<_>, _>>()?;
+            let ids = db.fetch::<Uuid>(&ready_tasks(queue, limit, now)).await?;
             if ids.is_empty() {
                 return Ok(Vec::new());
             }
@@ -243,12 +99,7 @@ pub(super) async fn claim_in(
         }
         _ => sqlite_claim(queue, limit, worker_id, now, lease_until),
     };
-    let mut claimed = db
-        .query_all_raw(statement)
-        .await?
-        .iter()
-        .map(ClaimedTask::from_row)
-        .collect::<Result<Vec<_>, _>>()?;
+    let mut claimed = db.query::<ClaimedTask>(statement).await?;
     claimed.sort_by_key(|task| (task.priority, task.run_at));
     Ok(claimed)
 }
@@ -328,135 +179,6 @@ pub(super) fn sqlite_limit_unplanned(mut statement: Statement) -> Statement {
         .sql
         .replacen(" LIMIT ?", " LIMIT CAST(? AS INTEGER)", 1);
     statement
-}
-
-/// Records an attempt's failure or cancellation inside the caller's transaction; false
-/// when the task is no longer this attempt's.
-pub(super) async fn finish_in(
-    db: &impl ConnectionTrait,
-    id: Uuid,
-    attempt: i32,
-    now: i64,
-    ending: Ending,
-) -> Result<bool, DbErr> {
-    let mut update = Tasks::update_many()
-        .col_expr(Column::LeaseExpiresAt, Expr::value(Option::<i64>::None))
-        .col_expr(Column::WorkerId, Expr::value(Option::<String>::None));
-    let (attempt_outcome, attempt_error) = match ending {
-        Ending::Failed {
-            error,
-            retry_at: Some(retry_at),
-        } => {
-            // A cancel requested meanwhile wins over the retry.
-            update = update
-                .col_expr(
-                    Column::Status,
-                    unless_cancel_requested(TaskStatus::Scheduled),
-                )
-                .col_expr(Column::CompletedAt, completed_if_cancel_requested(now))
-                .col_expr(Column::RunAt, Expr::value(retry_at))
-                .col_expr(Column::ErrorMessage, Expr::value(error.clone()));
-            (TaskStatus::Failed, Some(error))
-        }
-        Ending::Failed {
-            error,
-            retry_at: None,
-        } => {
-            update = update
-                .col_expr(Column::Status, Expr::value(TaskStatus::Failed.as_str()))
-                .col_expr(Column::CompletedAt, Expr::value(now))
-                .col_expr(Column::ErrorMessage, Expr::value(error.clone()));
-            (TaskStatus::Failed, Some(error))
-        }
-        Ending::Cancelled => {
-            update = update
-                .col_expr(Column::Status, Expr::value(TaskStatus::Cancelled.as_str()))
-                .col_expr(Column::CompletedAt, Expr::value(now))
-                .col_expr(Column::ErrorMessage, Expr::value("cancelled while running"));
-            (TaskStatus::Cancelled, None)
-        }
-    };
-    let changed = update
-        .filter(running_attempt(id, attempt))
-        .exec(db)
-        .await?
-        .rows_affected
-        == 1;
-    if changed {
-        close_attempt(
-            db,
-            id,
-            attempt,
-            now,
-            attempt_outcome.as_str(),
-            attempt_error,
-        )
-        .await?;
-    }
-    Ok(changed)
-}
-
-/// Marks an open attempt record as ended.
-pub(super) async fn close_attempt(
-    db: &impl ConnectionTrait,
-    id: Uuid,
-    attempt: i32,
-    now: i64,
-    outcome: &str,
-    error: Option<String>,
-) -> Result<(), DbErr> {
-    Attempts::update_many()
-        .col_expr(attempt_row::Column::FinishedAt, Expr::value(now))
-        .col_expr(attempt_row::Column::Outcome, Expr::value(outcome))
-        .col_expr(attempt_row::Column::Error, Expr::value(error))
-        .filter(attempt_row::Column::TaskId.eq(id))
-        .filter(attempt_row::Column::Attempt.eq(attempt))
-        .filter(attempt_row::Column::FinishedAt.is_null())
-        .exec(db)
-        .await?;
-    Ok(())
-}
-
-/// RUNNING back to PENDING, free for any worker; the interrupted attempt is not counted
-/// against the task (its `max_attempts` grows by one). A task whose cancel was requested
-/// ends CANCELLED instead, completed at `now`.
-fn requeue_update(now: i64) -> sea_orm::UpdateMany<Tasks> {
-    Tasks::update_many()
-        .col_expr(Column::Status, unless_cancel_requested(TaskStatus::Pending))
-        .col_expr(Column::CompletedAt, completed_if_cancel_requested(now))
-        .col_expr(Column::MaxAttempts, Expr::col(Column::MaxAttempts).add(1))
-        .col_expr(Column::LeaseExpiresAt, Expr::value(Option::<i64>::None))
-        .col_expr(Column::WorkerId, Expr::value(Option::<String>::None))
-        .col_expr(Column::Progress, Expr::value(0))
-        .col_expr(Column::ProgressMessage, Expr::value(Option::<String>::None))
-}
-
-/// `status`, or CANCELLED when a cancel was requested.
-fn unless_cancel_requested(status: TaskStatus) -> sea_orm::sea_query::SimpleExpr {
-    Expr::case(
-        Expr::col(Column::CancelRequested).eq(true),
-        Expr::value(TaskStatus::Cancelled.as_str()),
-    )
-    .finally(Expr::value(status.as_str()))
-    .into()
-}
-
-/// `now` when a cancel was requested (the task is finishing as CANCELLED), else unchanged.
-fn completed_if_cancel_requested(now: i64) -> sea_orm::sea_query::SimpleExpr {
-    Expr::case(
-        Expr::col(Column::CancelRequested).eq(true),
-        Expr::value(now),
-    )
-    .finally(Expr::col(Column::CompletedAt))
-    .into()
-}
-
-/// The fence every post-claim write carries.
-pub(super) fn running_attempt(id: Uuid, attempt: i32) -> sea_orm::Condition {
-    sea_orm::Condition::all()
-        .add(Column::Id.eq(id))
-        .add(Column::Status.eq(TaskStatus::Running.as_str()))
-        .add(Column::Attempt.eq(attempt))
 }
 
 #[cfg(test)]

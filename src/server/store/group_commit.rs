@@ -1,6 +1,6 @@
-//! Group commit: the hot writes — submits, claims and attempt outcomes — from every caller
-//! are queued to one task that runs whatever has gathered in a single transaction, so a
-//! burst of them pays for one disk sync instead of one each.
+//! Group commit: the hot writes — submits, claims, heartbeats and attempt outcomes — from
+//! every caller are queued to one task that runs whatever has gathered in a single
+//! transaction, so a burst of them pays for one disk sync instead of one each.
 //!
 //! Nothing waits on a timer: a lone write is committed at once, and writes pile up while
 //! the previous commit is syncing and, after a claim, while the tasks it started still
@@ -11,20 +11,17 @@
 //! (see [`super::conflicts`]); one that fails otherwise is retried one transaction per
 //! write, so one bad write (a duplicate idempotency key, say) fails alone.
 
-use super::claims::{claim_in, finish_in};
-use super::conflicts::retry_conflicts;
-use super::queries::insert_all_in;
-use super::successes::{self, Success};
-use super::task_row;
+use super::batch::{apply_all, apply_writes};
+use super::conn::{Begin, Commit};
+use super::sqlite_writer::SqliteConn;
 use super::verdict::{verdict, CommitVerdict, VerdictSender};
-use super::writes::{NewTask, Write, Written};
+use super::writer::Writer;
+use super::writes::{Write, Written};
 use crate::server::turns::gather_over_turns;
-use sea_orm::{ConnectionTrait, DatabaseBackend, DatabaseConnection, DbErr, TransactionTrait};
-use std::collections::HashMap;
+use sea_orm::{DatabaseBackend, DbErr};
 use std::sync::atomic::{AtomicU64, Ordering::Relaxed};
 use std::sync::Arc;
 use tokio::sync::{mpsc, oneshot};
-use uuid::Uuid;
 
 /// Writes committed together, at most.
 const MAX_BATCH: usize = 512;
@@ -78,10 +75,10 @@ struct Counters {
 }
 
 impl GroupCommit {
-    /// Starts the committer on `writer`: SQLite's one writer connection (the less frequent
-    /// writes — heartbeats, cancels, housekeeping — take it between batches), or the
+    /// Starts the committer on `writer`: SQLite's writer thread (the less frequent writes —
+    /// heartbeats, cancels, housekeeping — are its jobs between batches), or the
     /// PostgreSQL pool, where the committer runs one transaction at a time all the same.
-    pub fn start(writer: DatabaseConnection) -> GroupCommit {
+    pub fn start(writer: Writer) -> GroupCommit {
         let (requests, receiver) = mpsc::channel(BACKLOG);
         let counters = Arc::<Counters>::default();
         tokio::spawn(run(writer, receiver, Arc::clone(&counters)));
@@ -127,17 +124,11 @@ impl GroupCommit {
     }
 }
 
-async fn run(
-    writer: DatabaseConnection,
-    mut receiver: mpsc::Receiver<Request>,
-    counters: Arc<Counters>,
-) {
-    let sqlite = writer.get_database_backend() == DatabaseBackend::Sqlite;
+async fn run(writer: Writer, mut receiver: mpsc::Receiver<Request>, counters: Arc<Counters>) {
     let mut committer = Committer {
+        answer_early: matches!(writer, Writer::Sqlite(_)),
         writer,
         counters,
-        sqlite,
-        answer_early: sqlite,
     };
     let mut batch = Vec::with_capacity(MAX_BATCH);
     let mut wave_started = false;
@@ -175,64 +166,87 @@ async fn gather_ready(receiver: &mut mpsc::Receiver<Request>, batch: &mut Vec<Re
 
 /// The committer's state.
 struct Committer {
-    writer: DatabaseConnection,
+    writer: Writer,
     counters: Arc<Counters>,
-    /// Only on SQLite are writes ever answered before their commit.
-    sqlite: bool,
-    /// Whether writes that may be answered before their commit are. Off after such a
-    /// commit fails, until a commit succeeds: a disk that keeps failing must not start
-    /// the same tasks over and over.
+    /// Whether writes that may be answered before their commit are (only ever on
+    /// SQLite). Off after such a commit fails, until a commit succeeds: a disk that keeps
+    /// failing must not start the same tasks over and over.
     answer_early: bool,
 }
 
 impl Committer {
     /// Commits `batch` and answers each write; true when a claim in it handed out tasks.
-    async fn commit(&mut self, mut batch: Vec<Request>) -> bool {
-        let counters = &self.counters;
+    /// On SQLite the whole batch is one job of the writer thread.
+    async fn commit(&mut self, batch: Vec<Request>) -> bool {
+        let counters = Arc::clone(&self.counters);
         counters.writes.fetch_add(batch.len() as u64, Relaxed);
-        let mut started = false;
-        let early = self.answer_early && batch.iter().any(|request| request.verdict.is_some());
-        if batch.len() > 1 || early {
-            counters.transactions.fetch_add(1, Relaxed);
-            let together = if early {
-                commit_answering_early(&self.writer, batch).await
-            } else {
-                let writes: Vec<&Write> = batch.iter().map(|r| &r.write).collect();
-                match apply_all(&self.writer, &writes).await {
-                    Ok(results) => {
-                        for (request, result) in batch.into_iter().zip(results) {
-                            started |= request.answer(Ok(result));
-                        }
-                        Ok(false)
-                    }
-                    Err(_) => Err((batch, false)),
-                }
-            };
-            match together {
-                Ok(started_early) => {
-                    self.answer_early = self.sqlite;
-                    return started | started_early;
-                }
-                // Something in the batch failed and the transaction rolled back: find
-                // out which, by committing each write (not yet answered) alone.
-                Err((unanswered, early_answer_undone)) => {
-                    if early_answer_undone {
-                        self.answer_early = false;
-                    }
-                    batch = unanswered;
-                }
+        let answer_early = self.answer_early;
+        let done = match &self.writer {
+            Writer::Postgres(pool) => Ok(commit_batch(pool, batch, false, &counters).await),
+            Writer::Sqlite(thread) => {
+                thread
+                    .run(async move |db: &SqliteConn| {
+                        Ok(commit_batch(db, batch, answer_early, &counters).await)
+                    })
+                    .await
             }
-        }
-        for request in batch {
-            counters.transactions.fetch_add(1, Relaxed);
-            let result = apply_all(&self.writer, &[&request.write]).await;
-            if result.is_ok() {
-                self.answer_early = self.sqlite;
-            }
-            started |= request.answer(result.map(|mut results| results.remove(0)));
-        }
+        };
+        // A writer thread that stopped dropped the batch: every write's caller hears that
+        // the committer stopped, and every early claim that its commit failed.
+        let (started, answer_early) = done.unwrap_or((false, false));
+        self.answer_early = answer_early;
         started
     }
+}
+
+/// Commits `batch` on `db` and answers each write. Returns whether a claim in it handed
+/// out tasks, and whether early answers are on for the next batch (see [`Committer`]).
+async fn commit_batch(
+    db: &impl Begin,
+    mut batch: Vec<Request>,
+    mut answer_early: bool,
+    counters: &Counters,
+) -> (bool, bool) {
+    let sqlite = db.backend() == DatabaseBackend::Sqlite;
+    let mut started = false;
+    let early = answer_early && batch.iter().any(|request| request.verdict.is_some());
+    if batch.len() > 1 || early {
+        counters.transactions.fetch_add(1, Relaxed);
+        let together = if early {
+            commit_answering_early(db, batch).await
+        } else {
+            let writes: Vec<&Write> = batch.iter().map(|r| &r.write).collect();
+            match apply_all(db, &writes).await {
+                Ok(results) => {
+                    for (request, result) in batch.into_iter().zip(results) {
+                        started |= request.answer(Ok(result));
+                    }
+                    Ok(false)
+                }
+                Err(_) => Err((batch, false)),
+            }
+        };
+        match together {
+            Ok(started_early) => return (started | started_early, sqlite),
+            // Something in the batch failed and the transaction rolled back: find out
+            // which, by committing each write (not yet answered) alone.
+            Err((unanswered, early_answer_undone)) => {
+                if early_answer_undone {
+                    answer_early = false;
+                }
+                batch = unanswered;
+            }
+        }
+    }
+    for request in batch {
+        counters.transactions.fetch_add(1, Relaxed);
+        let result = apply_all(db, &[&request.write]).await;
+        if result.is_ok() {
+            answer_early = sqlite;
+        }
+        started |= request.answer(result.map(|mut results| results.remove(0)));
+    }
+    (started, answer_early)
 }
 
 /// SQLite only: runs `batch` in one transaction and answers the writes that may be
@@ -244,10 +258,10 @@ impl Committer {
 /// is handed back unanswered; if the commit fails, the early writes learn it from their
 /// verdict and the others are handed back, with `true` to say an early answer was undone.
 async fn commit_answering_early(
-    writer: &DatabaseConnection,
+    db: &impl Begin,
     batch: Vec<Request>,
 ) -> Result<bool, (Vec<Request>, bool)> {
-    let Ok(txn) = writer.begin().await else {
+    let Ok(txn) = db.begin().await else {
         return Err((batch, false));
     };
     let writes: Vec<&Write> = batch.iter().map(|r| &r.write).collect();
@@ -293,113 +307,11 @@ async fn commit_answering_early(
     }
 }
 
-/// Runs `writes` in one transaction (again, while it loses lock races) and answers each,
-/// in order. Submits go in as multi-row inserts and successful outcomes as one set-based
-/// update plus their counters (see [`super::successes`]): a statement is a round trip to
-/// SQLite's thread, and those trips, not the SQL, are what a small write costs.
-async fn apply_all(writer: &DatabaseConnection, writes: &[&Write]) -> Result<Vec<Written>, DbErr> {
-    retry_conflicts(|| apply_once(writer, writes)).await
-}
-
-async fn apply_once(writer: &DatabaseConnection, writes: &[&Write]) -> Result<Vec<Written>, DbErr> {
-    if let [write] = writes {
-        if write.is_one_statement(writer.get_database_backend()) {
-            // A statement is atomic on its own (its triggers included): skip BEGIN and
-            // COMMIT, two round trips, which is what an idle queue's pickup waits on.
-            return apply_writes(writer, writes).await;
-        }
-    }
-    let txn = writer.begin().await?;
-    let results = apply_writes(&txn, writes).await?;
-    txn.commit().await?;
-    Ok(results)
-}
-
-impl Write {
-    /// True when this write alone is a single SQL statement.
-    fn is_one_statement(&self, backend: DatabaseBackend) -> bool {
-        match self {
-            Write::Insert(_) => true,
-            Write::Claim { .. } => backend != DatabaseBackend::Postgres,
-            // A success also updates the counters (see [`super::successes`]), and any
-            // other ending also closes its attempt record.
-            Write::Succeed(_) | Write::Finish { .. } => false,
-        }
-    }
-}
-
-async fn apply_writes(db: &impl ConnectionTrait, writes: &[&Write]) -> Result<Vec<Written>, DbErr> {
-    let mut results: Vec<Option<Written>> = writes.iter().map(|_| None).collect();
-
-    let inserts: Vec<(usize, &NewTask)> = writes
-        .iter()
-        .enumerate()
-        .filter_map(|(i, write)| match write {
-            Write::Insert(task) => Some((i, task)),
-            _ => None,
-        })
-        .collect();
-    if !inserts.is_empty() {
-        let tasks: Vec<NewTask> = inserts.iter().map(|(_, task)| (*task).clone()).collect();
-        let mut stored: HashMap<Uuid, task_row::Model> = insert_all_in(db, tasks)
-            .await?
-            .into_iter()
-            .map(|row| (row.id, row))
-            .collect();
-        for (i, task) in inserts {
-            let row = stored
-                .remove(&task.id)
-                .ok_or_else(|| DbErr::Custom("an inserted task was not returned".into()))?;
-            results[i] = Some(Written::Inserted(Box::new(row)));
-        }
-    }
-
-    let mut successes = Vec::new();
-    for (i, write) in writes.iter().enumerate() {
-        match write {
-            Write::Insert(_) => {}
-            Write::Claim {
-                queue,
-                limit,
-                worker_id,
-                now,
-                lease_until,
-            } => {
-                let claimed = claim_in(db, queue, *limit, worker_id, *now, *lease_until).await?;
-                results[i] = Some(Written::Claimed(claimed));
-            }
-            Write::Succeed(success) => successes.push((i, success)),
-            Write::Finish {
-                id,
-                attempt,
-                now,
-                ending,
-            } => {
-                let changed = finish_in(db, *id, *attempt, *now, ending.clone()).await?;
-                results[i] = Some(Written::Finished(changed));
-            }
-        }
-    }
-    if !successes.is_empty() {
-        let (slots, successes): (Vec<usize>, Vec<&Success>) = successes.into_iter().unzip();
-        let changed = successes::record_all(db, &successes).await?;
-        for (i, success) in slots.into_iter().zip(&successes) {
-            results[i] = Some(Written::Finished(
-                changed.contains(&(success.id, success.attempt)),
-            ));
-        }
-    }
-
-    results
-        .into_iter()
-        .map(|result| result.ok_or_else(|| DbErr::Custom("a write was not applied".into())))
-        .collect()
-}
-
 #[cfg(test)]
 mod tests {
     use super::super::writes::Ending;
     use super::*;
+    use uuid::Uuid;
 
     fn request() -> Request {
         let (reply, _) = oneshot::channel();

@@ -2,13 +2,14 @@
 //! scheduled tasks, rescue of tasks whose worker died, and pruning of old finished tasks.
 //! Each is fenced on the state it expects, so racing with a worker is safe.
 
-use super::claims::close_attempt;
-use super::conflicts::retry_conflicts;
-use super::task_row::{status_is, Column, Entity as Tasks};
+use super::attempts::close_attempt;
+use super::conn::{Begin, Commit, Conn};
+use super::task_row::{self, status_is, Column, Entity as Tasks};
+use super::writer::on_writer;
 use super::{Store, StoreError};
 use crate::model::TaskStatus;
 use sea_orm::sea_query::{Expr, Query};
-use sea_orm::{ColumnTrait, DbErr, EntityTrait, ExprTrait, QueryFilter, TransactionTrait};
+use sea_orm::{ColumnTrait, DbErr, EntityTrait, ExprTrait, QueryFilter, QueryTrait};
 use uuid::Uuid;
 
 /// What a cancel did.
@@ -53,168 +54,25 @@ impl Store {
     /// A task that changes state between the steps (a requeue, a rescue) is tried again,
     /// so only a task that really is final is reported as such.
     pub async fn cancel(&self, id: Uuid, now: i64) -> Result<CancelResult, StoreError> {
-        Ok(retry_conflicts(move || self.cancel_once(id, now)).await?)
-    }
-
-    async fn cancel_once(&self, id: Uuid, now: i64) -> Result<CancelResult, DbErr> {
-        for _ in 0..CANCEL_TRIES {
-            let cancelled = Tasks::update_many()
-                .col_expr(Column::Status, Expr::value(TaskStatus::Cancelled.as_str()))
-                .col_expr(Column::CompletedAt, Expr::value(now))
-                .filter(Column::Id.eq(id))
-                .filter(Column::Status.is_in(NOT_STARTED))
-                .exec(&self.writer)
-                .await?;
-            if cancelled.rows_affected == 1 {
-                return Ok(CancelResult::Cancelled);
-            }
-            let requested = Tasks::update_many()
-                .col_expr(Column::CancelRequested, Expr::value(true))
-                .filter(Column::Id.eq(id))
-                .filter(Column::Status.eq(TaskStatus::Running.as_str()))
-                .exec(&self.writer)
-                .await?;
-            if requested.rows_affected == 1 {
-                return Ok(CancelResult::Requested);
-            }
-            // Read from the writer: it saw the updates above.
-            match Tasks::find_by_id(id).one(&self.writer).await? {
-                None => return Ok(CancelResult::NotFound),
-                Some(task) if task.status().is_final() => {
-                    return Ok(CancelResult::AlreadyFinal(task.status()))
-                }
-                Some(_) => continue,
-            }
-        }
-        Err(DbErr::Custom(
-            "the task kept changing state while being cancelled".into(),
-        ))
+        Ok(on_writer!(&self.writer, |db| cancel_in(db, id, now))?)
     }
 
     /// Makes a FAILED or CANCELLED task PENDING again, keeping its attempt history and
     /// granting it at least one more attempt.
     pub async fn retry(&self, id: Uuid, now: i64) -> Result<RetryResult, StoreError> {
-        Ok(retry_conflicts(move || self.retry_once(id, now)).await?)
-    }
-
-    async fn retry_once(&self, id: Uuid, now: i64) -> Result<RetryResult, DbErr> {
-        let retried = Tasks::update_many()
-            .col_expr(Column::Status, Expr::value(TaskStatus::Pending.as_str()))
-            .col_expr(Column::RunAt, Expr::value(now))
-            .col_expr(Column::CompletedAt, Expr::value(Option::<i64>::None))
-            .col_expr(Column::CancelRequested, Expr::value(false))
-            .col_expr(Column::Progress, Expr::value(0))
-            .col_expr(Column::ProgressMessage, Expr::value(Option::<String>::None))
-            .col_expr(
-                Column::MaxAttempts,
-                Expr::case(
-                    Expr::col(Column::MaxAttempts).lte(Expr::col(Column::Attempt)),
-                    Expr::col(Column::Attempt).add(1),
-                )
-                .finally(Expr::col(Column::MaxAttempts))
-                .into(),
-            )
-            .filter(Column::Id.eq(id))
-            .filter(
-                Column::Status.is_in([TaskStatus::Failed.as_str(), TaskStatus::Cancelled.as_str()]),
-            )
-            .exec(&self.writer)
-            .await?;
-        if retried.rows_affected == 1 {
-            return Ok(RetryResult::Retried);
-        }
-        Ok(match Tasks::find_by_id(id).one(&self.writer).await? {
-            Some(task) => RetryResult::NotRetryable(task.status()),
-            None => RetryResult::NotFound,
-        })
+        Ok(on_writer!(&self.writer, |db| retry_in(db, id, now))?)
     }
 
     /// SCHEDULED tasks whose time has come become PENDING; returns how many.
     pub async fn promote_due(&self, now: i64) -> Result<u64, StoreError> {
-        let promote = Tasks::update_many()
-            .col_expr(Column::Status, Expr::value(TaskStatus::Pending.as_str()))
-            .filter(status_is(TaskStatus::Scheduled))
-            .filter(Column::RunAt.lte(now));
-        let promoted = retry_conflicts(|| promote.clone().exec(&self.writer)).await?;
-        Ok(promoted.rows_affected)
+        Ok(on_writer!(&self.writer, |db| promote_due_in(db, now))?)
     }
 
     /// Tasks RUNNING under an expired lease (their worker died or hung) are rescued:
     /// cancelled if a cancel was requested, retried at once if attempts remain, else
     /// FAILED with the reason. Their open attempts are closed as LOST.
     pub async fn rescue_expired(&self, now: i64) -> Result<Rescued, StoreError> {
-        Ok(retry_conflicts(move || self.rescue_expired_once(now)).await?)
-    }
-
-    async fn rescue_expired_once(&self, now: i64) -> Result<Rescued, DbErr> {
-        let expired = || {
-            sea_orm::Condition::all()
-                .add(status_is(TaskStatus::Running))
-                .add(Column::LeaseExpiresAt.lt(now))
-        };
-        let txn = self.writer.begin().await?;
-        let cancelled = Tasks::update_many()
-            .col_expr(Column::Status, Expr::value(TaskStatus::Cancelled.as_str()))
-            .col_expr(Column::CompletedAt, Expr::value(now))
-            .col_expr(
-                Column::ErrorMessage,
-                Expr::value("cancelled; its worker stopped responding"),
-            )
-            .filter(expired())
-            .filter(Column::CancelRequested.eq(true))
-            .exec_with_returning(&txn)
-            .await?;
-        let failed = Tasks::update_many()
-            .col_expr(Column::Status, Expr::value(TaskStatus::Failed.as_str()))
-            .col_expr(Column::CompletedAt, Expr::value(now))
-            .col_expr(
-                Column::ErrorMessage,
-                Expr::value("its worker stopped responding (lease expired) and no attempts remain"),
-            )
-            .filter(expired())
-            .filter(Expr::col(Column::Attempt).gte(Expr::col(Column::MaxAttempts)))
-            .exec_with_returning(&txn)
-            .await?;
-        let retried = Tasks::update_many()
-            .col_expr(Column::Status, Expr::value(TaskStatus::Pending.as_str()))
-            .col_expr(Column::RunAt, Expr::value(now))
-            .col_expr(
-                Column::ErrorMessage,
-                Expr::value("its worker stopped responding (lease expired); retrying"),
-            )
-            .filter(expired())
-            .exec_with_returning(&txn)
-            .await?;
-        for task in cancelled.iter().chain(&failed).chain(&retried) {
-            close_attempt(
-                &txn,
-                task.id,
-                task.attempt,
-                now,
-                "LOST",
-                Some("lease expired".into()),
-            )
-            .await?;
-        }
-        let clear = Tasks::update_many()
-            .col_expr(Column::LeaseExpiresAt, Expr::value(Option::<i64>::None))
-            .col_expr(Column::WorkerId, Expr::value(Option::<String>::None))
-            .filter(
-                Column::Id.is_in(
-                    cancelled
-                        .iter()
-                        .chain(&failed)
-                        .chain(&retried)
-                        .map(|t| t.id),
-                ),
-            );
-        clear.exec(&txn).await?;
-        txn.commit().await?;
-        Ok(Rescued {
-            retried: retried.len() as u64,
-            failed: failed.len() as u64,
-            cancelled: cancelled.len() as u64,
-        })
+        Ok(on_writer!(&self.writer, |db| rescue_expired_in(db, now))?)
     }
 
     /// Deletes finished tasks completed before `cutoff`, a batch at a time; returns how
@@ -223,17 +81,8 @@ impl Store {
     pub async fn prune(&self, cutoff: i64) -> Result<u64, StoreError> {
         let mut total = 0;
         loop {
-            let batch = Query::select()
-                .column(Column::Id)
-                .from(Tasks)
-                .and_where(Column::Status.is_in(FINAL))
-                .and_where(Column::CompletedAt.lt(cutoff))
-                .limit(PRUNE_BATCH)
-                .to_owned();
-            let delete = Tasks::delete_many().filter(Column::Id.in_subquery(batch));
-            let deleted = retry_conflicts(|| delete.clone().exec(&self.writer))
-                .await?
-                .rows_affected;
+            // One batch per write, so a prune never holds the writer long.
+            let deleted = on_writer!(&self.writer, |db| prune_batch_in(db, cutoff))?;
             total += deleted;
             // Not `< PRUNE_BATCH`: a batch another process pruned half of is not the last.
             if deleted == 0 {
@@ -241,4 +90,148 @@ impl Store {
             }
         }
     }
+}
+
+async fn cancel_in(db: &impl Conn, id: Uuid, now: i64) -> Result<CancelResult, DbErr> {
+    for _ in 0..CANCEL_TRIES {
+        let cancelled = Tasks::update_many()
+            .col_expr(Column::Status, Expr::value(TaskStatus::Cancelled.as_str()))
+            .col_expr(Column::CompletedAt, Expr::value(now))
+            .filter(Column::Id.eq(id))
+            .filter(Column::Status.is_in(NOT_STARTED));
+        if db.run(&cancelled.into_query()).await? == 1 {
+            return Ok(CancelResult::Cancelled);
+        }
+        let requested = Tasks::update_many()
+            .col_expr(Column::CancelRequested, Expr::value(true))
+            .filter(Column::Id.eq(id))
+            .filter(Column::Status.eq(TaskStatus::Running.as_str()));
+        if db.run(&requested.into_query()).await? == 1 {
+            return Ok(CancelResult::Requested);
+        }
+        // Read from the writer: it saw the updates above.
+        match find_in(db, id).await? {
+            None => return Ok(CancelResult::NotFound),
+            Some(task) if task.status().is_final() => {
+                return Ok(CancelResult::AlreadyFinal(task.status()))
+            }
+            Some(_) => continue,
+        }
+    }
+    Err(DbErr::Custom(
+        "the task kept changing state while being cancelled".into(),
+    ))
+}
+
+/// One task, read on the writing connection.
+async fn find_in(db: &impl Conn, id: Uuid) -> Result<Option<task_row::Model>, DbErr> {
+    let find = Tasks::find_by_id(id).into_query();
+    Ok(db.fetch::<task_row::Model>(&find).await?.into_iter().next())
+}
+
+async fn retry_in(db: &impl Conn, id: Uuid, now: i64) -> Result<RetryResult, DbErr> {
+    let retried = Tasks::update_many()
+        .col_expr(Column::Status, Expr::value(TaskStatus::Pending.as_str()))
+        .col_expr(Column::RunAt, Expr::value(now))
+        .col_expr(Column::CompletedAt, Expr::value(Option::<i64>::None))
+        .col_expr(Column::CancelRequested, Expr::value(false))
+        .col_expr(Column::Progress, Expr::value(0))
+        .col_expr(Column::ProgressMessage, Expr::value(Option::<String>::None))
+        .col_expr(
+            Column::MaxAttempts,
+            Expr::case(
+                Expr::col(Column::MaxAttempts).lte(Expr::col(Column::Attempt)),
+                Expr::col(Column::Attempt).add(1),
+            )
+            .finally(Expr::col(Column::MaxAttempts))
+            .into(),
+        )
+        .filter(Column::Id.eq(id))
+        .filter(
+            Column::Status.is_in([TaskStatus::Failed.as_str(), TaskStatus::Cancelled.as_str()]),
+        );
+    if db.run(&retried.into_query()).await? == 1 {
+        return Ok(RetryResult::Retried);
+    }
+    Ok(match find_in(db, id).await? {
+        Some(task) => RetryResult::NotRetryable(task.status()),
+        None => RetryResult::NotFound,
+    })
+}
+
+async fn promote_due_in(db: &impl Conn, now: i64) -> Result<u64, DbErr> {
+    let promote = Tasks::update_many()
+        .col_expr(Column::Status, Expr::value(TaskStatus::Pending.as_str()))
+        .filter(status_is(TaskStatus::Scheduled))
+        .filter(Column::RunAt.lte(now));
+    db.run(&promote.into_query()).await
+}
+
+async fn rescue_expired_in(db: &impl Begin, now: i64) -> Result<Rescued, DbErr> {
+    let expired = || {
+        sea_orm::Condition::all()
+            .add(status_is(TaskStatus::Running))
+            .add(Column::LeaseExpiresAt.lt(now))
+    };
+    // Each update returns the tasks it moved, whose attempts are then closed.
+    let moved = |update: sea_orm::UpdateMany<Tasks>| {
+        let mut update = update.filter(expired()).into_query();
+        update.returning(Query::returning().columns([Column::Id, Column::Attempt]));
+        update
+    };
+    let txn = db.begin().await?;
+    let cancelled = Tasks::update_many()
+        .col_expr(Column::Status, Expr::value(TaskStatus::Cancelled.as_str()))
+        .col_expr(Column::CompletedAt, Expr::value(now))
+        .col_expr(
+            Column::ErrorMessage,
+            Expr::value("cancelled; its worker stopped responding"),
+        )
+        .filter(Column::CancelRequested.eq(true));
+    let cancelled = txn.fetch::<(Uuid, i32)>(&moved(cancelled)).await?;
+    let failed = Tasks::update_many()
+        .col_expr(Column::Status, Expr::value(TaskStatus::Failed.as_str()))
+        .col_expr(Column::CompletedAt, Expr::value(now))
+        .col_expr(
+            Column::ErrorMessage,
+            Expr::value("its worker stopped responding (lease expired) and no attempts remain"),
+        )
+        .filter(Expr::col(Column::Attempt).gte(Expr::col(Column::MaxAttempts)));
+    let failed = txn.fetch::<(Uuid, i32)>(&moved(failed)).await?;
+    let retried = Tasks::update_many()
+        .col_expr(Column::Status, Expr::value(TaskStatus::Pending.as_str()))
+        .col_expr(Column::RunAt, Expr::value(now))
+        .col_expr(
+            Column::ErrorMessage,
+            Expr::value("its worker stopped responding (lease expired); retrying"),
+        );
+    let retried = txn.fetch::<(Uuid, i32)>(&moved(retried)).await?;
+    let rescued = || cancelled.iter().chain(&failed).chain(&retried);
+    for &(id, attempt) in rescued() {
+        close_attempt(&txn, id, attempt, now, "LOST", Some("lease expired".into())).await?;
+    }
+    let clear = Tasks::update_many()
+        .col_expr(Column::LeaseExpiresAt, Expr::value(Option::<i64>::None))
+        .col_expr(Column::WorkerId, Expr::value(Option::<String>::None))
+        .filter(Column::Id.is_in(rescued().map(|&(id, _)| id)));
+    txn.run(&clear.into_query()).await?;
+    txn.commit().await?;
+    Ok(Rescued {
+        retried: retried.len() as u64,
+        failed: failed.len() as u64,
+        cancelled: cancelled.len() as u64,
+    })
+}
+
+/// Deletes up to [`PRUNE_BATCH`] finished tasks completed before `cutoff`.
+async fn prune_batch_in(db: &impl Conn, cutoff: i64) -> Result<u64, DbErr> {
+    let batch = Query::select()
+        .column(Column::Id)
+        .from(Tasks)
+        .and_where(Column::Status.is_in(FINAL))
+        .and_where(Column::CompletedAt.lt(cutoff))
+        .limit(PRUNE_BATCH)
+        .to_owned();
+    let delete = Tasks::delete_many().filter(Column::Id.in_subquery(batch));
+    db.run(&delete.into_query()).await
 }

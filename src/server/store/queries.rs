@@ -1,14 +1,15 @@
 //! Inserting tasks and reading them back: single lookups and keyset-paged lists.
 
-use super::conflicts::retry_conflicts;
+use super::conn::{is_unique_violation, Begin, Commit, Conn};
 use super::task_row::{self, Column, Entity as Tasks};
+use super::writer::on_writer;
 use super::writes::{unexpected, NewTask, Write, Written};
 use super::{Store, StoreError};
 use crate::model::TaskStatus;
 use sea_orm::sea_query::{Expr, Func, LikeExpr};
 use sea_orm::{
-    ActiveValue::Set, ColumnTrait, Condition, ConnectionTrait, DbErr, EntityTrait, ExprTrait,
-    QueryFilter, QueryOrder, QuerySelect, TransactionTrait,
+    ActiveValue::Set, ColumnTrait, Condition, DbErr, EntityTrait, ExprTrait, QueryFilter,
+    QueryOrder, QuerySelect, QueryTrait,
 };
 use uuid::Uuid;
 
@@ -50,14 +51,7 @@ impl Store {
         match self.commits.write(Write::Insert(task)).await {
             Ok(Written::Inserted(row)) => Ok(*row),
             Ok(other) => Err(unexpected(other).into()),
-            Err(err)
-                if matches!(
-                    err.sql_err(),
-                    Some(sea_orm::SqlErr::UniqueConstraintViolation(_))
-                ) =>
-            {
-                Err(InsertError::DuplicateKey)
-            }
+            Err(err) if is_unique_violation(&err) => Err(InsertError::DuplicateKey),
             Err(err) => Err(StoreError::from(err).into()),
         }
     }
@@ -67,21 +61,19 @@ impl Store {
         &self,
         tasks: Vec<NewTask>,
     ) -> Result<Vec<task_row::Model>, StoreError> {
-        let stored = retry_conflicts(|| async {
-            let txn = self.writer.begin().await?;
-            let stored = insert_all_in(&txn, tasks.clone()).await?;
-            txn.commit().await?;
-            Ok(stored)
-        })
-        .await?;
-        Ok(stored)
+        Ok(on_writer!(&self.writer, |db| insert_all_at_once(
+            db,
+            tasks.clone()
+        ))?)
     }
 
     /// The task submitted with this idempotency key, if any.
     pub async fn find_by_key(&self, key: &str) -> Result<Option<task_row::Model>, StoreError> {
+        // A reader sees every commit made before the read began, so a task whose key
+        // was refused a moment ago is found.
         Ok(Tasks::find()
             .filter(Column::IdempotencyKey.eq(key))
-            .one(&self.writer)
+            .one(&self.reader)
             .await?)
     }
 
@@ -151,15 +143,28 @@ fn escape_like(text: &str) -> String {
     escaped
 }
 
+/// Stores every task or none (see [`Store::insert_all`]).
+async fn insert_all_at_once(
+    db: &impl Begin,
+    tasks: Vec<NewTask>,
+) -> Result<Vec<task_row::Model>, DbErr> {
+    let txn = db.begin().await?;
+    let stored = insert_all_in(&txn, tasks).await?;
+    txn.commit().await?;
+    Ok(stored)
+}
+
 /// Stores tasks, a few hundred rows per statement (atomic only inside a transaction).
 pub(super) async fn insert_all_in(
-    db: &impl ConnectionTrait,
+    db: &impl Conn,
     tasks: Vec<NewTask>,
 ) -> Result<Vec<task_row::Model>, DbErr> {
     let mut stored = Vec::with_capacity(tasks.len());
     for chunk in tasks.chunks(INSERT_CHUNK) {
         let rows = chunk.iter().cloned().map(new_row);
-        stored.extend(Tasks::insert_many(rows).exec_with_returning(db).await?);
+        let mut insert = Tasks::insert_many(rows).into_query();
+        insert.returning_all();
+        stored.extend(db.fetch::<task_row::Model>(&insert).await?);
     }
     Ok(stored)
 }

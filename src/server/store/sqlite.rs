@@ -1,26 +1,29 @@
-//! Connections to a SQLite file: one writer (so writes are serialised inside Spool and no
-//! client ever meets `SQLITE_BUSY`), a few read-only connections that WAL lets read while
-//! the writer writes, and one that checkpoints the WAL (see [`super::checkpoints`]). Every
-//! connection gets the same pragmas (WAL, `synchronous`, `busy_timeout`, foreign keys)
-//! when it opens.
+//! sqlx's connections to a SQLite file: the one that creates and migrates it, a few
+//! read-only connections that WAL lets read while the writer writes, and one that
+//! checkpoints the WAL (see [`super::checkpoints`]). Every write goes through the writer
+//! thread's own connection (see [`super::sqlite_writer`]), so writes are serialised inside
+//! Spool and no client ever meets `SQLITE_BUSY`. Every connection gets the same pragmas
+//! (WAL, `synchronous`, `busy_timeout`, foreign keys) when it opens.
 
-use super::{StoreOptions, Synchronous};
-use sea_orm::sqlx::sqlite::{SqliteJournalMode, SqliteSynchronous};
-use sea_orm::ConnectOptions;
+use super::{StoreError, StoreOptions, Synchronous};
+use sea_orm::sqlx::sqlite::{SqliteConnectOptions, SqliteJournalMode, SqliteSynchronous};
+use sea_orm::{ConnectOptions, DbErr};
+use std::path::PathBuf;
+use std::str::FromStr;
 use std::time::Duration;
 
 /// How long a connection waits on a lock held by another process before giving up.
-const BUSY_TIMEOUT: Duration = Duration::from_secs(5);
+pub(super) const BUSY_TIMEOUT: Duration = Duration::from_secs(5);
 /// Connections in the readers' pool.
 const READERS: u32 = 4;
 /// After a checkpoint resets the WAL, it is truncated back to at most this size.
-const WAL_SIZE_LIMIT: &str = "67108864";
+pub(super) const WAL_SIZE_LIMIT: i64 = 64 * 1024 * 1024;
 
 /// What a connection of the store is for.
 #[derive(Clone, Copy, Debug, PartialEq, Eq)]
 pub(super) enum Role {
-    /// The one connection that writes; it never checkpoints.
-    Writer,
+    /// The connection that creates and migrates the file, closed once it has.
+    Migrator,
     /// Read-only connections for the API and the dashboard.
     Reader,
     /// The connection that copies the WAL into the database.
@@ -31,8 +34,8 @@ pub(super) enum Role {
 pub(super) fn options(url: &str, options: &StoreOptions, role: Role) -> ConnectOptions {
     let read_only = role == Role::Reader;
     let pool = if read_only { READERS } else { 1 };
-    // The writer leaves checkpoints to the checkpointer; 1000 pages is SQLite's default.
-    let autocheckpoint = if role == Role::Writer { "0" } else { "1000" };
+    // Writers leave checkpoints to the checkpointer; 1000 pages is SQLite's default.
+    let autocheckpoint = if role == Role::Migrator { "0" } else { "1000" };
     let synchronous = match options.synchronous {
         Synchronous::Full => SqliteSynchronous::Full,
         Synchronous::Normal => SqliteSynchronous::Normal,
@@ -52,8 +55,16 @@ pub(super) fn options(url: &str, options: &StoreOptions, role: Role) -> ConnectO
                 .synchronous(synchronous)
                 .busy_timeout(BUSY_TIMEOUT)
                 .foreign_keys(true)
-                .pragma("journal_size_limit", WAL_SIZE_LIMIT)
+                .pragma("journal_size_limit", WAL_SIZE_LIMIT.to_string())
                 .pragma("wal_autocheckpoint", autocheckpoint)
         });
     connect
+}
+
+/// The file a `sqlite:` URL names, as sqlx reads the URL, so the writer thread opens the
+/// same file as sqlx's connections.
+pub(super) fn path(url: &str) -> Result<PathBuf, StoreError> {
+    let options = SqliteConnectOptions::from_str(url)
+        .map_err(|err| DbErr::Custom(format!("invalid SQLite URL: {err}")))?;
+    Ok(options.get_filename().to_path_buf())
 }

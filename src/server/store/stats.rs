@@ -3,12 +3,14 @@
 //! attempt history.
 
 use super::attempt_row::{self, Entity as Attempts};
+use super::conn::Conn;
 use super::queue_row::{self, Entity as Queues};
+use super::writer::on_writer;
 use super::{Store, StoreError};
 use sea_orm::sea_query::{Alias, Expr, OnConflict, Query};
 use sea_orm::{
-    ActiveValue::Set, ColumnTrait, ConnectionTrait, EntityTrait, ExprTrait, FromQueryResult,
-    QueryFilter, QueryOrder, Statement,
+    ActiveValue::Set, ColumnTrait, EntityTrait, ExprTrait, FromQueryResult, QueryFilter,
+    QueryOrder, QueryTrait, Statement,
 };
 use uuid::Uuid;
 
@@ -52,8 +54,7 @@ impl Store {
             .from_table(Alias::new("task_throughput"))
             .and_where(Expr::col(Alias::new("minute")).lt(before_minute))
             .to_owned();
-        let statement = self.writer.get_database_backend().build(&query);
-        Ok(self.writer.execute_raw(statement).await?.rows_affected())
+        Ok(on_writer!(&self.writer, |db| db.run(&query))?)
     }
 
     /// Every non-zero counter.
@@ -72,14 +73,14 @@ impl Store {
             paused: Set(paused),
             updated_at: Set(now),
         };
-        Queues::insert(row)
+        let upsert = Queues::insert(row)
             .on_conflict(
                 OnConflict::column(queue_row::Column::Name)
                     .update_columns([queue_row::Column::Paused, queue_row::Column::UpdatedAt])
                     .to_owned(),
             )
-            .exec(&self.writer)
-            .await?;
+            .into_query();
+        on_writer!(&self.writer, |db| db.run(&upsert))?;
         Ok(())
     }
 

@@ -6,7 +6,8 @@
 //! transaction that sets `spool.successes_counted`, as this one does), so the successes
 //! are counted here, in the same transaction.
 
-use sea_orm::{ConnectionTrait, DatabaseBackend, DbErr, Statement, Value as SqlValue};
+use super::conn::{Conn, FromRow};
+use sea_orm::{DatabaseBackend, DbErr, QueryResult, Statement, Value as SqlValue};
 use std::collections::{BTreeMap, HashSet};
 use uuid::Uuid;
 
@@ -40,14 +41,14 @@ struct Finished {
 /// longer their attempt's and are left alone. Callers run it inside a transaction, so the
 /// counters change with the tasks or not at all.
 pub(super) async fn record_all(
-    db: &impl ConnectionTrait,
+    db: &impl Conn,
     successes: &[&Success],
 ) -> Result<HashSet<(Uuid, i32)>, DbErr> {
-    let backend = db.get_database_backend();
+    let backend = db.backend();
     if backend == DatabaseBackend::Postgres {
         // Tells the counter triggers that this transaction counts its own successes.
         let flag = "SELECT set_config('spool.successes_counted', 'on', true)";
-        db.execute_raw(Statement::from_string(backend, flag))
+        db.query::<String>(Statement::from_string(backend, flag))
             .await?;
     }
     let mut finished = Vec::with_capacity(successes.len());
@@ -74,11 +75,11 @@ pub(super) async fn record_all(
 /// Moves `per_kind` tasks from RUNNING to SUCCESS in `task_counts` and adds `per_minute`
 /// successes to `task_throughput`.
 async fn count_successes(
-    db: &impl ConnectionTrait,
+    db: &impl Conn,
     per_kind: &BTreeMap<(&str, &str), i64>,
     per_minute: &BTreeMap<i64, i64>,
 ) -> Result<(), DbErr> {
-    let backend = db.get_database_backend();
+    let backend = db.backend();
     if !per_kind.is_empty() {
         let mut values = Vec::with_capacity(per_kind.len() * 8);
         for ((queue, task_type), n) in per_kind {
@@ -94,7 +95,7 @@ async fn count_successes(
              ON CONFLICT (queue, task_type, status) DO UPDATE SET n = task_counts.n + excluded.n",
             rows(backend, per_kind.len() * 2, 4)
         );
-        db.execute_raw(Statement::from_sql_and_values(backend, sql, values))
+        db.execute(Statement::from_sql_and_values(backend, sql, values))
             .await?;
     }
     if !per_minute.is_empty() {
@@ -109,17 +110,14 @@ async fn count_successes(
              ON CONFLICT (minute, status) DO UPDATE SET n = task_throughput.n + excluded.n",
             rows(backend, per_minute.len(), 3)
         );
-        db.execute_raw(Statement::from_sql_and_values(backend, sql, values))
+        db.execute(Statement::from_sql_and_values(backend, sql, values))
             .await?;
     }
     Ok(())
 }
 
-async fn finish_tasks(
-    db: &impl ConnectionTrait,
-    chunk: &[&Success],
-) -> Result<Vec<Finished>, DbErr> {
-    let backend = db.get_database_backend();
+async fn finish_tasks(db: &impl Conn, chunk: &[&Success]) -> Result<Vec<Finished>, DbErr> {
+    let backend = db.backend();
     let mut values = Vec::with_capacity(chunk.len() * 4);
     for success in chunk {
         values.push(SqlValue::from(success.id));
@@ -135,23 +133,32 @@ async fn finish_tasks(
          RETURNING tasks.id, tasks.attempt, tasks.queue, tasks.task_type, tasks.completed_at",
         rows(backend, chunk.len(), 4)
     );
-    let returned = db
-        .query_all_raw(Statement::from_sql_and_values(backend, sql, values))
-        .await?;
-    returned
-        .iter()
-        // By position, in the RETURNING's order: by name, each column's name would be
-        // formatted and looked up for every row (as the claim found, see `claimed`).
-        .map(|row| {
-            Ok(Finished {
-                id: row.try_get_by_index(0)?,
-                attempt: row.try_get_by_index(1)?,
-                queue: row.try_get_by_index(2)?,
-                task_type: row.try_get_by_index(3)?,
-                completed_at: row.try_get_by_index(4)?,
-            })
+    db.query::<Finished>(Statement::from_sql_and_values(backend, sql, values))
+        .await
+}
+
+/// By position, in the RETURNING's order: by name, each column's name would be formatted
+/// and looked up for every row (as the claim found, see `claimed`).
+impl FromRow for Finished {
+    fn from_query_result(row: &QueryResult) -> Result<Self, DbErr> {
+        Ok(Finished {
+            id: row.try_get_by_index(0)?,
+            attempt: row.try_get_by_index(1)?,
+            queue: row.try_get_by_index(2)?,
+            task_type: row.try_get_by_index(3)?,
+            completed_at: row.try_get_by_index(4)?,
         })
-        .collect()
+    }
+
+    fn from_sqlite(row: &rusqlite::Row) -> rusqlite::Result<Self> {
+        Ok(Finished {
+            id: row.get(0)?,
+            attempt: row.get(1)?,
+            queue: row.get(2)?,
+            task_type: row.get(3)?,
+            completed_at: row.get(4)?,
+        })
+    }
 }
 
 /// `(?, ?), (?, ?)…` — `count` rows of `width` placeholders in the backend's syntax.
@@ -181,9 +188,31 @@ fn rows(backend: DatabaseBackend, count: usize, width: usize) -> String {
 #[cfg(test)]
 mod tests {
     use super::*;
+    use crate::server::store::conn::{Begin, Commit};
+    use crate::server::store::writer::on_writer;
     use crate::server::store::{NewTask, Store, StoreOptions};
-    use sea_orm::TransactionTrait;
     use std::collections::BTreeMap;
+
+    impl Store {
+        /// Records `successes` in one transaction of their own.
+        async fn record_successes(
+            &self,
+            successes: Vec<Success>,
+        ) -> Result<HashSet<(Uuid, i32)>, DbErr> {
+            on_writer!(&self.writer, |db| record_at_once(db, successes.clone()))
+        }
+    }
+
+    async fn record_at_once(
+        db: &impl Begin,
+        successes: Vec<Success>,
+    ) -> Result<HashSet<(Uuid, i32)>, DbErr> {
+        let txn = db.begin().await?;
+        let batch: Vec<&Success> = successes.iter().collect();
+        let changed = record_all(&txn, &batch).await?;
+        txn.commit().await?;
+        Ok(changed)
+    }
 
     #[test]
     fn placeholders_follow_the_backend() {
@@ -239,10 +268,7 @@ mod tests {
         successes[0].attempt += 1; // stale: counts nowhere
         successes.push(successes[1].clone()); // the same success twice counts once
 
-        let txn = store.writer.begin().await.unwrap();
-        let batch: Vec<&Success> = successes.iter().collect();
-        let changed = record_all(&txn, &batch).await.unwrap();
-        txn.commit().await.unwrap();
+        let changed = store.record_successes(successes.clone()).await.unwrap();
         assert_eq!(changed.len(), 4);
         assert!(!changed.contains(&(successes[0].id, successes[0].attempt)));
 

@@ -46,6 +46,13 @@ pub(super) enum Write {
         now: i64,
         ending: Ending,
     },
+    /// A running attempt's lease renewed, with its latest progress.
+    Heartbeat {
+        id: Uuid,
+        attempt: i32,
+        lease_until: i64,
+        progress: Option<(u8, Option<String>)>,
+    },
 }
 
 /// What a write did, by kind.
@@ -54,6 +61,16 @@ pub(super) enum Written {
     Inserted(Box<task_row::Model>),
     Claimed(Vec<ClaimedTask>),
     Finished(bool),
+    Beat(Heartbeat),
+}
+
+/// What a heartbeat learned.
+#[derive(Clone, Copy, Debug, PartialEq, Eq)]
+pub enum Heartbeat {
+    /// The attempt still owns the task.
+    Owned { cancel_requested: bool },
+    /// The task is no longer this attempt's (rescued, cancelled, finished elsewhere).
+    Lost,
 }
 
 /// How an attempt ended other than in success. Successes are recorded in batches (see

@@ -1,0 +1,131 @@
+//! One batch of writes applied together: submits as multi-row inserts, successful
+//! outcomes as one set-based update plus their counters (see [`super::successes`]),
+//! claims, other endings and heartbeats each as their statement, all in one
+//! transaction. The group committer (see [`super::group_commit`]) decides what goes in a
+//! batch and answers the callers; this only runs the statements.
+
+use super::attempts::{finish_in, heartbeat_in};
+use super::claims::claim_in;
+use super::conflicts::retry_conflicts;
+use super::conn::{Begin, Commit, Conn};
+use super::queries::insert_all_in;
+use super::successes::{self, Success};
+use super::task_row;
+use super::writes::{NewTask, Write, Written};
+use sea_orm::{DatabaseBackend, DbErr};
+use std::collections::HashMap;
+use uuid::Uuid;
+
+/// Runs `writes` in one transaction (again, on PostgreSQL, while it loses lock races) and
+/// answers each, in order. Submits go in as multi-row inserts and successful outcomes as
+/// one set-based update plus their counters (see [`super::successes`]).
+pub(super) async fn apply_all(db: &impl Begin, writes: &[&Write]) -> Result<Vec<Written>, DbErr> {
+    match db.backend() {
+        DatabaseBackend::Postgres => retry_conflicts(|| apply_once(db, writes)).await,
+        _ => apply_once(db, writes).await,
+    }
+}
+
+async fn apply_once(db: &impl Begin, writes: &[&Write]) -> Result<Vec<Written>, DbErr> {
+    if let [write] = writes {
+        if write.is_one_statement(db.backend()) {
+            // A statement is atomic on its own (its triggers included): no BEGIN and
+            // COMMIT needed.
+            return apply_writes(db, writes).await;
+        }
+    }
+    let txn = db.begin().await?;
+    let results = apply_writes(&txn, writes).await?;
+    txn.commit().await?;
+    Ok(results)
+}
+
+impl Write {
+    /// True when this write alone is a single SQL statement.
+    fn is_one_statement(&self, backend: DatabaseBackend) -> bool {
+        match self {
+            Write::Insert(_) | Write::Heartbeat { .. } => true,
+            Write::Claim { .. } => backend != DatabaseBackend::Postgres,
+            // A success also updates the counters (see [`super::successes`]), and any
+            // other ending also closes its attempt record.
+            Write::Succeed(_) | Write::Finish { .. } => false,
+        }
+    }
+}
+
+pub(super) async fn apply_writes(db: &impl Conn, writes: &[&Write]) -> Result<Vec<Written>, DbErr> {
+    let mut results: Vec<Option<Written>> = writes.iter().map(|_| None).collect();
+
+    let inserts: Vec<(usize, &NewTask)> = writes
+        .iter()
+        .enumerate()
+        .filter_map(|(i, write)| match write {
+            Write::Insert(task) => Some((i, task)),
+            _ => None,
+        })
+        .collect();
+    if !inserts.is_empty() {
+        let tasks: Vec<NewTask> = inserts.iter().map(|(_, task)| (*task).clone()).collect();
+        let mut stored: HashMap<Uuid, task_row::Model> = insert_all_in(db, tasks)
+            .await?
+            .into_iter()
+            .map(|row| (row.id, row))
+            .collect();
+        for (i, task) in inserts {
+            let row = stored
+                .remove(&task.id)
+                .ok_or_else(|| DbErr::Custom("an inserted task was not returned".into()))?;
+            results[i] = Some(Written::Inserted(Box::new(row)));
+        }
+    }
+
+    let mut successes = Vec::new();
+    for (i, write) in writes.iter().enumerate() {
+        match write {
+            Write::Insert(_) => {}
+            Write::Claim {
+                queue,
+                limit,
+                worker_id,
+                now,
+                lease_until,
+            } => {
+                let claimed = claim_in(db, queue, *limit, worker_id, *now, *lease_until).await?;
+                results[i] = Some(Written::Claimed(claimed));
+            }
+            Write::Succeed(success) => successes.push((i, success)),
+            Write::Finish {
+                id,
+                attempt,
+                now,
+                ending,
+            } => {
+                let changed = finish_in(db, *id, *attempt, *now, ending.clone()).await?;
+                results[i] = Some(Written::Finished(changed));
+            }
+            Write::Heartbeat {
+                id,
+                attempt,
+                lease_until,
+                progress,
+            } => {
+                let beat = heartbeat_in(db, *id, *attempt, *lease_until, progress.clone()).await?;
+                results[i] = Some(Written::Beat(beat));
+            }
+        }
+    }
+    if !successes.is_empty() {
+        let (slots, successes): (Vec<usize>, Vec<&Success>) = successes.into_iter().unzip();
+        let changed = successes::record_all(db, &successes).await?;
+        for (i, success) in slots.into_iter().zip(&successes) {
+            results[i] = Some(Written::Finished(
+                changed.contains(&(success.id, success.attempt)),
+            ));
+        }
+    }
+
+    results
+        .into_iter()
+        .map(|result| result.ok_or_else(|| DbErr::Custom("a write was not applied".into())))
+        .collect()
+}
