@@ -12,6 +12,7 @@ mod http_more;
 mod lifecycle_store;
 mod lock_races;
 mod openapi;
+mod pickup;
 mod process;
 mod scale_out;
 mod security_headers;

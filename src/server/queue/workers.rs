@@ -9,6 +9,7 @@
 use super::executor::{execute, Execution};
 use super::worker_config::WorkerConfig;
 use super::{now_micros, Queue};
+use crate::server::store::{ClaimedTask, CommitVerdict};
 use crate::server::turns::gather_over_turns;
 use std::sync::Arc;
 use std::time::Duration;
@@ -57,6 +58,13 @@ pub async fn run_workers(queue: Queue, config: WorkerConfig, shutdown: Cancellat
             )
             .await;
         let (tasks, verdict) = match claimed {
+            Ok((tasks, _)) if tasks.is_empty() => {
+                match wait_while_idle(&queue, &config, permits.len(), &shutdown).await {
+                    Idle::Claimed(tasks) => (tasks, CommitVerdict::committed_already()),
+                    Idle::Woken => continue,
+                    Idle::ShuttingDown => break,
+                }
+            }
             Ok(claimed) => claimed,
             Err(err) => {
                 tracing::error!(error = %err, "claim failed");
@@ -68,12 +76,6 @@ pub async fn run_workers(queue: Queue, config: WorkerConfig, shutdown: Cancellat
             }
         };
         if tasks.is_empty() {
-            drop(permits);
-            tokio::select! {
-                _ = queue.wake().notified() => {}
-                _ = tokio::time::sleep(config.poll_interval) => {}
-                _ = shutdown.cancelled() => break,
-            }
             continue;
         }
         for (task, slot) in tasks.into_iter().zip(permits) {
@@ -89,6 +91,54 @@ pub async fn run_workers(queue: Queue, config: WorkerConfig, shutdown: Cancellat
     }
 
     drain(&queue, &config, &abort, running).await;
+}
+
+/// How an idle pool's wait ended.
+enum Idle {
+    /// A submit's commit claimed these tasks for the pool (durably).
+    Claimed(Vec<ClaimedTask>),
+    /// A wake-up or the poll interval: time to claim again.
+    Woken,
+    ShuttingDown,
+}
+
+/// Waits, with every slot free, for work: parks a claim for `slots` tasks that the next
+/// submit to the queue runs in its own transaction, so the task starts after one commit,
+/// not two (see `Store::park_claim`); a wake-up (a retry made ready, a resumed queue,
+/// another process's submit) or the poll interval ends the wait too. Tasks claimed for a
+/// pool that is shutting down are left RUNNING under its worker id, which the drain puts
+/// back in the queue.
+async fn wait_while_idle(
+    queue: &Queue,
+    config: &WorkerConfig,
+    slots: usize,
+    shutdown: &CancellationToken,
+) -> Idle {
+    let lease = config.lease.as_micros() as i64;
+    let mut parked =
+        queue
+            .store()
+            .park_claim(&config.queue, slots as u64, &config.worker_id, lease);
+    let claimed = tokio::select! {
+        claimed = parked.claimed() => claimed,
+        _ = queue.wake().notified() => parked.withdraw().await,
+        _ = tokio::time::sleep(config.poll_interval) => parked.withdraw().await,
+        _ = shutdown.cancelled() => {
+            let _ = parked.withdraw().await;
+            return Idle::ShuttingDown;
+        }
+    };
+    match claimed {
+        Ok(tasks) if !tasks.is_empty() => Idle::Claimed(tasks),
+        Ok(_) => Idle::Woken,
+        Err(err) => {
+            tracing::error!(error = %err, "claim failed");
+            tokio::select! {
+                _ = tokio::time::sleep(CLAIM_ERROR_BACKOFF) => Idle::Woken,
+                _ = shutdown.cancelled() => Idle::ShuttingDown,
+            }
+        }
+    }
 }
 
 /// While other attempts still hold slots: lets them run, and takes the slots they free

@@ -6,7 +6,7 @@ use super::claimed::{self, ClaimedTask};
 use super::conn::Conn;
 use super::task_row::{status_is, Column, Entity as Tasks};
 use super::writes::{unexpected, Write, Written};
-use super::{CommitVerdict, Store, StoreError};
+use super::{CommitVerdict, ParkedClaim, Store, StoreError};
 use crate::model::TaskStatus;
 use sea_orm::sea_query::{Expr, LockBehavior, LockType, Query, SelectStatement};
 use sea_orm::{
@@ -50,6 +50,19 @@ impl Store {
         let write = claim_write(queue, limit, worker_id, now, lease_until);
         let (written, verdict) = self.commits.write_before_commit(write).await?;
         Ok((claimed(written)?, verdict))
+    }
+
+    /// An idle pool's claim of up to `limit` tasks of `queue`, left for the next submit
+    /// of a ready task to that queue, which runs it in its own transaction (see
+    /// [`super::parked`]); `lease` is the claim's lease, in microseconds.
+    pub fn park_claim(&self, queue: &str, limit: u64, worker_id: &str, lease: i64) -> ParkedClaim {
+        self.commits.park(queue, limit, worker_id, lease)
+    }
+
+    /// How many claims idle pools of this process have parked on `queue` (for tests and
+    /// diagnostics).
+    pub fn parked_claims(&self, queue: &str) -> usize {
+        self.commits.parked(queue)
     }
 }
 

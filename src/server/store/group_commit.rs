@@ -13,6 +13,7 @@
 
 use super::batch::{apply_all, apply_writes};
 use super::conn::{Begin, Commit};
+use super::parked::{ParkedClaim, ParkedClaims, Reply};
 use super::sqlite_writer::SqliteConn;
 use super::verdict::{verdict, CommitVerdict, VerdictSender};
 use super::writer::Writer;
@@ -30,7 +31,7 @@ const BACKLOG: usize = 4096;
 
 struct Request {
     write: Write,
-    reply: oneshot::Sender<Result<Written, DbErr>>,
+    reply: Reply,
     /// Set for a write that may be answered before its transaction commits (see
     /// [`GroupCommit::write_before_commit`]): told afterwards whether it committed.
     verdict: Option<VerdictSender>,
@@ -57,6 +58,7 @@ fn started_tasks(result: &Result<Written, DbErr>) -> bool {
 pub(super) struct GroupCommit {
     requests: mpsc::Sender<Request>,
     counters: Arc<Counters>,
+    parked: Arc<ParkedClaims>,
 }
 
 /// How well writes are being grouped, since the store opened.
@@ -81,8 +83,29 @@ impl GroupCommit {
     pub fn start(writer: Writer) -> GroupCommit {
         let (requests, receiver) = mpsc::channel(BACKLOG);
         let counters = Arc::<Counters>::default();
-        tokio::spawn(run(writer, receiver, Arc::clone(&counters)));
-        GroupCommit { requests, counters }
+        let parked = Arc::<ParkedClaims>::default();
+        let committer = Committer {
+            answer_early: matches!(writer, Writer::Sqlite(_)),
+            writer,
+            counters: Arc::clone(&counters),
+            parked: Arc::clone(&parked),
+        };
+        tokio::spawn(run(committer, receiver));
+        GroupCommit {
+            requests,
+            counters,
+            parked,
+        }
+    }
+
+    /// Parks a claim for the next submit of a ready task to `queue` (see
+    /// [`super::parked`]); `lease` is in microseconds.
+    pub fn park(&self, queue: &str, limit: u64, worker_id: &str, lease: i64) -> ParkedClaim {
+        self.parked.park(queue, limit, worker_id, lease)
+    }
+
+    pub fn parked(&self, queue: &str) -> usize {
+        self.parked.count(queue)
     }
 
     pub fn stats(&self) -> CommitStats {
@@ -124,12 +147,7 @@ impl GroupCommit {
     }
 }
 
-async fn run(writer: Writer, mut receiver: mpsc::Receiver<Request>, counters: Arc<Counters>) {
-    let mut committer = Committer {
-        answer_early: matches!(writer, Writer::Sqlite(_)),
-        writer,
-        counters,
-    };
+async fn run(mut committer: Committer, mut receiver: mpsc::Receiver<Request>) {
     let mut batch = Vec::with_capacity(MAX_BATCH);
     let mut wave_started = false;
     while receiver.recv_many(&mut batch, MAX_BATCH).await > 0 {
@@ -168,6 +186,7 @@ async fn gather_ready(receiver: &mut mpsc::Receiver<Request>, batch: &mut Vec<Re
 struct Committer {
     writer: Writer,
     counters: Arc<Counters>,
+    parked: Arc<ParkedClaims>,
     /// Whether writes that may be answered before their commit are (only ever on
     /// SQLite). Off after such a commit fails, until a commit succeeds: a disk that keeps
     /// failing must not start the same tasks over and over.
@@ -178,6 +197,7 @@ impl Committer {
     /// Commits `batch` and answers each write; true when a claim in it handed out tasks.
     /// On SQLite the whole batch is one job of the writer thread.
     async fn commit(&mut self, batch: Vec<Request>) -> bool {
+        let batch = with_parked_claims(&self.parked, batch);
         let counters = Arc::clone(&self.counters);
         counters.writes.fetch_add(batch.len() as u64, Relaxed);
         let answer_early = self.answer_early;
@@ -197,6 +217,35 @@ impl Committer {
         self.answer_early = answer_early;
         started
     }
+}
+
+/// Adds to `batch` the claims parked on the queues its submits make a task ready in (see
+/// [`super::parked`]): after those submits, made at the latest submit's time, and answered
+/// only after the commit.
+fn with_parked_claims(parked: &ParkedClaims, mut batch: Vec<Request>) -> Vec<Request> {
+    let mut ready: Vec<(String, i64)> = Vec::new();
+    for request in &batch {
+        if let Write::Insert(task) = &request.write {
+            if task.run_at > task.created_at {
+                continue;
+            }
+            match ready.iter_mut().find(|(queue, _)| *queue == task.queue) {
+                Some((_, now)) => *now = (*now).max(task.created_at),
+                None => ready.push((task.queue.clone(), task.created_at)),
+            }
+        }
+    }
+    for (queue, now) in ready {
+        for claim in parked.take(&queue) {
+            let (write, reply) = claim.into_write(&queue, now);
+            batch.push(Request {
+                write,
+                reply,
+                verdict: None,
+            });
+        }
+    }
+    batch
 }
 
 /// Commits `batch` on `db` and answers each write. Returns whether a claim in it handed
