@@ -27,38 +27,58 @@ pub async fn measure(
 ) -> Result<BurnDown, Error> {
     let mut runs = Vec::new();
     for run in 0..plan.runs {
-        let database = paths.work.join(format!("burn-{synchronous}-{run}.db"));
-        prefill::backlog(&database, plan.burn_tasks).await?;
-        let server = Server::start(paths, &database, synchronous, plan.concurrency).await?;
-        let started = Instant::now();
-        server
-            .post("/api/queues/default/resume", &serde_json::json!({}))
-            .await?;
-        let deadline = started + Duration::from_secs(600);
-        loop {
-            let stats = server.get("/api/stats").await?;
-            let done = stats["by_status"]["SUCCESS"].as_u64().unwrap_or(0);
-            if done >= plan.burn_tasks {
-                break;
-            }
-            if Instant::now() > deadline {
-                return Err(format!("burn-down stalled at {done} of {}", plan.burn_tasks).into());
-            }
-            tokio::time::sleep(Duration::from_millis(5)).await;
-        }
-        let rate = plan.burn_tasks as f64 / started.elapsed().as_secs_f64();
-        let commits = commit_stats(&server).await.unwrap_or_default();
-        eprintln!("  run {}: {rate:.0} tasks/s ({commits})", run + 1);
-        runs.push(rate);
-        server.stop(rss).await?;
-        prefill::remove(&database);
+        runs.push(run_once(plan, paths, synchronous, run, rss).await?);
     }
-    Ok(BurnDown {
-        synchronous: synchronous.to_uppercase(),
-        tasks: plan.burn_tasks,
-        median_per_s: median(&runs),
-        runs,
-    })
+    Ok(BurnDown::of(plan, synchronous, runs))
+}
+
+impl BurnDown {
+    pub fn of(plan: &Plan, synchronous: &str, runs: Vec<f64>) -> BurnDown {
+        BurnDown {
+            synchronous: synchronous.to_uppercase(),
+            tasks: plan.burn_tasks,
+            median_per_s: median(&runs),
+            runs,
+        }
+    }
+}
+
+/// One burn-down on a fresh database; tasks per second.
+pub async fn run_once(
+    plan: &Plan,
+    paths: &Paths,
+    synchronous: &str,
+    run: usize,
+    rss: &mut PeakRss,
+) -> Result<f64, Error> {
+    let database = paths.work.join(format!("burn-{synchronous}-{run}.db"));
+    prefill::backlog(&database, plan.burn_tasks).await?;
+    let server = Server::start(paths, &database, synchronous, plan.concurrency).await?;
+    let started = Instant::now();
+    server
+        .post("/api/queues/default/resume", &serde_json::json!({}))
+        .await?;
+    let deadline = started + Duration::from_secs(600);
+    loop {
+        let stats = server.get("/api/stats").await?;
+        let done = stats["by_status"]["SUCCESS"].as_u64().unwrap_or(0);
+        if done >= plan.burn_tasks {
+            break;
+        }
+        if Instant::now() > deadline {
+            return Err(format!("burn-down stalled at {done} of {}", plan.burn_tasks).into());
+        }
+        tokio::time::sleep(Duration::from_millis(5)).await;
+    }
+    let rate = plan.burn_tasks as f64 / started.elapsed().as_secs_f64();
+    let commits = commit_stats(&server).await.unwrap_or_default();
+    eprintln!(
+        "  {synchronous} run {}: {rate:.0} tasks/s ({commits})",
+        run + 1
+    );
+    server.stop(rss).await?;
+    prefill::remove(&database);
+    Ok(rate)
 }
 
 /// The group committer's counters from `/metrics`, as "N writes in M transactions".

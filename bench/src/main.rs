@@ -3,6 +3,8 @@
 //! What each number means is in BENCHMARKS.md.
 
 mod burn_down;
+mod fsync_floor;
+mod interleaved;
 mod machine;
 mod peers;
 mod pickup;
@@ -155,10 +157,13 @@ fn main() -> Result<(), Box<dyn std::error::Error>> {
 
 async fn run(plan: &Plan, paths: &Paths) -> Result<report::Results, Box<dyn std::error::Error>> {
     let mut rss = server::PeakRss::default();
-    eprintln!("» burn-down, synchronous=FULL");
-    let burn_full = burn_down::measure(plan, paths, "full", &mut rss).await?;
-    eprintln!("» burn-down, synchronous=NORMAL");
-    let burn_normal = burn_down::measure(plan, paths, "normal", &mut rss).await?;
+    eprintln!(
+        "» burn-down, FULL and NORMAL, each round beside {}",
+        peers::REFERENCE
+    );
+    let burn = interleaved::measure(plan, paths, &mut rss).await?;
+    eprintln!("» the disk's fdatasync, beside the databases");
+    let fsync = fsync_floor::measure(&paths.work)?;
     eprintln!("» pickup latency in-process");
     let pickup_full = pickup::in_process(plan, paths, "full").await?;
     let pickup_normal = pickup::in_process(plan, paths, "normal").await?;
@@ -181,8 +186,8 @@ async fn run(plan: &Plan, paths: &Paths) -> Result<report::Results, Box<dyn std:
     Ok(report::Results::new(
         plan,
         report::Measured {
-            burn_full,
-            burn_normal,
+            burn,
+            fsync,
             pickup_full,
             pickup_normal,
             pickup_rest,

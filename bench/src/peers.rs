@@ -20,7 +20,7 @@ pub fn measure(plan: &Plan, paths: &Paths) -> Vec<Peer> {
         .iter()
         .map(|binary| {
             eprintln!("  {binary}");
-            match run(plan, paths, binary) {
+            match run(plan, paths, binary, plan.runs, plan.pickups) {
                 Ok(result) => Peer {
                     binary: binary.to_string(),
                     result: Some(result),
@@ -39,13 +39,32 @@ pub fn measure(plan: &Plan, paths: &Paths) -> Vec<Peer> {
         .collect()
 }
 
-fn run(plan: &Plan, paths: &Paths, binary: &str) -> Result<serde_json::Value, String> {
+/// The peer Spool's burn-down is compared with, run by run (see [`crate::interleaved`]).
+pub const REFERENCE: &str = "effectum-bench";
+
+/// One burn-down of `binary` (and a single pickup, which its harness always measures);
+/// tasks per second.
+pub fn burn_down_once(plan: &Plan, paths: &Paths, binary: &str) -> Result<f64, String> {
+    let result = run(plan, paths, binary, 1, 1)?;
+    result["burn_down_tasks_per_s"]
+        .as_f64()
+        .filter(|rate| *rate > 0.0)
+        .ok_or_else(|| format!("{binary} reported no burn-down rate"))
+}
+
+fn run(
+    plan: &Plan,
+    paths: &Paths,
+    binary: &str,
+    runs: usize,
+    pickups: usize,
+) -> Result<serde_json::Value, String> {
     let dir = paths.work.join(binary);
     std::fs::create_dir_all(&dir).map_err(|e| e.to_string())?;
     let output = Command::new(paths.peers.join(binary))
         .args(["--tasks", &plan.burn_tasks.to_string()])
-        .args(["--runs", &plan.runs.to_string()])
-        .args(["--pickups", &plan.pickups.to_string()])
+        .args(["--runs", &runs.to_string()])
+        .args(["--pickups", &pickups.to_string()])
         .args(["--concurrency", &plan.concurrency.to_string()])
         .args(["--cap-secs", &plan.peer_cap_secs.to_string()])
         .arg("--dir")

@@ -1,20 +1,23 @@
 //! The results: the flat fields `results.json` promises, the details behind them, the
 //! targets they are held to, and the table printed at the end of a run.
 
-use crate::burn_down::BurnDown;
+use crate::interleaved::Interleaved;
 use crate::machine::Machine;
 use crate::peers::Peer;
 use crate::pickup::Pickup;
 use crate::postgres::PostgresResults;
 use crate::rest_submit::RestSubmit;
 use crate::retained::Retained;
+use crate::sample::Latency;
 use crate::wasm::WasmSize;
 use crate::Plan;
 
 /// Everything one run measured.
 pub struct Measured {
-    pub burn_full: BurnDown,
-    pub burn_normal: BurnDown,
+    /// Spool's burn-downs, each round beside the reference peer's.
+    pub burn: Interleaved,
+    /// The disk's own `fdatasync`, in the databases' directory.
+    pub fsync: Latency,
     pub pickup_full: Pickup,
     pub pickup_normal: Pickup,
     pub pickup_rest: Pickup,
@@ -32,6 +35,12 @@ pub struct Results {
     /// Default durability (synchronous=FULL) unless the name says otherwise.
     pub burn_down_tasks_per_s: f64,
     pub burn_down_tasks_per_s_normal: f64,
+    /// Median of the round-by-round ratios to the reference peer's burn-down (NORMAL).
+    pub burn_down_ratio_to_peer: f64,
+    pub burn_down_ratio_to_peer_normal: f64,
+    /// 1,000 small appends, each made durable by `fdatasync`.
+    pub fsync_p50_ms: f64,
+    pub fsync_p99_ms: f64,
     pub rest_submit_per_s: f64,
     pub pickup_p50_ms: f64,
     pub pickup_p99_ms: f64,
@@ -57,7 +66,7 @@ pub struct Results {
 
 #[derive(serde::Serialize)]
 pub struct Details {
-    pub burn_down: [BurnDown; 2],
+    pub burn_down: Interleaved,
     pub pickup: [Pickup; 3],
     pub rest_submit: RestSubmit,
     pub retained: Retained,
@@ -103,24 +112,24 @@ impl Results {
     pub fn new(plan: &Plan, m: Measured) -> Results {
         let targets = vec![
             Target::new(
-                "burn-down, FULL",
-                m.burn_full.median_per_s,
-                25_000.0,
-                "tasks/s",
+                "burn-down, NORMAL ÷ effectum's (median of round ratios)",
+                m.burn.normal_ratio(),
+                1.1,
+                "×",
                 true,
             ),
             Target::new(
-                "burn-down, NORMAL",
-                m.burn_normal.median_per_s,
-                25_000.0,
-                "tasks/s",
+                "burn-down, FULL ÷ effectum's NORMAL (median of round ratios)",
+                m.burn.full_ratio(),
+                0.65,
+                "×",
                 true,
             ),
             Target::new("REST submits", m.submit.median_per_s, 5_000.0, "/s", true),
             Target::new(
-                "pickup p99 in-process, FULL",
-                m.pickup_full.latency.p99_ms,
-                1.0,
+                "pickup p99 in-process, FULL, above the disk's fdatasync p99",
+                m.pickup_full.latency.p99_ms - m.fsync.p99_ms,
+                0.3,
                 "ms",
                 false,
             ),
@@ -162,8 +171,12 @@ impl Results {
             Target::new("server peak RSS", m.rss_peak_mb, 64.0, "MB", false),
         ];
         Results {
-            burn_down_tasks_per_s: m.burn_full.median_per_s,
-            burn_down_tasks_per_s_normal: m.burn_normal.median_per_s,
+            burn_down_tasks_per_s: m.burn.full.median_per_s,
+            burn_down_tasks_per_s_normal: m.burn.normal.median_per_s,
+            burn_down_ratio_to_peer: m.burn.full_ratio(),
+            burn_down_ratio_to_peer_normal: m.burn.normal_ratio(),
+            fsync_p50_ms: m.fsync.p50_ms,
+            fsync_p99_ms: m.fsync.p99_ms,
             rest_submit_per_s: m.submit.median_per_s,
             pickup_p50_ms: m.pickup_full.latency.p50_ms,
             pickup_p99_ms: m.pickup_full.latency.p99_ms,
@@ -182,7 +195,7 @@ impl Results {
             plan: plan.clone(),
             targets,
             details: Details {
-                burn_down: [m.burn_full, m.burn_normal],
+                burn_down: m.burn,
                 pickup: [m.pickup_full, m.pickup_normal, m.pickup_rest],
                 rest_submit: m.submit,
                 retained: m.retained,
@@ -219,9 +232,39 @@ pub fn table(results: &Results) -> String {
             if target.met { "yes" } else { "no" }
         );
     }
+    let burn = &results.details.burn_down;
+    out += &format!(
+        "\nBurn-down rounds (tasks/s), Spool FULL / Spool NORMAL / {}: {}\n",
+        burn.peer,
+        rounds(burn)
+    );
+    out += &format!(
+        "The disk's fdatasync (1,000 small appends): p50 {:.2} ms, p99 {:.2} ms\n",
+        results.fsync_p50_ms, results.fsync_p99_ms
+    );
     out += &postgres_table(results);
     out += &peer_table(results);
     out
+}
+
+/// Each round's three rates, "full / normal / peer", rounds separated by semicolons.
+fn rounds(burn: &Interleaved) -> String {
+    let peer = |i: usize| {
+        burn.peer_runs
+            .get(i)
+            .map_or("—".to_string(), |r| number(*r))
+    };
+    (0..burn.full.runs.len())
+        .map(|i| {
+            format!(
+                "{} / {} / {}",
+                number(burn.full.runs[i]),
+                number(burn.normal.runs[i]),
+                peer(i)
+            )
+        })
+        .collect::<Vec<_>>()
+        .join("; ")
 }
 
 fn postgres_table(results: &Results) -> String {
