@@ -12,13 +12,16 @@ mod claimed;
 mod claims;
 mod conflicts;
 mod conn;
+mod counting;
 mod group_commit;
 mod lifecycle;
+mod one_commit;
 mod parked;
 mod postgres;
 mod queries;
 pub mod queue_row;
 mod sqlite;
+mod sqlite_values;
 mod sqlite_writer;
 mod stats;
 mod successes;
@@ -103,7 +106,9 @@ impl Store {
                 checkpoints: None,
             });
         }
-        if !url.starts_with("sqlite:") {
+        // Every connection of the store opens the file anew, so an in-memory database
+        // would be a different one on each.
+        if !url.starts_with("sqlite:") || url.contains(":memory:") || url.contains("mode=memory") {
             return Err(StoreError::UnsupportedUrl(redact(url)));
         }
         use sqlite::Role;

@@ -19,4 +19,5 @@ mod security_headers;
 mod shutdown;
 mod store;
 mod support;
+mod upgrade;
 mod wasm_bundle;

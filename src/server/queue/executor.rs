@@ -80,6 +80,9 @@ pub(super) async fn execute(execution: Execution, task: ClaimedTask) {
     // aborted, and if even that does not end it, abandoned after one more grace period.
     let mut deadline: Option<Instant> = None;
     let mut aborted = false;
+    // Whether the claim's verdict has been acted on. Not `claim.known()`: a commit that
+    // failed before this attempt got going is known at once, and must stop it all the same.
+    let mut verdict_seen = false;
 
     let ended = loop {
         let wake_at = deadline
@@ -100,7 +103,8 @@ pub(super) async fn execute(execution: Execution, task: ClaimedTask) {
                 token.cancel();
                 deadline.get_or_insert(Instant::now() + config.cancel_grace);
             }
-            committed = claim.committed(), if claim.known().is_none() => {
+            committed = claim.committed(), if !verdict_seen => {
+                verdict_seen = true;
                 if !committed {
                     tracing::warn!(task = %task.id, attempt = task.attempt, "the claim of this task did not commit; stopping it");
                     stop = Some(Stop::Lost);

@@ -4,13 +4,14 @@
 
 use super::attempt_row::{self, Entity as Attempts};
 use super::conn::{Begin, Commit, Conn};
+use super::counting::{returning_changed, Changed, Tally};
 use super::successes::Success;
 use super::task_row::{self, status_is, Column, Entity as Tasks};
 use super::writer::on_writer;
 use super::writes::{unexpected, Ending, Heartbeat, Write, Written};
 use super::{Store, StoreError};
 use crate::model::TaskStatus;
-use sea_orm::sea_query::{Expr, Query};
+use sea_orm::sea_query::Expr;
 use sea_orm::{ColumnTrait, DbErr, EntityTrait, ExprTrait, QueryFilter, QueryOrder, QueryTrait};
 use uuid::Uuid;
 
@@ -142,13 +143,14 @@ pub(super) async fn heartbeat_in(
 /// Puts one interrupted attempt back to PENDING (see [`Store::requeue`]).
 async fn requeue_in(db: &impl Begin, id: Uuid, attempt: i32, now: i64) -> Result<bool, DbErr> {
     let txn = db.begin().await?;
-    let update = requeue_update(now).filter(running_attempt(id, attempt));
-    let changed = txn.run(&update.into_query()).await? == 1;
-    if changed {
-        close_attempt(&txn, id, attempt, now, "INTERRUPTED", None).await?;
-    }
+    let mut update = requeue_update(now)
+        .filter(running_attempt(id, attempt))
+        .into_query();
+    update.returning(returning_changed());
+    let requeued = txn.fetch::<Changed>(&update).await?;
+    close_requeued(&txn, &requeued, now).await?;
     txn.commit().await?;
-    Ok(changed)
+    Ok(!requeued.is_empty())
 }
 
 /// Puts every attempt of `worker_id` back to PENDING (see [`Store::requeue_worker`]).
@@ -158,13 +160,21 @@ async fn requeue_worker_in(db: &impl Begin, worker_id: String, now: i64) -> Resu
         .filter(status_is(TaskStatus::Running))
         .filter(Column::WorkerId.eq(worker_id))
         .into_query();
-    update.returning(Query::returning().columns([Column::Id, Column::Attempt]));
-    let requeued = txn.fetch::<(Uuid, i32)>(&update).await?;
-    for &(id, attempt) in &requeued {
-        close_attempt(&txn, id, attempt, now, "INTERRUPTED", None).await?;
-    }
+    update.returning(returning_changed());
+    let requeued = txn.fetch::<Changed>(&update).await?;
+    close_requeued(&txn, &requeued, now).await?;
     txn.commit().await?;
     Ok(requeued.len() as u64)
+}
+
+/// Closes the attempts of requeued tasks as INTERRUPTED and counts the tasks.
+async fn close_requeued(db: &impl Conn, requeued: &[Changed], now: i64) -> Result<(), DbErr> {
+    let mut tally = Tally::default();
+    for task in requeued {
+        close_attempt(db, task.id, task.attempt, now, "INTERRUPTED", None).await?;
+    }
+    tally.moved_all(TaskStatus::Running, requeued);
+    tally.write(db).await
 }
 
 /// Records an attempt's failure or cancellation inside the caller's transaction; false
@@ -175,6 +185,7 @@ pub(super) async fn finish_in(
     attempt: i32,
     now: i64,
     ending: Ending,
+    tally: &mut Tally,
 ) -> Result<bool, DbErr> {
     let mut update = Tasks::update_many()
         .col_expr(Column::LeaseExpiresAt, Expr::value(Option::<i64>::None))
@@ -213,10 +224,11 @@ pub(super) async fn finish_in(
             (TaskStatus::Cancelled, None)
         }
     };
-    let changed = db
-        .run(&update.filter(running_attempt(id, attempt)).into_query())
-        .await?
-        == 1;
+    let mut update = update.filter(running_attempt(id, attempt)).into_query();
+    update.returning(returning_changed());
+    let finished = db.fetch::<Changed>(&update).await?;
+    tally.moved_all(TaskStatus::Running, &finished);
+    let changed = !finished.is_empty();
     if changed {
         close_attempt(
             db,

@@ -8,6 +8,7 @@ use super::attempts::{finish_in, heartbeat_in};
 use super::claims::claim_in;
 use super::conflicts::retry_conflicts;
 use super::conn::{Begin, Commit, Conn};
+use super::counting::Tally;
 use super::queries::insert_all_in;
 use super::successes::{self, Success};
 use super::task_row;
@@ -18,7 +19,8 @@ use uuid::Uuid;
 
 /// Runs `writes` in one transaction (again, on PostgreSQL, while it loses lock races) and
 /// answers each, in order. Submits go in as multi-row inserts and successful outcomes as
-/// one set-based update plus their counters (see [`super::successes`]).
+/// one set-based update (see [`super::successes`]); what the batch changed is counted
+/// once, at its end (see [`super::counting`]).
 pub(super) async fn apply_all(db: &impl Begin, writes: &[&Write]) -> Result<Vec<Written>, DbErr> {
     match db.backend() {
         DatabaseBackend::Postgres => retry_conflicts(|| apply_once(db, writes)).await,
@@ -28,9 +30,8 @@ pub(super) async fn apply_all(db: &impl Begin, writes: &[&Write]) -> Result<Vec<
 
 async fn apply_once(db: &impl Begin, writes: &[&Write]) -> Result<Vec<Written>, DbErr> {
     if let [write] = writes {
-        if write.is_one_statement(db.backend()) {
-            // A statement is atomic on its own (its triggers included): no BEGIN and
-            // COMMIT needed.
+        if write.is_one_statement() {
+            // A statement is atomic on its own: no BEGIN and COMMIT needed.
             return apply_writes(db, writes).await;
         }
     }
@@ -41,20 +42,16 @@ async fn apply_once(db: &impl Begin, writes: &[&Write]) -> Result<Vec<Written>, 
 }
 
 impl Write {
-    /// True when this write alone is a single SQL statement.
-    fn is_one_statement(&self, backend: DatabaseBackend) -> bool {
-        match self {
-            Write::Insert(_) | Write::Heartbeat { .. } => true,
-            Write::Claim { .. } => backend != DatabaseBackend::Postgres,
-            // A success also updates the counters (see [`super::successes`]), and any
-            // other ending also closes its attempt record.
-            Write::Succeed(_) | Write::Finish { .. } => false,
-        }
+    /// True when this write alone is a single SQL statement: a heartbeat. Every other
+    /// write changes counters and attempt records besides its tasks.
+    fn is_one_statement(&self) -> bool {
+        matches!(self, Write::Heartbeat { .. })
     }
 }
 
 pub(super) async fn apply_writes(db: &impl Conn, writes: &[&Write]) -> Result<Vec<Written>, DbErr> {
     let mut results: Vec<Option<Written>> = writes.iter().map(|_| None).collect();
+    let mut tally = Tally::default();
 
     let inserts: Vec<(usize, &NewTask)> = writes
         .iter()
@@ -66,7 +63,7 @@ pub(super) async fn apply_writes(db: &impl Conn, writes: &[&Write]) -> Result<Ve
         .collect();
     if !inserts.is_empty() {
         let tasks: Vec<NewTask> = inserts.iter().map(|(_, task)| (*task).clone()).collect();
-        let mut stored: HashMap<Uuid, task_row::Model> = insert_all_in(db, tasks)
+        let mut stored: HashMap<Uuid, task_row::Model> = insert_all_in(db, tasks, &mut tally)
             .await?
             .into_iter()
             .map(|row| (row.id, row))
@@ -90,7 +87,8 @@ pub(super) async fn apply_writes(db: &impl Conn, writes: &[&Write]) -> Result<Ve
                 now,
                 lease_until,
             } => {
-                let claimed = claim_in(db, queue, *limit, worker_id, *now, *lease_until).await?;
+                let claimed =
+                    claim_in(db, queue, *limit, worker_id, *now, *lease_until, &mut tally).await?;
                 results[i] = Some(Written::Claimed(claimed));
             }
             Write::Succeed(success) => successes.push((i, success)),
@@ -100,7 +98,8 @@ pub(super) async fn apply_writes(db: &impl Conn, writes: &[&Write]) -> Result<Ve
                 now,
                 ending,
             } => {
-                let changed = finish_in(db, *id, *attempt, *now, ending.clone()).await?;
+                let changed =
+                    finish_in(db, *id, *attempt, *now, ending.clone(), &mut tally).await?;
                 results[i] = Some(Written::Finished(changed));
             }
             Write::Heartbeat {
@@ -116,13 +115,14 @@ pub(super) async fn apply_writes(db: &impl Conn, writes: &[&Write]) -> Result<Ve
     }
     if !successes.is_empty() {
         let (slots, successes): (Vec<usize>, Vec<&Success>) = successes.into_iter().unzip();
-        let changed = successes::record_all(db, &successes).await?;
+        let changed = successes::record_all(db, &successes, &mut tally).await?;
         for (i, success) in slots.into_iter().zip(&successes) {
             results[i] = Some(Written::Finished(
                 changed.contains(&(success.id, success.attempt)),
             ));
         }
     }
+    tally.write(db).await?;
 
     results
         .into_iter()

@@ -4,13 +4,15 @@
 
 use super::claimed::{self, ClaimedTask};
 use super::conn::Conn;
+use super::counting::{rows, Tally};
 use super::task_row::{status_is, Column, Entity as Tasks};
-use super::writes::{unexpected, Write, Written};
+use super::writes::Write;
 use super::{CommitVerdict, ParkedClaim, Store, StoreError};
 use crate::model::TaskStatus;
 use sea_orm::sea_query::{Expr, LockBehavior, LockType, Query, SelectStatement};
 use sea_orm::{
-    ColumnTrait, DatabaseBackend, DbErr, EntityTrait, ExprTrait, QueryFilter, QueryTrait, Statement,
+    ColumnTrait, DatabaseBackend, DbErr, EntityTrait, ExprTrait, QueryFilter, QueryTrait,
+    Statement, Value,
 };
 use uuid::Uuid;
 
@@ -29,7 +31,7 @@ impl Store {
         lease_until: i64,
     ) -> Result<Vec<ClaimedTask>, StoreError> {
         let write = claim_write(queue, limit, worker_id, now, lease_until);
-        claimed(self.commits.write(write).await?)
+        self.commits.write(write).await?.into_claimed()
     }
 
     /// A worker pool's claim: as [`Store::claim`], but on SQLite answered as soon as the
@@ -49,7 +51,7 @@ impl Store {
     ) -> Result<(Vec<ClaimedTask>, CommitVerdict), StoreError> {
         let write = claim_write(queue, limit, worker_id, now, lease_until);
         let (written, verdict) = self.commits.write_before_commit(write).await?;
-        Ok((claimed(written)?, verdict))
+        Ok((written.into_claimed()?, verdict))
     }
 
     /// An idle pool's claim of up to `limit` tasks of `queue`, left for the next submit
@@ -76,16 +78,9 @@ fn claim_write(queue: &str, limit: u64, worker_id: &str, now: i64, lease_until: 
     }
 }
 
-fn claimed(written: Written) -> Result<Vec<ClaimedTask>, StoreError> {
-    match written {
-        Written::Claimed(tasks) => Ok(tasks),
-        other => Err(unexpected(other)),
-    }
-}
-
 /// The claim itself: on SQLite one statement, `UPDATE … WHERE id IN (SELECT … ORDER BY …
-/// LIMIT n) RETURNING …`; on PostgreSQL the SELECT first, then the UPDATE. A trigger opens
-/// the attempt records.
+/// LIMIT n) RETURNING …`; on PostgreSQL the SELECT first, then the UPDATE. Then one insert
+/// opens the attempt records, and the tally counts the moves.
 pub(super) async fn claim_in(
     db: &impl Conn,
     queue: &str,
@@ -93,6 +88,7 @@ pub(super) async fn claim_in(
     worker_id: &str,
     now: i64,
     lease_until: i64,
+    tally: &mut Tally,
 ) -> Result<Vec<ClaimedTask>, DbErr> {
     if limit == 0 {
         return Ok(Vec::new());
@@ -114,7 +110,48 @@ pub(super) async fn claim_in(
     };
     let mut claimed = db.query::<ClaimedTask>(statement).await?;
     claimed.sort_by_key(|task| (task.priority, task.run_at));
+    open_attempts(db, &claimed, worker_id, now).await?;
+    for task in &claimed {
+        tally.moved(
+            queue,
+            &task.task_type,
+            TaskStatus::Pending,
+            TaskStatus::Running,
+            None,
+        );
+    }
     Ok(claimed)
+}
+
+/// Rows per attempt insert, so the bound values stay far below SQLite's limit.
+const ATTEMPTS_CHUNK: usize = 1000;
+
+/// One attempt record for each claimed task, started now.
+async fn open_attempts(
+    db: &impl Conn,
+    claimed: &[ClaimedTask],
+    worker_id: &str,
+    now: i64,
+) -> Result<(), DbErr> {
+    let backend = db.backend();
+    for chunk in claimed.chunks(ATTEMPTS_CHUNK) {
+        let mut values = Vec::with_capacity(chunk.len() * 4);
+        for task in chunk {
+            values.extend([
+                Value::from(task.id),
+                Value::from(task.attempt),
+                Value::from(worker_id),
+                Value::from(now),
+            ]);
+        }
+        let sql = format!(
+            "INSERT INTO task_attempts (task_id, attempt, worker_id, started_at) VALUES {}",
+            rows(backend, chunk.len(), 4)
+        );
+        db.execute(Statement::from_sql_and_values(backend, sql, values))
+            .await?;
+    }
+    Ok(())
 }
 
 /// The ids of up to `limit` ready tasks of `queue`, most urgent first; nothing when the

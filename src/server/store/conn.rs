@@ -42,9 +42,12 @@ pub(super) trait Begin: Conn {
     async fn begin(&self) -> Result<Self::Txn<'_>, DbErr>;
 }
 
-/// An open transaction: committed by [`Commit::commit`], rolled back when dropped.
+/// An open transaction: committed by [`Commit::commit`], or rolled back by
+/// [`Commit::rollback`] or when dropped (on PostgreSQL only later, when its connection
+/// is next used: a transaction that ends without an error says so at once).
 pub(super) trait Commit: Conn {
     async fn commit(self) -> Result<(), DbErr>;
+    async fn rollback(self) -> Result<(), DbErr>;
 }
 
 /// A value read from a returned row, on either backend.
@@ -202,5 +205,9 @@ impl Begin for DatabaseConnection {
 impl Commit for DatabaseTransaction {
     async fn commit(self) -> Result<(), DbErr> {
         DatabaseTransaction::commit(self).await
+    }
+
+    async fn rollback(self) -> Result<(), DbErr> {
+        DatabaseTransaction::rollback(self).await
     }
 }

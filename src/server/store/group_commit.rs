@@ -7,20 +7,19 @@
 //! send their outcomes (see [`gather_ready`]). Callers are answered after the commit, so
 //! "done" still means durable; the one exception is a worker pool's claim on SQLite,
 //! answered before its commit so its tasks run while the commit syncs (see
-//! [`commit_answering_early`]). A batch that loses a lock race on PostgreSQL runs again whole
+//! [`super::one_commit`]). A batch that loses a lock race on PostgreSQL runs again whole
 //! (see [`super::conflicts`]); one that fails otherwise is retried one transaction per
 //! write, so one bad write (a duplicate idempotency key, say) fails alone.
 
-use super::batch::{apply_all, apply_writes};
-use super::conn::{Begin, Commit};
-use super::parked::{ParkedClaim, ParkedClaims, Reply};
+use super::one_commit::{commit_batch, with_parked_claims, Counters, Request};
+use super::parked::{ParkedClaim, ParkedClaims};
 use super::sqlite_writer::SqliteConn;
 use super::verdict::{verdict, CommitVerdict, VerdictSender};
 use super::writer::Writer;
-use super::writes::{Write, Written};
+use super::writes::{committer_stopped, Write, Written};
 use crate::server::turns::gather_over_turns;
-use sea_orm::{DatabaseBackend, DbErr};
-use std::sync::atomic::{AtomicU64, Ordering::Relaxed};
+use sea_orm::DbErr;
+use std::sync::atomic::Ordering::Relaxed;
 use std::sync::Arc;
 use tokio::sync::{mpsc, oneshot};
 
@@ -28,29 +27,6 @@ use tokio::sync::{mpsc, oneshot};
 const MAX_BATCH: usize = 512;
 /// Writes waiting for the committer, at most; callers beyond that wait their turn.
 const BACKLOG: usize = 4096;
-
-struct Request {
-    write: Write,
-    reply: Reply,
-    /// Set for a write that may be answered before its transaction commits (see
-    /// [`GroupCommit::write_before_commit`]): told afterwards whether it committed.
-    verdict: Option<VerdictSender>,
-}
-
-impl Request {
-    /// Answers a write whose transaction is over (committed if `result` is a success);
-    /// true when it was a claim that handed out tasks.
-    fn answer(self, result: Result<Written, DbErr>) -> bool {
-        if let Some(verdict) = self.verdict {
-            verdict.send(result.is_ok());
-        }
-        started_tasks(&result) & self.reply.send(result).is_ok()
-    }
-}
-
-fn started_tasks(result: &Result<Written, DbErr>) -> bool {
-    matches!(result, Ok(Written::Claimed(tasks)) if !tasks.is_empty())
-}
 
 /// Hands writes to the committer task; cheap to clone. The committer stops when the
 /// last handle is dropped.
@@ -70,16 +46,10 @@ pub struct CommitStats {
     pub writes: u64,
 }
 
-#[derive(Debug, Default)]
-struct Counters {
-    transactions: AtomicU64,
-    writes: AtomicU64,
-}
-
 impl GroupCommit {
     /// Starts the committer on `writer`: SQLite's writer thread (the less frequent writes —
-    /// heartbeats, cancels, housekeeping — are its jobs between batches), or the
-    /// PostgreSQL pool, where the committer runs one transaction at a time all the same.
+    /// cancels, retries, housekeeping — are its jobs between batches), or the PostgreSQL
+    /// pool, where the committer runs one transaction at a time all the same.
     pub fn start(writer: Writer) -> GroupCommit {
         let (requests, receiver) = mpsc::channel(BACKLOG);
         let counters = Arc::<Counters>::default();
@@ -136,14 +106,16 @@ impl GroupCommit {
 
     async fn send(&self, write: Write, verdict: Option<VerdictSender>) -> Result<Written, DbErr> {
         let (reply, answer) = oneshot::channel();
-        let stopped = || DbErr::Custom("the store's committer has stopped".into());
         let request = Request {
             write,
             reply,
             verdict,
         };
-        self.requests.send(request).await.map_err(|_| stopped())?;
-        answer.await.map_err(|_| stopped())?
+        self.requests
+            .send(request)
+            .await
+            .map_err(|_| committer_stopped())?;
+        answer.await.map_err(|_| committer_stopped())?
     }
 }
 
@@ -216,143 +188,6 @@ impl Committer {
         let (started, answer_early) = done.unwrap_or((false, false));
         self.answer_early = answer_early;
         started
-    }
-}
-
-/// Adds to `batch` the claims parked on the queues its submits make a task ready in (see
-/// [`super::parked`]): after those submits, made at the latest submit's time, and answered
-/// only after the commit.
-fn with_parked_claims(parked: &ParkedClaims, mut batch: Vec<Request>) -> Vec<Request> {
-    let mut ready: Vec<(String, i64)> = Vec::new();
-    for request in &batch {
-        if let Write::Insert(task) = &request.write {
-            if task.run_at > task.created_at {
-                continue;
-            }
-            match ready.iter_mut().find(|(queue, _)| *queue == task.queue) {
-                Some((_, now)) => *now = (*now).max(task.created_at),
-                None => ready.push((task.queue.clone(), task.created_at)),
-            }
-        }
-    }
-    for (queue, now) in ready {
-        for claim in parked.take(&queue) {
-            let (write, reply) = claim.into_write(&queue, now);
-            batch.push(Request {
-                write,
-                reply,
-                verdict: None,
-            });
-        }
-    }
-    batch
-}
-
-/// Commits `batch` on `db` and answers each write. Returns whether a claim in it handed
-/// out tasks, and whether early answers are on for the next batch (see [`Committer`]).
-async fn commit_batch(
-    db: &impl Begin,
-    mut batch: Vec<Request>,
-    mut answer_early: bool,
-    counters: &Counters,
-) -> (bool, bool) {
-    let sqlite = db.backend() == DatabaseBackend::Sqlite;
-    let mut started = false;
-    let early = answer_early && batch.iter().any(|request| request.verdict.is_some());
-    if batch.len() > 1 || early {
-        counters.transactions.fetch_add(1, Relaxed);
-        let together = if early {
-            commit_answering_early(db, batch).await
-        } else {
-            let writes: Vec<&Write> = batch.iter().map(|r| &r.write).collect();
-            match apply_all(db, &writes).await {
-                Ok(results) => {
-                    for (request, result) in batch.into_iter().zip(results) {
-                        started |= request.answer(Ok(result));
-                    }
-                    Ok(false)
-                }
-                Err(_) => Err((batch, false)),
-            }
-        };
-        match together {
-            Ok(started_early) => return (started | started_early, sqlite),
-            // Something in the batch failed and the transaction rolled back: find out
-            // which, by committing each write (not yet answered) alone.
-            Err((unanswered, early_answer_undone)) => {
-                if early_answer_undone {
-                    answer_early = false;
-                }
-                batch = unanswered;
-            }
-        }
-    }
-    for request in batch {
-        counters.transactions.fetch_add(1, Relaxed);
-        let result = apply_all(db, &[&request.write]).await;
-        if result.is_ok() {
-            answer_early = sqlite;
-        }
-        started |= request.answer(result.map(|mut results| results.remove(0)));
-    }
-    (started, answer_early)
-}
-
-/// SQLite only: runs `batch` in one transaction and answers the writes that may be
-/// answered before the commit (a worker pool's claims) as soon as every statement has
-/// run, so the claimed tasks start while the commit syncs the WAL to disk: under
-/// `synchronous=FULL` that sync is most of a commit, and the tasks' outcomes gather for
-/// the next commit meanwhile. Their verdicts, and the other writes' answers, follow the
-/// commit. Returns whether a claim handed out tasks. If a statement fails, every write
-/// is handed back unanswered; if the commit fails, the early writes learn it from their
-/// verdict and the others are handed back, with `true` to say an early answer was undone.
-async fn commit_answering_early(
-    db: &impl Begin,
-    batch: Vec<Request>,
-) -> Result<bool, (Vec<Request>, bool)> {
-    let Ok(txn) = db.begin().await else {
-        return Err((batch, false));
-    };
-    let writes: Vec<&Write> = batch.iter().map(|r| &r.write).collect();
-    let Ok(results) = apply_writes(&txn, &writes).await else {
-        return Err((batch, false));
-    };
-    let mut started = false;
-    let mut after_commit = Vec::with_capacity(batch.len());
-    let mut verdicts = Vec::new();
-    for (request, result) in batch.into_iter().zip(results) {
-        match request.verdict {
-            Some(verdict) => {
-                let result = Ok(result);
-                started |= started_tasks(&result) & request.reply.send(result).is_ok();
-                verdicts.push(verdict);
-            }
-            None => after_commit.push((request, result)),
-        }
-    }
-    match txn.commit().await {
-        Ok(()) => {
-            for verdict in verdicts {
-                verdict.send(true);
-            }
-            for (request, result) in after_commit {
-                started |= request.answer(Ok(result));
-            }
-            Ok(started)
-        }
-        Err(err) => {
-            tracing::error!(error = %err, claims = verdicts.len(), "a commit failed after its claims were answered; their tasks are stopped and stay in the queue");
-            for verdict in verdicts {
-                verdict.send(false);
-            }
-            Err((
-                after_commit
-                    .into_iter()
-                    .map(|(request, _)| request)
-                    .collect(),
-                true,
-            ))
-        }
     }
 }
 

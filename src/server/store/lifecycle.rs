@@ -4,6 +4,7 @@
 
 use super::attempts::close_attempt;
 use super::conn::{Begin, Commit, Conn};
+use super::counting::{returning_changed, Changed, Tally};
 use super::task_row::{self, status_is, Column, Entity as Tasks};
 use super::writer::on_writer;
 use super::{Store, StoreError};
@@ -42,7 +43,7 @@ pub struct Rescued {
     pub cancelled: u64,
 }
 
-const NOT_STARTED: [&str; 2] = ["PENDING", "SCHEDULED"];
+const NOT_STARTED: [TaskStatus; 2] = [TaskStatus::Pending, TaskStatus::Scheduled];
 const FINAL: [&str; 3] = ["SUCCESS", "FAILED", "CANCELLED"];
 /// Rounds a cancel makes while a task moves between states under it.
 const CANCEL_TRIES: usize = 5;
@@ -92,25 +93,35 @@ impl Store {
     }
 }
 
-async fn cancel_in(db: &impl Conn, id: Uuid, now: i64) -> Result<CancelResult, DbErr> {
+async fn cancel_in(db: &impl Begin, id: Uuid, now: i64) -> Result<CancelResult, DbErr> {
     for _ in 0..CANCEL_TRIES {
-        let cancelled = Tasks::update_many()
-            .col_expr(Column::Status, Expr::value(TaskStatus::Cancelled.as_str()))
-            .col_expr(Column::CompletedAt, Expr::value(now))
-            .filter(Column::Id.eq(id))
-            .filter(Column::Status.is_in(NOT_STARTED));
-        if db.run(&cancelled.into_query()).await? == 1 {
-            return Ok(CancelResult::Cancelled);
+        let txn = db.begin().await?;
+        // One status at a time, so the count knows which one the task left.
+        for from in NOT_STARTED {
+            let mut cancel = Tasks::update_many()
+                .col_expr(Column::Status, Expr::value(TaskStatus::Cancelled.as_str()))
+                .col_expr(Column::CompletedAt, Expr::value(now))
+                .filter(Column::Id.eq(id))
+                .filter(status_is(from))
+                .into_query();
+            cancel.returning(returning_changed());
+            let cancelled = txn.fetch::<Changed>(&cancel).await?;
+            if !cancelled.is_empty() {
+                counted(txn, from, &cancelled).await?;
+                return Ok(CancelResult::Cancelled);
+            }
         }
         let requested = Tasks::update_many()
             .col_expr(Column::CancelRequested, Expr::value(true))
             .filter(Column::Id.eq(id))
             .filter(Column::Status.eq(TaskStatus::Running.as_str()));
-        if db.run(&requested.into_query()).await? == 1 {
+        if txn.run(&requested.into_query()).await? == 1 {
+            txn.commit().await?;
             return Ok(CancelResult::Requested);
         }
-        // Read from the writer: it saw the updates above.
-        match find_in(db, id).await? {
+        let found = find_in(&txn, id).await?;
+        txn.rollback().await?;
+        match found {
             None => return Ok(CancelResult::NotFound),
             Some(task) if task.status().is_final() => {
                 return Ok(CancelResult::AlreadyFinal(task.status()))
@@ -123,48 +134,68 @@ async fn cancel_in(db: &impl Conn, id: Uuid, now: i64) -> Result<CancelResult, D
     ))
 }
 
+/// Counts the tasks a statement moved from `from`, and commits.
+async fn counted(txn: impl Commit, from: TaskStatus, changed: &[Changed]) -> Result<(), DbErr> {
+    let mut tally = Tally::default();
+    tally.moved_all(from, changed);
+    tally.write(&txn).await?;
+    txn.commit().await
+}
+
 /// One task, read on the writing connection.
 async fn find_in(db: &impl Conn, id: Uuid) -> Result<Option<task_row::Model>, DbErr> {
     let find = Tasks::find_by_id(id).into_query();
     Ok(db.fetch::<task_row::Model>(&find).await?.into_iter().next())
 }
 
-async fn retry_in(db: &impl Conn, id: Uuid, now: i64) -> Result<RetryResult, DbErr> {
-    let retried = Tasks::update_many()
-        .col_expr(Column::Status, Expr::value(TaskStatus::Pending.as_str()))
-        .col_expr(Column::RunAt, Expr::value(now))
-        .col_expr(Column::CompletedAt, Expr::value(Option::<i64>::None))
-        .col_expr(Column::CancelRequested, Expr::value(false))
-        .col_expr(Column::Progress, Expr::value(0))
-        .col_expr(Column::ProgressMessage, Expr::value(Option::<String>::None))
-        .col_expr(
-            Column::MaxAttempts,
-            Expr::case(
-                Expr::col(Column::MaxAttempts).lte(Expr::col(Column::Attempt)),
-                Expr::col(Column::Attempt).add(1),
+async fn retry_in(db: &impl Begin, id: Uuid, now: i64) -> Result<RetryResult, DbErr> {
+    let txn = db.begin().await?;
+    for from in [TaskStatus::Failed, TaskStatus::Cancelled] {
+        let mut retry = Tasks::update_many()
+            .col_expr(Column::Status, Expr::value(TaskStatus::Pending.as_str()))
+            .col_expr(Column::RunAt, Expr::value(now))
+            .col_expr(Column::CompletedAt, Expr::value(Option::<i64>::None))
+            .col_expr(Column::CancelRequested, Expr::value(false))
+            .col_expr(Column::Progress, Expr::value(0))
+            .col_expr(Column::ProgressMessage, Expr::value(Option::<String>::None))
+            .col_expr(
+                Column::MaxAttempts,
+                Expr::case(
+                    Expr::col(Column::MaxAttempts).lte(Expr::col(Column::Attempt)),
+                    Expr::col(Column::Attempt).add(1),
+                )
+                .finally(Expr::col(Column::MaxAttempts))
+                .into(),
             )
-            .finally(Expr::col(Column::MaxAttempts))
-            .into(),
-        )
-        .filter(Column::Id.eq(id))
-        .filter(
-            Column::Status.is_in([TaskStatus::Failed.as_str(), TaskStatus::Cancelled.as_str()]),
-        );
-    if db.run(&retried.into_query()).await? == 1 {
-        return Ok(RetryResult::Retried);
+            .filter(Column::Id.eq(id))
+            .filter(status_is(from))
+            .into_query();
+        retry.returning(returning_changed());
+        let retried = txn.fetch::<Changed>(&retry).await?;
+        if !retried.is_empty() {
+            counted(txn, from, &retried).await?;
+            return Ok(RetryResult::Retried);
+        }
     }
-    Ok(match find_in(db, id).await? {
+    let found = find_in(&txn, id).await?;
+    txn.rollback().await?;
+    Ok(match found {
         Some(task) => RetryResult::NotRetryable(task.status()),
         None => RetryResult::NotFound,
     })
 }
 
-async fn promote_due_in(db: &impl Conn, now: i64) -> Result<u64, DbErr> {
-    let promote = Tasks::update_many()
+async fn promote_due_in(db: &impl Begin, now: i64) -> Result<u64, DbErr> {
+    let txn = db.begin().await?;
+    let mut promote = Tasks::update_many()
         .col_expr(Column::Status, Expr::value(TaskStatus::Pending.as_str()))
         .filter(status_is(TaskStatus::Scheduled))
-        .filter(Column::RunAt.lte(now));
-    db.run(&promote.into_query()).await
+        .filter(Column::RunAt.lte(now))
+        .into_query();
+    promote.returning(returning_changed());
+    let promoted = txn.fetch::<Changed>(&promote).await?;
+    counted(txn, TaskStatus::Scheduled, &promoted).await?;
+    Ok(promoted.len() as u64)
 }
 
 async fn rescue_expired_in(db: &impl Begin, now: i64) -> Result<Rescued, DbErr> {
@@ -176,7 +207,7 @@ async fn rescue_expired_in(db: &impl Begin, now: i64) -> Result<Rescued, DbErr> 
     // Each update returns the tasks it moved, whose attempts are then closed.
     let moved = |update: sea_orm::UpdateMany<Tasks>| {
         let mut update = update.filter(expired()).into_query();
-        update.returning(Query::returning().columns([Column::Id, Column::Attempt]));
+        update.returning(returning_changed());
         update
     };
     let txn = db.begin().await?;
@@ -188,7 +219,7 @@ async fn rescue_expired_in(db: &impl Begin, now: i64) -> Result<Rescued, DbErr> 
             Expr::value("cancelled; its worker stopped responding"),
         )
         .filter(Column::CancelRequested.eq(true));
-    let cancelled = txn.fetch::<(Uuid, i32)>(&moved(cancelled)).await?;
+    let cancelled = txn.fetch::<Changed>(&moved(cancelled)).await?;
     let failed = Tasks::update_many()
         .col_expr(Column::Status, Expr::value(TaskStatus::Failed.as_str()))
         .col_expr(Column::CompletedAt, Expr::value(now))
@@ -197,7 +228,7 @@ async fn rescue_expired_in(db: &impl Begin, now: i64) -> Result<Rescued, DbErr> 
             Expr::value("its worker stopped responding (lease expired) and no attempts remain"),
         )
         .filter(Expr::col(Column::Attempt).gte(Expr::col(Column::MaxAttempts)));
-    let failed = txn.fetch::<(Uuid, i32)>(&moved(failed)).await?;
+    let failed = txn.fetch::<Changed>(&moved(failed)).await?;
     let retried = Tasks::update_many()
         .col_expr(Column::Status, Expr::value(TaskStatus::Pending.as_str()))
         .col_expr(Column::RunAt, Expr::value(now))
@@ -205,16 +236,33 @@ async fn rescue_expired_in(db: &impl Begin, now: i64) -> Result<Rescued, DbErr> 
             Column::ErrorMessage,
             Expr::value("its worker stopped responding (lease expired); retrying"),
         );
-    let retried = txn.fetch::<(Uuid, i32)>(&moved(retried)).await?;
+    let retried = txn.fetch::<Changed>(&moved(retried)).await?;
     let rescued = || cancelled.iter().chain(&failed).chain(&retried);
-    for &(id, attempt) in rescued() {
-        close_attempt(&txn, id, attempt, now, "LOST", Some("lease expired".into())).await?;
+    let mut tally = Tally::default();
+    for task in rescued() {
+        close_attempt(
+            &txn,
+            task.id,
+            task.attempt,
+            now,
+            "LOST",
+            Some("lease expired".into()),
+        )
+        .await?;
+        tally.moved(
+            &task.queue,
+            &task.task_type,
+            TaskStatus::Running,
+            task.status,
+            task.completed_at,
+        );
     }
     let clear = Tasks::update_many()
         .col_expr(Column::LeaseExpiresAt, Expr::value(Option::<i64>::None))
         .col_expr(Column::WorkerId, Expr::value(Option::<String>::None))
-        .filter(Column::Id.is_in(rescued().map(|&(id, _)| id)));
+        .filter(Column::Id.is_in(rescued().map(|task| task.id)));
     txn.run(&clear.into_query()).await?;
+    tally.write(&txn).await?;
     txn.commit().await?;
     Ok(Rescued {
         retried: retried.len() as u64,
@@ -224,7 +272,7 @@ async fn rescue_expired_in(db: &impl Begin, now: i64) -> Result<Rescued, DbErr> 
 }
 
 /// Deletes up to [`PRUNE_BATCH`] finished tasks completed before `cutoff`.
-async fn prune_batch_in(db: &impl Conn, cutoff: i64) -> Result<u64, DbErr> {
+async fn prune_batch_in(db: &impl Begin, cutoff: i64) -> Result<u64, DbErr> {
     let batch = Query::select()
         .column(Column::Id)
         .from(Tasks)
@@ -232,6 +280,17 @@ async fn prune_batch_in(db: &impl Conn, cutoff: i64) -> Result<u64, DbErr> {
         .and_where(Column::CompletedAt.lt(cutoff))
         .limit(PRUNE_BATCH)
         .to_owned();
-    let delete = Tasks::delete_many().filter(Column::Id.in_subquery(batch));
-    db.run(&delete.into_query()).await
+    let mut delete = Tasks::delete_many()
+        .filter(Column::Id.in_subquery(batch))
+        .into_query();
+    delete.returning(returning_changed());
+    let txn = db.begin().await?;
+    let deleted = txn.fetch::<Changed>(&delete).await?;
+    let mut tally = Tally::default();
+    for task in &deleted {
+        tally.removed(&task.queue, &task.task_type, task.status);
+    }
+    tally.write(&txn).await?;
+    txn.commit().await?;
+    Ok(deleted.len() as u64)
 }

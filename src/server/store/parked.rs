@@ -5,7 +5,7 @@
 //! that commit is durable: a task never starts before its submit is stored.
 
 use super::claimed::ClaimedTask;
-use super::writes::{unexpected, Write, Written};
+use super::writes::{committer_stopped, Write, Written};
 use super::StoreError;
 use sea_orm::DbErr;
 use std::collections::HashMap;
@@ -88,6 +88,22 @@ impl ParkedClaims {
         self.lock().remove(queue).unwrap_or_default()
     }
 
+    /// Removes the claim `id` from `queue`'s, if it is still parked; true if it was.
+    fn remove(&self, queue: &str, id: u64) -> bool {
+        let mut parked = self.lock();
+        let Some(waiting) = parked.get_mut(queue) else {
+            return false;
+        };
+        let Some(at) = waiting.iter().position(|claim| claim.id == id) else {
+            return false;
+        };
+        waiting.swap_remove(at);
+        if waiting.is_empty() {
+            parked.remove(queue);
+        }
+        true
+    }
+
     fn lock(&self) -> std::sync::MutexGuard<'_, HashMap<String, Vec<Parked>>> {
         // A panic while holding this lock cannot leave the map half-changed.
         self.by_queue
@@ -114,32 +130,28 @@ impl ParkedClaim {
 
     /// Takes the claim back. If a commit took it first, its tasks are the pool's: this
     /// waits for that commit and returns them.
-    pub async fn withdraw(self) -> Result<Vec<ClaimedTask>, StoreError> {
-        {
-            let mut parked = self.claims.lock();
-            if let Some(waiting) = parked.get_mut(&self.queue) {
-                if let Some(at) = waiting.iter().position(|claim| claim.id == self.id) {
-                    waiting.swap_remove(at);
-                    if waiting.is_empty() {
-                        parked.remove(&self.queue);
-                    }
-                    return Ok(Vec::new());
-                }
-            }
+    pub async fn withdraw(mut self) -> Result<Vec<ClaimedTask>, StoreError> {
+        if self.claims.remove(&self.queue, self.id) {
+            return Ok(Vec::new());
         }
-        claimed(self.answer.await)
+        claimed((&mut self.answer).await)
+    }
+}
+
+/// A pool that stops waiting without withdrawing (its task aborted) takes its claim back
+/// too, so no commit claims tasks that nobody would run.
+impl Drop for ParkedClaim {
+    fn drop(&mut self) {
+        self.claims.remove(&self.queue, self.id);
     }
 }
 
 fn claimed(
     answer: Result<Result<Written, DbErr>, oneshot::error::RecvError>,
 ) -> Result<Vec<ClaimedTask>, StoreError> {
-    match answer {
-        Ok(Ok(Written::Claimed(tasks))) => Ok(tasks),
-        Ok(Ok(other)) => Err(unexpected(other)),
-        Ok(Err(err)) => Err(err.into()),
-        Err(_) => Err(DbErr::Custom("the store's committer has stopped".into()).into()),
-    }
+    answer
+        .unwrap_or_else(|_| Err(committer_stopped()))?
+        .into_claimed()
 }
 
 #[cfg(test)]
@@ -166,6 +178,17 @@ mod tests {
         let withdrawing = tokio::spawn(second.withdraw());
         reply.send(Ok(Written::Claimed(Vec::new()))).unwrap();
         assert!(withdrawing.await.unwrap().unwrap().is_empty());
+    }
+
+    #[tokio::test]
+    async fn a_dropped_claim_is_no_longer_parked() {
+        let claims = Arc::new(ParkedClaims::default());
+        let parked = claims.park("q", 1, "w", 10);
+        let kept = claims.park("q", 1, "w", 10);
+        drop(parked);
+        assert_eq!(claims.count("q"), 1);
+        drop(kept);
+        assert_eq!(claims.count("q"), 0);
     }
 
     #[tokio::test]

@@ -1,6 +1,7 @@
 //! Inserting tasks and reading them back: single lookups and keyset-paged lists.
 
 use super::conn::{is_unique_violation, Begin, Commit, Conn};
+use super::counting::Tally;
 use super::task_row::{self, Column, Entity as Tasks};
 use super::writer::on_writer;
 use super::writes::{unexpected, NewTask, Write, Written};
@@ -149,15 +150,19 @@ async fn insert_all_at_once(
     tasks: Vec<NewTask>,
 ) -> Result<Vec<task_row::Model>, DbErr> {
     let txn = db.begin().await?;
-    let stored = insert_all_in(&txn, tasks).await?;
+    let mut tally = Tally::default();
+    let stored = insert_all_in(&txn, tasks, &mut tally).await?;
+    tally.write(&txn).await?;
     txn.commit().await?;
     Ok(stored)
 }
 
-/// Stores tasks, a few hundred rows per statement (atomic only inside a transaction).
+/// Stores tasks, a few hundred rows per statement, and tallies them (atomic only inside a
+/// transaction).
 pub(super) async fn insert_all_in(
     db: &impl Conn,
     tasks: Vec<NewTask>,
+    tally: &mut Tally,
 ) -> Result<Vec<task_row::Model>, DbErr> {
     let mut stored = Vec::with_capacity(tasks.len());
     for chunk in tasks.chunks(INSERT_CHUNK) {
@@ -165,6 +170,9 @@ pub(super) async fn insert_all_in(
         let mut insert = Tasks::insert_many(rows).into_query();
         insert.returning_all();
         stored.extend(db.fetch::<task_row::Model>(&insert).await?);
+    }
+    for task in &stored {
+        tally.added(&task.queue, &task.task_type, task.status());
     }
     Ok(stored)
 }

@@ -9,12 +9,13 @@
 //! await ever waits (every call is synchronous underneath), so the thread polls a job's
 //! future once and it is done. A future that does wait is a bug, reported as an error.
 
-use super::conn::{Begin, Commit, Conn, FromRow, UNIQUE_VIOLATION};
+use super::conn::{Begin, Commit, Conn, FromRow};
 use super::sqlite::{BUSY_TIMEOUT, WAL_SIZE_LIMIT};
+use super::sqlite_values::{db_err, values};
 use super::{StoreOptions, Synchronous};
-use rusqlite::types::Value as SqliteValue;
-use sea_orm::{DatabaseBackend, DbErr, RuntimeErr, Statement, Value};
+use sea_orm::{DatabaseBackend, DbErr, Statement};
 use std::future::Future;
+use std::panic::AssertUnwindSafe;
 use std::path::Path;
 use std::sync::mpsc;
 use std::task::{Context, Poll, Waker};
@@ -49,7 +50,15 @@ impl SqliteWriter {
             .name("spool-sqlite-writer".into())
             .spawn(move || {
                 while let Ok(job) = receiver.recv() {
-                    job(&conn);
+                    // A job that panics fails alone (its caller hears that the writer
+                    // stopped), and whatever it left open is rolled back; the writer
+                    // goes on with the next job.
+                    if std::panic::catch_unwind(AssertUnwindSafe(|| job(&conn))).is_err() {
+                        tracing::error!(
+                            "a write panicked on the SQLite writer; it was rolled back"
+                        );
+                        conn.roll_back_if_open();
+                    }
                 }
             })
             .map_err(|err| DbErr::Custom(format!("cannot start the SQLite writer: {err}")))?;
@@ -109,6 +118,15 @@ impl SqliteConn {
         Ok(SqliteConn(conn))
     }
 
+    /// Ends a transaction a failed job left open, so the next one can begin.
+    fn roll_back_if_open(&self) {
+        if !self.0.is_autocommit() {
+            if let Err(err) = self.0.execute_batch("ROLLBACK") {
+                tracing::error!(error = %err, "rolling back a failed write");
+            }
+        }
+    }
+
     fn statement(&self, sql: &str) -> Result<rusqlite::CachedStatement<'_>, DbErr> {
         self.0.prepare_cached(sql).map_err(db_err)
     }
@@ -146,6 +164,8 @@ impl Begin for SqliteConn {
     type Txn<'a> = SqliteTxn<'a>;
 
     async fn begin(&self) -> Result<SqliteTxn<'_>, DbErr> {
+        // A rollback that failed earlier must not make every later write fail.
+        self.roll_back_if_open();
         // IMMEDIATE: the write lock is taken now, so a transaction that reads before it
         // writes cannot find its snapshot stale at its first write.
         self.statement("BEGIN IMMEDIATE")?
@@ -184,85 +204,27 @@ impl Commit for SqliteTxn<'_> {
         self.committed = true;
         Ok(())
     }
+
+    async fn rollback(self) -> Result<(), DbErr> {
+        // Dropping it rolls it back.
+        Ok(())
+    }
 }
 
 impl Drop for SqliteTxn<'_> {
     fn drop(&mut self) {
         // A failed COMMIT may have ended the transaction already (SQLite rolls back on
         // some errors, a full disk among them); otherwise it is still open.
-        if !self.committed && !self.conn.0.is_autocommit() {
-            if let Err(err) = self.conn.0.execute_batch("ROLLBACK") {
-                tracing::error!(error = %err, "rolling back a failed write");
-            }
+        if !self.committed {
+            self.conn.roll_back_if_open();
         }
     }
-}
-
-/// sea-query's values as SQLite's, stored as sqlx stores them (ids as 16-byte blobs,
-/// JSON as text, booleans as integers), so both drivers read each other's rows.
-fn values(values: Option<sea_orm::sea_query::Values>) -> Result<Vec<SqliteValue>, DbErr> {
-    let Some(values) = values else {
-        return Ok(Vec::new());
-    };
-    values.0.into_iter().map(value).collect()
-}
-
-fn value(value: Value) -> Result<SqliteValue, DbErr> {
-    fn int(n: Option<impl Into<i64>>) -> SqliteValue {
-        n.map_or(SqliteValue::Null, |n| SqliteValue::Integer(n.into()))
-    }
-    Ok(match value {
-        Value::Bool(b) => int(b),
-        Value::TinyInt(n) => int(n),
-        Value::SmallInt(n) => int(n),
-        Value::Int(n) => int(n),
-        Value::BigInt(n) => int(n),
-        Value::TinyUnsigned(n) => int(n),
-        Value::SmallUnsigned(n) => int(n),
-        Value::Unsigned(n) => int(n),
-        Value::BigUnsigned(n) => match n.map(i64::try_from) {
-            None => SqliteValue::Null,
-            Some(Ok(n)) => SqliteValue::Integer(n),
-            Some(Err(_)) => return Err(DbErr::Custom("an integer is too large".into())),
-        },
-        Value::Float(x) => x.map_or(SqliteValue::Null, |x| SqliteValue::Real(x.into())),
-        Value::Double(x) => x.map_or(SqliteValue::Null, SqliteValue::Real),
-        Value::String(text) => text.map_or(SqliteValue::Null, SqliteValue::Text),
-        Value::Char(c) => c.map_or(SqliteValue::Null, |c| SqliteValue::Text(c.to_string())),
-        Value::Bytes(bytes) => bytes.map_or(SqliteValue::Null, SqliteValue::Blob),
-        Value::Json(json) => json.map_or(SqliteValue::Null, |json| {
-            SqliteValue::Text(json.to_string())
-        }),
-        Value::Uuid(id) => id.map_or(SqliteValue::Null, |id| {
-            SqliteValue::Blob(id.as_bytes().to_vec())
-        }),
-        other => {
-            return Err(DbErr::Custom(format!(
-                "the SQLite writer cannot bind {other:?}"
-            )))
-        }
-    })
-}
-
-/// rusqlite's error as sea-orm's, keeping SQLite's message (which the queue reads to tell
-/// a full disk or a lock from other failures) and marking unique-constraint failures.
-fn db_err(err: rusqlite::Error) -> DbErr {
-    use rusqlite::ffi;
-    let text = match &err {
-        rusqlite::Error::SqliteFailure(failure, _)
-            if failure.extended_code == ffi::SQLITE_CONSTRAINT_UNIQUE
-                || failure.extended_code == ffi::SQLITE_CONSTRAINT_PRIMARYKEY =>
-        {
-            format!("{UNIQUE_VIOLATION}: {err}")
-        }
-        _ => err.to_string(),
-    };
-    DbErr::Exec(RuntimeErr::Internal(text))
 }
 
 #[cfg(test)]
 mod tests {
     use super::*;
+    use sea_orm::Value;
 
     fn open() -> (tempfile::TempDir, SqliteConn) {
         let dir = tempfile::tempdir().unwrap();
@@ -309,7 +271,6 @@ mod tests {
             Ok::<_, DbErr>(())
         })
         .unwrap();
-        assert!(value(Value::BigUnsigned(Some(u64::MAX))).is_err());
     }
 
     #[test]
@@ -359,5 +320,38 @@ mod tests {
             .run(async |_conn: &SqliteConn| std::future::pending::<Result<(), DbErr>>().await)
             .await;
         assert!(waited.is_err());
+    }
+
+    #[tokio::test]
+    async fn a_job_that_panics_fails_alone_and_leaves_no_transaction_open() {
+        let dir = tempfile::tempdir().unwrap();
+        let writer =
+            SqliteWriter::open(&dir.path().join("w.db"), &StoreOptions::default()).unwrap();
+        let create = sql("CREATE TABLE t (k TEXT)", vec![]);
+        writer
+            .run(async move |conn: &SqliteConn| conn.execute(create).await)
+            .await
+            .unwrap();
+        let panicked = writer
+            .run(async |conn: &SqliteConn| -> Result<(), DbErr> {
+                let txn = conn.begin().await?;
+                txn.execute(sql("INSERT INTO t VALUES ('lost')", vec![]))
+                    .await?;
+                std::mem::forget(txn);
+                panic!("a bug in a write");
+            })
+            .await;
+        assert!(panicked.is_err());
+        let keys = writer
+            .run(async |conn: &SqliteConn| {
+                let txn = conn.begin().await?;
+                txn.execute(sql("INSERT INTO t VALUES ('kept')", vec![]))
+                    .await?;
+                txn.commit().await?;
+                conn.query::<String>(sql("SELECT k FROM t", vec![])).await
+            })
+            .await
+            .unwrap();
+        assert_eq!(keys, ["kept"]);
     }
 }

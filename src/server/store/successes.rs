@@ -1,14 +1,13 @@
 //! Recording many successful attempts at once: one update for a whole group commit's
-//! worth of them instead of one per task, and one upsert each into `task_counts` and
-//! `task_throughput`. Each row still carries its own fence (RUNNING, this attempt), its
-//! own finish time and result, and a trigger still closes each attempt record. The
-//! counter triggers skip RUNNING → SUCCESS (migration 000008; on PostgreSQL only in a
-//! transaction that sets `spool.successes_counted`, as this one does), so the successes
-//! are counted here, in the same transaction.
+//! worth of them instead of one per task, one update closing their attempt records, and
+//! their counts added to the batch's [`Tally`]. Each row still carries its own fence
+//! (RUNNING, this attempt), its own finish time and result.
 
 use super::conn::{Conn, FromRow};
-use sea_orm::{DatabaseBackend, DbErr, QueryResult, Statement, Value as SqlValue};
-use std::collections::{BTreeMap, HashSet};
+use super::counting::{rows, Tally};
+use crate::model::TaskStatus;
+use sea_orm::{DbErr, QueryResult, Statement, Value as SqlValue};
+use std::collections::HashSet;
 use uuid::Uuid;
 
 /// One successful attempt to record.
@@ -24,9 +23,6 @@ pub(super) struct Success {
 /// Rows per statement, so the bound values stay far below SQLite's limit (32,766).
 const CHUNK: usize = 1000;
 
-/// Minutes in the throughput table are this many microseconds (as in its triggers).
-const MINUTE_MICROS: i64 = 60_000_000;
-
 /// A task the success update changed.
 struct Finished {
     id: Uuid,
@@ -37,83 +33,30 @@ struct Finished {
 }
 
 /// Marks every task in `successes` that is still RUNNING under that attempt as SUCCESS,
-/// and counts them. Returns the `(id, attempt)` pairs that changed; the others were no
-/// longer their attempt's and are left alone. Callers run it inside a transaction, so the
-/// counters change with the tasks or not at all.
+/// closes its attempt record and tallies it. Returns the `(id, attempt)` pairs that
+/// changed; the others were no longer their attempt's and are left alone. Callers run it
+/// inside a transaction, so the records change with the tasks or not at all.
 pub(super) async fn record_all(
     db: &impl Conn,
     successes: &[&Success],
+    tally: &mut Tally,
 ) -> Result<HashSet<(Uuid, i32)>, DbErr> {
-    let backend = db.backend();
-    if backend == DatabaseBackend::Postgres {
-        // Tells the counter triggers that this transaction counts its own successes.
-        let flag = "SELECT set_config('spool.successes_counted', 'on', true)";
-        db.query::<String>(Statement::from_string(backend, flag))
-            .await?;
-    }
-    let mut finished = Vec::with_capacity(successes.len());
+    let mut changed = HashSet::with_capacity(successes.len());
     for chunk in successes.chunks(CHUNK) {
-        finished.extend(finish_tasks(db, chunk).await?);
-    }
-    // Sorted, so the batch's own upserts meet the counter rows in one order (the
-    // triggers of other writes in the transaction may still meet them in any).
-    let mut per_kind: BTreeMap<(&str, &str), i64> = BTreeMap::new();
-    let mut per_minute: BTreeMap<i64, i64> = BTreeMap::new();
-    for task in &finished {
-        *per_kind.entry((&task.queue, &task.task_type)).or_default() += 1;
-        *per_minute
-            .entry(task.completed_at / MINUTE_MICROS)
-            .or_default() += 1;
-    }
-    count_successes(db, &per_kind, &per_minute).await?;
-    Ok(finished
-        .into_iter()
-        .map(|task| (task.id, task.attempt))
-        .collect())
-}
-
-/// Moves `per_kind` tasks from RUNNING to SUCCESS in `task_counts` and adds `per_minute`
-/// successes to `task_throughput`.
-async fn count_successes(
-    db: &impl Conn,
-    per_kind: &BTreeMap<(&str, &str), i64>,
-    per_minute: &BTreeMap<i64, i64>,
-) -> Result<(), DbErr> {
-    let backend = db.backend();
-    if !per_kind.is_empty() {
-        let mut values = Vec::with_capacity(per_kind.len() * 8);
-        for ((queue, task_type), n) in per_kind {
-            for (status, delta) in [("RUNNING", -n), ("SUCCESS", *n)] {
-                values.push(SqlValue::from(*queue));
-                values.push(SqlValue::from(*task_type));
-                values.push(SqlValue::from(status));
-                values.push(SqlValue::from(delta));
-            }
+        let finished = finish_tasks(db, chunk).await?;
+        close_attempts(db, &finished).await?;
+        for task in finished {
+            tally.moved(
+                &task.queue,
+                &task.task_type,
+                TaskStatus::Running,
+                TaskStatus::Success,
+                Some(task.completed_at),
+            );
+            changed.insert((task.id, task.attempt));
         }
-        let sql = format!(
-            "INSERT INTO task_counts (queue, task_type, status, n) VALUES {} \
-             ON CONFLICT (queue, task_type, status) DO UPDATE SET n = task_counts.n + excluded.n",
-            rows(backend, per_kind.len() * 2, 4)
-        );
-        db.execute(Statement::from_sql_and_values(backend, sql, values))
-            .await?;
     }
-    if !per_minute.is_empty() {
-        let mut values = Vec::with_capacity(per_minute.len() * 3);
-        for (minute, n) in per_minute {
-            values.push(SqlValue::from(*minute));
-            values.push(SqlValue::from("SUCCESS"));
-            values.push(SqlValue::from(*n));
-        }
-        let sql = format!(
-            "INSERT INTO task_throughput (minute, status, n) VALUES {} \
-             ON CONFLICT (minute, status) DO UPDATE SET n = task_throughput.n + excluded.n",
-            rows(backend, per_minute.len(), 3)
-        );
-        db.execute(Statement::from_sql_and_values(backend, sql, values))
-            .await?;
-    }
-    Ok(())
+    Ok(changed)
 }
 
 async fn finish_tasks(db: &impl Conn, chunk: &[&Success]) -> Result<Vec<Finished>, DbErr> {
@@ -135,6 +78,30 @@ async fn finish_tasks(db: &impl Conn, chunk: &[&Success]) -> Result<Vec<Finished
     );
     db.query::<Finished>(Statement::from_sql_and_values(backend, sql, values))
         .await
+}
+
+/// Closes the open attempt record of each finished task as SUCCESS.
+async fn close_attempts(db: &impl Conn, finished: &[Finished]) -> Result<(), DbErr> {
+    if finished.is_empty() {
+        return Ok(());
+    }
+    let backend = db.backend();
+    let mut values = Vec::with_capacity(finished.len() * 3);
+    for task in finished {
+        values.push(SqlValue::from(task.id));
+        values.push(SqlValue::from(task.attempt));
+        values.push(SqlValue::from(task.completed_at));
+    }
+    let sql = format!(
+        "UPDATE task_attempts SET finished_at = v.column3, outcome = 'SUCCESS', error = NULL \
+         FROM (VALUES {}) AS v \
+         WHERE task_attempts.task_id = v.column1 AND task_attempts.attempt = v.column2 \
+         AND task_attempts.finished_at IS NULL",
+        rows(backend, finished.len(), 3)
+    );
+    db.execute(Statement::from_sql_and_values(backend, sql, values))
+        .await?;
+    Ok(())
 }
 
 /// By position, in the RETURNING's order: by name, each column's name would be formatted
@@ -161,30 +128,6 @@ impl FromRow for Finished {
     }
 }
 
-/// `(?, ?), (?, ?)…` — `count` rows of `width` placeholders in the backend's syntax.
-fn rows(backend: DatabaseBackend, count: usize, width: usize) -> String {
-    let mut sql = String::with_capacity(count * width * 5);
-    for row in 0..count {
-        if row > 0 {
-            sql.push_str(", ");
-        }
-        sql.push('(');
-        for column in 0..width {
-            if column > 0 {
-                sql.push_str(", ");
-            }
-            match backend {
-                DatabaseBackend::Postgres => {
-                    sql.push_str(&format!("${}", row * width + column + 1))
-                }
-                _ => sql.push('?'),
-            }
-        }
-        sql.push(')');
-    }
-    sql
-}
-
 #[cfg(test)]
 mod tests {
     use super::*;
@@ -209,18 +152,11 @@ mod tests {
     ) -> Result<HashSet<(Uuid, i32)>, DbErr> {
         let txn = db.begin().await?;
         let batch: Vec<&Success> = successes.iter().collect();
-        let changed = record_all(&txn, &batch).await?;
+        let mut tally = Tally::default();
+        let changed = record_all(&txn, &batch, &mut tally).await?;
+        tally.write(&txn).await?;
         txn.commit().await?;
         Ok(changed)
-    }
-
-    #[test]
-    fn placeholders_follow_the_backend() {
-        assert_eq!(rows(DatabaseBackend::Sqlite, 2, 2), "(?, ?), (?, ?)");
-        assert_eq!(
-            rows(DatabaseBackend::Postgres, 2, 3),
-            "($1, $2, $3), ($4, $5, $6)"
-        );
     }
 
     fn task(queue: &str, task_type: &str) -> NewTask {
@@ -261,7 +197,7 @@ mod tests {
             .map(|(i, (_, task))| Success {
                 id: task.id,
                 attempt: task.attempt,
-                now: (3 + i as i64 % 2) * MINUTE_MICROS + i as i64,
+                now: (3 + i as i64 % 2) * 60_000_000 + i as i64,
                 result: "1".into(),
             })
             .collect();

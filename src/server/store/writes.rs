@@ -84,6 +84,21 @@ pub(super) enum Ending {
     Cancelled,
 }
 
+impl Written {
+    /// The tasks a claim took.
+    pub fn into_claimed(self) -> Result<Vec<ClaimedTask>, StoreError> {
+        match self {
+            Written::Claimed(tasks) => Ok(tasks),
+            other => Err(unexpected(other)),
+        }
+    }
+}
+
+/// The error a caller gets when the committer is gone (the store is shutting down).
+pub(super) fn committer_stopped() -> DbErr {
+    DbErr::Custom("the store's committer has stopped".into())
+}
+
 /// A write answered with another kind of result than it asks for: a bug in the store.
 pub(super) fn unexpected(written: Written) -> StoreError {
     DbErr::Custom(format!("the committer answered a write with {written:?}")).into()

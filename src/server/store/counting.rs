@@ -1,0 +1,236 @@
+//! Every counting rule of the store, in one place. `task_counts` holds how many tasks of
+//! each queue, type and status there are, and `task_throughput` how many tasks reached
+//! each final status in each minute; both change in the same transaction as the tasks
+//! they count, so reading them is exact without scanning `tasks`.
+//!
+//! The rules: a stored task counts once under its status; a task that changes status
+//! moves from the old status's count to the new one's; a deleted task leaves its count;
+//! and a task that reaches SUCCESS, FAILED or CANCELLED from another status counts once
+//! more in the throughput of the minute of its `completed_at`. A write that adds, moves or
+//! deletes tasks tells a [`Tally`] what its statements changed (from the rows they
+//! returned), and the tally is written once per transaction: two upserts, however many
+//! tasks moved. The SQL below is the same on both databases but for placeholders.
+//!
+//! No trigger counts anything (migration 000010 dropped them), so an older Spool, which
+//! relied on them, must not write to the same database (README, "Upgrading").
+
+use super::conn::{Conn, FromRow};
+use super::task_row::Column;
+use crate::model::TaskStatus;
+use sea_orm::sea_query::{Query, ReturningClause};
+use sea_orm::{DatabaseBackend, DbErr, QueryResult, Statement, Value};
+use std::collections::BTreeMap;
+use uuid::Uuid;
+
+/// Minutes in the throughput table are this many microseconds.
+const MINUTE_MICROS: i64 = 60_000_000;
+
+/// What one transaction changed in the counters.
+#[derive(Debug, Default)]
+pub(super) struct Tally {
+    /// By (queue, task type, status): how the count changes.
+    counts: BTreeMap<(String, String, &'static str), i64>,
+    /// By (minute, final status): how many tasks finished.
+    finished: BTreeMap<(i64, &'static str), i64>,
+}
+
+impl Tally {
+    /// A task stored with `status`.
+    pub fn added(&mut self, queue: &str, task_type: &str, status: TaskStatus) {
+        self.count(queue, task_type, status, 1);
+    }
+
+    /// A task deleted while it had `status`.
+    pub fn removed(&mut self, queue: &str, task_type: &str, status: TaskStatus) {
+        self.count(queue, task_type, status, -1);
+    }
+
+    /// A task moved from `from` to `to`, completed at `completed_at` if it finished.
+    pub fn moved(
+        &mut self,
+        queue: &str,
+        task_type: &str,
+        from: TaskStatus,
+        to: TaskStatus,
+        completed_at: Option<i64>,
+    ) {
+        if from == to {
+            return;
+        }
+        self.count(queue, task_type, from, -1);
+        self.count(queue, task_type, to, 1);
+        if to.is_final() {
+            let minute = completed_at.unwrap_or(0).div_euclid(MINUTE_MICROS);
+            *self.finished.entry((minute, to.as_str())).or_default() += 1;
+        }
+    }
+
+    /// Each row of `changed` moved from `from` to the status it now has.
+    pub fn moved_all(&mut self, from: TaskStatus, changed: &[Changed]) {
+        for task in changed {
+            self.moved(
+                &task.queue,
+                &task.task_type,
+                from,
+                task.status,
+                task.completed_at,
+            );
+        }
+    }
+
+    fn count(&mut self, queue: &str, task_type: &str, status: TaskStatus, delta: i64) {
+        let key = (queue.to_string(), task_type.to_string(), status.as_str());
+        *self.counts.entry(key).or_default() += delta;
+    }
+
+    /// Adds what was tallied to the counters, in the caller's transaction. Sorted keys, so
+    /// concurrent transactions on PostgreSQL meet the counter rows in one order.
+    pub async fn write(self, db: &impl Conn) -> Result<(), DbErr> {
+        let backend = db.backend();
+        let counts: Vec<_> = self.counts.into_iter().filter(|(_, n)| *n != 0).collect();
+        if !counts.is_empty() {
+            let mut values = Vec::with_capacity(counts.len() * 4);
+            for ((queue, task_type, status), n) in &counts {
+                values.extend([
+                    Value::from(queue.as_str()),
+                    Value::from(task_type.as_str()),
+                    Value::from(*status),
+                    Value::from(*n),
+                ]);
+            }
+            let sql = format!(
+                "INSERT INTO task_counts (queue, task_type, status, n) VALUES {} \
+                 ON CONFLICT (queue, task_type, status) DO UPDATE SET n = task_counts.n + excluded.n",
+                rows(backend, counts.len(), 4)
+            );
+            db.execute(Statement::from_sql_and_values(backend, sql, values))
+                .await?;
+        }
+        if !self.finished.is_empty() {
+            let mut values = Vec::with_capacity(self.finished.len() * 3);
+            for ((minute, status), n) in &self.finished {
+                values.extend([Value::from(*minute), Value::from(*status), Value::from(*n)]);
+            }
+            let sql = format!(
+                "INSERT INTO task_throughput (minute, status, n) VALUES {} \
+                 ON CONFLICT (minute, status) DO UPDATE SET n = task_throughput.n + excluded.n",
+                rows(backend, self.finished.len(), 3)
+            );
+            db.execute(Statement::from_sql_and_values(backend, sql, values))
+                .await?;
+        }
+        Ok(())
+    }
+}
+
+/// A task a statement changed, as its `RETURNING` ([`CHANGED`]) gives it.
+#[derive(Clone, Debug)]
+pub(super) struct Changed {
+    pub id: Uuid,
+    pub attempt: i32,
+    pub queue: String,
+    pub task_type: String,
+    /// The status the statement left (or, for a delete, found).
+    pub status: TaskStatus,
+    pub completed_at: Option<i64>,
+}
+
+/// The columns a counted statement returns, in [`Changed`]'s order.
+pub(super) const CHANGED: [Column; 6] = [
+    Column::Id,
+    Column::Attempt,
+    Column::Queue,
+    Column::TaskType,
+    Column::Status,
+    Column::CompletedAt,
+];
+
+/// The `RETURNING` clause that gives [`Changed`] rows.
+pub(super) fn returning_changed() -> ReturningClause {
+    Query::returning().columns(CHANGED)
+}
+
+fn status(text: &str) -> TaskStatus {
+    // Statuses are written only by the store; anything else is a corrupted row, counted
+    // where the dashboard shows it (see `task_row::Model::status`).
+    text.parse().unwrap_or(TaskStatus::Failed)
+}
+
+impl FromRow for Changed {
+    fn from_query_result(row: &QueryResult) -> Result<Self, DbErr> {
+        Ok(Changed {
+            id: row.try_get_by_index(0)?,
+            attempt: row.try_get_by_index(1)?,
+            queue: row.try_get_by_index(2)?,
+            task_type: row.try_get_by_index(3)?,
+            status: status(&row.try_get_by_index::<String>(4)?),
+            completed_at: row.try_get_by_index(5)?,
+        })
+    }
+
+    fn from_sqlite(row: &rusqlite::Row) -> rusqlite::Result<Self> {
+        Ok(Changed {
+            id: row.get(0)?,
+            attempt: row.get(1)?,
+            queue: row.get(2)?,
+            task_type: row.get(3)?,
+            status: status(&row.get::<_, String>(4)?),
+            completed_at: row.get(5)?,
+        })
+    }
+}
+
+/// `(?, ?), (?, ?)…` — `count` rows of `width` placeholders in the backend's syntax.
+pub(super) fn rows(backend: DatabaseBackend, count: usize, width: usize) -> String {
+    let mut sql = String::with_capacity(count * width * 5);
+    for row in 0..count {
+        if row > 0 {
+            sql.push_str(", ");
+        }
+        sql.push('(');
+        for column in 0..width {
+            if column > 0 {
+                sql.push_str(", ");
+            }
+            match backend {
+                DatabaseBackend::Postgres => {
+                    sql.push_str(&format!("${}", row * width + column + 1))
+                }
+                _ => sql.push('?'),
+            }
+        }
+        sql.push(')');
+    }
+    sql
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+    use TaskStatus::*;
+
+    #[test]
+    fn placeholders_follow_the_backend() {
+        assert_eq!(rows(DatabaseBackend::Sqlite, 2, 2), "(?, ?), (?, ?)");
+        assert_eq!(
+            rows(DatabaseBackend::Postgres, 2, 3),
+            "($1, $2, $3), ($4, $5, $6)"
+        );
+    }
+
+    #[test]
+    fn moves_net_out_and_only_final_statuses_count_as_finished() {
+        let mut tally = Tally::default();
+        tally.added("q", "t", Pending);
+        tally.moved("q", "t", Pending, Running, None);
+        tally.moved("q", "t", Running, Scheduled, None);
+        tally.moved("q", "t", Scheduled, Scheduled, None);
+        tally.moved("q", "t", Scheduled, Cancelled, Some(2 * MINUTE_MICROS + 1));
+        tally.removed("q", "t", Cancelled);
+        assert!(tally.counts.values().all(|n| *n == 0), "{:?}", tally.counts);
+        assert_eq!(
+            tally.finished.into_iter().collect::<Vec<_>>(),
+            vec![((2, "CANCELLED"), 1)]
+        );
+    }
+}
