@@ -52,6 +52,16 @@ pub async fn history(path: &Path, count: u64) -> Result<(), Error> {
          WHERE status = 'PENDING'"
     ))
     .await?;
+    // Written behind the store's back, so counted here as the store would have.
+    db.execute_unprepared(&format!(
+        "DELETE FROM task_counts; \
+         INSERT INTO task_counts (queue, task_type, status, n) \
+         SELECT queue, task_type, status, COUNT(*) FROM tasks GROUP BY queue, task_type, status; \
+         INSERT INTO task_throughput (minute, status, n) \
+         SELECT {now} / 60000000, 'SUCCESS', COUNT(*) FROM tasks WHERE status = 'SUCCESS' \
+         ON CONFLICT (minute, status) DO UPDATE SET n = task_throughput.n + excluded.n"
+    ))
+    .await?;
     db.execute_unprepared("PRAGMA wal_checkpoint(TRUNCATE)")
         .await?;
     db.close().await?;
