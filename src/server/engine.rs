@@ -8,7 +8,7 @@
 //! housekeeping through it, so none of them wires the parts by hand.
 
 use super::config::EngineConfig;
-use super::queue::{run_maintenance, run_workers, MaintenanceConfig, Queue, WorkerConfig};
+use super::queue::{run_maintenance, run_producer, MaintenanceConfig, Queue, WorkerConfig};
 use super::store::{Store, StoreError, StoreOptions};
 use super::tasks::Registry;
 use std::time::Duration;
@@ -56,7 +56,11 @@ impl EngineBuilder {
         let mut tasks = Vec::new();
         let works = !self.pools.is_empty();
         for pool in self.pools {
-            tasks.push(tokio::spawn(run_workers(queue.clone(), pool, stop.clone())));
+            tasks.push(tokio::spawn(run_producer(
+                queue.clone(),
+                pool,
+                stop.clone(),
+            )));
         }
         tasks.push(tokio::spawn(run_maintenance(
             queue.clone(),
@@ -117,7 +121,7 @@ impl Engine {
         self.stop.clone()
     }
 
-    /// Stops claiming, drains the workers (see [`run_workers`]) and stops housekeeping.
+    /// Stops claiming, drains the workers (see [`run_producer`]) and stops housekeeping.
     /// Nothing this process claimed is left RUNNING when this returns.
     pub async fn stop(self) {
         self.stop.cancel();

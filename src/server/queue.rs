@@ -9,9 +9,9 @@ mod executor;
 mod maintenance;
 mod metrics;
 pub mod paging;
+mod producer;
 mod submit;
 mod worker_config;
-mod workers;
 
 use crate::model::{
     BulkResult, MinuteThroughput, QueueView, Stats, SubmitRequest, TaskKindInfo, TaskStatus,
@@ -30,9 +30,9 @@ use uuid::Uuid;
 
 pub use error::QueueError;
 pub use maintenance::{run_maintenance, MaintenanceConfig};
+pub use producer::run_producer;
 pub use submit::valid_queue_name;
 pub use worker_config::WorkerConfig;
-pub use workers::run_workers;
 
 /// Minutes of throughput `/api/stats` reports.
 pub const THROUGHPUT_MINUTES: i64 = 60;

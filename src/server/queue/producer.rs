@@ -1,6 +1,7 @@
-//! The worker pool of one queue: a claim loop that keeps up to `concurrency` handlers
-//! running, wakes at once on a local submit and polls as the fallback, and shuts down
-//! gracefully (stop claiming, drain, then cancel and requeue).
+//! The producer of one queue's worker pool: a claim loop that keeps up to `concurrency`
+//! attempts running, each handed to an executor (see [`super::executor`]); when idle it
+//! parks a claim for the next submit, wakes at once on a local wake-up and polls as the
+//! fallback; and it shuts down gracefully (stop claiming, drain, then cancel and requeue).
 //!
 //! A slot is free again as soon as its handler returns, while the outcome is still on its
 //! way to the database, so under load the next claim and the last outcomes share one
@@ -22,7 +23,7 @@ const CLAIM_ERROR_BACKOFF: Duration = Duration::from_millis(500);
 
 /// Runs the pool until `shutdown` is cancelled, then drains it. When this returns no
 /// task is left RUNNING under this pool's worker id.
-pub async fn run_workers(queue: Queue, config: WorkerConfig, shutdown: CancellationToken) {
+pub async fn run_producer(queue: Queue, config: WorkerConfig, shutdown: CancellationToken) {
     let config = Arc::new(config);
     let slots = Arc::new(Semaphore::new(config.concurrency));
     let abort = CancellationToken::new();
