@@ -25,6 +25,18 @@ pub struct ProcessBurnDown {
     pub tasks: u64,
     pub runs: Vec<f64>,
     pub median_per_s: f64,
+    /// Deadlocks PostgreSQL broke during each run (`pg_stat_database.deadlocks`).
+    pub deadlocks: Vec<i64>,
+    /// How many of the database's sessions waited on a lock, on average over each run
+    /// (sampled from `pg_stat_activity` every 10 ms).
+    pub lock_waiters: Vec<f64>,
+}
+
+/// One burn-down's rate and the lock contention seen during it.
+struct Burned {
+    per_s: f64,
+    deadlocks: i64,
+    lock_waiters: f64,
 }
 
 #[derive(Clone, Debug, serde::Serialize)]
@@ -45,22 +57,33 @@ pub async fn measure(
     let mut burn_down = Vec::new();
     for processes in PROCESSES {
         let mut runs = Vec::new();
+        let mut deadlocks = Vec::new();
+        let mut lock_waiters = Vec::new();
         for run in 0..plan.runs {
             let schema = Schema::create(&server_url).await?;
+            let contention = Contention::start(&server_url).await?;
             let rate = burn(plan, paths, &schema.url, processes, tasks, rss).await;
+            let burned = contention.finish(rate).await;
             schema.drop().await?;
-            let rate = rate?;
+            let burned = burned?;
             eprintln!(
-                "  {processes} worker process(es), run {}: {rate:.0} tasks/s",
-                run + 1
+                "  {processes} worker process(es), run {}: {:.0} tasks/s, {} deadlocks, {:.2} sessions waiting on locks",
+                run + 1,
+                burned.per_s,
+                burned.deadlocks,
+                burned.lock_waiters
             );
-            runs.push(rate);
+            runs.push(burned.per_s);
+            deadlocks.push(burned.deadlocks);
+            lock_waiters.push(burned.lock_waiters);
         }
         burn_down.push(ProcessBurnDown {
             processes,
             tasks,
             median_per_s: median(&runs),
             runs,
+            deadlocks,
+            lock_waiters,
         });
     }
     let schema = Schema::create(&server_url).await?;
@@ -112,6 +135,74 @@ async fn burn(
     }
     server.stop(rss).await?;
     Ok(rate)
+}
+
+/// Lock contention on the database while a burn-down runs: the deadlock counter before
+/// and after, and a sampler of sessions waiting on a lock.
+struct Contention {
+    db: sea_orm::DatabaseConnection,
+    deadlocks_before: i64,
+    stop: tokio_util::sync::CancellationToken,
+    sampler: tokio::task::JoinHandle<(u64, u64)>,
+}
+
+const DEADLOCKS: &str = "SELECT deadlocks FROM pg_stat_database WHERE datname = current_database()";
+const LOCK_WAITERS: &str = "SELECT COUNT(*) FROM pg_stat_activity \
+     WHERE datname = current_database() AND wait_event_type = 'Lock'";
+
+impl Contention {
+    async fn start(server: &str) -> Result<Contention, Error> {
+        let db = Database::connect(server).await?;
+        let deadlocks_before = query_i64(&db, DEADLOCKS).await?;
+        let stop = tokio_util::sync::CancellationToken::new();
+        let sampler = {
+            let (db, stop) = (db.clone(), stop.clone());
+            tokio::spawn(async move {
+                let (mut samples, mut waiting) = (0, 0);
+                while !stop.is_cancelled() {
+                    if let Ok(n) = query_i64(&db, LOCK_WAITERS).await {
+                        samples += 1;
+                        waiting += n.max(0) as u64;
+                    }
+                    tokio::time::sleep(Duration::from_millis(10)).await;
+                }
+                (samples, waiting)
+            })
+        };
+        Ok(Contention {
+            db,
+            deadlocks_before,
+            stop,
+            sampler,
+        })
+    }
+
+    /// Stops sampling once the run (whose processes have exited) is over.
+    async fn finish(self, rate: Result<f64, Error>) -> Result<Burned, Error> {
+        self.stop.cancel();
+        let (samples, waiting) = self.sampler.await?;
+        let per_s = rate?;
+        // A backend reports its statistics when idle or on exit, at most a second late.
+        tokio::time::sleep(Duration::from_millis(1_100)).await;
+        let deadlocks = query_i64(&self.db, DEADLOCKS).await? - self.deadlocks_before;
+        self.db.close().await?;
+        Ok(Burned {
+            per_s,
+            deadlocks,
+            lock_waiters: waiting as f64 / samples.max(1) as f64,
+        })
+    }
+}
+
+async fn query_i64(db: &sea_orm::DatabaseConnection, sql: &str) -> Result<i64, Error> {
+    let row = db
+        .query_one_raw(sea_orm::Statement::from_string(
+            sea_orm::DatabaseBackend::Postgres,
+            sql,
+        ))
+        .await?
+        .ok_or("no row")?;
+    Ok(row.try_get_by_index::<i64>(0)?)
 }
 
 /// Sequential submits to the server, each run by the one worker process.

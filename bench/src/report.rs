@@ -275,20 +275,28 @@ fn postgres_table(results: &Results) -> String {
         );
     };
     let mut out = format!(
-        "\n| PostgreSQL, `spool worker` processes ({} workers each) | Burn-down tasks/s |\n|---|---:|\n",
+        "\n| PostgreSQL, `spool worker` processes ({} workers each) | Burn-down tasks/s | ÷ one process | Deadlocks | Sessions waiting on a lock |\n|---|---:|---:|---:|---:|\n",
         results.plan.concurrency
     );
+    let one = postgres
+        .burn_down
+        .first()
+        .map_or(f64::NAN, |row| row.median_per_s);
     for row in &postgres.burn_down {
+        let waiting: Vec<String> = row.lock_waiters.iter().map(|n| format!("{n:.2}")).collect();
         out += &format!(
-            "| {} process(es), {} tasks | {} |\n",
+            "| {} process(es), {} tasks | {} | {:.2}× | {} | {} |\n",
             row.processes,
             number(row.tasks as f64),
-            number(row.median_per_s)
+            number(row.median_per_s),
+            row.median_per_s / one,
+            row.deadlocks.iter().sum::<i64>(),
+            waiting.join(", ")
         );
     }
     let pickup = &postgres.pickup_across_processes;
     out += &format!(
-        "| pickup across processes (REST submit → NOTIFY → worker), p50 / p99 | {:.2} / {:.2} ms |\n",
+        "| pickup across processes (REST submit → NOTIFY → worker), p50 / p99 | {:.2} / {:.2} ms | | | |\n",
         pickup.p50_ms, pickup.p99_ms
     );
     out

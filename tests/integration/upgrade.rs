@@ -15,6 +15,7 @@ use uuid::Uuid;
 /// Migrations in the schema before the store counted for itself.
 const PREVIOUS_SCHEMA: u32 = 9;
 const NOW: i64 = 1_000_000;
+const MINUTE: i64 = 60_000_000;
 
 fn old_row(queue: &str, task_type: &str) -> task_row::ActiveModel {
     task_row::ActiveModel {
@@ -76,7 +77,7 @@ async fn write_under_previous_schema(url: &str) -> Vec<Uuid> {
             .col_expr(Column::WorkerId, Expr::value(Option::<String>::None)),
         update(&ids[3..4])
             .col_expr(Column::Status, Expr::value("CANCELLED"))
-            .col_expr(Column::CompletedAt, Expr::value(NOW)),
+            .col_expr(Column::CompletedAt, Expr::value(NOW + MINUTE)),
     ];
     for change in changes {
         assert!(change.exec(&db).await.unwrap().rows_affected > 0);
@@ -118,28 +119,76 @@ async fn upgrade_and_go_on(url: &str) {
 
     // A task claimed before the upgrade finishes after it, on its old attempt record.
     assert!(store
-        .finish(ids[0], 1, NOW + 5, Outcome::Succeeded(json!(1)))
+        .finish(ids[0], 1, 2 * MINUTE, Outcome::Succeeded(json!(1)))
         .await
         .unwrap());
     let attempts = store.attempts(ids[0]).await.unwrap();
     assert_eq!(attempts.len(), 1, "{attempts:?}");
     assert_eq!(attempts[0].outcome.as_deref(), Some("SUCCESS"));
     assert_eq!(attempts[0].worker_id, "old");
-    // New claims, a rescue of the old running task, a retry and a prune.
+    // New claims, a retry, a rescue of every running task, a submit and its cancel, and a
+    // prune of the task cancelled before the upgrade.
+    let claimed = store
+        .claim("emails", 5, "new", NOW, NOW + 10)
+        .await
+        .unwrap();
+    assert_eq!(claimed.iter().map(|t| t.id).collect::<Vec<_>>(), [ids[4]]);
     store
         .claim("default", 5, "new", NOW, NOW + 10)
         .await
         .unwrap();
-    store
-        .claim("emails", 5, "new", NOW, NOW + 10)
-        .await
-        .unwrap();
     store.retry(ids[1], NOW).await.unwrap();
     store.rescue_expired(NOW + 20_000_000).await.unwrap();
-    store.prune(NOW + 1).await.unwrap();
+    let submitted = store.insert(spool_task()).await.unwrap();
+    store.cancel(submitted.id, 3 * MINUTE).await.unwrap();
+    assert_eq!(store.prune(NOW + MINUTE + 1).await.unwrap(), 1);
     assert_eq!(counted(&store).await, scanned(&store).await);
-    let lost = store.attempts(ids[2]).await.unwrap();
-    assert_eq!(lost.last().and_then(|a| a.outcome.as_deref()), Some("LOST"));
+
+    // Each attempt record opened once and closed once, old or new.
+    for (id, worker) in [(ids[2], "old"), (ids[4], "new"), (ids[5], "new")] {
+        let attempts = store.attempts(id).await.unwrap();
+        let seen: Vec<_> = attempts
+            .iter()
+            .map(|a| (a.worker_id.as_str(), a.outcome.as_deref()))
+            .collect();
+        assert_eq!(seen, [(worker, Some("LOST"))], "{id}");
+    }
+    // Finishes counted in their minutes, before the upgrade and after.
+    let throughput: Vec<_> = store
+        .throughput(0)
+        .await
+        .unwrap()
+        .into_iter()
+        .map(|row| (row.minute, row.status, row.n))
+        .collect();
+    let expected = [
+        (0, "FAILED"),
+        (1, "CANCELLED"),
+        (2, "SUCCESS"),
+        (3, "CANCELLED"),
+    ];
+    assert_eq!(
+        throughput,
+        expected
+            .iter()
+            .map(|(minute, status)| (*minute, status.to_string(), 1))
+            .collect::<Vec<_>>()
+    );
+}
+
+fn spool_task() -> spool::server::store::NewTask {
+    spool::server::store::NewTask {
+        id: Uuid::new_v4(),
+        task_type: "noop".into(),
+        queue: "default".into(),
+        priority: 0,
+        max_attempts: 3,
+        parameters: json!({}),
+        created_at: NOW,
+        run_at: NOW,
+        timeout_ms: None,
+        idempotency_key: None,
+    }
 }
 
 #[tokio::test]

@@ -148,8 +148,7 @@ async fn requeue_in(db: &impl Begin, id: Uuid, attempt: i32, now: i64) -> Result
         .into_query();
     update.returning(returning_changed());
     let requeued = txn.fetch::<Changed>(&update).await?;
-    close_requeued(&txn, &requeued, now).await?;
-    txn.commit().await?;
+    close_requeued(txn, &requeued, now).await?;
     Ok(!requeued.is_empty())
 }
 
@@ -162,19 +161,18 @@ async fn requeue_worker_in(db: &impl Begin, worker_id: String, now: i64) -> Resu
         .into_query();
     update.returning(returning_changed());
     let requeued = txn.fetch::<Changed>(&update).await?;
-    close_requeued(&txn, &requeued, now).await?;
-    txn.commit().await?;
+    close_requeued(txn, &requeued, now).await?;
     Ok(requeued.len() as u64)
 }
 
-/// Closes the attempts of requeued tasks as INTERRUPTED and counts the tasks.
-async fn close_requeued(db: &impl Conn, requeued: &[Changed], now: i64) -> Result<(), DbErr> {
+/// Closes the attempts of requeued tasks as INTERRUPTED, counts the tasks and commits.
+async fn close_requeued(txn: impl Commit, requeued: &[Changed], now: i64) -> Result<(), DbErr> {
     let mut tally = Tally::default();
     for task in requeued {
-        close_attempt(db, task.id, task.attempt, now, "INTERRUPTED", None).await?;
+        close_attempt(&txn, task.id, task.attempt, now, "INTERRUPTED", None).await?;
     }
     tally.moved_all(TaskStatus::Running, requeued);
-    tally.write(db).await
+    tally.commit(txn).await
 }
 
 /// Records an attempt's failure or cancellation inside the caller's transaction; false

@@ -7,7 +7,7 @@
 use super::attempts::{finish_in, heartbeat_in};
 use super::claims::claim_in;
 use super::conflicts::retry_conflicts;
-use super::conn::{Begin, Commit, Conn};
+use super::conn::{Begin, Conn};
 use super::counting::Tally;
 use super::queries::insert_all_in;
 use super::successes::{self, Success};
@@ -32,12 +32,13 @@ async fn apply_once(db: &impl Begin, writes: &[&Write]) -> Result<Vec<Written>, 
     if let [write] = writes {
         if write.is_one_statement() {
             // A statement is atomic on its own: no BEGIN and COMMIT needed.
-            return apply_writes(db, writes).await;
+            return apply_writes(db, writes, &mut Tally::default()).await;
         }
     }
     let txn = db.begin().await?;
-    let results = apply_writes(&txn, writes).await?;
-    txn.commit().await?;
+    let mut tally = Tally::default();
+    let results = apply_writes(&txn, writes, &mut tally).await?;
+    tally.commit(txn).await?;
     Ok(results)
 }
 
@@ -49,9 +50,14 @@ impl Write {
     }
 }
 
-pub(super) async fn apply_writes(db: &impl Conn, writes: &[&Write]) -> Result<Vec<Written>, DbErr> {
+/// Runs `writes` in the caller's transaction, answers each, and adds what they changed
+/// to `tally`, which the caller writes once, before its commit.
+pub(super) async fn apply_writes(
+    db: &impl Conn,
+    writes: &[&Write],
+    tally: &mut Tally,
+) -> Result<Vec<Written>, DbErr> {
     let mut results: Vec<Option<Written>> = writes.iter().map(|_| None).collect();
-    let mut tally = Tally::default();
 
     let inserts: Vec<(usize, &NewTask)> = writes
         .iter()
@@ -63,7 +69,7 @@ pub(super) async fn apply_writes(db: &impl Conn, writes: &[&Write]) -> Result<Ve
         .collect();
     if !inserts.is_empty() {
         let tasks: Vec<NewTask> = inserts.iter().map(|(_, task)| (*task).clone()).collect();
-        let mut stored: HashMap<Uuid, task_row::Model> = insert_all_in(db, tasks, &mut tally)
+        let mut stored: HashMap<Uuid, task_row::Model> = insert_all_in(db, tasks, tally)
             .await?
             .into_iter()
             .map(|row| (row.id, row))
@@ -88,7 +94,7 @@ pub(super) async fn apply_writes(db: &impl Conn, writes: &[&Write]) -> Result<Ve
                 lease_until,
             } => {
                 let claimed =
-                    claim_in(db, queue, *limit, worker_id, *now, *lease_until, &mut tally).await?;
+                    claim_in(db, queue, *limit, worker_id, *now, *lease_until, tally).await?;
                 results[i] = Some(Written::Claimed(claimed));
             }
             Write::Succeed(success) => successes.push((i, success)),
@@ -98,8 +104,7 @@ pub(super) async fn apply_writes(db: &impl Conn, writes: &[&Write]) -> Result<Ve
                 now,
                 ending,
             } => {
-                let changed =
-                    finish_in(db, *id, *attempt, *now, ending.clone(), &mut tally).await?;
+                let changed = finish_in(db, *id, *attempt, *now, ending.clone(), tally).await?;
                 results[i] = Some(Written::Finished(changed));
             }
             Write::Heartbeat {
@@ -115,14 +120,13 @@ pub(super) async fn apply_writes(db: &impl Conn, writes: &[&Write]) -> Result<Ve
     }
     if !successes.is_empty() {
         let (slots, successes): (Vec<usize>, Vec<&Success>) = successes.into_iter().unzip();
-        let changed = successes::record_all(db, &successes, &mut tally).await?;
+        let changed = successes::record_all(db, &successes, tally).await?;
         for (i, success) in slots.into_iter().zip(&successes) {
             results[i] = Some(Written::Finished(
                 changed.contains(&(success.id, success.attempt)),
             ));
         }
     }
-    tally.write(db).await?;
 
     results
         .into_iter()

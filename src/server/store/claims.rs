@@ -161,7 +161,7 @@ async fn open_attempts(
 /// only) in order and stops after `limit` rows, however long the backlog. On PostgreSQL
 /// it locks the rows it picks and skips rows other processes' claims have locked, so
 /// concurrent claims never take the same task and do not queue up behind each other for
-/// task rows (they still meet on the counter rows their triggers update; see
+/// task rows (they still meet on the counter rows their transactions update; see
 /// [`super::conflicts`]). SQLite, with one writer, has no row locks and leaves the clause
 /// out.
 pub(super) fn ready_tasks(queue: &str, limit: u64, now: i64) -> SelectStatement {
@@ -191,8 +191,7 @@ pub(super) fn ready_tasks(queue: &str, limit: u64, now: i64) -> SelectStatement 
         .to_owned()
 }
 
-/// Moves the chosen tasks to RUNNING under this claim's lease; a trigger opens each
-/// attempt record.
+/// Moves the chosen tasks to RUNNING under this claim's lease.
 fn claim_update(worker_id: &str, now: i64, lease_until: i64) -> sea_orm::UpdateMany<Tasks> {
     Tasks::update_many()
         .col_expr(Column::Status, Expr::value(TaskStatus::Running.as_str()))
@@ -219,9 +218,8 @@ fn returning_claimed(update: sea_orm::UpdateMany<Tasks>, backend: DatabaseBacken
 }
 
 /// SQLite plans a `LIMIT ?` with the value bound at the time, so it prepares the
-/// statement again (parsing it and compiling its triggers: 143 M of SQLite's 1.84 G
-/// instructions on a 10,000-task burn-down) whenever the limit is bound anew, which is
-/// on every claim. The plan is the same whatever
+/// statement again whenever the limit is bound anew, which is on every claim (it was 8 %
+/// of SQLite's instructions on a burn-down, BENCHMARKS.md). The plan is the same whatever
 /// the limit (the walk of `ix_tasks_ready` stops after it), and behind a cast the planner
 /// no longer reads the value.
 pub(super) fn sqlite_limit_unplanned(mut statement: Statement) -> Statement {

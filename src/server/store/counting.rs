@@ -14,7 +14,7 @@
 //! No trigger counts anything (migration 000010 dropped them), so an older Spool, which
 //! relied on them, must not write to the same database (README, "Upgrading").
 
-use super::conn::{Conn, FromRow};
+use super::conn::{Commit, Conn, FromRow};
 use super::task_row::Column;
 use crate::model::TaskStatus;
 use sea_orm::sea_query::{Query, ReturningClause};
@@ -60,7 +60,9 @@ impl Tally {
         self.count(queue, task_type, from, -1);
         self.count(queue, task_type, to, 1);
         if to.is_final() {
-            let minute = completed_at.unwrap_or(0).div_euclid(MINUTE_MICROS);
+            // Integer division, as SQL's `/` (what the counts written before the store
+            // counted for itself used).
+            let minute = completed_at.unwrap_or(0) / MINUTE_MICROS;
             *self.finished.entry((minute, to.as_str())).or_default() += 1;
         }
     }
@@ -84,13 +86,15 @@ impl Tally {
     }
 
     /// Adds what was tallied to the counters, in the caller's transaction. Sorted keys, so
-    /// concurrent transactions on PostgreSQL meet the counter rows in one order.
+    /// concurrent transactions on PostgreSQL meet the counter rows in one order; a few
+    /// hundred rows per statement, so a batch of thousands of tasks in as many queues
+    /// stays within both databases' limits on bound values.
     pub async fn write(self, db: &impl Conn) -> Result<(), DbErr> {
         let backend = db.backend();
         let counts: Vec<_> = self.counts.into_iter().filter(|(_, n)| *n != 0).collect();
-        if !counts.is_empty() {
-            let mut values = Vec::with_capacity(counts.len() * 4);
-            for ((queue, task_type, status), n) in &counts {
+        for chunk in counts.chunks(ROWS_PER_STATEMENT) {
+            let mut values = Vec::with_capacity(chunk.len() * 4);
+            for ((queue, task_type, status), n) in chunk {
                 values.extend([
                     Value::from(queue.as_str()),
                     Value::from(task_type.as_str()),
@@ -101,27 +105,38 @@ impl Tally {
             let sql = format!(
                 "INSERT INTO task_counts (queue, task_type, status, n) VALUES {} \
                  ON CONFLICT (queue, task_type, status) DO UPDATE SET n = task_counts.n + excluded.n",
-                rows(backend, counts.len(), 4)
+                rows(backend, chunk.len(), 4)
             );
             db.execute(Statement::from_sql_and_values(backend, sql, values))
                 .await?;
         }
-        if !self.finished.is_empty() {
-            let mut values = Vec::with_capacity(self.finished.len() * 3);
-            for ((minute, status), n) in &self.finished {
+        let finished: Vec<_> = self.finished.into_iter().collect();
+        for chunk in finished.chunks(ROWS_PER_STATEMENT) {
+            let mut values = Vec::with_capacity(chunk.len() * 3);
+            for ((minute, status), n) in chunk {
                 values.extend([Value::from(*minute), Value::from(*status), Value::from(*n)]);
             }
             let sql = format!(
                 "INSERT INTO task_throughput (minute, status, n) VALUES {} \
                  ON CONFLICT (minute, status) DO UPDATE SET n = task_throughput.n + excluded.n",
-                rows(backend, self.finished.len(), 3)
+                rows(backend, chunk.len(), 3)
             );
             db.execute(Statement::from_sql_and_values(backend, sql, values))
                 .await?;
         }
         Ok(())
     }
+
+    /// Writes what was tallied in `txn`, then commits it.
+    pub async fn commit(self, txn: impl Commit) -> Result<(), DbErr> {
+        self.write(&txn).await?;
+        txn.commit().await
+    }
 }
+
+/// Counter rows per upsert: 4,000 bound values at most, far below SQLite's 32,766 and
+/// PostgreSQL's 65,535.
+const ROWS_PER_STATEMENT: usize = 1000;
 
 /// A task a statement changed, as its `RETURNING` ([`CHANGED`]) gives it.
 #[derive(Clone, Debug)]
@@ -216,6 +231,46 @@ mod tests {
             rows(DatabaseBackend::Postgres, 2, 3),
             "($1, $2, $3), ($4, $5, $6)"
         );
+    }
+
+    #[test]
+    fn a_tally_of_thousands_of_queues_is_written_in_statements_within_the_limits() {
+        use crate::server::store::sqlite_writer::{finish_at_once, SqliteConn};
+        let dir = tempfile::tempdir().unwrap();
+        let options = crate::server::store::StoreOptions::default();
+        let conn = SqliteConn::open(&dir.path().join("t.db"), &options).unwrap();
+        let mut tally = Tally::default();
+        for queue in 0..2_500 {
+            tally.added(&format!("q{queue}"), "t", Pending);
+            tally.moved(
+                &format!("q{queue}"),
+                "t",
+                Pending,
+                Success,
+                Some(queue * MINUTE_MICROS),
+            );
+        }
+        let sql = |text: &str| Statement::from_string(DatabaseBackend::Sqlite, text);
+        let counted = finish_at_once(async {
+            conn.execute(sql(
+                "CREATE TABLE task_counts (queue TEXT, task_type TEXT, status TEXT, n INTEGER, \
+                 PRIMARY KEY (queue, task_type, status))",
+            ))
+            .await?;
+            conn.execute(sql(
+                "CREATE TABLE task_throughput (minute INTEGER, status TEXT, n INTEGER, \
+                 PRIMARY KEY (minute, status))",
+            ))
+            .await?;
+            tally.write(&conn).await?;
+            conn.query::<i64>(sql(
+                "SELECT (SELECT SUM(n) FROM task_counts WHERE status = 'SUCCESS') \
+                 + (SELECT COUNT(*) FROM task_throughput)",
+            ))
+            .await
+        })
+        .unwrap();
+        assert_eq!(counted, [5_000]);
     }
 
     #[test]

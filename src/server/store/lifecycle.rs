@@ -138,8 +138,7 @@ async fn cancel_in(db: &impl Begin, id: Uuid, now: i64) -> Result<CancelResult, 
 async fn counted(txn: impl Commit, from: TaskStatus, changed: &[Changed]) -> Result<(), DbErr> {
     let mut tally = Tally::default();
     tally.moved_all(from, changed);
-    tally.write(&txn).await?;
-    txn.commit().await
+    tally.commit(txn).await
 }
 
 /// One task, read on the writing connection.
@@ -262,8 +261,7 @@ async fn rescue_expired_in(db: &impl Begin, now: i64) -> Result<Rescued, DbErr> 
         .col_expr(Column::WorkerId, Expr::value(Option::<String>::None))
         .filter(Column::Id.is_in(rescued().map(|task| task.id)));
     txn.run(&clear.into_query()).await?;
-    tally.write(&txn).await?;
-    txn.commit().await?;
+    tally.commit(txn).await?;
     Ok(Rescued {
         retried: retried.len() as u64,
         failed: failed.len() as u64,
@@ -290,7 +288,6 @@ async fn prune_batch_in(db: &impl Begin, cutoff: i64) -> Result<u64, DbErr> {
     for task in &deleted {
         tally.removed(&task.queue, &task.task_type, task.status);
     }
-    tally.write(&txn).await?;
-    txn.commit().await?;
+    tally.commit(txn).await?;
     Ok(deleted.len() as u64)
 }

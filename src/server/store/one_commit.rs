@@ -7,6 +7,7 @@
 
 use super::batch::{apply_all, apply_writes};
 use super::conn::{Begin, Commit};
+use super::counting::Tally;
 use super::parked::{ParkedClaims, Reply};
 use super::verdict::VerdictSender;
 use super::writes::{Write, Written};
@@ -141,12 +142,16 @@ async fn commit_answering_early(
     // the commit must be one whose own submit is durable already.
     let (early, later): (Vec<&Request>, Vec<&Request>) =
         batch.iter().partition(|request| request.verdict.is_some());
-    let Ok(early_results) = apply_writes(&txn, &writes_of(early)).await else {
+    let mut tally = Tally::default();
+    let Ok(early_results) = apply_writes(&txn, &writes_of(early), &mut tally).await else {
         return Err((batch, false));
     };
-    let Ok(later_results) = apply_writes(&txn, &writes_of(later)).await else {
+    let Ok(later_results) = apply_writes(&txn, &writes_of(later), &mut tally).await else {
         return Err((batch, false));
     };
+    if tally.write(&txn).await.is_err() {
+        return Err((batch, false));
+    }
     let (mut early_results, mut later_results) =
         (early_results.into_iter(), later_results.into_iter());
     let results: Vec<Written> = batch

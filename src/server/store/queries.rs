@@ -1,6 +1,6 @@
 //! Inserting tasks and reading them back: single lookups and keyset-paged lists.
 
-use super::conn::{is_unique_violation, Begin, Commit, Conn};
+use super::conn::{is_unique_violation, Begin, Conn};
 use super::counting::Tally;
 use super::task_row::{self, Column, Entity as Tasks};
 use super::writer::on_writer;
@@ -152,8 +152,7 @@ async fn insert_all_at_once(
     let txn = db.begin().await?;
     let mut tally = Tally::default();
     let stored = insert_all_in(&txn, tasks, &mut tally).await?;
-    tally.write(&txn).await?;
-    txn.commit().await?;
+    tally.commit(txn).await?;
     Ok(stored)
 }
 

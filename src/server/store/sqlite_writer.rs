@@ -83,7 +83,9 @@ impl SqliteWriter {
 }
 
 /// Polls `future` once: a job on the writer's connection never waits.
-fn finish_at_once<R>(future: impl Future<Output = Result<R, DbErr>>) -> Result<R, DbErr> {
+pub(super) fn finish_at_once<R>(
+    future: impl Future<Output = Result<R, DbErr>>,
+) -> Result<R, DbErr> {
     let mut future = std::pin::pin!(future);
     match future
         .as_mut()
@@ -97,10 +99,14 @@ fn finish_at_once<R>(future: impl Future<Output = Result<R, DbErr>>) -> Result<R
 }
 
 /// The writer's connection.
-pub(super) struct SqliteConn(rusqlite::Connection);
+pub(super) struct SqliteConn {
+    conn: rusqlite::Connection,
+    /// Set when a rollback failed and left a transaction open: the next `begin` ends it.
+    stuck: std::cell::Cell<bool>,
+}
 
 impl SqliteConn {
-    fn open(path: &Path, options: &StoreOptions) -> rusqlite::Result<SqliteConn> {
+    pub(super) fn open(path: &Path, options: &StoreOptions) -> rusqlite::Result<SqliteConn> {
         let conn = rusqlite::Connection::open(path)?;
         conn.busy_timeout(BUSY_TIMEOUT)?;
         conn.set_prepared_statement_cache_capacity(STATEMENT_CACHE);
@@ -115,20 +121,25 @@ impl SqliteConn {
         // The checkpointer copies the WAL into the database (see `super::checkpoints`);
         // the writer never stops to do it.
         conn.pragma_update(None, "wal_autocheckpoint", 0)?;
-        Ok(SqliteConn(conn))
+        Ok(SqliteConn {
+            conn,
+            stuck: std::cell::Cell::new(false),
+        })
     }
 
     /// Ends a transaction a failed job left open, so the next one can begin.
     fn roll_back_if_open(&self) {
-        if !self.0.is_autocommit() {
-            if let Err(err) = self.0.execute_batch("ROLLBACK") {
-                tracing::error!(error = %err, "rolling back a failed write");
+        if !self.conn.is_autocommit() {
+            let failed = self.conn.execute_batch("ROLLBACK").is_err();
+            if failed {
+                tracing::error!("rolling back a failed write failed; the next write tries again");
             }
+            self.stuck.set(failed);
         }
     }
 
     fn statement(&self, sql: &str) -> Result<rusqlite::CachedStatement<'_>, DbErr> {
-        self.0.prepare_cached(sql).map_err(db_err)
+        self.conn.prepare_cached(sql).map_err(db_err)
     }
 }
 
@@ -164,8 +175,11 @@ impl Begin for SqliteConn {
     type Txn<'a> = SqliteTxn<'a>;
 
     async fn begin(&self) -> Result<SqliteTxn<'_>, DbErr> {
-        // A rollback that failed earlier must not make every later write fail.
-        self.roll_back_if_open();
+        // A rollback that failed earlier must not make every later write fail. (Any
+        // other open transaction is a bug, which BEGIN reports.)
+        if self.stuck.get() {
+            self.roll_back_if_open();
+        }
         // IMMEDIATE: the write lock is taken now, so a transaction that reads before it
         // writes cannot find its snapshot stale at its first write.
         self.statement("BEGIN IMMEDIATE")?
