@@ -6,7 +6,7 @@
 use crate::sample::median;
 use crate::server::{PeakRss, Server};
 use crate::{prefill, Paths, Plan};
-use std::time::{Duration, Instant};
+use std::time::Instant;
 
 type Error = Box<dyn std::error::Error>;
 
@@ -58,18 +58,7 @@ pub async fn run_once(
     server
         .post("/api/queues/default/resume", &serde_json::json!({}))
         .await?;
-    let deadline = started + Duration::from_secs(600);
-    loop {
-        let stats = server.get("/api/stats").await?;
-        let done = stats["by_status"]["SUCCESS"].as_u64().unwrap_or(0);
-        if done >= plan.burn_tasks {
-            break;
-        }
-        if Instant::now() > deadline {
-            return Err(format!("burn-down stalled at {done} of {}", plan.burn_tasks).into());
-        }
-        tokio::time::sleep(Duration::from_millis(5)).await;
-    }
+    server.wait_for_successes(plan.burn_tasks).await?;
     let rate = plan.burn_tasks as f64 / started.elapsed().as_secs_f64();
     let commits = commit_stats(&server).await.unwrap_or_default();
     eprintln!(

@@ -117,18 +117,7 @@ async fn burn(
     server
         .post("/api/queues/default/resume", &serde_json::json!({}))
         .await?;
-    let deadline = started + Duration::from_secs(600);
-    loop {
-        let stats = server.get("/api/stats").await?;
-        let done = stats["by_status"]["SUCCESS"].as_u64().unwrap_or(0);
-        if done >= tasks {
-            break;
-        }
-        if Instant::now() > deadline {
-            return Err(format!("burn-down stalled at {done} of {tasks}").into());
-        }
-        tokio::time::sleep(Duration::from_millis(5)).await;
-    }
+    server.wait_for_successes(tasks).await?;
     let rate = tasks as f64 / started.elapsed().as_secs_f64();
     for worker in workers {
         worker.stop(rss).await?;

@@ -29,6 +29,23 @@ pub struct Server {
 }
 
 impl Server {
+    /// Waits until `/api/stats` counts `tasks` tasks SUCCESS (the counters change in the
+    /// same transaction as the outcomes, so a task counts once its end is committed).
+    pub async fn wait_for_successes(&self, tasks: u64) -> Result<(), Error> {
+        let deadline = Instant::now() + Duration::from_secs(600);
+        loop {
+            let stats = self.get("/api/stats").await?;
+            let done = stats["by_status"]["SUCCESS"].as_u64().unwrap_or(0);
+            if done >= tasks {
+                return Ok(());
+            }
+            if Instant::now() > deadline {
+                return Err(format!("burn-down stalled at {done} of {tasks}").into());
+            }
+            tokio::time::sleep(Duration::from_millis(5)).await;
+        }
+    }
+
     /// Starts `spool serve` on `database` with `synchronous` and `concurrency` workers and
     /// waits until it answers `/readyz`.
     pub async fn start(

@@ -139,7 +139,7 @@ async fn upgrade_and_go_on(url: &str) {
         .unwrap();
     store.retry(ids[1], NOW).await.unwrap();
     store.rescue_expired(NOW + 20_000_000).await.unwrap();
-    let submitted = store.insert(spool_task()).await.unwrap();
+    let submitted = store.insert(crate::store::task(0, NOW)).await.unwrap();
     store.cancel(submitted.id, 3 * MINUTE).await.unwrap();
     assert_eq!(store.prune(NOW + MINUTE + 1).await.unwrap(), 1);
     assert_eq!(counted(&store).await, scanned(&store).await);
@@ -174,21 +174,6 @@ async fn upgrade_and_go_on(url: &str) {
             .map(|(minute, status)| (*minute, status.to_string(), 1))
             .collect::<Vec<_>>()
     );
-}
-
-fn spool_task() -> spool::server::store::NewTask {
-    spool::server::store::NewTask {
-        id: Uuid::new_v4(),
-        task_type: "noop".into(),
-        queue: "default".into(),
-        priority: 0,
-        max_attempts: 3,
-        parameters: json!({}),
-        created_at: NOW,
-        run_at: NOW,
-        timeout_ms: None,
-        idempotency_key: None,
-    }
 }
 
 #[tokio::test]

@@ -9,7 +9,7 @@
 //! to 33 M.
 
 use super::task_row::Column;
-use sea_orm::{DbErr, QueryResult};
+
 use uuid::Uuid;
 
 /// A claimed task, as its worker runs it.
@@ -30,7 +30,8 @@ pub struct ClaimedTask {
     pub run_at: i64,
 }
 
-/// The columns a claim returns, in the order [`ClaimedTask::from_row`] reads them.
+/// The columns a claim returns, in the order its fields are read (by position, see
+/// `conn::by_position!`).
 pub(super) const COLUMNS: [Column; 9] = [
     Column::Id,
     Column::TaskType,
@@ -42,20 +43,3 @@ pub(super) const COLUMNS: [Column; 9] = [
     Column::Priority,
     Column::RunAt,
 ];
-
-impl ClaimedTask {
-    /// Reads a row returned with [`COLUMNS`].
-    pub(super) fn from_row(row: &QueryResult) -> Result<ClaimedTask, DbErr> {
-        Ok(ClaimedTask {
-            id: row.try_get_by_index(0)?,
-            task_type: row.try_get_by_index(1)?,
-            attempt: row.try_get_by_index(2)?,
-            max_attempts: row.try_get_by_index(3)?,
-            parameters: row.try_get_by_index(4)?,
-            timeout_ms: row.try_get_by_index(5)?,
-            cancel_requested: row.try_get_by_index(6)?,
-            priority: row.try_get_by_index(7)?,
-            run_at: row.try_get_by_index(8)?,
-        })
-    }
-}

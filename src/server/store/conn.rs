@@ -89,26 +89,47 @@ impl FromRow for task_row::Model {
     }
 }
 
-/// A claimed task, read by position in [`super::claimed::COLUMNS`]' order.
-impl FromRow for ClaimedTask {
-    fn from_query_result(row: &QueryResult) -> Result<Self, DbErr> {
-        ClaimedTask::from_row(row)
-    }
+/// Implements [`FromRow`] for a struct whose fields are the returned columns in order,
+/// read by position: by name, each column's name would be formatted and looked up for
+/// every row, which showed in the claim's profile (BENCHMARKS.md).
+macro_rules! by_position {
+    ($row:ty { $($field:ident),+ $(,)? }) => {
+        impl $crate::server::store::conn::FromRow for $row {
+            fn from_query_result(row: &sea_orm::QueryResult) -> Result<Self, sea_orm::DbErr> {
+                let mut column = 0;
+                $(
+                    let $field = row.try_get_by_index(column)?;
+                    column += 1;
+                )+
+                let _ = column;
+                Ok(Self { $($field),+ })
+            }
 
-    fn from_sqlite(row: &rusqlite::Row) -> rusqlite::Result<Self> {
-        Ok(ClaimedTask {
-            id: row.get(0)?,
-            task_type: row.get(1)?,
-            attempt: row.get(2)?,
-            max_attempts: row.get(3)?,
-            parameters: row.get(4)?,
-            timeout_ms: row.get(5)?,
-            cancel_requested: row.get(6)?,
-            priority: row.get(7)?,
-            run_at: row.get(8)?,
-        })
-    }
+            fn from_sqlite(row: &rusqlite::Row) -> rusqlite::Result<Self> {
+                let mut column = 0;
+                $(
+                    let $field = row.get(column)?;
+                    column += 1;
+                )+
+                let _ = column;
+                Ok(Self { $($field),+ })
+            }
+        }
+    };
 }
+pub(super) use by_position;
+
+by_position!(ClaimedTask {
+    id,
+    task_type,
+    attempt,
+    max_attempts,
+    parameters,
+    timeout_ms,
+    cancel_requested,
+    priority,
+    run_at,
+});
 
 /// One column of one type, for statements that return a single value per row.
 macro_rules! single_column {

@@ -3,10 +3,10 @@
 //! their counts added to the batch's [`Tally`]. Each row still carries its own fence
 //! (RUNNING, this attempt), its own finish time and result.
 
-use super::conn::{Conn, FromRow};
+use super::conn::{by_position, Conn};
 use super::counting::{rows, Tally};
 use crate::model::TaskStatus;
-use sea_orm::{DbErr, QueryResult, Statement, Value as SqlValue};
+use sea_orm::{DbErr, Statement, Value as SqlValue};
 use std::collections::HashSet;
 use uuid::Uuid;
 
@@ -104,29 +104,14 @@ async fn close_attempts(db: &impl Conn, finished: &[Finished]) -> Result<(), DbE
     Ok(())
 }
 
-/// By position, in the RETURNING's order: by name, each column's name would be formatted
-/// and looked up for every row (as the claim found, see `claimed`).
-impl FromRow for Finished {
-    fn from_query_result(row: &QueryResult) -> Result<Self, DbErr> {
-        Ok(Finished {
-            id: row.try_get_by_index(0)?,
-            attempt: row.try_get_by_index(1)?,
-            queue: row.try_get_by_index(2)?,
-            task_type: row.try_get_by_index(3)?,
-            completed_at: row.try_get_by_index(4)?,
-        })
-    }
-
-    fn from_sqlite(row: &rusqlite::Row) -> rusqlite::Result<Self> {
-        Ok(Finished {
-            id: row.get(0)?,
-            attempt: row.get(1)?,
-            queue: row.get(2)?,
-            task_type: row.get(3)?,
-            completed_at: row.get(4)?,
-        })
-    }
-}
+// In the RETURNING's order.
+by_position!(Finished {
+    id,
+    attempt,
+    queue,
+    task_type,
+    completed_at,
+});
 
 #[cfg(test)]
 mod tests {
