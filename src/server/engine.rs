@@ -8,7 +8,7 @@
 //! housekeeping through it, so none of them wires the parts by hand.
 
 use super::config::EngineConfig;
-use super::queue::{run_maintenance, run_producer, MaintenanceConfig, Queue, WorkerConfig};
+use super::queue::{run_maintenance, run_producer, Clock, MaintenanceConfig, Queue, WorkerConfig};
 use super::store::{Store, StoreError, StoreOptions};
 use super::tasks::Registry;
 use std::time::Duration;
@@ -28,9 +28,17 @@ pub struct EngineBuilder {
     registry: Registry,
     pools: Vec<WorkerConfig>,
     maintenance: MaintenanceConfig,
+    clock: Clock,
 }
 
 impl EngineBuilder {
+    /// Reads time from `clock` instead of the system's: tests move it by hand (see
+    /// [`crate::server::queue::ManualClock`]).
+    pub fn clock(mut self, clock: Clock) -> EngineBuilder {
+        self.clock = clock;
+        self
+    }
+
     /// Works `config.queue` with a pool of `config.concurrency` workers. Without any
     /// pool the engine runs no tasks (`serve --no-workers`).
     pub fn pool(mut self, config: WorkerConfig) -> EngineBuilder {
@@ -47,11 +55,13 @@ impl EngineBuilder {
     /// Starts the pools, housekeeping and, when tasks run here, the relay that wakes
     /// idle pools on another process's submit (PostgreSQL).
     pub fn start(self) -> Engine {
-        let queue = Queue::new(self.store, self.registry).with_worked_queues(
-            self.pools
-                .iter()
-                .map(|pool| (pool.queue.clone(), pool.concurrency as u32)),
-        );
+        let queue = Queue::new(self.store, self.registry)
+            .with_clock(self.clock)
+            .with_worked_queues(
+                self.pools
+                    .iter()
+                    .map(|pool| (pool.queue.clone(), pool.concurrency as u32)),
+            );
         let stop = CancellationToken::new();
         let mut tasks = Vec::new();
         let works = !self.pools.is_empty();
@@ -86,6 +96,7 @@ impl Engine {
             registry,
             pools: Vec::new(),
             maintenance: MaintenanceConfig::default(),
+            clock: Clock::system(),
         }
     }
 

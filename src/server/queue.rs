@@ -3,6 +3,7 @@
 //! functions call this; only the store below it touches the database.
 
 mod backoff;
+mod clock;
 mod decision;
 mod error;
 mod executor;
@@ -28,6 +29,7 @@ use tokio::sync::Notify;
 use tokio_util::sync::CancellationToken;
 use uuid::Uuid;
 
+pub use clock::{Clock, ManualClock};
 pub use error::QueueError;
 pub use maintenance::{run_maintenance, MaintenanceConfig};
 pub use producer::run_producer;
@@ -63,6 +65,7 @@ pub struct Queue {
     metrics: Arc<metrics::Metrics>,
     /// The queues this process works, with their concurrency.
     worked: Arc<std::collections::BTreeMap<String, u32>>,
+    clock: Clock,
 }
 
 impl Queue {
@@ -74,6 +77,7 @@ impl Queue {
             running: Arc::default(),
             metrics: Arc::default(),
             worked: Arc::default(),
+            clock: Clock::system(),
         }
     }
 
@@ -82,6 +86,17 @@ impl Queue {
     pub fn with_worked_queues(mut self, queues: impl IntoIterator<Item = (String, u32)>) -> Queue {
         self.worked = Arc::new(queues.into_iter().collect());
         self
+    }
+
+    /// Reads time from `clock` instead of the system's (see [`Clock`]).
+    pub fn with_clock(mut self, clock: Clock) -> Queue {
+        self.clock = clock;
+        self
+    }
+
+    /// Now, on the queue's clock, in microseconds since the Unix epoch.
+    pub(crate) fn now_micros(&self) -> i64 {
+        self.clock.now_micros()
     }
 
     /// The store, for this module's runtime units (the pools, housekeeping); nothing
@@ -116,7 +131,7 @@ impl Queue {
     /// Validates and stores a task. Nothing is stored when validation fails; once this
     /// returns the task is durable.
     pub async fn submit(&self, request: SubmitRequest) -> Result<TaskView, QueueError> {
-        let task = submit::prepare(&self.registry, request, chrono::Utc::now())?;
+        let task = submit::prepare(&self.registry, request, self.clock.now())?;
         let stored = self.store.insert(task).await?;
         self.metrics.submitted(1);
         self.wake_workers();
@@ -134,7 +149,7 @@ impl Queue {
         let Some(key) = key else {
             return self.submit(request).await;
         };
-        let mut task = submit::prepare(&self.registry, request, chrono::Utc::now())?;
+        let mut task = submit::prepare(&self.registry, request, self.clock.now())?;
         task.idempotency_key = Some(key.clone());
         let existing = match self.store.insert_keyed(task.clone()).await {
             Ok(stored) => {
@@ -163,7 +178,7 @@ impl Queue {
         &self,
         requests: Vec<SubmitRequest>,
     ) -> Result<Vec<TaskView>, QueueError> {
-        let tasks = submit::prepare_all(&self.registry, requests, chrono::Utc::now())?;
+        let tasks = submit::prepare_all(&self.registry, requests, self.clock.now())?;
         let stored = self.store.insert_all(tasks).await?;
         self.metrics.submitted(stored.len() as u64);
         self.wake_workers();
@@ -190,7 +205,7 @@ impl Queue {
     /// Cancels a task: PENDING or SCHEDULED at once; RUNNING by asking its handler to
     /// stop (it ends CANCELLED). A finished task answers 409.
     pub async fn cancel(&self, id: Uuid) -> Result<TaskView, QueueError> {
-        match self.store.cancel(id, now_micros()).await? {
+        match self.store.cancel(id, self.clock.now_micros()).await? {
             CancelResult::Cancelled => {}
             CancelResult::Requested => self.signal_cancel(id),
             CancelResult::AlreadyFinal(status) => {
@@ -205,7 +220,7 @@ impl Queue {
 
     /// Runs a FAILED or CANCELLED task again. Anything else answers 409.
     pub async fn retry(&self, id: Uuid) -> Result<TaskView, QueueError> {
-        match self.store.retry(id, now_micros()).await? {
+        match self.store.retry(id, self.clock.now_micros()).await? {
             RetryResult::Retried => self.wake_workers(),
             RetryResult::NotRetryable(status) => {
                 let why = if status == TaskStatus::Success {
@@ -247,7 +262,9 @@ impl Queue {
                 "{queue:?} is not a queue name"
             )));
         }
-        self.store.set_paused(queue, paused, now_micros()).await?;
+        self.store
+            .set_paused(queue, paused, self.clock.now_micros())
+            .await?;
         if !paused {
             self.wake_workers();
         }
@@ -300,7 +317,7 @@ impl Queue {
             *stats.by_type.entry(row.task_type).or_default() += row.n;
             *stats.by_queue.entry(row.queue).or_default() += row.n;
         }
-        let this_minute = now_micros() / MICROS_PER_MINUTE;
+        let this_minute = self.clock.now_micros() / MICROS_PER_MINUTE;
         let first = this_minute - (THROUGHPUT_MINUTES - 1);
         let mut minutes: Vec<MinuteThroughput> = (first..=this_minute)
             .map(|minute| MinuteThroughput {
@@ -383,7 +400,8 @@ impl Drop for RunningGuard {
     }
 }
 
-/// The current time as the store keeps it.
+/// The system's time as the store keeps it (what [`Clock::system`] reads), for callers
+/// outside an engine.
 pub fn now_micros() -> i64 {
     chrono::Utc::now().timestamp_micros()
 }

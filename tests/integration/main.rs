@@ -2,6 +2,7 @@
 
 mod access;
 mod cli;
+mod clock;
 mod crash;
 mod databases;
 mod disk_full;

@@ -4,7 +4,7 @@
 
 use super::decision::{decide, Decision, Ended, Facts, Stop};
 use super::worker_config::WorkerConfig;
-use super::{backoff, now_micros, Queue};
+use super::{backoff, Queue};
 use crate::server::store::{ClaimedTask, CommitVerdict, Heartbeat, Outcome};
 use crate::server::tasks::TaskContext;
 use std::sync::Arc;
@@ -134,7 +134,7 @@ pub(super) async fn execute(execution: Execution, task: ClaimedTask) {
             }
             // Nothing is written before the claim is known to have committed.
             _ = ticker.tick(), if claim.known() == Some(true) => {
-                let lease_until = now_micros() + config.lease.as_micros() as i64;
+                let lease_until = queue.now_micros() + config.lease.as_micros() as i64;
                 let progress = ctx.take_progress().map(|p| (p.percent, p.message));
                 match store.heartbeat(task.id, task.attempt, lease_until, progress).await {
                     Ok(Heartbeat::Owned { cancel_requested: true }) => user_cancel.cancel(),
@@ -163,7 +163,7 @@ pub(super) async fn execute(execution: Execution, task: ClaimedTask) {
         attempt: task.attempt,
         max_attempts: task.max_attempts,
         timeout_ms: task.timeout_ms,
-        retry_at: now_micros() + retry_delay.as_micros() as i64,
+        retry_at: queue.now_micros() + retry_delay.as_micros() as i64,
     }) {
         Decision::Nothing => return,
         Decision::Requeue => return requeue(&queue, &task, started).await,
@@ -171,7 +171,7 @@ pub(super) async fn execute(execution: Execution, task: ClaimedTask) {
     };
     // The last progress report may not have been written yet: keep its message.
     if let Some(last) = ctx.take_progress() {
-        let lease_until = now_micros() + config.lease.as_micros() as i64;
+        let lease_until = queue.now_micros() + config.lease.as_micros() as i64;
         let progress = Some((last.percent, last.message));
         if let Err(err) = store
             .heartbeat(task.id, task.attempt, lease_until, progress)
@@ -205,7 +205,7 @@ async fn record(
     let mut pause = Duration::from_millis(50);
     loop {
         match store
-            .finish(task.id, task.attempt, now_micros(), outcome.clone())
+            .finish(task.id, task.attempt, queue.now_micros(), outcome.clone())
             .await
         {
             Ok(true) => return,
@@ -219,7 +219,7 @@ async fn record(
                 tracing::warn!(task = %task.id, attempt = task.attempt, error = %err, "could not record the outcome yet; trying again");
                 tokio::time::sleep(pause).await;
                 pause = (pause * 2).min(Duration::from_secs(1));
-                let lease_until = now_micros() + lease.as_micros() as i64;
+                let lease_until = queue.now_micros() + lease.as_micros() as i64;
                 if let Ok(Heartbeat::Lost) = store
                     .heartbeat(task.id, task.attempt, lease_until, None)
                     .await
@@ -235,7 +235,7 @@ async fn requeue(queue: &Queue, task: &ClaimedTask, started: Instant) {
     queue.metrics().finished("interrupted", started.elapsed());
     if let Err(err) = queue
         .store()
-        .requeue(task.id, task.attempt, now_micros())
+        .requeue(task.id, task.attempt, queue.now_micros())
         .await
     {
         tracing::error!(task = %task.id, attempt = task.attempt, error = %err, "could not requeue an interrupted attempt");

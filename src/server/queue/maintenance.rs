@@ -3,7 +3,7 @@
 //! store checkpoints its WAL on its own.)
 //! Every step is a fenced, idempotent statement, so it is safe in any number of processes.
 
-use super::{now_micros, Queue};
+use super::Queue;
 use std::time::Duration;
 use tokio_util::sync::CancellationToken;
 
@@ -42,12 +42,12 @@ pub async fn run_maintenance(queue: Queue, config: MaintenanceConfig, stop: Canc
     loop {
         tokio::select! {
             _ = stop.cancelled() => return,
-            _ = promote.tick() => match store.promote_due(now_micros()).await {
+            _ = promote.tick() => match store.promote_due(queue.now_micros()).await {
                 Ok(0) => {}
                 Ok(_) => queue.wake_workers(),
                 Err(err) => tracing::error!(error = %err, "promoting scheduled tasks failed"),
             },
-            _ = rescue.tick() => match store.rescue_expired(now_micros()).await {
+            _ = rescue.tick() => match store.rescue_expired(queue.now_micros()).await {
                 Ok(rescued) if rescued == Default::default() => {}
                 Ok(rescued) => {
                     tracing::warn!(?rescued, "rescued tasks whose worker stopped responding");
@@ -56,13 +56,13 @@ pub async fn run_maintenance(queue: Queue, config: MaintenanceConfig, stop: Canc
                 Err(err) => tracing::error!(error = %err, "rescuing expired tasks failed"),
             },
             _ = prune.tick() => {
-                let cutoff = now_micros() - config.retention.as_micros() as i64;
+                let cutoff = queue.now_micros() - config.retention.as_micros() as i64;
                 match store.prune(cutoff).await {
                     Ok(0) => {}
                     Ok(n) => tracing::info!(tasks = n, "pruned finished tasks past retention"),
                     Err(err) => tracing::error!(error = %err, "pruning failed"),
                 }
-                let a_day_ago = now_micros() / 60_000_000 - 24 * 60;
+                let a_day_ago = queue.now_micros() / 60_000_000 - 24 * 60;
                 if let Err(err) = store.prune_throughput(a_day_ago).await {
                     tracing::error!(error = %err, "pruning throughput counters failed");
                 }

@@ -9,7 +9,7 @@
 
 use super::executor::{execute, Execution};
 use super::worker_config::WorkerConfig;
-use super::{now_micros, Queue};
+use super::Queue;
 use crate::server::store::{ClaimedTask, CommitVerdict};
 use crate::server::turns::gather_over_turns;
 use std::sync::Arc;
@@ -44,7 +44,7 @@ pub async fn run_producer(queue: Queue, config: WorkerConfig, shutdown: Cancella
         let mut permits = vec![first];
         take_free_slots(&slots, &mut permits);
         gather_slots(&slots, &mut permits, config.concurrency).await;
-        let now = now_micros();
+        let now = queue.now_micros();
         let lease_until = now + config.lease.as_micros() as i64;
         // The tasks may start before the claim's commit is on disk; each attempt waits
         // for its verdict before it writes (see `Store::claim_before_commit`).
@@ -203,7 +203,7 @@ async fn drain(
     }
     match queue
         .store()
-        .requeue_worker(&config.worker_id, now_micros())
+        .requeue_worker(&config.worker_id, queue.now_micros())
         .await
     {
         Ok(0) => {}
