@@ -10,7 +10,7 @@
 use super::executor::{execute, Execution};
 use super::worker_config::WorkerConfig;
 use super::Queue;
-use crate::server::store::{ClaimedTask, CommitVerdict};
+use crate::server::store::{ClaimedTask, CommitVerdict, StoreError};
 use crate::server::turns::gather_over_turns;
 use std::sync::Arc;
 use std::time::Duration;
@@ -68,17 +68,13 @@ pub async fn run_producer(queue: Queue, config: WorkerConfig, shutdown: Cancella
             }
             Ok(claimed) => claimed,
             Err(err) => {
-                tracing::error!(error = %err, "claim failed");
                 drop(permits);
-                tokio::select! {
-                    _ = tokio::time::sleep(CLAIM_ERROR_BACKOFF) => continue,
-                    _ = shutdown.cancelled() => break,
+                match back_off(err, &shutdown).await {
+                    Idle::ShuttingDown => break,
+                    _ => continue,
                 }
             }
         };
-        if tasks.is_empty() {
-            continue;
-        }
         for (task, slot) in tasks.into_iter().zip(permits) {
             let execution = Execution {
                 queue: queue.clone(),
@@ -98,12 +94,13 @@ pub async fn run_producer(queue: Queue, config: WorkerConfig, shutdown: Cancella
 enum Idle {
     /// A submit's commit claimed these tasks for the pool (durably).
     Claimed(Vec<ClaimedTask>),
-    /// A wake-up or the poll interval: time to claim again.
+    /// A wake-up, the poll interval or the pause after a failed claim: time to claim
+    /// again.
     Woken,
     ShuttingDown,
 }
 
-/// Waits, with every slot free, for work: parks a claim for `slots` tasks that the next
+/// Waits for work after a claim found none: parks a claim for the `slots` free slots that the next
 /// submit to the queue runs in its own transaction, so the task starts after one commit,
 /// not two (see `Store::park_claim`); a wake-up (a retry made ready, a resumed queue,
 /// another process's submit) or the poll interval ends the wait too. Tasks claimed for a
@@ -132,13 +129,16 @@ async fn wait_while_idle(
     match claimed {
         Ok(tasks) if !tasks.is_empty() => Idle::Claimed(tasks),
         Ok(_) => Idle::Woken,
-        Err(err) => {
-            tracing::error!(error = %err, "claim failed");
-            tokio::select! {
-                _ = tokio::time::sleep(CLAIM_ERROR_BACKOFF) => Idle::Woken,
-                _ = shutdown.cancelled() => Idle::ShuttingDown,
-            }
-        }
+        Err(err) => back_off(err, shutdown).await,
+    }
+}
+
+/// After a failed claim: logs it and pauses, so a broken database is not hammered.
+async fn back_off(err: StoreError, shutdown: &CancellationToken) -> Idle {
+    tracing::error!(error = %err, "claim failed");
+    tokio::select! {
+        _ = tokio::time::sleep(CLAIM_ERROR_BACKOFF) => Idle::Woken,
+        _ = shutdown.cancelled() => Idle::ShuttingDown,
     }
 }
 
