@@ -2,6 +2,7 @@
 //! worker pool and housekeeping that run what is submitted. REST handlers and server
 //! functions call this; only the store below it touches the database.
 
+mod attempts;
 mod backoff;
 mod clock;
 mod decision;
@@ -192,7 +193,7 @@ impl Queue {
             .map(|row| row.into_view())
             .ok_or(QueueError::NotFound(id))?;
         let attempts = self.store.attempts(id).await?;
-        task.attempts = Some(attempts.into_iter().map(|a| a.into_view()).collect());
+        task.attempts = Some(attempts);
         Ok(task)
     }
 
@@ -321,7 +322,7 @@ impl Queue {
         let first = this_minute - (THROUGHPUT_MINUTES - 1);
         let mut minutes: Vec<MinuteThroughput> = (first..=this_minute)
             .map(|minute| MinuteThroughput {
-                minute: crate::server::store::task_row::from_micros(minute * MICROS_PER_MINUTE),
+                minute: crate::server::store::from_micros(minute * MICROS_PER_MINUTE),
                 ..MinuteThroughput::default()
             })
             .collect();

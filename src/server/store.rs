@@ -25,6 +25,7 @@ mod sqlite_values;
 mod sqlite_writer;
 mod stats;
 mod successes;
+mod task;
 pub mod task_row;
 mod verdict;
 mod writer;
@@ -44,6 +45,8 @@ pub use parked::ParkedClaim;
 pub use postgres::is_postgres;
 pub use queries::{InsertError, ListFilter};
 pub use stats::{CountRow, ThroughputRow};
+pub use task::Task;
+pub use task_row::from_micros;
 pub use verdict::CommitVerdict;
 pub use writes::{Heartbeat, NewTask};
 

@@ -10,8 +10,8 @@ use std::collections::BTreeMap;
 
 const NOW: i64 = 1_000_000_000;
 
-async fn status(store: &Store, id: uuid::Uuid) -> String {
-    store.get(id).await.unwrap().unwrap().status
+async fn status(store: &Store, id: uuid::Uuid) -> &'static str {
+    store.get(id).await.unwrap().unwrap().status.as_str()
 }
 
 #[tokio::test]
@@ -208,8 +208,8 @@ async fn a_rescued_task_cannot_be_completed_by_its_late_worker() {
             .unwrap());
         let row = store.get(stored.id).await.unwrap().unwrap();
         assert_eq!(
-            (row.status.as_str(), row.result_data.as_deref()),
-            ("SUCCESS", Some("\"on time\""))
+            (row.status.as_str(), row.result_data),
+            ("SUCCESS", Some(json!("on time")))
         );
         let outcomes: Vec<_> = store
             .attempts(stored.id)
@@ -249,7 +249,7 @@ async fn rescue_fails_a_task_with_no_attempts_left_and_honours_a_pending_cancel(
             }
         );
         let failed = store.get(last.id).await.unwrap().unwrap();
-        assert_eq!(failed.status, "FAILED");
+        assert_eq!(failed.status, TaskStatus::Failed);
         assert!(failed.error_message.unwrap().contains("lease expired"));
         assert_eq!(status(&store, cancelled.id).await, "CANCELLED");
         assert!(store.running().await.unwrap().is_empty());
@@ -371,7 +371,7 @@ async fn counters_match_a_full_count_after_every_kind_of_transition() {
             .unwrap();
         for row in all {
             *scanned
-                .entry((row.queue, row.task_type, row.status))
+                .entry((row.queue, row.task_type, row.status.as_str().to_string()))
                 .or_default() += 1;
         }
         assert_eq!(counted, scanned);
@@ -397,7 +397,7 @@ async fn a_cancel_requested_while_running_wins_over_a_retry_or_a_requeue() {
         assert!(store.requeue(interrupted.id, 1, NOW + 1).await.unwrap());
         for id in [failing.id, interrupted.id] {
             let row = store.get(id).await.unwrap().unwrap();
-            assert_eq!(row.status, "CANCELLED");
+            assert_eq!(row.status, TaskStatus::Cancelled);
             assert!(row.completed_at.is_some());
         }
         assert_eq!(store.promote_due(NOW + 1_000).await.unwrap(), 0);

@@ -89,7 +89,7 @@ async fn a_rescue_aborted_to_break_a_deadlock_runs_again_and_keeps_the_counters_
     let rescued = rescue.await.unwrap().expect("the rescue ran again");
     assert_eq!(rescued.retried, 1, "{rescued:?}");
     let task = store.get(stored.id).await.unwrap().unwrap();
-    assert_eq!(task.status(), TaskStatus::Pending);
+    assert_eq!(task.status, TaskStatus::Pending);
     let counts: Vec<_> = store
         .counts()
         .await

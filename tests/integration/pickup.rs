@@ -5,7 +5,7 @@
 use crate::store::open_store;
 use serde::Deserialize;
 use serde_json::{json, Value};
-use spool::model::SubmitRequest;
+use spool::model::{SubmitRequest, TaskStatus};
 use spool::server::engine::Engine;
 use spool::server::queue::{Queue, WorkerConfig};
 use spool::server::store::{CommitStats, Store, Synchronous};
@@ -21,7 +21,7 @@ struct Empty {}
 struct AtStart {
     stats: CommitStats,
     /// The task's status as a read-only connection saw it: only committed data.
-    stored_status: Option<String>,
+    stored_status: Option<TaskStatus>,
 }
 
 /// Records what it sees at its start, then returns.
@@ -111,7 +111,7 @@ async fn a_submit_to_an_idle_pool_and_its_claim_share_one_commit() {
         "{before:?} → {seen:?}"
     );
     // A reader sees only committed rows: the claim had committed before the handler ran.
-    assert_eq!(seen.stored_status.as_deref(), Some("RUNNING"));
+    assert_eq!(seen.stored_status, Some(TaskStatus::Running));
     let done = queue.get(task.id).await.unwrap();
     assert_eq!(done.id, task.id);
     engine.stop().await;

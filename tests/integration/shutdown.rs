@@ -35,7 +35,7 @@ async fn sigterm_lets_running_tasks_finish_and_exits_0_with_nothing_running() {
     );
     let first = store.get(ids[0].parse().unwrap()).await.unwrap().unwrap();
     assert_eq!(
-        first.status(),
+        first.status,
         TaskStatus::Success,
         "the running task was let finish"
     );
@@ -46,7 +46,7 @@ async fn sigterm_lets_running_tasks_finish_and_exits_0_with_nothing_running() {
             .await
             .unwrap()
             .expect("still stored");
-        statuses.push(task.status());
+        statuses.push(task.status);
     }
     assert!(
         statuses
@@ -97,7 +97,7 @@ async fn sigterm_stops_claims_and_event_streams_while_a_client_is_still_listenin
                 .await
                 .unwrap()
                 .unwrap()
-                .status(),
+                .status,
         );
     }
     assert_eq!(
@@ -127,7 +127,7 @@ async fn a_task_longer_than_the_grace_period_is_requeued_and_a_second_sigterm_is
     let store = open_store(dir.path()).await;
     let id: Uuid = id.parse().unwrap();
     let task = store.get(id).await.unwrap().unwrap();
-    assert_eq!(task.status(), TaskStatus::Pending, "back in the queue");
+    assert_eq!(task.status, TaskStatus::Pending, "back in the queue");
     assert_eq!(
         task.max_attempts, 4,
         "the interrupted attempt is not counted"

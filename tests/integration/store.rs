@@ -5,8 +5,10 @@
 
 use crate::databases::each_store;
 use serde_json::json;
+use spool::model::TaskStatus;
 use spool::server::store::{
-    CancelResult, ClaimedTask, Heartbeat, NewTask, Outcome, Store, StoreOptions, Synchronous,
+    from_micros, CancelResult, ClaimedTask, Heartbeat, NewTask, Outcome, Store, StoreOptions,
+    Synchronous,
 };
 use tempfile::TempDir;
 use uuid::Uuid;
@@ -125,7 +127,7 @@ async fn claims_take_the_most_urgent_ready_tasks_and_never_more_than_asked() {
             );
             assert_eq!(
                 (stored.started_at, stored.lease_expires_at),
-                (Some(now), Some(now + 30))
+                (Some(from_micros(now)), Some(from_micros(now + 30)))
             );
             // The claim hands over the stored task as it now is, column for column.
             let expected = ClaimedTask {
@@ -133,11 +135,11 @@ async fn claims_take_the_most_urgent_ready_tasks_and_never_more_than_asked() {
                 task_type: stored.task_type,
                 attempt: 1,
                 max_attempts: stored.max_attempts,
-                parameters: stored.parameters,
+                parameters: stored.parameters.to_string(),
                 timeout_ms: stored.timeout_ms,
                 cancel_requested: stored.cancel_requested,
                 priority: stored.priority,
-                run_at: stored.run_at,
+                run_at: stored.run_at.timestamp_micros(),
             };
             assert_eq!(claimed, &expected);
         }
@@ -164,7 +166,7 @@ async fn claims_take_the_most_urgent_ready_tasks_and_never_more_than_asked() {
         // The scheduled task is not claimable before its time, whatever its priority.
         assert_eq!(
             store.get(future.id).await.unwrap().unwrap().status,
-            "SCHEDULED"
+            TaskStatus::Scheduled
         );
     })
     .await;
@@ -231,7 +233,7 @@ async fn a_stale_attempt_can_neither_finish_nor_heartbeat() {
         };
         assert!(store.finish(stored.id, 2, now + 3, failed).await.unwrap());
         let row = store.get(stored.id).await.unwrap().unwrap();
-        assert_eq!(row.status, "FAILED");
+        assert_eq!(row.status, TaskStatus::Failed);
         assert_eq!(row.error_message.as_deref(), Some("boom"));
         assert_eq!(row.progress, 50);
         // Finished is final for the fence too.
@@ -502,22 +504,19 @@ async fn outcomes_recorded_together_still_each_check_their_own_attempt() {
             assert_eq!(changed, id != claimed[0].id, "task {id}");
         }
         let stale = store.get(claimed[0].id).await.unwrap().unwrap();
-        assert_eq!(stale.status, "RUNNING");
+        assert_eq!(stale.status, TaskStatus::Running);
         assert_eq!(
             store.attempts(claimed[0].id).await.unwrap()[0].finished_at,
             None
         );
         for (i, task) in claimed.iter().enumerate().skip(1) {
             let done = store.get(task.id).await.unwrap().unwrap();
-            assert_eq!(done.status, "SUCCESS");
-            assert_eq!(done.completed_at, Some(3_000));
-            assert_eq!(
-                done.result_data.as_deref(),
-                Some(json!({ "n": i }).to_string().as_str())
-            );
+            assert_eq!(done.status, TaskStatus::Success);
+            assert_eq!(done.completed_at, Some(from_micros(3_000)));
+            assert_eq!(done.result_data, Some(json!({ "n": i })));
             let attempts = store.attempts(task.id).await.unwrap();
             assert_eq!(attempts[0].outcome.as_deref(), Some("SUCCESS"));
-            assert_eq!(attempts[0].finished_at, Some(3_000));
+            assert_eq!(attempts[0].finished_at, Some(from_micros(3_000)));
         }
     })
     .await;
@@ -561,7 +560,7 @@ async fn successes_recorded_together_are_counted_once_by_kind_and_by_minute() {
         }
         assert_eq!(
             store.get(claimed[0].id).await.unwrap().unwrap().status,
-            "RUNNING"
+            TaskStatus::Running
         );
 
         let counted: BTreeMap<_, _> = store
@@ -578,7 +577,7 @@ async fn successes_recorded_together_are_counted_once_by_kind_and_by_minute() {
         };
         for row in store.list(&filter).await.unwrap() {
             *scanned
-                .entry((row.queue, row.task_type, row.status))
+                .entry((row.queue, row.task_type, row.status.as_str().to_string()))
                 .or_default() += 1;
         }
         assert_eq!(counted, scanned);
@@ -698,6 +697,6 @@ async fn a_claim_whose_commit_fails_after_it_was_answered_is_undone() {
     let outcome = Outcome::Succeeded(json!({ "done": true }));
     assert!(store.finish(queued.id, 1, 5_000, outcome).await.unwrap());
     let stored = store.get(queued.id).await.unwrap().unwrap();
-    assert_eq!(stored.status, "SUCCESS");
+    assert_eq!(stored.status, TaskStatus::Success);
     assert_eq!(store.attempts(queued.id).await.unwrap().len(), 1);
 }

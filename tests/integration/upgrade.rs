@@ -104,7 +104,7 @@ async fn scanned(store: &Store) -> BTreeMap<(String, String, String), i64> {
     };
     for row in store.list(&filter).await.unwrap() {
         *scanned
-            .entry((row.queue, row.task_type, row.status))
+            .entry((row.queue, row.task_type, row.status.as_str().to_string()))
             .or_default() += 1;
     }
     scanned

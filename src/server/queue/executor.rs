@@ -1,4 +1,5 @@
-//! One attempt of one task: runs the handler in its own tokio task (so a panic is caught),
+//! One attempt of one task: runs the handler in its own tokio task (so a panic is caught;
+//! the executor itself is polled by the pool's [`super::attempts::Attempts`]),
 //! writes coalesced progress and renews the lease while it runs, enforces the timeout and
 //! the cancel grace period, and records the outcome fenced on the attempt it claimed.
 

@@ -54,7 +54,7 @@ impl Queue {
         let next = (rows.len() as u64 == PAGE_SIZE)
             .then(|| {
                 rows.last()
-                    .map(|last| encode_cursor(last.created_at, last.id))
+                    .map(|last| encode_cursor(last.created_at.timestamp_micros(), last.id))
             })
             .flatten();
         Ok(TaskPage {

@@ -7,6 +7,7 @@
 //! way to the database, so under load the next claim and the last outcomes share one
 //! group commit instead of taking turns.
 
+use super::attempts::Attempts;
 use super::executor::{execute, Execution};
 use super::worker_config::WorkerConfig;
 use super::Queue;
@@ -15,7 +16,6 @@ use crate::server::turns::gather_over_turns;
 use std::sync::Arc;
 use std::time::Duration;
 use tokio::sync::{OwnedSemaphorePermit, Semaphore};
-use tokio::task::JoinSet;
 use tokio_util::sync::CancellationToken;
 
 /// Pause after a failed claim, so a broken database is not hammered.
@@ -27,11 +27,10 @@ pub async fn run_producer(queue: Queue, config: WorkerConfig, shutdown: Cancella
     let config = Arc::new(config);
     let slots = Arc::new(Semaphore::new(config.concurrency));
     let abort = CancellationToken::new();
-    let mut running = JoinSet::new();
+    let running = Attempts::start();
     tracing::info!(queue = %config.queue, concurrency = config.concurrency, worker = %config.worker_id, "workers started");
 
     loop {
-        while running.try_join_next().is_some() {}
         let first = tokio::select! {
             // A free slot must not win over a shutdown that has begun.
             biased;
@@ -83,7 +82,7 @@ pub async fn run_producer(queue: Queue, config: WorkerConfig, shutdown: Cancella
                 claim: verdict.clone(),
                 slot,
             };
-            running.spawn(execute(execution, task));
+            running.run(execute(execution, task));
         }
     }
 
@@ -172,33 +171,21 @@ fn take_free_slots(slots: &Arc<Semaphore>, permits: &mut Vec<OwnedSemaphorePermi
 
 /// Lets running tasks finish within the grace period, then cancels them; whatever is
 /// still RUNNING under this worker id afterwards is put back in the queue.
-async fn drain(
-    queue: &Queue,
-    config: &WorkerConfig,
-    abort: &CancellationToken,
-    mut running: JoinSet<()>,
-) {
-    if !running.is_empty() {
-        tracing::info!(tasks = running.len(), grace = ?config.shutdown_grace, "draining running tasks");
+async fn drain(queue: &Queue, config: &WorkerConfig, abort: &CancellationToken, running: Attempts) {
+    if running.running() > 0 {
+        tracing::info!(tasks = running.running(), grace = ?config.shutdown_grace, "draining running tasks");
     }
-    if tokio::time::timeout(config.shutdown_grace, join_all(&mut running))
-        .await
-        .is_err()
-    {
+    if let Err(running) = running.finish_within(config.shutdown_grace).await {
         tracing::warn!(
-            tasks = running.len(),
+            tasks = running.running(),
             "grace period over; cancelling running tasks"
         );
         abort.cancel();
         // Each attempt stops itself within `cancel_grace` (aborting a handler that does not
         // listen) and requeues its task; the margin covers the store writes.
         let margin = config.cancel_grace + Duration::from_secs(5);
-        if tokio::time::timeout(margin, join_all(&mut running))
-            .await
-            .is_err()
-        {
-            running.abort_all();
-            while running.join_next().await.is_some() {}
+        if let Err(running) = running.finish_within(margin).await {
+            running.abandon().await;
         }
     }
     match queue
@@ -211,10 +198,6 @@ async fn drain(
         Err(err) => tracing::error!(error = %err, "could not requeue tasks at shutdown"),
     }
     tracing::info!(queue = %config.queue, "workers stopped");
-}
-
-async fn join_all(running: &mut JoinSet<()>) {
-    while running.join_next().await.is_some() {}
 }
 
 #[cfg(test)]

@@ -5,7 +5,7 @@ use super::QueueError;
 use super::{DEFAULT_MAX_ATTEMPTS, DEFAULT_QUEUE};
 use crate::error::FieldError;
 use crate::model::SubmitRequest;
-use crate::server::store::{task_row, NewTask};
+use crate::server::store::{NewTask, Task};
 use crate::server::tasks::Registry;
 use chrono::{DateTime, Utc};
 use uuid::Uuid;
@@ -100,11 +100,9 @@ pub fn prepare(
 
 /// True when a stored task is what `task` asks for (its time aside, which a delay makes
 /// relative to each request): a repeated submit with the same idempotency key.
-pub fn same_request(stored: &task_row::Model, task: &NewTask) -> bool {
-    let stored_parameters: Option<serde_json::Value> =
-        serde_json::from_str(&stored.parameters).ok();
+pub fn same_request(stored: &Task, task: &NewTask) -> bool {
     stored.task_type == task.task_type
-        && stored_parameters.as_ref() == Some(&task.parameters)
+        && stored.parameters == task.parameters
         && stored.queue == task.queue
         && stored.priority == task.priority
         && stored.max_attempts == task.max_attempts

@@ -6,10 +6,10 @@ use super::attempt_row::{self, Entity as Attempts};
 use super::conn::{Begin, Commit, Conn};
 use super::counting::{returning_changed, Changed, Tally};
 use super::successes::Success;
-use super::task_row::{self, status_is, Column, Entity as Tasks};
+use super::task_row::{status_is, Column, Entity as Tasks};
 use super::writer::on_writer;
 use super::writes::{unexpected, Ending, Heartbeat, Write, Written};
-use super::{Store, StoreError};
+use super::{Store, StoreError, Task};
 use crate::model::TaskStatus;
 use sea_orm::sea_query::Expr;
 use sea_orm::{ColumnTrait, DbErr, EntityTrait, ExprTrait, QueryFilter, QueryOrder, QueryTrait};
@@ -104,12 +104,13 @@ impl Store {
     }
 
     /// Tasks currently RUNNING (oldest claim first); for shutdown checks and tests.
-    pub async fn running(&self) -> Result<Vec<task_row::Model>, StoreError> {
-        Ok(Tasks::find()
+    pub async fn running(&self) -> Result<Vec<Task>, StoreError> {
+        let rows = Tasks::find()
             .filter(status_is(TaskStatus::Running))
             .order_by_asc(Column::StartedAt)
             .all(&self.reader)
-            .await?)
+            .await?;
+        Ok(rows.into_iter().map(Task::from).collect())
     }
 }
 

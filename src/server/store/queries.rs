@@ -5,7 +5,7 @@ use super::counting::Tally;
 use super::task_row::{self, Column, Entity as Tasks};
 use super::writer::on_writer;
 use super::writes::{unexpected, NewTask, Write, Written};
-use super::{Store, StoreError};
+use super::{Store, StoreError, Task};
 use crate::model::TaskStatus;
 use sea_orm::sea_query::{Expr, Func, LikeExpr};
 use sea_orm::{
@@ -40,17 +40,17 @@ pub struct ListFilter {
 impl Store {
     /// Stores a new task; it is durable when this returns.
     /// Concurrent submits share one commit.
-    pub async fn insert(&self, task: NewTask) -> Result<task_row::Model, StoreError> {
+    pub async fn insert(&self, task: NewTask) -> Result<Task, StoreError> {
         match self.commits.write(Write::Insert(task)).await? {
-            Written::Inserted(row) => Ok(*row),
+            Written::Inserted(row) => Ok(Task::from(*row)),
             other => Err(unexpected(other)),
         }
     }
 
     /// Stores a task carrying an idempotency key, or reports that the key is taken.
-    pub async fn insert_keyed(&self, task: NewTask) -> Result<task_row::Model, InsertError> {
+    pub async fn insert_keyed(&self, task: NewTask) -> Result<Task, InsertError> {
         match self.commits.write(Write::Insert(task)).await {
-            Ok(Written::Inserted(row)) => Ok(*row),
+            Ok(Written::Inserted(row)) => Ok(Task::from(*row)),
             Ok(other) => Err(unexpected(other).into()),
             Err(err) if is_unique_violation(&err) => Err(InsertError::DuplicateKey),
             Err(err) => Err(StoreError::from(err).into()),
@@ -58,33 +58,30 @@ impl Store {
     }
 
     /// Stores every task or none, in one transaction.
-    pub async fn insert_all(
-        &self,
-        tasks: Vec<NewTask>,
-    ) -> Result<Vec<task_row::Model>, StoreError> {
-        Ok(on_writer!(&self.writer, |db| insert_all_at_once(
-            db,
-            tasks.clone()
-        ))?)
+    pub async fn insert_all(&self, tasks: Vec<NewTask>) -> Result<Vec<Task>, StoreError> {
+        let rows = on_writer!(&self.writer, |db| insert_all_at_once(db, tasks.clone()))?;
+        Ok(rows.into_iter().map(Task::from).collect())
     }
 
     /// The task submitted with this idempotency key, if any.
-    pub async fn find_by_key(&self, key: &str) -> Result<Option<task_row::Model>, StoreError> {
+    pub async fn find_by_key(&self, key: &str) -> Result<Option<Task>, StoreError> {
         // A reader sees every commit made before the read began, so a task whose key
         // was refused a moment ago is found.
-        Ok(Tasks::find()
+        let row = Tasks::find()
             .filter(Column::IdempotencyKey.eq(key))
             .one(&self.reader)
-            .await?)
+            .await?;
+        Ok(row.map(Task::from))
     }
 
     /// One task by id.
-    pub async fn get(&self, id: Uuid) -> Result<Option<task_row::Model>, StoreError> {
-        Ok(Tasks::find_by_id(id).one(&self.reader).await?)
+    pub async fn get(&self, id: Uuid) -> Result<Option<Task>, StoreError> {
+        let row = Tasks::find_by_id(id).one(&self.reader).await?;
+        Ok(row.map(Task::from))
     }
 
     /// A page of tasks, newest first, read through the `(created_at, id)` indexes.
-    pub async fn list(&self, filter: &ListFilter) -> Result<Vec<task_row::Model>, StoreError> {
+    pub async fn list(&self, filter: &ListFilter) -> Result<Vec<Task>, StoreError> {
         let mut query = Tasks::find();
         if let Some(status) = filter.status {
             query = query.filter(Column::Status.eq(status.as_str()));
@@ -123,12 +120,13 @@ impl Store {
                 ),
             );
         }
-        Ok(query
+        let rows = query
             .order_by_desc(Column::CreatedAt)
             .order_by_desc(Column::Id)
             .limit(filter.limit)
             .all(&self.reader)
-            .await?)
+            .await?;
+        Ok(rows.into_iter().map(Task::from).collect())
     }
 }
 

@@ -7,6 +7,7 @@ use super::conn::Conn;
 use super::queue_row::{self, Entity as Queues};
 use super::writer::on_writer;
 use super::{Store, StoreError};
+use crate::model::AttemptView;
 use sea_orm::sea_query::{Alias, Expr, OnConflict, Query};
 use sea_orm::{
     ActiveValue::Set, ColumnTrait, EntityTrait, ExprTrait, FromQueryResult, QueryFilter,
@@ -95,12 +96,16 @@ impl Store {
     }
 
     /// A task's attempts, first to last.
-    pub async fn attempts(&self, task_id: Uuid) -> Result<Vec<attempt_row::Model>, StoreError> {
-        Ok(Attempts::find()
+    pub async fn attempts(&self, task_id: Uuid) -> Result<Vec<AttemptView>, StoreError> {
+        let rows = Attempts::find()
             .filter(attempt_row::Column::TaskId.eq(task_id))
             .order_by_asc(attempt_row::Column::Attempt)
             .order_by_asc(attempt_row::Column::Id)
             .all(&self.reader)
-            .await?)
+            .await?;
+        Ok(rows
+            .into_iter()
+            .map(attempt_row::Model::into_view)
+            .collect())
     }
 }

@@ -1,9 +1,10 @@
-//! The `tasks` table as a sea-orm entity, and its conversion to the wire shape.
+//! The `tasks` table as a sea-orm entity. The rest of Spool sees its rows as
+//! [`super::task::Task`].
 //!
 //! Times are microseconds since the Unix epoch (see the migrations crate); JSON columns
 //! are text. Both are converted here and nowhere else.
 
-use crate::model::{TaskStatus, TaskView};
+use crate::model::TaskStatus;
 use chrono::{DateTime, Utc};
 use sea_orm::entity::prelude::*;
 
@@ -55,36 +56,6 @@ impl Model {
     pub fn status(&self) -> TaskStatus {
         self.status.parse().unwrap_or(TaskStatus::Failed)
     }
-
-    /// The task as the API and the dashboard show it.
-    pub fn into_view(self) -> TaskView {
-        let status = self.status();
-        TaskView {
-            id: self.id,
-            task_type: self.task_type,
-            status,
-            created_at: from_micros(self.created_at),
-            started_at: self.started_at.map(from_micros),
-            completed_at: self.completed_at.map(from_micros),
-            result_data: self.result_data.as_deref().and_then(parse_json),
-            error_message: self.error_message,
-            progress: self.progress.clamp(0, 100) as u8,
-            parameters: parse_json(&self.parameters).unwrap_or_default(),
-            queue: self.queue,
-            priority: self.priority,
-            attempt: self.attempt,
-            max_attempts: self.max_attempts,
-            run_at: from_micros(self.run_at),
-            progress_message: self.progress_message,
-            cancel_requested: self.cancel_requested,
-            timeout_ms: self.timeout_ms,
-            attempts: None,
-        }
-    }
-}
-
-fn parse_json(text: &str) -> Option<serde_json::Value> {
-    serde_json::from_str(text).ok()
 }
 
 /// `status = '<STATUS>'` with the status written into the SQL rather than bound, so the
