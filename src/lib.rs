@@ -9,6 +9,14 @@
 //! Modules: [`app`] (the dashboard's components) → [`api`] (server functions) →
 //! `server::{queue → store}`. [`model`] and [`error`] sit under everything and are
 //! shared by both builds; they import no server code.
+//!
+//! # Embedding Spool
+//!
+//! With the `ssr` feature Spool is a library too: [`Spool`] runs your own kinds of task
+//! (each a [`TaskKind`]) in your tokio program, serving the REST API, the dashboard and
+//! the workers ([`Spool::serve`]) or the workers alone ([`Spool::work`]). A handler gets
+//! a [`TaskContext`] (its attempt, progress, log and cancellation) and fails with a
+//! [`TaskError`] that says whether and when to retry.
 
 pub mod api;
 pub mod app;
@@ -18,6 +26,12 @@ pub mod error;
 pub mod model;
 #[cfg(feature = "ssr")]
 pub mod server;
+
+#[cfg(feature = "ssr")]
+pub use server::{
+    tasks::{TaskContext, TaskError, TaskKind},
+    Spool,
+};
 
 /// Entry point of the WebAssembly bundle: hydrates the server-rendered page.
 #[cfg(feature = "hydrate")]

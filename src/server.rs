@@ -9,6 +9,7 @@ mod access;
 pub mod config;
 pub mod engine;
 mod http_error;
+mod launch;
 pub mod queue;
 pub(crate) mod rate_limit;
 mod rest;
@@ -18,22 +19,22 @@ pub mod tasks;
 mod turns;
 pub mod web_security;
 
+pub use launch::Spool;
+
 use crate::app::{shell, App};
-use access::{AccessPolicy, Tokens};
+use access::AccessPolicy;
 use axum::extract::FromRef;
 use axum::Router;
 use clap::Parser;
 use config::{Cli, Command, EngineConfig, ServeConfig};
-use engine::Engine;
 use leptos::prelude::*;
 use leptos_axum::{generate_route_list, LeptosRoutes};
 use queue::Queue;
 use rate_limit::SubmitLimit;
 use std::future::Future;
-use std::net::SocketAddr;
 use std::process::ExitCode;
 use std::sync::Arc;
-use tasks::{KindSettings, Registry};
+use tasks::Registry;
 use tokio::net::TcpListener;
 
 /// What every handler can reach.
@@ -106,73 +107,23 @@ async fn serve_until_signal(config: ServeConfig) -> Result<(), ServeError> {
     serve(listener, config, shutdown_signal()).await
 }
 
-/// Serves on `listener` until `shutdown` resolves, then stops taking requests and
-/// claims, drains the workers and open requests, and returns. Nothing this process
-/// claimed is left RUNNING.
+/// Serves Spool's own kinds on `listener` with `config` until `shutdown` resolves (see
+/// [`Spool::serve`]).
 pub async fn serve(
     listener: TcpListener,
     config: ServeConfig,
     shutdown: impl Future<Output = ()> + Send + 'static,
 ) -> Result<(), ServeError> {
-    let kinds = builtin_kinds(&config.engine);
-    let engine = Engine::from_config(
-        &config.engine,
-        Registry::builtin(&kinds),
-        !config.no_workers,
-    )
-    .await?;
-    let queue = engine.queue.clone();
-    let stopping = engine.stopping();
-
-    let state = AppState {
-        leptos_options: leptos_options(&config, listener.local_addr()?),
-        queue,
-        images_dir: kinds.images_dir(),
-        submit_limit: Arc::new(SubmitLimit::new(config.submit_rate, config.submit_burst)),
-        access: Arc::new(AccessPolicy::new(
-            Tokens::new(config.token.clone(), config.read_only_token.clone()),
-            config.insecure_open_access,
-            crate::api::reading_server_fns(),
-        )),
-        stopping: stopping.clone(),
-    };
-    let app = router(state).into_make_service_with_connect_info::<SocketAddr>();
-    let served = axum::serve(listener, app)
-        .with_graceful_shutdown(async move {
-            shutdown.await;
-            tracing::info!("shutting down");
-            // Workers stop claiming now, not once the last connection has closed.
-            stopping.cancel();
-        })
-        .await;
-    engine.stop().await;
-    Ok(served?)
+    Spool::from_config(config).serve(listener, shutdown).await
 }
 
-/// Runs the queue's workers and housekeeping without HTTP until `shutdown` resolves,
-/// then drains them. Nothing this process claimed is left RUNNING.
+/// Runs Spool's own kinds without HTTP until `shutdown` resolves (see [`Spool::work`]).
 pub async fn work(
     config: EngineConfig,
     shutdown: impl Future<Output = ()> + Send + 'static,
 ) -> Result<(), ServeError> {
-    if let Some(reason) = config.refusal_to_share("`spool worker`") {
-        return Err(ServeError::Refused(reason));
-    }
-    let kinds = builtin_kinds(&config);
-    let engine = Engine::from_config(&config, Registry::builtin(&kinds), true).await?;
-    tracing::info!("working (no HTTP)");
-    shutdown.await;
-    tracing::info!("shutting down");
-    engine.stop().await;
-    Ok(())
-}
-
-/// Where the built-in kinds put what they make, from the settings.
-fn builtin_kinds(config: &EngineConfig) -> KindSettings {
-    KindSettings {
-        data_dir: config.data_dir.clone(),
-        smtp: config.smtp_relay.clone(),
-    }
+    let registry = Registry::builtin(&launch::kind_settings(&config));
+    launch::work(&config, registry, shutdown).await
 }
 
 /// Dashboard pages and server functions (through leptos), the REST API, static files

@@ -20,6 +20,7 @@ use std::collections::BTreeMap;
 use std::future::Future;
 use std::pin::Pin;
 use std::sync::Arc;
+use std::time::Duration;
 
 pub use context::{ProgressSnapshot, TaskContext};
 pub use email_simulation::Delivery;
@@ -51,15 +52,43 @@ impl KindSettings {
     }
 }
 
-/// Why an attempt did not succeed.
+/// Why an attempt did not succeed. The message is shown to users as the task's error.
 #[derive(Debug, Clone, PartialEq, thiserror::Error)]
 pub enum TaskError {
-    /// The work failed; the message is shown to users as the task's error.
+    /// The work failed; it is retried after the usual backoff while attempts remain.
     #[error("{0}")]
     Failed(String),
+    /// The work failed in a way another attempt cannot fix (bad input, say): the task
+    /// fails now, whatever attempts remain.
+    #[error("{0}")]
+    Permanent(String),
+    /// The work could not be done yet (a rate limit, a resource not ready): retried
+    /// after `after` rather than the usual backoff, while attempts remain.
+    #[error("{message}")]
+    RetryAfter { message: String, after: Duration },
     /// The handler stopped because cancellation was requested.
     #[error("cancelled")]
     Cancelled,
+}
+
+impl TaskError {
+    /// A failure retried after the usual backoff while attempts remain.
+    pub fn failed(message: impl Into<String>) -> TaskError {
+        TaskError::Failed(message.into())
+    }
+
+    /// A failure that is never retried.
+    pub fn permanent(message: impl Into<String>) -> TaskError {
+        TaskError::Permanent(message.into())
+    }
+
+    /// A failure retried after `after` while attempts remain (at most a year).
+    pub fn retry_after(message: impl Into<String>, after: Duration) -> TaskError {
+        TaskError::RetryAfter {
+            message: message.into(),
+            after,
+        }
+    }
 }
 
 /// One kind of task. Implement it in a file of its own under `tasks/`.
@@ -161,6 +190,12 @@ impl Registry {
             params: K::params(),
         };
         self.kinds.insert(K::NAME, Arc::new(Erased { kind, info }));
+        self
+    }
+
+    /// These kinds and `more`'s; where both have a kind of one name, `more`'s wins.
+    pub fn extend(mut self, more: Registry) -> Registry {
+        self.kinds.extend(more.kinds);
         self
     }
 

@@ -4,6 +4,10 @@
 
 use crate::server::store::Outcome;
 use crate::server::tasks::TaskError;
+use std::time::Duration;
+
+/// The longest wait a handler may ask for before its retry: a year, like a submit's delay.
+const MAX_RETRY_AFTER: Duration = Duration::from_secs(365 * 24 * 3600);
 
 /// Why this process told the handler to stop (a user's cancel is tracked on its own).
 #[derive(Clone, Copy, Debug, PartialEq, Eq)]
@@ -34,8 +38,11 @@ pub(super) struct Facts {
     pub attempt: i32,
     pub max_attempts: i32,
     pub timeout_ms: Option<i64>,
-    /// When a failure would be retried, if attempts remain: now plus the backoff.
-    pub retry_at: i64,
+    /// The time of the decision, in microseconds since the Unix epoch.
+    pub now: i64,
+    /// How long a failure waits before its retry, if attempts remain (the handler may
+    /// ask for another wait).
+    pub backoff: Duration,
 }
 
 /// What to write.
@@ -51,10 +58,12 @@ pub(super) enum Decision {
 /// A result wins over everything: the work is done. Then a user's cancel, then why this
 /// process stopped the handler, then what the handler said.
 pub(super) fn decide(facts: Facts) -> Decision {
-    let failure = |error: String| {
-        let retry_at = (facts.attempt < facts.max_attempts).then_some(facts.retry_at);
+    let retry_after = |error: String, wait: Duration| {
+        let wait = wait.min(MAX_RETRY_AFTER).as_micros() as i64;
+        let retry_at = (facts.attempt < facts.max_attempts).then_some(facts.now + wait);
         Decision::Record(Outcome::Failed { error, retry_at })
     };
+    let failure = |error: String| retry_after(error, facts.backoff);
     match (facts.ended, facts.stop) {
         (_, Some(Stop::Lost)) => Decision::Nothing,
         (Ended::Returned(Ok(result)), _) => Decision::Record(Outcome::Succeeded(result)),
@@ -65,6 +74,15 @@ pub(super) fn decide(facts: Facts) -> Decision {
             facts.timeout_ms.unwrap_or(0)
         )),
         (Ended::Returned(Err(TaskError::Failed(message))), None) => failure(message),
+        (Ended::Returned(Err(TaskError::Permanent(error))), None) => {
+            Decision::Record(Outcome::Failed {
+                error,
+                retry_at: None,
+            })
+        }
+        (Ended::Returned(Err(TaskError::RetryAfter { message, after })), None) => {
+            retry_after(message, after)
+        }
         (Ended::Returned(Err(TaskError::Cancelled)), None) => {
             failure("the task stopped itself as cancelled".into())
         }
@@ -88,7 +106,8 @@ mod tests {
             attempt: 1,
             max_attempts: 3,
             timeout_ms: Some(200),
-            retry_at: 1_000,
+            now: 400,
+            backoff: Duration::from_micros(600),
         }
     }
 
@@ -170,5 +189,34 @@ mod tests {
             decide(facts(Ended::Returned(Err(TaskError::Cancelled)))),
             failed("the task stopped itself as cancelled", Some(1_000))
         );
+    }
+
+    #[test]
+    fn a_permanent_failure_is_final_whatever_attempts_remain() {
+        let decision = decide(facts(Ended::Returned(Err(TaskError::permanent(
+            "bad input",
+        )))));
+        assert_eq!(decision, failed("bad input", None));
+    }
+
+    #[test]
+    fn a_handler_can_choose_when_it_is_retried_but_not_past_its_attempts() {
+        let later = Duration::from_secs(30);
+        let asked = decide(facts(Ended::Returned(Err(TaskError::retry_after(
+            "rate limited",
+            later,
+        )))));
+        assert_eq!(asked, failed("rate limited", Some(400 + 30_000_000)));
+        let last = decide(Facts {
+            attempt: 3,
+            ..facts(Ended::Returned(Err(TaskError::retry_after("again", later))))
+        });
+        assert_eq!(last, failed("again", None));
+        let far = decide(facts(Ended::Returned(Err(TaskError::retry_after(
+            "see you",
+            Duration::from_secs(u64::MAX),
+        )))));
+        let year = MAX_RETRY_AFTER.as_micros() as i64;
+        assert_eq!(far, failed("see you", Some(400 + year)));
     }
 }

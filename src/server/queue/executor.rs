@@ -164,7 +164,8 @@ pub(super) async fn execute(execution: Execution, task: ClaimedTask) {
         attempt: task.attempt,
         max_attempts: task.max_attempts,
         timeout_ms: task.timeout_ms,
-        retry_at: queue.now_micros() + retry_delay.as_micros() as i64,
+        now: queue.now_micros(),
+        backoff: retry_delay,
     }) {
         Decision::Nothing => return,
         Decision::Requeue => return requeue(&queue, &task, started).await,

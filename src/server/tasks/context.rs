@@ -1,5 +1,5 @@
-//! What a running task sees: its id and attempt, a way to report progress, and the
-//! cancellation signal it must honour.
+//! What a running task sees: its id and attempt, a way to report progress, a log, and
+//! the cancellation signal it must honour.
 
 use super::TaskError;
 use std::sync::{Arc, Mutex};
@@ -53,6 +53,40 @@ impl TaskContext {
         if let Ok(mut slot) = self.progress.lock() {
             *slot = Some(snapshot);
         }
+    }
+
+    /// Writes `message` to the task's log at `level`. The lines go to the process's log
+    /// (through `tracing`, target `spool::task`) with the task's id and attempt.
+    pub fn log(&self, level: tracing::Level, message: impl std::fmt::Display) {
+        let (task, attempt) = (self.id, self.attempt);
+        // tracing's macros need the level as a constant.
+        match level {
+            tracing::Level::ERROR => {
+                tracing::error!(target: "spool::task", %task, attempt, "{message}")
+            }
+            tracing::Level::WARN => {
+                tracing::warn!(target: "spool::task", %task, attempt, "{message}")
+            }
+            tracing::Level::INFO => {
+                tracing::info!(target: "spool::task", %task, attempt, "{message}")
+            }
+            tracing::Level::DEBUG => {
+                tracing::debug!(target: "spool::task", %task, attempt, "{message}")
+            }
+            tracing::Level::TRACE => {
+                tracing::trace!(target: "spool::task", %task, attempt, "{message}")
+            }
+        }
+    }
+
+    /// [`TaskContext::log`] at INFO.
+    pub fn info(&self, message: impl std::fmt::Display) {
+        self.log(tracing::Level::INFO, message)
+    }
+
+    /// [`TaskContext::log`] at WARN.
+    pub fn warn(&self, message: impl std::fmt::Display) {
+        self.log(tracing::Level::WARN, message)
     }
 
     /// The report made since the last call, if any.

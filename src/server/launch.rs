@@ -1,0 +1,212 @@
+//! Spool inside a program: [`Spool`] says which kinds it runs and how, then either
+//! serves (REST API, dashboard and workers) or only works (workers, no HTTP). The
+//! `spool` binary is one such program; an application embedding Spool is another.
+
+use super::access::{AccessPolicy, Tokens};
+use super::config::{EngineConfig, QueueSpec, ServeConfig};
+use super::engine::Engine;
+use super::rate_limit::SubmitLimit;
+use super::tasks::{KindSettings, Registry, TaskKind};
+use super::{leptos_options, router, AppState, ServeError};
+use std::future::Future;
+use std::net::SocketAddr;
+use std::path::PathBuf;
+use std::sync::Arc;
+use tokio::net::TcpListener;
+
+/// What a Spool process runs, chosen before it starts.
+///
+/// ```no_run
+/// # use spool::server::tasks::{TaskContext, TaskError, TaskKind};
+/// # struct Greet;
+/// # impl TaskKind for Greet {
+/// #     const NAME: &'static str = "greet";
+/// #     const DESCRIPTION: &'static str = "Says hello.";
+/// #     type Params = serde_json::Value;
+/// #     type Output = String;
+/// #     fn params() -> Vec<spool::model::ParamSpec> { Vec::new() }
+/// #     async fn run(&self, _: TaskContext, _: serde_json::Value) -> Result<String, TaskError> { Ok("hello".into()) }
+/// # }
+/// # async fn run() -> Result<(), spool::server::ServeError> {
+/// let listener = tokio::net::TcpListener::bind("127.0.0.1:8080").await?;
+/// spool::Spool::new("sqlite://tasks.db")?
+///     .kind(Greet)
+///     .queue("default", 4)
+///     .serve(listener, async { let _ = tokio::signal::ctrl_c().await; })
+///     .await
+/// # }
+/// ```
+pub struct Spool {
+    config: ServeConfig,
+    kinds: Registry,
+    builtin_kinds: bool,
+}
+
+impl Spool {
+    /// Spool on `database_url` (`sqlite://PATH` or `postgres://…`), every other setting
+    /// as `spool serve` would take it with no flags (its defaults, or its environment
+    /// variables such as `SPOOL_TOKEN`); fails when those variables do not parse.
+    pub fn new(database_url: impl Into<String>) -> Result<Spool, ServeError> {
+        let mut config =
+            ServeConfig::from_env().map_err(|err| ServeError::Refused(err.to_string()))?;
+        config.engine.database_url = database_url.into();
+        Ok(Spool::from_config(config))
+    }
+
+    /// Spool with exactly these settings (the `spool serve` flags, as a struct).
+    pub fn from_config(config: ServeConfig) -> Spool {
+        Spool {
+            config,
+            kinds: Registry::default(),
+            builtin_kinds: true,
+        }
+    }
+
+    /// Runs tasks of `kind` too (a kind of the same name, built-in or not, is replaced).
+    pub fn kind<K: TaskKind>(mut self, kind: K) -> Spool {
+        self.kinds = self.kinds.with(kind);
+        self
+    }
+
+    /// Runs only the kinds given to [`Spool::kind`], none of Spool's own demo kinds.
+    pub fn without_builtin_kinds(mut self) -> Spool {
+        self.builtin_kinds = false;
+        self
+    }
+
+    /// Works `name` with `concurrency` tasks at once (1 to 1024; `default` is worked
+    /// with 8 unless set here).
+    pub fn queue(mut self, name: impl Into<String>, concurrency: usize) -> Spool {
+        self.config.engine.queues.push(QueueSpec {
+            name: name.into(),
+            concurrency,
+        });
+        self
+    }
+
+    /// Serves the dashboard's built assets (`cargo leptos build` puts them in
+    /// `target/site`) from `dir`; without them the REST API still works.
+    pub fn site_root(mut self, dir: impl Into<PathBuf>) -> Spool {
+        self.config.site_root = dir.into();
+        self
+    }
+
+    /// Every other setting: tokens, timings, retention, the SQLite sync mode, and more.
+    pub fn config_mut(&mut self) -> &mut ServeConfig {
+        &mut self.config
+    }
+
+    /// Serves on `listener` until `shutdown` resolves, then stops taking requests and
+    /// claims, drains the workers and open requests, and returns. Nothing this process
+    /// claimed is left RUNNING.
+    pub async fn serve(
+        self,
+        listener: TcpListener,
+        shutdown: impl Future<Output = ()> + Send + 'static,
+    ) -> Result<(), ServeError> {
+        let config = self.config.clone();
+        if let Some(reason) = self.refusal().or_else(|| config.refusal()) {
+            return Err(ServeError::Refused(reason));
+        }
+        let settings = kind_settings(&config.engine);
+        let registry = self.registry(&settings);
+        let engine = Engine::from_config(&config.engine, registry, !config.no_workers).await?;
+        let queue = engine.queue.clone();
+        let stopping = engine.stopping();
+
+        let state = AppState {
+            leptos_options: leptos_options(&config, listener.local_addr()?),
+            queue,
+            images_dir: settings.images_dir(),
+            submit_limit: Arc::new(SubmitLimit::new(config.submit_rate, config.submit_burst)),
+            access: Arc::new(AccessPolicy::new(
+                Tokens::new(config.token.clone(), config.read_only_token.clone()),
+                config.insecure_open_access,
+                crate::api::reading_server_fns(),
+            )),
+            stopping: stopping.clone(),
+        };
+        let app = router(state).into_make_service_with_connect_info::<SocketAddr>();
+        let served = axum::serve(listener, app)
+            .with_graceful_shutdown(async move {
+                shutdown.await;
+                tracing::info!("shutting down");
+                // Workers stop claiming now, not once the last connection has closed.
+                stopping.cancel();
+            })
+            .await;
+        engine.stop().await;
+        Ok(served?)
+    }
+
+    /// Runs the workers and housekeeping without HTTP until `shutdown` resolves, then
+    /// drains them. Nothing this process claimed is left RUNNING. Only on PostgreSQL,
+    /// where a server elsewhere takes the submits.
+    pub async fn work(
+        self,
+        shutdown: impl Future<Output = ()> + Send + 'static,
+    ) -> Result<(), ServeError> {
+        if let Some(reason) = self.refusal() {
+            return Err(ServeError::Refused(reason));
+        }
+        let registry = self.registry(&kind_settings(&self.config.engine));
+        work(&self.config.engine, registry, shutdown).await
+    }
+
+    /// Why the choices made here cannot run, if they cannot.
+    fn refusal(&self) -> Option<String> {
+        if !self.builtin_kinds && self.kinds.describe().is_empty() {
+            return Some("no task kinds: give Spool at least one kind".into());
+        }
+        self.config.engine.queues.iter().find_map(|queue| {
+            if !crate::server::queue::valid_queue_name(&queue.name) {
+                Some(format!(
+                    "{:?} is not a queue name (letters, digits, '_', '-', '.')",
+                    queue.name
+                ))
+            } else if !(1..=1024).contains(&queue.concurrency) {
+                Some(format!(
+                    "queue {:?}: concurrency must be from 1 to 1024",
+                    queue.name
+                ))
+            } else {
+                None
+            }
+        })
+    }
+
+    fn registry(&self, settings: &KindSettings) -> Registry {
+        let base = if self.builtin_kinds {
+            Registry::builtin(settings)
+        } else {
+            Registry::default()
+        };
+        base.extend(self.kinds.clone())
+    }
+}
+
+/// Runs the workers of `registry`'s kinds and housekeeping without HTTP until `shutdown`
+/// resolves, then drains them.
+pub(super) async fn work(
+    config: &EngineConfig,
+    registry: Registry,
+    shutdown: impl Future<Output = ()> + Send + 'static,
+) -> Result<(), ServeError> {
+    if let Some(reason) = config.refusal_to_share("`spool worker`") {
+        return Err(ServeError::Refused(reason));
+    }
+    let engine = Engine::from_config(config, registry, true).await?;
+    tracing::info!("working (no HTTP)");
+    shutdown.await;
+    tracing::info!("shutting down");
+    engine.stop().await;
+    Ok(())
+}
+
+/// Where the built-in kinds put what they make, from the settings.
+pub(super) fn kind_settings(config: &EngineConfig) -> KindSettings {
+    KindSettings {
+        data_dir: config.data_dir.clone(),
+        smtp: config.smtp_relay.clone(),
+    }
+}
