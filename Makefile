@@ -33,13 +33,15 @@ test: lint unit dev-loop e2e api-fuzz ## Everything CI runs: module circles, for
 lint: rust-tools
 	python3 .ci/module-circles.py
 	cargo fmt --all -- --check
-	cargo clippy --workspace --features ssr --all-targets -- -D warnings
+	cargo clippy --workspace --features ssr,testing --all-targets -- -D warnings
+	cargo clippy -p spool --lib --features ssr -- -D warnings
+	RUSTDOCFLAGS="-D warnings" cargo doc -p spool --no-deps --features ssr
 	cargo clippy --lib --features hydrate --target wasm32-unknown-unknown -- -D warnings
 
 # The PostgreSQL suites run on the machine's server when one answers on 127.0.0.1:5432
 # (or on SPOOL_TEST_POSTGRES_URL); the script says loudly when they are skipped.
 unit: rust-tools
-	end2end/with-postgres.sh cargo test --workspace --features ssr
+	end2end/with-postgres.sh cargo test --workspace --features ssr,testing
 
 dev-loop: rust-tools node-tools ## `cargo leptos watch` serves, runs a task and reloads after an edit
 	python3 end2end/dev-loop.py
@@ -66,7 +68,7 @@ coverage: rust-tools ## Line coverage of the Rust tests: HTML in target/coverage
 	  || cargo install cargo-tarpaulin --version $(TARPAULIN_VERSION) --locked
 	@mkdir -p target/coverage && rm -f target/coverage/tarpaulin-report.json
 	@echo "coverage: building instrumented and running the tests; output in target/coverage/run.log"
-	@status=0; end2end/with-postgres.sh cargo tarpaulin --workspace --features ssr --engine llvm \
+	@status=0; end2end/with-postgres.sh cargo tarpaulin --workspace --features ssr,testing --engine llvm \
 	  --no-fail-fast --target-dir target/coverage-build --out Html --out Json \
 	  --output-dir target/coverage --exclude-files 'bench/*' --exclude-files 'migrations/*' \
 	  --exclude-files 'tests/*' --timeout 600 >target/coverage/run.log 2>&1 || status=$$?; \

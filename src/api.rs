@@ -10,6 +10,7 @@ use leptos::server_fn::codec::Json;
 use uuid::Uuid;
 
 /// How many recent tasks the overview shows.
+#[cfg(feature = "ssr")]
 pub const RECENT: u64 = 10;
 
 /// Counts, queues, throughput and the most recent tasks: everything the overview shows,

@@ -13,13 +13,15 @@ mod tasks_page;
 mod throughput_chart;
 
 use leptos::prelude::*;
-use leptos_meta::{provide_meta_context, MetaTags, Stylesheet, Title};
+use leptos_meta::{provide_meta_context, Stylesheet, Title};
 use leptos_router::components::{Route, Router, Routes, A};
 use leptos_router::{path, StaticSegment};
 use live::{ConnectionIndicator, OfflineBanner};
 
-/// The HTML document every page is rendered into.
+/// The HTML document every page is rendered into (by the server).
+#[cfg(feature = "ssr")]
 pub fn shell(options: LeptosOptions) -> impl IntoView {
+    use leptos_meta::MetaTags;
     #[cfg(feature = "ssr")]
     allow_only_nonced_scripts();
     view! {

@@ -12,16 +12,27 @@ use std::fmt;
 #[derive(Clone, Copy, Debug, PartialEq, Eq, Serialize, Deserialize)]
 #[serde(rename_all = "snake_case")]
 pub enum ErrorCode {
+    /// The request is malformed (a bad cursor, an unreadable body).
     BadRequest,
+    /// No token, or a wrong one.
     Unauthorized,
+    /// The token may not do this (a read-only token asked to write), or a cross-site request.
     Forbidden,
+    /// No such task or route.
     NotFound,
+    /// The request conflicts with the task's state (retrying a task that has not failed).
     Conflict,
+    /// The body is over the size limit.
     PayloadTooLarge,
+    /// The body is not JSON.
     UnsupportedMediaType,
+    /// The input parsed but is not acceptable; `details` names the fields.
     Validation,
+    /// Too many submits; `retry_after_secs` says when to try again.
     RateLimited,
+    /// The server cannot answer now (the database is unreachable, or it is shutting down).
     Unavailable,
+    /// Something failed inside the server; the text never says what (see the server's log).
     Internal,
 }
 
@@ -50,10 +61,12 @@ impl ErrorCode {
 pub struct FieldError {
     /// The field's name, e.g. `parameters.rows` or `task_type`.
     pub field: String,
+    /// What is wrong with it, for a person to read.
     pub message: String,
 }
 
 impl FieldError {
+    /// The error of `field`.
     pub fn new(field: impl Into<String>, message: impl Into<String>) -> Self {
         FieldError {
             field: field.into(),
@@ -66,8 +79,11 @@ impl FieldError {
 #[cfg_attr(feature = "ssr", derive(utoipa::ToSchema))]
 #[derive(Clone, Debug, PartialEq, Serialize, Deserialize)]
 pub struct AppError {
+    /// What kind of error, stable for scripts.
     pub code: ErrorCode,
+    /// What went wrong, for a person to read.
     pub message: String,
+    /// One entry per invalid field (validation errors).
     #[serde(default, skip_serializing_if = "Vec::is_empty")]
     pub details: Vec<FieldError>,
     /// Whole seconds until a retry can succeed (rate limits); also sent as `Retry-After`.
@@ -76,6 +92,7 @@ pub struct AppError {
 }
 
 impl AppError {
+    /// An error of `code` with `message`.
     pub fn new(code: ErrorCode, message: impl Into<String>) -> Self {
         AppError {
             code,
@@ -85,14 +102,17 @@ impl AppError {
         }
     }
 
+    /// A 400 with `message`.
     pub fn bad_request(message: impl Into<String>) -> Self {
         Self::new(ErrorCode::BadRequest, message)
     }
 
+    /// A 404 with `message`.
     pub fn not_found(message: impl Into<String>) -> Self {
         Self::new(ErrorCode::NotFound, message)
     }
 
+    /// A 409 with `message`.
     pub fn conflict(message: impl Into<String>) -> Self {
         Self::new(ErrorCode::Conflict, message)
     }

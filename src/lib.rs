@@ -2,11 +2,11 @@
 //!
 //! One crate, compiled twice:
 //! - with `ssr`, the `spool` binary: an axum server that renders the dashboard, answers
-//!   its server functions and the REST API, and runs the workers (see [`server`]); the
-//!   same binary is also a command-line client of that API (see [`cli`]);
+//!   its server functions and the REST API, and runs the workers (`server`); the
+//!   same binary is also a command-line client of that API (`cli`);
 //! - with `hydrate`, the WebAssembly that makes the server-rendered dashboard live.
 //!
-//! Modules: [`app`] (the dashboard's components) → [`api`] (server functions) →
+//! Modules: `app` (the dashboard's components) → `api` (server functions) →
 //! `server::{queue → store}`. [`model`] and [`error`] sit under everything and are
 //! shared by both builds; they import no server code.
 //!
@@ -18,19 +18,27 @@
 //! a [`TaskContext`] (its attempt, progress, log and cancellation) and fails with a
 //! [`TaskError`] that says whether and when to retry.
 
-pub mod api;
-pub mod app;
+// The public API is documented in full; `testing` exposes internals, which are not.
+#![cfg_attr(not(feature = "testing"), deny(missing_docs))]
+
+pub(crate) mod api;
+pub(crate) mod app;
 #[cfg(feature = "ssr")]
-pub mod cli;
+pub(crate) mod cli;
 pub mod error;
 pub mod model;
 #[cfg(feature = "ssr")]
-pub mod server;
+pub(crate) mod server;
+#[cfg(feature = "testing")]
+pub mod testing;
 
 #[cfg(feature = "ssr")]
 pub use server::{
-    tasks::{TaskContext, TaskError, TaskKind},
-    Spool,
+    config::{EngineConfig, QueueSpec, ServeConfig},
+    main, serve,
+    store::Synchronous,
+    tasks::{ProgressSnapshot, TaskContext, TaskError, TaskKind},
+    work, ServeError, Spool,
 };
 
 /// Entry point of the WebAssembly bundle: hydrates the server-rendered page.

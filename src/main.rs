@@ -1,6 +1,6 @@
-//! The `spool` binary: everything lives in the library; see `spool::server::main`.
+//! The `spool` binary: everything lives in the library; see `spool::main`.
 
 #[tokio::main]
 async fn main() -> std::process::ExitCode {
-    spool::server::main().await
+    spool::main().await
 }

@@ -99,26 +99,39 @@ impl FromStr for TaskStatus {
 #[cfg_attr(feature = "ssr", derive(utoipa::ToSchema))]
 #[derive(Clone, Debug, PartialEq, Serialize, Deserialize)]
 pub struct TaskView {
+    /// The task's id (a UUIDv7: time-ordered).
     pub id: Uuid,
+    /// The kind of task: which handler runs it.
     pub task_type: String,
+    /// Where it is in its lifecycle.
     pub status: TaskStatus,
+    /// When it was submitted.
     pub created_at: DateTime<Utc>,
+    /// When its latest attempt started.
     pub started_at: Option<DateTime<Utc>>,
+    /// When it finished (succeeded, failed for good, or was cancelled).
     pub completed_at: Option<DateTime<Utc>>,
+    /// What a successful run returned.
     #[cfg_attr(feature = "ssr", schema(value_type = Option<Object>))]
     pub result_data: Option<Value>,
+    /// Why the latest attempt failed.
     pub error_message: Option<String>,
     /// Percentage, 0 to 100.
     pub progress: u8,
+    /// The kind's parameters, defaults filled in.
     #[cfg_attr(feature = "ssr", schema(value_type = Object))]
     pub parameters: Value,
+    /// The queue it waits in.
     pub queue: String,
+    /// 0 is the most urgent, 9 the least.
     pub priority: i32,
     /// How many attempts have started (0 until the first claim).
     pub attempt: i32,
+    /// Attempts it gets in all before it fails for good.
     pub max_attempts: i32,
     /// When the task becomes (or became) eligible to run.
     pub run_at: DateTime<Utc>,
+    /// The handler's latest progress message.
     pub progress_message: Option<String>,
     /// True once a cancel was asked for a running task that has not stopped yet.
     pub cancel_requested: bool,
@@ -133,13 +146,18 @@ pub struct TaskView {
 #[cfg_attr(feature = "ssr", derive(utoipa::ToSchema))]
 #[derive(Clone, Debug, PartialEq, Serialize, Deserialize)]
 pub struct AttemptView {
+    /// Which attempt this was (1 for the first).
     pub attempt: i32,
+    /// The worker pool that ran it (`HOST:PID:QUEUE`).
     pub worker_id: String,
+    /// When it started.
     pub started_at: DateTime<Utc>,
+    /// When it ended; none while it runs.
     pub finished_at: Option<DateTime<Utc>>,
     /// SUCCESS, FAILED, CANCELLED, LOST (its worker died) or INTERRUPTED (shutdown);
     /// none while it runs.
     pub outcome: Option<String>,
+    /// Why it failed, when it did.
     pub error: Option<String>,
 }
 
@@ -149,6 +167,7 @@ pub struct AttemptView {
 #[derive(Clone, Debug, Default, PartialEq, Serialize, Deserialize)]
 #[serde(deny_unknown_fields)]
 pub struct SubmitRequest {
+    /// The kind of task to run (see `GET /api/task-types`).
     pub task_type: String,
     /// The kind's parameters; missing ones take their defaults (`null` or no
     /// `parameters` at all: every one does).
@@ -186,8 +205,11 @@ pub struct SubmitRequest {
 #[cfg_attr(feature = "ssr", derive(utoipa::ToSchema))]
 #[derive(Clone, Debug, Default, PartialEq, Serialize, Deserialize)]
 pub struct Stats {
+    /// How many tasks are in each status.
     pub by_status: std::collections::BTreeMap<String, i64>,
+    /// How many tasks there are of each kind.
     pub by_type: std::collections::BTreeMap<String, i64>,
+    /// How many tasks there are in each queue.
     pub by_queue: std::collections::BTreeMap<String, i64>,
     /// Tasks finished in each of the last 60 minutes, oldest first (minutes with none
     /// included), from counters kept as tasks finish.
@@ -200,8 +222,11 @@ pub struct Stats {
 pub struct MinuteThroughput {
     /// The minute's start.
     pub minute: DateTime<Utc>,
+    /// Tasks that succeeded.
     pub succeeded: i64,
+    /// Tasks that failed for good.
     pub failed: i64,
+    /// Tasks cancelled.
     pub cancelled: i64,
 }
 
@@ -212,10 +237,19 @@ pub struct MinuteThroughput {
 #[serde(tag = "type", rename_all = "snake_case")]
 pub enum ParamKind {
     /// A whole number within `min..=max`.
-    Integer { min: i64, max: i64, default: i64 },
+    Integer {
+        /// The smallest value allowed.
+        min: i64,
+        /// The largest value allowed.
+        max: i64,
+        /// The value when none is given.
+        default: i64,
+    },
     /// One of a fixed set of strings.
     Choice {
+        /// The values allowed.
         options: Vec<String>,
+        /// The value when none is given.
         default: String,
     },
 }
@@ -224,8 +258,11 @@ pub enum ParamKind {
 #[cfg_attr(feature = "ssr", derive(utoipa::ToSchema))]
 #[derive(Clone, Debug, PartialEq, Serialize, Deserialize)]
 pub struct ParamSpec {
+    /// The parameter's name in `parameters`.
     pub name: String,
+    /// One line for the form and the API documentation.
     pub help: String,
+    /// Its type, bounds and default.
     #[serde(flatten)]
     pub kind: ParamKind,
 }
@@ -234,8 +271,11 @@ pub struct ParamSpec {
 #[cfg_attr(feature = "ssr", derive(utoipa::ToSchema))]
 #[derive(Clone, Debug, PartialEq, Serialize, Deserialize)]
 pub struct TaskKindInfo {
+    /// The `task_type` that names it.
     pub name: String,
+    /// One line on what it does.
     pub description: String,
+    /// Its parameters.
     pub params: Vec<ParamSpec>,
 }
 
@@ -279,10 +319,13 @@ mod tests {
 #[cfg_attr(feature = "ssr", derive(utoipa::ToSchema))]
 #[derive(Clone, Debug, Default, PartialEq, Serialize, Deserialize)]
 pub struct QueueView {
+    /// The queue's name.
     pub name: String,
+    /// True while its tasks are not being started.
     pub paused: bool,
     /// Tasks ready to run.
     pub pending: i64,
+    /// Tasks running now.
     pub running: i64,
     /// Tasks in the queue, whatever their status.
     pub total: i64,
@@ -294,14 +337,18 @@ pub struct QueueView {
 /// What the overview page shows.
 #[derive(Clone, Debug, Default, PartialEq, Serialize, Deserialize)]
 pub struct Overview {
+    /// Counts and throughput.
     pub stats: Stats,
+    /// Every queue.
     pub queues: Vec<QueueView>,
+    /// The newest tasks.
     pub recent: Vec<TaskView>,
 }
 
 /// Which tasks the task list shows: the filter and the page (all in the page's URL).
 #[derive(Clone, Debug, Default, PartialEq, Eq, Hash, Serialize, Deserialize)]
 pub struct TaskQuery {
+    /// Which tasks.
     pub filter: TaskFilter,
     /// Where the previous page ended.
     pub cursor: Option<String>,
@@ -310,6 +357,7 @@ pub struct TaskQuery {
 /// One page of the task list.
 #[derive(Clone, Debug, Default, PartialEq, Serialize, Deserialize)]
 pub struct TaskPage {
+    /// The tasks, newest first.
     pub tasks: Vec<TaskView>,
     /// The cursor of the next page, when there is one.
     pub next: Option<String>,

@@ -6,18 +6,18 @@
 //! database). `tasks` holds the kinds the workers run.
 
 mod access;
-pub mod config;
-pub mod engine;
+pub(crate) mod config;
+pub(crate) mod engine;
 mod http_error;
 mod launch;
-pub mod queue;
+pub(crate) mod queue;
 pub(crate) mod rate_limit;
 mod rest;
 mod server_fns;
-pub mod store;
-pub mod tasks;
+pub(crate) mod store;
+pub(crate) mod tasks;
 mod turns;
-pub mod web_security;
+pub(crate) mod web_security;
 
 pub use launch::Spool;
 
@@ -53,10 +53,13 @@ pub struct AppState {
 /// Why `spool serve` could not start or stopped with an error.
 #[derive(Debug, thiserror::Error)]
 pub enum ServeError {
+    /// The task store could not be opened or migrated.
     #[error("could not open the task store: {0}")]
     Store(#[from] store::StoreError),
+    /// The address could not be bound, or the connection failed.
     #[error("network error: {0}")]
     Io(#[from] std::io::Error),
+    /// The settings are not safe or not possible (the text says why and what to change).
     #[error("{0}")]
     Refused(String),
 }

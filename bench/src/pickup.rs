@@ -6,9 +6,9 @@ use crate::sample::Latency;
 use crate::server::{PeakRss, Server};
 use crate::{prefill, Paths, Plan};
 use spool::model::{ParamSpec, SubmitRequest};
-use spool::server::engine::Engine;
-use spool::server::queue::WorkerConfig;
-use spool::server::tasks::{KindSettings, Registry, TaskContext, TaskError, TaskKind};
+use spool::testing::engine::Engine;
+use spool::testing::queue::WorkerConfig;
+use spool::testing::tasks::{KindSettings, Registry, TaskContext, TaskError, TaskKind};
 use std::time::{Duration, Instant};
 use tokio::sync::mpsc;
 

@@ -9,8 +9,8 @@ use crate::sample::{median, Latency};
 use crate::server::{PeakRss, Server, Worker};
 use crate::{Paths, Plan};
 use sea_orm::{ConnectionTrait, Database};
-use spool::server::queue::now_micros;
-use spool::server::store::{NewTask, Store, StoreOptions};
+use spool::testing::queue::now_micros;
+use spool::testing::store::{NewTask, Store, StoreOptions};
 use std::time::{Duration, Instant};
 
 type Error = Box<dyn std::error::Error>;

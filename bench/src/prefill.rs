@@ -2,8 +2,8 @@
 //! of `noop` tasks, or a history of finished ones.
 
 use sea_orm::{ConnectionTrait, Database};
-use spool::server::queue::now_micros;
-use spool::server::store::{NewTask, Store, StoreOptions, Synchronous};
+use spool::testing::queue::now_micros;
+use spool::testing::store::{NewTask, Store, StoreOptions, Synchronous};
 use std::path::Path;
 
 type Error = Box<dyn std::error::Error>;

@@ -19,8 +19,11 @@ const QUERY_VALUE: &AsciiSet = &NON_ALPHANUMERIC
 /// A task filter; every part is optional, and an empty one selects every task.
 #[derive(Clone, Debug, Default, PartialEq, Eq, Hash, Serialize, Deserialize)]
 pub struct TaskFilter {
+    /// Only tasks in this status.
     pub status: Option<TaskStatus>,
+    /// Only tasks of this kind.
     pub task_type: Option<String>,
+    /// Only tasks in this queue.
     pub queue: Option<String>,
     /// Text to find in parameters, results or errors, ignoring case.
     pub q: Option<String>,

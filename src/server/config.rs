@@ -59,6 +59,7 @@ pub struct ServeConfig {
     #[arg(long, env = "SPOOL_NO_WORKERS", help_heading = "HTTP")]
     pub no_workers: bool,
 
+    /// The queue's settings, shared with `spool worker`.
     #[command(flatten)]
     pub engine: EngineConfig,
 
@@ -167,7 +168,9 @@ fn parse_token(text: &str) -> Result<String, String> {
 /// One queue this process works and how many of its tasks it runs at once.
 #[derive(Clone, Debug, PartialEq, Eq)]
 pub struct QueueSpec {
+    /// The queue's name.
     pub name: String,
+    /// How many of its tasks run at once (1 to 1024).
     pub concurrency: usize,
 }
 
@@ -235,7 +238,7 @@ impl EngineConfig {
 
 impl ServeConfig {
     /// The address to listen on: `--addr` (or SPOOL_ADDR), else cargo-leptos's site
-    /// address, else [`DEFAULT_ADDR`].
+    /// address, else 127.0.0.1:3000.
     pub fn listen_addr(&self) -> SocketAddr {
         self.addr.or(self.leptos_site_addr).unwrap_or(DEFAULT_ADDR)
     }

@@ -33,7 +33,8 @@ pub struct EngineBuilder {
 
 impl EngineBuilder {
     /// Reads time from `clock` instead of the system's: tests move it by hand (see
-    /// [`crate::server::queue::ManualClock`]).
+    /// `ManualClock`).
+    #[cfg(feature = "testing")]
     pub fn clock(mut self, clock: Clock) -> EngineBuilder {
         self.clock = clock;
         self

@@ -17,7 +17,7 @@ use tokio::net::TcpListener;
 /// What a Spool process runs, chosen before it starts.
 ///
 /// ```no_run
-/// # use spool::server::tasks::{TaskContext, TaskError, TaskKind};
+/// # use spool::{TaskContext, TaskError, TaskKind};
 /// # struct Greet;
 /// # impl TaskKind for Greet {
 /// #     const NAME: &'static str = "greet";
@@ -27,7 +27,7 @@ use tokio::net::TcpListener;
 /// #     fn params() -> Vec<spool::model::ParamSpec> { Vec::new() }
 /// #     async fn run(&self, _: TaskContext, _: serde_json::Value) -> Result<String, TaskError> { Ok("hello".into()) }
 /// # }
-/// # async fn run() -> Result<(), spool::server::ServeError> {
+/// # async fn run() -> Result<(), spool::ServeError> {
 /// let listener = tokio::net::TcpListener::bind("127.0.0.1:8080").await?;
 /// spool::Spool::new("sqlite://tasks.db")?
 ///     .kind(Greet)

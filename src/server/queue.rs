@@ -30,7 +30,9 @@ use tokio::sync::Notify;
 use tokio_util::sync::CancellationToken;
 use uuid::Uuid;
 
-pub use clock::{Clock, ManualClock};
+pub use clock::Clock;
+#[cfg(feature = "testing")]
+pub use clock::ManualClock;
 pub use error::QueueError;
 pub use maintenance::{run_maintenance, MaintenanceConfig};
 pub use producer::run_producer;
@@ -403,6 +405,7 @@ impl Drop for RunningGuard {
 
 /// The system's time as the store keeps it (what [`Clock::system`] reads), for callers
 /// outside an engine.
+#[cfg(feature = "testing")]
 pub fn now_micros() -> i64 {
     chrono::Utc::now().timestamp_micros()
 }

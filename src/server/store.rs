@@ -40,15 +40,17 @@ use writer::{on_writer, Writer};
 pub use attempts::Outcome;
 pub use claimed::ClaimedTask;
 pub use group_commit::CommitStats;
-pub use lifecycle::{CancelResult, Rescued, RetryResult};
+pub use lifecycle::{CancelResult, RetryResult};
 pub use parked::ParkedClaim;
 pub use postgres::is_postgres;
 pub use queries::{InsertError, ListFilter};
-pub use stats::{CountRow, ThroughputRow};
+pub use stats::CountRow;
 pub use task::Task;
 pub use task_row::from_micros;
 pub use verdict::CommitVerdict;
 pub use writes::{Heartbeat, NewTask};
+#[cfg(feature = "testing")]
+pub use {lifecycle::Rescued, stats::ThroughputRow};
 
 /// SQLite's `synchronous` setting: how hard a commit waits for the disk.
 #[derive(Clone, Copy, Debug, PartialEq, Eq, clap::ValueEnum)]

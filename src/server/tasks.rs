@@ -65,7 +65,12 @@ pub enum TaskError {
     /// The work could not be done yet (a rate limit, a resource not ready): retried
     /// after `after` rather than the usual backoff, while attempts remain.
     #[error("{message}")]
-    RetryAfter { message: String, after: Duration },
+    RetryAfter {
+        /// Why the attempt failed.
+        message: String,
+        /// How long to wait before the next attempt.
+        after: Duration,
+    },
     /// The handler stopped because cancellation was requested.
     #[error("cancelled")]
     Cancelled,

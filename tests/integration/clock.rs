@@ -4,10 +4,10 @@
 use crate::store::open_store;
 use serde_json::json;
 use spool::model::{SubmitRequest, TaskView};
-use spool::server::engine::Engine;
-use spool::server::queue::{MaintenanceConfig, ManualClock, Queue, WorkerConfig};
-use spool::server::store::Synchronous;
-use spool::server::tasks::{KindSettings, Registry};
+use spool::testing::engine::Engine;
+use spool::testing::queue::{MaintenanceConfig, ManualClock, Queue, WorkerConfig};
+use spool::testing::store::Synchronous;
+use spool::testing::tasks::{KindSettings, Registry};
 use std::time::{Duration, Instant};
 
 async fn engine_on(clock: &ManualClock) -> (Engine, tempfile::TempDir) {

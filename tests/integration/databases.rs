@@ -5,7 +5,7 @@
 //! instead of skipping them.
 
 use sea_orm::{ConnectionTrait, Database};
-use spool::server::store::{Store, StoreOptions, Synchronous};
+use spool::testing::store::{Store, StoreOptions, Synchronous};
 use std::future::Future;
 
 /// The PostgreSQL server to test against, if any.

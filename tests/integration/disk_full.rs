@@ -5,7 +5,7 @@
 
 use crate::process::{free_port, serve_args, SpoolProcess, BINARY};
 use serde_json::{json, Value};
-use spool::server::store::{Store, StoreOptions};
+use spool::testing::store::{Store, StoreOptions};
 use std::io::Write;
 use std::path::Path;
 use std::process::Command;

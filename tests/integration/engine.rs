@@ -6,9 +6,9 @@ use crate::store::{open_store, CommitTrap};
 use serde::Deserialize;
 use serde_json::{json, Value};
 use spool::model::{SubmitRequest, TaskView};
-use spool::server::queue::{MaintenanceConfig, Queue, WorkerConfig};
-use spool::server::store::{Store, Synchronous};
-use spool::server::tasks::{KindSettings, Registry, TaskContext, TaskError, TaskKind};
+use spool::testing::queue::{MaintenanceConfig, Queue, WorkerConfig};
+use spool::testing::store::{Store, Synchronous};
+use spool::testing::tasks::{KindSettings, Registry, TaskContext, TaskError, TaskKind};
 use std::sync::atomic::{AtomicUsize, Ordering};
 use std::sync::Arc;
 use std::time::{Duration, Instant};
@@ -116,7 +116,7 @@ struct Engine {
     queue: Queue,
     /// The engine's store, for what the queue does not show (tasks RUNNING).
     store: Store,
-    engine: spool::server::engine::Engine,
+    engine: spool::testing::engine::Engine,
     _dir: tempfile::TempDir,
 }
 
@@ -141,7 +141,7 @@ impl Engine {
 
     async fn start_pools(registry: Registry, pools: Vec<WorkerConfig>) -> Engine {
         let (store, dir) = open_store(Synchronous::Normal).await;
-        let mut builder = spool::server::engine::Engine::builder(store.clone(), registry)
+        let mut builder = spool::testing::engine::Engine::builder(store.clone(), registry)
             .maintenance(MaintenanceConfig {
                 promote_every: Duration::from_millis(20),
                 rescue_every: Duration::from_millis(100),

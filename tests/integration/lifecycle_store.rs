@@ -5,7 +5,7 @@ use crate::databases::each_store;
 use crate::store::task;
 use serde_json::json;
 use spool::model::TaskStatus;
-use spool::server::store::{CancelResult, Outcome, Rescued, RetryResult, Store, Synchronous};
+use spool::testing::store::{CancelResult, Outcome, Rescued, RetryResult, Store, Synchronous};
 use std::collections::BTreeMap;
 
 const NOW: i64 = 1_000_000_000;
@@ -90,7 +90,7 @@ async fn cancel_and_retry_follow_the_transition_rules() {
 async fn a_failure_with_attempts_left_is_scheduled_then_promoted_and_a_retry_grants_one_more() {
     each_store(Synchronous::Normal, |store| async move {
         let stored = store
-            .insert(spool::server::store::NewTask {
+            .insert(spool::testing::store::NewTask {
                 max_attempts: 2,
                 ..task(0, NOW)
             })
@@ -227,7 +227,7 @@ async fn a_rescued_task_cannot_be_completed_by_its_late_worker() {
 async fn rescue_fails_a_task_with_no_attempts_left_and_honours_a_pending_cancel() {
     each_store(Synchronous::Normal, |store| async move {
         let last = store
-            .insert(spool::server::store::NewTask {
+            .insert(spool::testing::store::NewTask {
                 max_attempts: 1,
                 ..task(0, NOW)
             })
@@ -363,7 +363,7 @@ async fn counters_match_a_full_count_after_every_kind_of_transition() {
         }
         let mut scanned: BTreeMap<(String, String, String), i64> = BTreeMap::new();
         let all = store
-            .list(&spool::server::store::ListFilter {
+            .list(&spool::testing::store::ListFilter {
                 limit: 1000,
                 ..Default::default()
             })
@@ -414,7 +414,7 @@ async fn a_cancel_requested_while_running_wins_over_a_retry_or_a_requeue() {
 async fn an_interrupted_attempt_does_not_use_up_the_task() {
     each_store(Synchronous::Normal, |store| async move {
         let stored = store
-            .insert(spool::server::store::NewTask {
+            .insert(spool::testing::store::NewTask {
                 max_attempts: 1,
                 ..task(0, NOW)
             })

@@ -9,7 +9,7 @@ use sea_orm::{
     ConnectionTrait, Database, DatabaseConnection, DatabaseTransaction, TransactionTrait,
 };
 use spool::model::TaskStatus;
-use spool::server::store::{Store, StoreOptions};
+use spool::testing::store::{Store, StoreOptions};
 use std::time::{Duration, Instant};
 
 async fn deadlocks_so_far(db: &DatabaseConnection) -> i64 {

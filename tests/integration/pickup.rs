@@ -6,10 +6,10 @@ use crate::store::open_store;
 use serde::Deserialize;
 use serde_json::{json, Value};
 use spool::model::{SubmitRequest, TaskStatus};
-use spool::server::engine::Engine;
-use spool::server::queue::{Queue, WorkerConfig};
-use spool::server::store::{CommitStats, Store, Synchronous};
-use spool::server::tasks::{Registry, TaskContext, TaskError, TaskKind};
+use spool::testing::engine::Engine;
+use spool::testing::queue::{Queue, WorkerConfig};
+use spool::testing::store::{CommitStats, Store, Synchronous};
+use spool::testing::tasks::{Registry, TaskContext, TaskError, TaskKind};
 use std::sync::{Arc, Mutex};
 use std::time::{Duration, Instant};
 

@@ -3,7 +3,7 @@
 //! server.
 
 use serde_json::Value;
-use spool::server::store::{Store, StoreOptions};
+use spool::testing::store::{Store, StoreOptions};
 use std::path::{Path, PathBuf};
 use std::process::{Child, Command, ExitStatus, Stdio};
 use std::time::{Duration, Instant};

@@ -10,7 +10,7 @@ use crate::databases::{postgres_schema, query_i64, stores_on};
 use crate::process::{free_port, serve_args, SpoolProcess, BINARY};
 use sea_orm::Database;
 use serde_json::{json, Value};
-use spool::server::store::{Store, StoreOptions};
+use spool::testing::store::{Store, StoreOptions};
 use std::collections::HashSet;
 use std::process::{Child, Command, Stdio};
 use std::time::{Duration, Instant};
@@ -234,9 +234,9 @@ async fn claims_racing_from_four_processes_never_take_the_same_task() {
 #[tokio::test(flavor = "multi_thread", worker_threads = 2)]
 async fn a_submit_or_resume_in_one_process_wakes_idle_workers_in_another_at_once() {
     use spool::model::SubmitRequest;
-    use spool::server::engine::Engine;
-    use spool::server::queue::WorkerConfig;
-    use spool::server::tasks::{KindSettings, Registry};
+    use spool::testing::engine::Engine;
+    use spool::testing::queue::WorkerConfig;
+    use spool::testing::tasks::{KindSettings, Registry};
 
     let Some(schema) = postgres_schema().await else {
         return;
@@ -299,9 +299,9 @@ async fn a_submit_or_resume_in_one_process_wakes_idle_workers_in_another_at_once
 #[tokio::test(flavor = "multi_thread", worker_threads = 2)]
 async fn a_cancel_in_one_process_stops_the_task_running_in_another() {
     use spool::model::SubmitRequest;
-    use spool::server::engine::Engine;
-    use spool::server::queue::WorkerConfig;
-    use spool::server::tasks::{KindSettings, Registry};
+    use spool::testing::engine::Engine;
+    use spool::testing::queue::WorkerConfig;
+    use spool::testing::tasks::{KindSettings, Registry};
 
     let Some(schema) = postgres_schema().await else {
         return;
@@ -387,7 +387,7 @@ async fn rescues_racing_from_three_processes_rescue_each_task_once() {
 
 #[tokio::test(flavor = "multi_thread", worker_threads = 2)]
 async fn prunes_racing_from_three_processes_delete_each_task_once_and_zero_the_counters() {
-    use spool::server::store::{NewTask, Outcome};
+    use spool::testing::store::{NewTask, Outcome};
     let Some(schema) = postgres_schema().await else {
         return;
     };

@@ -6,7 +6,7 @@
 use crate::databases::each_store;
 use serde_json::json;
 use spool::model::TaskStatus;
-use spool::server::store::{
+use spool::testing::store::{
     from_micros, CancelResult, ClaimedTask, Heartbeat, NewTask, Outcome, Store, StoreOptions,
     Synchronous,
 };
@@ -274,7 +274,7 @@ async fn a_checkpoint_empties_the_wal_while_readers_keep_polling() {
     let polling = {
         let store = store.clone();
         tokio::spawn(async move {
-            let filter = spool::server::store::ListFilter {
+            let filter = spool::testing::store::ListFilter {
                 limit: 50,
                 ..Default::default()
             };
@@ -571,7 +571,7 @@ async fn successes_recorded_together_are_counted_once_by_kind_and_by_minute() {
             .map(|row| ((row.queue, row.task_type, row.status), row.n))
             .collect();
         let mut scanned: BTreeMap<_, i64> = BTreeMap::new();
-        let filter = spool::server::store::ListFilter {
+        let filter = spool::testing::store::ListFilter {
             limit: 100,
             ..Default::default()
         };
@@ -603,7 +603,7 @@ async fn successes_recorded_together_are_counted_once_by_kind_and_by_minute() {
 
 #[tokio::test]
 async fn search_ignores_case_and_takes_wildcards_literally_on_every_database() {
-    use spool::server::store::ListFilter;
+    use spool::testing::store::ListFilter;
     each_store(Synchronous::Normal, |store| async move {
         let now = 1_000_000;
         let with = |parameters: serde_json::Value| NewTask {

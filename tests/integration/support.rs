@@ -2,7 +2,7 @@
 //! database, and polling for a task's final state.
 
 use serde_json::Value;
-use spool::server::config::ServeConfig;
+use spool::testing::config::ServeConfig;
 use std::time::{Duration, Instant};
 use tempfile::TempDir;
 use tokio::sync::oneshot;
@@ -32,7 +32,7 @@ impl TestServer {
         let base = format!("http://{}", listener.local_addr().unwrap());
         let (stop, stopped) = oneshot::channel::<()>();
         let handle = tokio::spawn(async move {
-            spool::server::serve(listener, config, async {
+            spool::serve(listener, config, async {
                 let _ = stopped.await;
             })
             .await

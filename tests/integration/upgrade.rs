@@ -7,8 +7,8 @@ use migrations::MigratorTrait;
 use sea_orm::sea_query::Expr;
 use sea_orm::{ActiveModelTrait, ColumnTrait, Database, EntityTrait, QueryFilter, Set};
 use serde_json::json;
-use spool::server::store::task_row::Column;
-use spool::server::store::{task_row, ListFilter, Outcome, Store, StoreOptions};
+use spool::testing::store::task_row::Column;
+use spool::testing::store::{task_row, ListFilter, Outcome, Store, StoreOptions};
 use std::collections::BTreeMap;
 use uuid::Uuid;
 

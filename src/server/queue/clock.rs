@@ -5,9 +5,12 @@
 //! the engine (heartbeats, polls, grace periods) stay on tokio's clock.
 
 use chrono::{DateTime, Utc};
-use std::sync::atomic::{AtomicI64, Ordering};
 use std::sync::Arc;
-use std::time::Duration;
+#[cfg(any(test, feature = "testing"))]
+use std::{
+    sync::atomic::{AtomicI64, Ordering},
+    time::Duration,
+};
 
 /// A source of the current time; cheap to clone.
 #[derive(Clone)]
@@ -42,9 +45,11 @@ impl std::fmt::Debug for Clock {
 }
 
 /// A clock that stands still until moved.
+#[cfg(any(test, feature = "testing"))]
 #[derive(Clone, Debug)]
 pub struct ManualClock(Arc<AtomicI64>);
 
+#[cfg(any(test, feature = "testing"))]
 impl ManualClock {
     /// A clock showing `start`.
     pub fn at(start: DateTime<Utc>) -> ManualClock {

@@ -40,11 +40,6 @@ pub enum Relation {}
 
 impl ActiveModelBehavior for ActiveModel {}
 
-/// Microseconds since the Unix epoch, as stored.
-pub fn to_micros(time: DateTime<Utc>) -> i64 {
-    time.timestamp_micros()
-}
-
 /// The stored microseconds as a UTC time (out-of-range values clamp to the epoch).
 pub fn from_micros(micros: i64) -> DateTime<Utc> {
     DateTime::from_timestamp_micros(micros).unwrap_or_default()

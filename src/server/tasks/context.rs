@@ -10,7 +10,9 @@ use uuid::Uuid;
 /// The latest progress a handler reported, not yet written to the store.
 #[derive(Clone, Debug, Default, PartialEq)]
 pub struct ProgressSnapshot {
+    /// 0 to 100.
     pub percent: u8,
+    /// A short note on the step, if any.
     pub message: Option<String>,
 }
 
@@ -25,6 +27,7 @@ pub struct TaskContext {
 }
 
 impl TaskContext {
+    /// A context for attempt `attempt` of task `id`, stopped by `cancel` (for testing a kind's handler outside Spool).
     pub fn new(id: Uuid, attempt: i32, cancel: CancellationToken) -> TaskContext {
         TaskContext {
             id,
@@ -34,6 +37,7 @@ impl TaskContext {
         }
     }
 
+    /// The task's id.
     pub fn id(&self) -> Uuid {
         self.id
     }
