@@ -34,7 +34,7 @@ pub mod testing;
 
 #[cfg(feature = "ssr")]
 pub use server::{
-    config::{EngineConfig, QueueSpec, ServeConfig},
+    config::{EngineConfig, ExternalKind, QueueSpec, ServeConfig},
     main, serve,
     store::Synchronous,
     tasks::{ProgressSnapshot, TaskContext, TaskError, TaskKind},

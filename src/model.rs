@@ -11,9 +11,13 @@ use std::fmt;
 use std::str::FromStr;
 use uuid::Uuid;
 
+mod external;
 mod task_filter;
 mod validation;
 
+pub use external::{
+    ClaimRequest, ClaimedWork, CompleteRequest, FailRequest, HeartbeatAnswer, HeartbeatRequest,
+};
 pub use task_filter::{TaskFilter, MAX_SEARCH};
 
 /// Where a task is in its lifecycle. Spelled in capitals on the wire, as the seed API did.

@@ -147,6 +147,12 @@ pub struct EngineConfig {
     #[arg(long, env = "SPOOL_SMTP_RELAY", value_parser = parse_relay)]
     pub smtp_relay: Option<(String, u16)>,
 
+    /// A kind external workers run over REST, as NAME or NAME=QUEUE (its tasks' queue,
+    /// NAME by default); repeatable
+    #[arg(long = "external-kind", env = "SPOOL_EXTERNAL_KINDS", value_delimiter = ',',
+          value_parser = parse_external_kind)]
+    pub external_kinds: Vec<ExternalKind>,
+
     /// Hours finished tasks are kept before they are deleted
     #[arg(long, env = "SPOOL_RETENTION_HOURS", default_value_t = 168,
           value_parser = clap::value_parser!(u64).range(1..=87_600))]
@@ -172,6 +178,30 @@ pub struct QueueSpec {
     pub name: String,
     /// How many of its tasks run at once (1 to 1024).
     pub concurrency: usize,
+}
+
+/// A kind of task that external workers run, and the queue its tasks wait in.
+#[derive(Clone, Debug, PartialEq, Eq)]
+pub struct ExternalKind {
+    /// The `task_type` submits name.
+    pub name: String,
+    /// The queue its tasks join when a submit names none.
+    pub queue: String,
+}
+
+fn parse_external_kind(text: &str) -> Result<ExternalKind, String> {
+    let (name, queue) = text.split_once('=').unwrap_or((text, text));
+    for (what, value) in [("kind", name), ("queue", queue)] {
+        if !crate::server::queue::valid_queue_name(value) {
+            return Err(format!(
+                "{value:?} is not a {what} name (1 to 64 letters, digits, '_', '-', '.')"
+            ));
+        }
+    }
+    Ok(ExternalKind {
+        name: name.to_string(),
+        queue: queue.to_string(),
+    })
 }
 
 fn parse_relay(text: &str) -> Result<(String, u16), String> {

@@ -3,7 +3,7 @@
 //! `spool` binary is one such program; an application embedding Spool is another.
 
 use super::access::{AccessPolicy, Tokens};
-use super::config::{EngineConfig, QueueSpec, ServeConfig};
+use super::config::{EngineConfig, ExternalKind, QueueSpec, ServeConfig};
 use super::engine::Engine;
 use super::rate_limit::SubmitLimit;
 use super::tasks::{KindSettings, Registry, TaskKind};
@@ -84,6 +84,16 @@ impl Spool {
         self
     }
 
+    /// Accepts tasks of `name`, run by external workers over REST (any language; see
+    /// `POST /api/workers/claim`); they join `queue` unless a submit names another.
+    pub fn external_kind(mut self, name: impl Into<String>, queue: impl Into<String>) -> Spool {
+        self.config.engine.external_kinds.push(ExternalKind {
+            name: name.into(),
+            queue: queue.into(),
+        });
+        self
+    }
+
     /// Serves the dashboard's built assets (`cargo leptos build` puts them in
     /// `target/site`) from `dir`; without them the REST API still works.
     pub fn site_root(mut self, dir: impl Into<PathBuf>) -> Spool {
@@ -155,8 +165,23 @@ impl Spool {
 
     /// Why the choices made here cannot run, if they cannot.
     fn refusal(&self) -> Option<String> {
-        if !self.builtin_kinds && self.kinds.describe().is_empty() {
+        let engine = &self.config.engine;
+        if !self.builtin_kinds
+            && self.kinds.describe().is_empty()
+            && engine.external_kinds.is_empty()
+        {
             return Some("no task kinds: give Spool at least one kind".into());
+        }
+        let worked = engine.worked_queues();
+        let shared = engine.external_kinds.iter().find(|kind| {
+            !self.config.no_workers && worked.iter().any(|queue| queue.name == kind.queue)
+        });
+        if let Some(kind) = shared {
+            return Some(format!(
+                "external kind {:?}: its queue {:?} is worked by this process's own workers, \
+                 which cannot run it; give it a queue of its own (--external-kind {}=QUEUE)",
+                kind.name, kind.queue, kind.name
+            ));
         }
         self.config.engine.queues.iter().find_map(|queue| {
             if !crate::server::queue::valid_queue_name(&queue.name) {
@@ -181,6 +206,10 @@ impl Spool {
         } else {
             Registry::default()
         };
+        let external = self.config.engine.external_kinds.iter();
+        let base = external.fold(base, |registry, kind| {
+            registry.with_external(&kind.name, &kind.queue)
+        });
         base.extend(self.kinds.clone())
     }
 }

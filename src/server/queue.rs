@@ -8,6 +8,7 @@ mod clock;
 mod decision;
 mod error;
 mod executor;
+mod external;
 mod maintenance;
 mod metrics;
 pub mod paging;
@@ -91,6 +92,11 @@ impl Queue {
         self
     }
 
+    /// True when this process's own workers take tasks from `queue`.
+    pub fn works(&self, queue: &str) -> bool {
+        self.worked.contains_key(queue)
+    }
+
     /// Reads time from `clock` instead of the system's (see [`Clock`]).
     pub fn with_clock(mut self, clock: Clock) -> Queue {
         self.clock = clock;
@@ -135,6 +141,7 @@ impl Queue {
     /// returns the task is durable.
     pub async fn submit(&self, request: SubmitRequest) -> Result<TaskView, QueueError> {
         let task = submit::prepare(&self.registry, request, self.clock.now())?;
+        self.refuse_external_here(&task, "")?;
         let stored = self.store.insert(task).await?;
         self.metrics.submitted(1);
         self.wake_workers();
@@ -153,6 +160,7 @@ impl Queue {
             return self.submit(request).await;
         };
         let mut task = submit::prepare(&self.registry, request, self.clock.now())?;
+        self.refuse_external_here(&task, "")?;
         task.idempotency_key = Some(key.clone());
         let existing = match self.store.insert_keyed(task.clone()).await {
             Ok(stored) => {
@@ -182,6 +190,9 @@ impl Queue {
         requests: Vec<SubmitRequest>,
     ) -> Result<Vec<TaskView>, QueueError> {
         let tasks = submit::prepare_all(&self.registry, requests, self.clock.now())?;
+        for (index, task) in tasks.iter().enumerate() {
+            self.refuse_external_here(task, &format!("[{index}]."))?;
+        }
         let stored = self.store.insert_all(tasks).await?;
         self.metrics.submitted(stored.len() as u64);
         self.wake_workers();

@@ -12,6 +12,7 @@ mod metrics;
 pub mod openapi;
 mod queues;
 mod tasks;
+mod workers;
 
 use super::AppState;
 use crate::error::{AppError, ErrorCode};
@@ -61,6 +62,10 @@ pub fn routes(task_types: &[String]) -> Router<AppState> {
         .routes(routes!(health::healthz))
         .routes(routes!(health::readyz))
         .routes(routes!(metrics::metrics))
+        .routes(routes!(workers::claim))
+        .routes(routes!(workers::heartbeat))
+        .routes(routes!(workers::complete))
+        .routes(routes!(workers::fail))
         .split_for_parts();
     let mut document = document;
     openapi::list_task_types(&mut document, task_types);

@@ -135,10 +135,19 @@ pub(crate) fn pace_param(each: &str, default: i64) -> ParamSpec {
 /// A boxed, type-erased run of some kind.
 pub type RunFuture = Pin<Box<dyn Future<Output = Result<Value, TaskError>> + Send>>;
 
-/// The object-safe face of a [`TaskKind`], as the registry stores it.
+/// The object-safe face of a kind, as the registry stores it.
 trait ErasedKind: Send + Sync {
     fn info(&self) -> &TaskKindInfo;
-    fn start(self: Arc<Self>, ctx: TaskContext, params: Value) -> RunFuture;
+    /// The complete parameters to store, or what is wrong with them.
+    fn validate(&self, parameters: &Value) -> Result<Value, Vec<FieldError>> {
+        self.info().validate(parameters)
+    }
+    /// Runs in this process; `None` for a kind that external workers run.
+    fn start(self: Arc<Self>, ctx: TaskContext, params: Value) -> Option<RunFuture>;
+    /// The queue its tasks join when a submit names none.
+    fn default_queue(&self) -> Option<&str> {
+        None
+    }
 }
 
 struct Erased<K: TaskKind> {
@@ -151,21 +160,50 @@ impl<K: TaskKind> ErasedKind for Erased<K> {
         &self.info
     }
 
-    fn start(self: Arc<Self>, ctx: TaskContext, params: Value) -> RunFuture {
-        Box::pin(async move {
+    fn start(self: Arc<Self>, ctx: TaskContext, params: Value) -> Option<RunFuture> {
+        Some(Box::pin(async move {
             let params: K::Params = serde_json::from_value(params)
                 .map_err(|e| TaskError::Failed(format!("stored parameters are unreadable: {e}")))?;
             let output = self.kind.run(ctx, params).await?;
             serde_json::to_value(output)
                 .map_err(|e| TaskError::Failed(format!("result could not be encoded: {e}")))
-        })
+        }))
+    }
+}
+
+/// A kind run by external workers over REST: any JSON object is accepted as its
+/// parameters, and its tasks wait in a queue of their own.
+struct External {
+    info: TaskKindInfo,
+    queue: String,
+}
+
+impl ErasedKind for External {
+    fn info(&self) -> &TaskKindInfo {
+        &self.info
+    }
+
+    fn validate(&self, parameters: &Value) -> Result<Value, Vec<FieldError>> {
+        match parameters {
+            Value::Null => Ok(Value::Object(Default::default())),
+            Value::Object(_) => Ok(parameters.clone()),
+            _ => Err(vec![FieldError::new("parameters", "must be a JSON object")]),
+        }
+    }
+
+    fn start(self: Arc<Self>, _: TaskContext, _: Value) -> Option<RunFuture> {
+        None
+    }
+
+    fn default_queue(&self) -> Option<&str> {
+        Some(&self.queue)
     }
 }
 
 /// Every task kind this process can run, by name.
 #[derive(Clone, Default)]
 pub struct Registry {
-    kinds: BTreeMap<&'static str, Arc<dyn ErasedKind>>,
+    kinds: BTreeMap<String, Arc<dyn ErasedKind>>,
 }
 
 impl Registry {
@@ -194,8 +232,38 @@ impl Registry {
             description: K::DESCRIPTION.to_string(),
             params: K::params(),
         };
-        self.kinds.insert(K::NAME, Arc::new(Erased { kind, info }));
+        self.kinds
+            .insert(K::NAME.to_string(), Arc::new(Erased { kind, info }));
         self
+    }
+
+    /// Accepts submits of `name`, a kind external workers run (see
+    /// `POST /api/workers/claim`); its tasks join `queue` unless a submit names another.
+    pub fn with_external(mut self, name: &str, queue: &str) -> Registry {
+        let info = TaskKindInfo {
+            name: name.to_string(),
+            description: format!("Run by external workers (queue {queue})."),
+            params: Vec::new(),
+        };
+        let kind = External {
+            info,
+            queue: queue.to_string(),
+        };
+        self.kinds.insert(name.to_string(), Arc::new(kind));
+        self
+    }
+
+    /// The queue a task of `task_type` joins when its submit names none, if not the
+    /// default one.
+    pub fn default_queue(&self, task_type: &str) -> Option<&str> {
+        self.kinds.get(task_type)?.default_queue()
+    }
+
+    /// True when `task_type` is run by external workers, not in this process.
+    pub fn is_external(&self, task_type: &str) -> bool {
+        self.kinds
+            .get(task_type)
+            .is_some_and(|kind| kind.default_queue().is_some())
     }
 
     /// These kinds and `more`'s; where both have a kind of one name, `more`'s wins.
@@ -215,7 +283,7 @@ impl Registry {
     /// Checks `task_type` and its parameters; returns the complete parameters to store.
     pub fn validate(&self, task_type: &str, parameters: &Value) -> Result<Value, AppError> {
         let kind = self.kinds.get(task_type).ok_or_else(|| {
-            let known: Vec<_> = self.kinds.keys().copied().collect();
+            let known: Vec<_> = self.kinds.keys().map(String::as_str).collect();
             AppError::validation(vec![FieldError::new(
                 "task_type",
                 format!(
@@ -224,16 +292,14 @@ impl Registry {
                 ),
             )])
         })?;
-        kind.info()
-            .validate(parameters)
-            .map_err(AppError::validation)
+        kind.validate(parameters).map_err(AppError::validation)
     }
 
     /// Starts a run of `task_type`, or `None` when this process does not know the kind.
     pub fn start(&self, task_type: &str, ctx: TaskContext, params: Value) -> Option<RunFuture> {
         self.kinds
             .get(task_type)
-            .map(|kind| Arc::clone(kind).start(ctx, params))
+            .and_then(|kind| Arc::clone(kind).start(ctx, params))
     }
 }
 

@@ -29,7 +29,10 @@ pub fn prepare(
         Err(err) => err.details.clone(),
         Ok(_) => Vec::new(),
     };
-    let queue = request.queue.unwrap_or_else(|| DEFAULT_QUEUE.to_string());
+    let queue = request.queue.unwrap_or_else(|| {
+        let default = registry.default_queue(&request.task_type);
+        default.unwrap_or(DEFAULT_QUEUE).to_string()
+    });
     if !valid_queue_name(&queue) {
         errors.push(FieldError::new(
             "queue",

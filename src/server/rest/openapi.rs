@@ -32,6 +32,7 @@ pub struct TaskEvent {
         (name = "tasks", description = "Submitting and following tasks"),
         (name = "queues", description = "Counts, kinds and queues"),
         (name = "operations", description = "Probes and metrics"),
+        (name = "workers", description = "External workers: claim tasks, heartbeat, report the outcome"),
     )
 )]
 pub struct ApiDoc;
