@@ -1,10 +1,12 @@
 //! The `spool` command-line client: submit, list, inspect, cancel, retry and watch tasks
-//! through a server's REST API, from scripts or a terminal.
+//! through a server's REST API, from scripts or a terminal, and run a command per task
+//! as an external worker (`spool exec`).
 //!
 //! Exit codes: 0 success; 1 the task ended FAILED or CANCELLED (`--wait`, `watch`);
 //! 2 the request was refused or the server could not be reached.
 
 mod client;
+mod exec;
 mod output;
 
 use crate::model::{SubmitRequest, TaskFilter, TaskView};
@@ -45,6 +47,10 @@ pub enum ClientCommand {
     Retry(TaskArgs),
     /// Follow a task with a progress bar until it ends; the exit code tells how.
     Watch(TaskArgs),
+    /// Run a command per task of a queue, as an external worker over the REST API:
+    /// `spool exec --queue text -- ./count-words.sh`. Not `spool worker`, which runs
+    /// Spool's own kinds in-process on a shared database.
+    Exec(exec::ExecArgs),
 }
 
 /// A command about one task.
@@ -114,6 +120,7 @@ impl ClientCommand {
             | ClientCommand::Cancel(task)
             | ClientCommand::Retry(task)
             | ClientCommand::Watch(task) => &task.client,
+            ClientCommand::Exec(exec) => &exec.client,
         }
     }
 }
@@ -141,6 +148,7 @@ pub async fn run(command: ClientCommand) -> ExitCode {
                 .await,
         ),
         ClientCommand::Watch(TaskArgs { id, .. }) => watch(&client, &args, &id).await,
+        ClientCommand::Exec(exec) => exec::exec(&client, exec).await,
     };
     result.unwrap_or_else(|err| {
         eprintln!("spool: {err}");

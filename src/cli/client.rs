@@ -103,12 +103,19 @@ impl Client {
             ))
         })?;
         let status = response.status().as_u16();
-        let body: serde_json::Value = response.json().await.map_err(|_| {
+        let unreadable = || {
             ClientError::Transport(format!(
                 "the server at {} did not answer JSON (HTTP {status})",
                 self.base
             ))
-        })?;
+        };
+        let bytes = response.bytes().await.map_err(|_| unreadable())?;
+        // An empty answer (204) reads as null, which is what `()` expects.
+        let body: serde_json::Value = if bytes.is_empty() {
+            serde_json::Value::Null
+        } else {
+            serde_json::from_slice(&bytes).map_err(|_| unreadable())?
+        };
         if (200..300).contains(&status) {
             return serde_json::from_value(body).map_err(|err| {
                 ClientError::Transport(format!("unexpected answer from the server: {err}"))

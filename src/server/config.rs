@@ -191,17 +191,25 @@ pub struct ExternalKind {
 
 fn parse_external_kind(text: &str) -> Result<ExternalKind, String> {
     let (name, queue) = text.split_once('=').unwrap_or((text, text));
-    for (what, value) in [("kind", name), ("queue", queue)] {
-        if !crate::server::queue::valid_queue_name(value) {
-            return Err(format!(
-                "{value:?} is not a {what} name (1 to 64 letters, digits, '_', '-', '.')"
-            ));
-        }
-    }
-    Ok(ExternalKind {
+    let kind = ExternalKind {
         name: name.to_string(),
         queue: queue.to_string(),
-    })
+    };
+    kind.check().map(|()| kind)
+}
+
+impl ExternalKind {
+    /// Whether the names are ones Spool takes.
+    fn check(&self) -> Result<(), String> {
+        for (what, value) in [("kind", &self.name), ("queue", &self.queue)] {
+            if !crate::server::queue::valid_queue_name(value) {
+                return Err(format!(
+                    "{value:?} is not a {what} name (1 to 64 letters, digits, '_', '-', '.')"
+                ));
+            }
+        }
+        Ok(())
+    }
 }
 
 fn parse_relay(text: &str) -> Result<(String, u16), String> {
@@ -247,6 +255,34 @@ impl EngineConfig {
                 "{what} needs a database that processes share (postgres://…); a SQLite \
                  file belongs to the one `spool serve` that opened it"
             )
+        })
+    }
+
+    /// Why the external kinds cannot be served as given, if they cannot: a bad name, a
+    /// kind declared twice, or a queue that Spool's own workers take (they would claim
+    /// its tasks and could not run them).
+    pub fn external_kinds_refusal(&self) -> Option<String> {
+        let worked = self.worked_queues();
+        self.external_kinds.iter().enumerate().find_map(|(index, kind)| {
+            if let Err(reason) = kind.check() {
+                return Some(format!("external kind: {reason}"));
+            }
+            if self.external_kinds[..index]
+                .iter()
+                .any(|other| other.name == kind.name)
+            {
+                return Some(format!("external kind {:?} is declared twice", kind.name));
+            }
+            worked
+                .iter()
+                .any(|queue| queue.name == kind.queue)
+                .then(|| {
+                    format!(
+                        "external kind {:?}: its queue {:?} is worked by Spool's own workers, \
+                         which cannot run it; give it a queue of its own (--external-kind {}=QUEUE)",
+                        kind.name, kind.queue, kind.name
+                    )
+                })
         })
     }
 

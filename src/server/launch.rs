@@ -172,15 +172,21 @@ impl Spool {
         {
             return Some("no task kinds: give Spool at least one kind".into());
         }
-        let worked = engine.worked_queues();
-        let shared = engine.external_kinds.iter().find(|kind| {
-            !self.config.no_workers && worked.iter().any(|queue| queue.name == kind.queue)
-        });
-        if let Some(kind) = shared {
+        if let Some(reason) = engine.external_kinds_refusal() {
+            return Some(reason);
+        }
+        let mut in_process = self.kinds.describe();
+        if self.builtin_kinds {
+            in_process.extend(Registry::builtin(&kind_settings(engine)).describe());
+        }
+        let run_here = engine
+            .external_kinds
+            .iter()
+            .find(|kind| in_process.iter().any(|info| info.name == kind.name));
+        if let Some(kind) = run_here {
             return Some(format!(
-                "external kind {:?}: its queue {:?} is worked by this process's own workers, \
-                 which cannot run it; give it a queue of its own (--external-kind {}=QUEUE)",
-                kind.name, kind.queue, kind.name
+                "{:?} is declared an external kind and is also a kind this process runs",
+                kind.name
             ));
         }
         self.config.engine.queues.iter().find_map(|queue| {
@@ -221,7 +227,10 @@ pub(super) async fn work(
     registry: Registry,
     shutdown: impl Future<Output = ()> + Send + 'static,
 ) -> Result<(), ServeError> {
-    if let Some(reason) = config.refusal_to_share("`spool worker`") {
+    if let Some(reason) = config
+        .refusal_to_share("`spool worker`")
+        .or_else(|| config.external_kinds_refusal())
+    {
         return Err(ServeError::Refused(reason));
     }
     let engine = Engine::from_config(config, registry, true).await?;

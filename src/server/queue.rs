@@ -63,6 +63,9 @@ pub struct Queue {
     registry: Arc<Registry>,
     /// Wakes idle worker pools in this process as soon as work may be ready.
     wake: Arc<Notify>,
+    /// Wakes external workers' waiting claims; apart from `wake`, whose stored permit is
+    /// for the pools.
+    wake_claims: Arc<Notify>,
     /// Cancel signals of the attempts running in this process, by task id and a number
     /// of their own (two runs of one task can overlap, see `Store::claim_before_commit`).
     running: Arc<Mutex<HashMap<(Uuid, u64), CancellationToken>>>,
@@ -78,6 +81,7 @@ impl Queue {
             store,
             registry: Arc::new(registry),
             wake: Arc::new(Notify::new()),
+            wake_claims: Arc::new(Notify::new()),
             running: Arc::default(),
             metrics: Arc::default(),
             worked: Arc::default(),
@@ -364,6 +368,11 @@ impl Queue {
     pub(crate) fn wake_workers(&self) {
         self.wake.notify_waiters();
         self.wake.notify_one();
+        self.wake_claims.notify_waiters();
+    }
+
+    pub(crate) fn wake_claims(&self) -> &Notify {
+        &self.wake_claims
     }
 
     /// Wakes this process's idle workers whenever another process sharing the database

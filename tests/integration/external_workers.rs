@@ -248,6 +248,7 @@ async fn bad_claims_and_misplaced_submits_are_refused() {
             json!({"worker": "w", "queues": ["resize"], "lease_secs": 1}),
             "lease_secs",
         ),
+        (json!({"worker": "w", "queues": ["default"]}), "queues"),
     ] {
         let (status, refusal) = post(&server, "/api/workers/claim", body.clone()).await;
         assert_eq!(status, 422, "{body} → {refusal}");
@@ -316,4 +317,94 @@ async fn the_python_example_worker_takes_and_finishes_tasks() {
         "{bad}"
     );
     server.stop().await;
+}
+
+/// What `spool exec` runs per task in the test below: counts the words of its input's
+/// `text`, reports progress, and fails (exit status 3) when asked to.
+const WORD_COUNT: &str = r#"
+import json, sys
+task = json.load(sys.stdin)
+print("PROGRESS 50 counting", flush=True)
+if task.get("fail"):
+    print("asked to fail", file=sys.stderr)
+    sys.exit(3)
+print(json.dumps({"words": len(task["text"].split())}))
+"#;
+
+#[tokio::test]
+async fn spool_exec_runs_its_own_command_per_task() {
+    let server = TestServer::start_with(with_kinds).await;
+    let counted = json!({"task_type": "word_count", "parameters": {"text": "a b c"}});
+    let counted: Value = server.submit(counted).await.json().await.unwrap();
+    let failing =
+        json!({"task_type": "word_count", "parameters": {"fail": true}, "max_attempts": 1});
+    let failing: Value = server.submit(failing).await.json().await.unwrap();
+
+    let mut command = std::process::Command::new(env!("CARGO_BIN_EXE_spool"));
+    command.args([
+        "exec",
+        "--server",
+        &server.base,
+        "--queue",
+        "text",
+        "--until-idle",
+    ]);
+    command.args(["--worker", "exec-test", "--", "python3", "-c", WORD_COUNT]);
+    let output = tokio::task::spawn_blocking(move || command.output().expect("spool runs"))
+        .await
+        .unwrap();
+    let stderr = String::from_utf8_lossy(&output.stderr);
+    assert_eq!(output.status.code(), Some(0), "{stderr}");
+
+    let done = server.wait_final(counted["id"].as_str().unwrap()).await;
+    assert_eq!(done["status"], "SUCCESS", "{done}");
+    assert_eq!(done["result_data"], json!({"words": 3}));
+    assert_eq!(done["attempts"][0]["worker_id"], "external:exec-test");
+    let failed = server.wait_final(failing["id"].as_str().unwrap()).await;
+    assert_eq!(failed["status"], "FAILED", "{failed}");
+    assert_eq!(
+        failed["error_message"],
+        "the command exited with status 3: asked to fail"
+    );
+
+    // Without a command to run there is nothing to do: a usage error, nothing claimed.
+    let left = json!({"task_type": "word_count", "parameters": {"text": "x"}});
+    let left: Value = server.submit(left).await.json().await.unwrap();
+    let mut command = std::process::Command::new(env!("CARGO_BIN_EXE_spool"));
+    command.args(["exec", "--server", &server.base, "--queue", "text"]);
+    let output = tokio::task::spawn_blocking(move || command.output().unwrap())
+        .await
+        .unwrap();
+    assert_eq!(output.status.code(), Some(2));
+    let (_, task) = server
+        .get_json(&format!("/api/tasks/{}", left["id"].as_str().unwrap()))
+        .await;
+    assert_eq!(task["status"], "PENDING");
+    server.stop().await;
+}
+
+#[tokio::test]
+async fn misdeclared_external_kinds_are_refused_at_start() {
+    let dir = tempfile::tempdir().unwrap();
+    let url = format!("sqlite://{}", dir.path().join("spool.db").display());
+    let cases: [(&str, &str, &str); 4] = [
+        ("resize", "default", "worked by Spool's own workers"),
+        ("noop", "elsewhere", "also a kind this process runs"),
+        ("a b", "q", "not a kind name"),
+        ("resize", "resize", "declared twice"),
+    ];
+    for (name, queue, reason) in cases {
+        let mut config = ServeConfig::with_database(url.clone());
+        config.engine.data_dir = dir.path().join("data");
+        let mut spool = spool::Spool::from_config(config).external_kind(name, queue);
+        if reason == "declared twice" {
+            spool = spool.external_kind(name, queue);
+        }
+        let listener = tokio::net::TcpListener::bind("127.0.0.1:0").await.unwrap();
+        let refused = spool.serve(listener, async {}).await;
+        let Err(spool::ServeError::Refused(text)) = refused else {
+            panic!("{name}={queue} was not refused: {refused:?}");
+        };
+        assert!(text.contains(reason), "{name}={queue}: {text}");
+    }
 }

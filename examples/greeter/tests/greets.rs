@@ -28,6 +28,9 @@ fn start() -> Greeter {
         .current_dir(dir.path())
         .stdout(Stdio::piped())
         .stderr(Stdio::null())
+        // Settings come from the environment too: the test's own must not leak in.
+        .env_remove("SPOOL_TOKEN")
+        .env_remove("SPOOL_READ_ONLY_TOKEN")
         .spawn()
         .unwrap();
     let mut line = String::new();

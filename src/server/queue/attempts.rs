@@ -7,7 +7,9 @@
 //! attempt costs one spawn, not two; their work between awaits is short bookkeeping.
 
 use futures_util::stream::{FuturesUnordered, StreamExt};
+use futures_util::FutureExt;
 use std::future::Future;
+use std::panic::AssertUnwindSafe;
 use std::pin::Pin;
 use std::sync::atomic::{AtomicUsize, Ordering};
 use std::sync::Arc;
@@ -79,11 +81,16 @@ async fn watch(mut incoming: mpsc::UnboundedReceiver<Executor>, running: Arc<Ato
     while open || !executors.is_empty() {
         tokio::select! {
             next = incoming.recv(), if open => match next {
-                Some(executor) => executors.push(executor),
+                // A panic ends that executor alone, never its neighbours; its task's lease
+                // then runs out and the rescuer puts it back.
+                Some(executor) => executors.push(AssertUnwindSafe(executor).catch_unwind()),
                 None => open = false,
             },
-            Some(()) = executors.next(), if !executors.is_empty() => {
+            Some(ended) = executors.next(), if !executors.is_empty() => {
                 running.fetch_sub(1, Ordering::Relaxed);
+                if ended.is_err() {
+                    tracing::error!("an attempt's executor panicked; its task will be rescued when its lease runs out");
+                }
             }
         }
     }
@@ -120,6 +127,23 @@ mod tests {
             .await
             .is_ok());
         assert_eq!(finished.recv().await, Some(1));
+    }
+
+    /// A panicking executor ends alone; the others go on.
+    #[tokio::test]
+    async fn a_panicking_executor_does_not_take_the_others_down() {
+        let attempts = Attempts::start();
+        let (done, mut finished) = mpsc::unbounded_channel();
+        attempts.run(async { panic!("an executor's bug") });
+        attempts.run(async move {
+            tokio::task::yield_now().await;
+            let _ = done.send("still running");
+        });
+        assert_eq!(finished.recv().await, Some("still running"));
+        assert!(attempts
+            .finish_within(Duration::from_secs(30))
+            .await
+            .is_ok());
     }
 
     /// Abandoning drops the executors that never returned.

@@ -44,10 +44,16 @@ impl Queue {
         stop: &CancellationToken,
     ) -> Result<Vec<ClaimedWork>, QueueError> {
         let claim = Claim::check(request)?;
+        if let Some(queue) = claim.queues.iter().find(|queue| self.works(queue)) {
+            return Err(QueueError::Invalid(vec![FieldError::new(
+                "queues",
+                format!("{queue:?} is worked by Spool's own workers; external workers take only the queues of external kinds"),
+            )]));
+        }
         let deadline = Instant::now() + claim.wait;
         loop {
             // Listen before looking, so a submit between the two is not missed.
-            let woken = self.wake().notified();
+            let woken = self.wake_claims().notified();
             tokio::pin!(woken);
             woken.as_mut().enable();
             let claimed = self.claim_external_now(&claim).await?;
@@ -63,6 +69,8 @@ impl Queue {
         }
     }
 
+    /// Claims from each queue in turn. Should one claim fail after another has taken
+    /// tasks, those are answered (they are the worker's now) and the failure only logged.
     async fn claim_external_now(&self, claim: &Claim) -> Result<Vec<ClaimedWork>, QueueError> {
         let mut claimed = Vec::new();
         for queue in &claim.queues {
@@ -72,10 +80,18 @@ impl Queue {
             }
             let now = self.now_micros();
             let lease_until = now + claim.lease.as_micros() as i64;
-            let tasks = self
+            let tasks = match self
                 .store()
                 .claim(queue, wanted, &claim.worker_id, now, lease_until)
-                .await?;
+                .await
+            {
+                Ok(tasks) => tasks,
+                Err(err) if !claimed.is_empty() => {
+                    tracing::error!(error = %err, queue = %queue, "claim for an external worker failed");
+                    break;
+                }
+                Err(err) => return Err(err.into()),
+            };
             claimed.extend(tasks.into_iter().map(|task| ClaimedWork {
                 id: task.id,
                 parameters: serde_json::from_str(&task.parameters).unwrap_or_default(),
