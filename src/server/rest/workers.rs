@@ -18,6 +18,8 @@ use axum::Json;
     request_body = ClaimRequest,
     responses((status = 200, description = "The claimed tasks (none when none was ready within wait_secs)", body = Vec<ClaimedWork>),
         (status = 400, description = "Malformed JSON", body = ErrorBody),
+        (status = 413, description = "Body too large", body = ErrorBody),
+        (status = 415, description = "Not JSON", body = ErrorBody),
         (status = 422, description = "Invalid worker, queues, max, lease_secs or wait_secs", body = ErrorBody)))]
 pub async fn claim(
     State(state): State<AppState>,
@@ -33,8 +35,11 @@ pub async fn claim(
     request_body = HeartbeatRequest,
     responses((status = 200, description = "The lease is renewed; stop if a cancel was requested", body = HeartbeatAnswer),
         (status = 400, description = "Malformed id or JSON", body = ErrorBody),
+        (status = 404, description = "No such task", body = ErrorBody),
         (status = 409, description = "The task is no longer this attempt's", body = ErrorBody),
-        (status = 422, description = "Invalid lease_secs", body = ErrorBody)))]
+        (status = 413, description = "Body too large", body = ErrorBody),
+        (status = 415, description = "Not JSON", body = ErrorBody),
+        (status = 422, description = "A field of the wrong type, or an invalid lease_secs", body = ErrorBody)))]
 pub async fn heartbeat(
     State(state): State<AppState>,
     Path(id): Path<String>,
@@ -50,7 +55,10 @@ pub async fn heartbeat(
     responses((status = 204, description = "Recorded: the task is SUCCESS"),
         (status = 400, description = "Malformed id or JSON", body = ErrorBody),
         (status = 404, description = "No such task", body = ErrorBody),
-        (status = 409, description = "The task is no longer this attempt's", body = ErrorBody)))]
+        (status = 409, description = "The task is no longer this attempt's", body = ErrorBody),
+        (status = 413, description = "Body too large", body = ErrorBody),
+        (status = 415, description = "Not JSON", body = ErrorBody),
+        (status = 422, description = "A field of the wrong type", body = ErrorBody)))]
 pub async fn complete(
     State(state): State<AppState>,
     Path(id): Path<String>,
@@ -67,7 +75,10 @@ pub async fn complete(
     responses((status = 204, description = "Recorded: retried by the task's policy, or FAILED"),
         (status = 400, description = "Malformed id or JSON", body = ErrorBody),
         (status = 404, description = "No such task", body = ErrorBody),
-        (status = 409, description = "The task is no longer this attempt's", body = ErrorBody)))]
+        (status = 409, description = "The task is no longer this attempt's", body = ErrorBody),
+        (status = 413, description = "Body too large", body = ErrorBody),
+        (status = 415, description = "Not JSON", body = ErrorBody),
+        (status = 422, description = "A field of the wrong type", body = ErrorBody)))]
 pub async fn fail(
     State(state): State<AppState>,
     Path(id): Path<String>,
