@@ -311,16 +311,9 @@ async fn a_malformed_server_function_call_is_a_client_error_not_a_server_error()
             json!({"request": {"task_type": "no_such_kind"}}),
         ),
     ] {
-        let response = server
-            .client
-            .post(server.url(path))
-            .json(&body)
-            .send()
-            .await
-            .unwrap();
-        let status = response.status().as_u16();
+        let (status, error) = server.post_json(path, &body).await;
         assert!((400..500).contains(&status), "{path} {body}: {status}");
-        let error: Value = response.json().await.unwrap();
+        assert!(error.is_object(), "{path}: the refusal is JSON, got {error}");
         assert_ne!(error["code"], "internal", "{path}: {error}");
     }
     server.stop().await;

@@ -18,16 +18,7 @@ fn with_kinds(config: &mut ServeConfig) {
 }
 
 async fn post(server: &TestServer, path: &str, body: Value) -> (u16, Value) {
-    let response = server
-        .client
-        .post(server.url(path))
-        .json(&body)
-        .send()
-        .await
-        .unwrap();
-    let status = response.status().as_u16();
-    let text = response.text().await.unwrap();
-    (status, serde_json::from_str(&text).unwrap_or(Value::Null))
+    server.post_json(path, &body).await
 }
 
 async fn submit_resize(server: &TestServer, extra: Value) -> String {
