@@ -14,7 +14,7 @@ DATABASE_URL ?= sqlite://spool.db
 NODE_BIN := $(CURDIR)/end2end/node_modules/.bin
 export PATH := $(NODE_BIN):$(HOME)/.cargo/bin:$(PATH)
 
-.PHONY: help run build dev test lint unit dev-loop e2e api-fuzz coverage screenshots bench peers tools rust-tools node-tools browser clean
+.PHONY: help run build dev test lint unit dev-loop e2e api-fuzz openapi-client coverage screenshots bench peers tools rust-tools node-tools browser clean
 
 help: ## List the targets
 	@grep -E '^[a-z0-9-]+:.*## ' $(MAKEFILE_LIST) | awk -F':.*## ' '{ printf "  make %-12s %s\n", $$1, $$2 }'
@@ -28,7 +28,7 @@ build: rust-tools node-tools ## Release build: server binary and dashboard (wasm
 dev: rust-tools node-tools ## Rebuild and reload on every change (cargo leptos watch)
 	cargo leptos watch
 
-test: lint unit dev-loop e2e api-fuzz ## Everything CI runs: module circles, formatting, clippy (both builds), Rust tests, the dev loop, browser tests, API fuzzing
+test: lint unit dev-loop e2e api-fuzz openapi-client ## Everything CI runs: module circles, formatting, clippy (both builds), docs, Rust tests, the dev loop, browser tests, API fuzzing, a generated API client
 
 lint: rust-tools
 	python3 .ci/module-circles.py
@@ -58,6 +58,17 @@ api-fuzz: build $(SCHEMATHESIS) ## Schemathesis against the release server's own
 $(SCHEMATHESIS):
 	python3 -m venv target/schemathesis
 	target/schemathesis/bin/pip install --quiet schemathesis==$(SCHEMATHESIS_VERSION)
+
+# openapi-python-client, from PyPI into its own virtualenv: the client a Python user would
+# generate from the served OpenAPI document must come out whole and drive a task.
+OPENAPI_CLIENT_VERSION := 0.29.1
+OPENAPI_CLIENT := target/openapi-client/bin/openapi-python-client
+openapi-client: build $(OPENAPI_CLIENT) ## A Python client generated from the served OpenAPI document drives a task
+	end2end/openapi-client.sh target/openapi-client
+
+$(OPENAPI_CLIENT):
+	python3 -m venv target/openapi-client
+	target/openapi-client/bin/pip install --quiet openapi-python-client==$(OPENAPI_CLIENT_VERSION)
 
 # Line coverage with cargo-tarpaulin's LLVM engine: rustup components (llvm-tools) cannot
 # be fetched here, and tarpaulin reads LLVM's profiles itself. It builds in its own target

@@ -236,7 +236,6 @@ pub struct MinuteThroughput {
 
 /// How a parameter is typed and bounded. The registry's descriptions are the one source
 /// for validation, the dashboard's form and the API documentation.
-#[cfg_attr(feature = "ssr", derive(utoipa::ToSchema))]
 #[derive(Clone, Debug, PartialEq, Serialize, Deserialize)]
 #[serde(tag = "type", rename_all = "snake_case")]
 pub enum ParamKind {
@@ -259,7 +258,6 @@ pub enum ParamKind {
 }
 
 /// One parameter of a task kind.
-#[cfg_attr(feature = "ssr", derive(utoipa::ToSchema))]
 #[derive(Clone, Debug, PartialEq, Serialize, Deserialize)]
 pub struct ParamSpec {
     /// The parameter's name in `parameters`.
@@ -271,6 +269,42 @@ pub struct ParamSpec {
     pub kind: ParamKind,
 }
 
+/// [`ParamSpec`] as the OpenAPI document describes it: one object per kind of parameter,
+/// its fields all at one level, as they are on the wire. (Derived from `ParamSpec`, whose
+/// kind is flattened in, the schema would be an `allOf` over a `oneOf`, which client
+/// generators cannot turn into a type.) Never built: it only describes.
+#[cfg(feature = "ssr")]
+#[allow(dead_code)]
+#[derive(Serialize, utoipa::ToSchema)]
+#[schema(as = ParamSpec)]
+#[serde(tag = "type", rename_all = "snake_case")]
+enum ParamSpecSchema {
+    /// A whole number within `min..=max`.
+    Integer {
+        /// The parameter's name in `parameters`.
+        name: String,
+        /// One line for the form and the API documentation.
+        help: String,
+        /// The smallest value allowed.
+        min: i64,
+        /// The largest value allowed.
+        max: i64,
+        /// The value when none is given.
+        default: i64,
+    },
+    /// One of a fixed set of strings.
+    Choice {
+        /// The parameter's name in `parameters`.
+        name: String,
+        /// One line for the form and the API documentation.
+        help: String,
+        /// The values allowed.
+        options: Vec<String>,
+        /// The value when none is given.
+        default: String,
+    },
+}
+
 /// A task kind as the API and the dashboard describe it.
 #[cfg_attr(feature = "ssr", derive(utoipa::ToSchema))]
 #[derive(Clone, Debug, PartialEq, Serialize, Deserialize)]
@@ -280,6 +314,7 @@ pub struct TaskKindInfo {
     /// One line on what it does.
     pub description: String,
     /// Its parameters.
+    #[cfg_attr(feature = "ssr", schema(value_type = Vec<ParamSpecSchema>))]
     pub params: Vec<ParamSpec>,
 }
 

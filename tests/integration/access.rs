@@ -313,7 +313,10 @@ async fn a_malformed_server_function_call_is_a_client_error_not_a_server_error()
     ] {
         let (status, error) = server.post_json(path, &body).await;
         assert!((400..500).contains(&status), "{path} {body}: {status}");
-        assert!(error.is_object(), "{path}: the refusal is JSON, got {error}");
+        assert!(
+            error.is_object(),
+            "{path}: the refusal is JSON, got {error}"
+        );
         assert_ne!(error["code"], "internal", "{path}: {error}");
     }
     server.stop().await;
