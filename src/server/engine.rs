@@ -27,6 +27,8 @@ pub struct EngineBuilder {
     store: Store,
     registry: Registry,
     pools: Vec<WorkerConfig>,
+    /// Queues Spool's own workers take elsewhere (`spool worker` beside `serve --no-workers`).
+    own_queues: Vec<String>,
     maintenance: MaintenanceConfig,
     clock: Clock,
 }
@@ -62,7 +64,8 @@ impl EngineBuilder {
                 self.pools
                     .iter()
                     .map(|pool| (pool.queue.clone(), pool.concurrency as u32)),
-            );
+            )
+            .with_own_queues(self.own_queues);
         let stop = CancellationToken::new();
         let mut tasks = Vec::new();
         let works = !self.pools.is_empty();
@@ -96,6 +99,7 @@ impl Engine {
             store,
             registry,
             pools: Vec::new(),
+            own_queues: Vec::new(),
             maintenance: MaintenanceConfig::default(),
             clock: Clock::system(),
         }
@@ -116,6 +120,10 @@ impl Engine {
             retention: Duration::from_secs(config.retention_hours * 3600),
             ..MaintenanceConfig::default()
         });
+        if !with_workers {
+            let elsewhere = config.worked_queues().into_iter().map(|spec| spec.name);
+            builder.own_queues = elsewhere.collect();
+        }
         if with_workers {
             for spec in config.worked_queues() {
                 let mut pool = WorkerConfig::new(spec.name, spec.concurrency);

@@ -72,6 +72,9 @@ pub struct Queue {
     metrics: Arc<metrics::Metrics>,
     /// The queues this process works, with their concurrency.
     worked: Arc<std::collections::BTreeMap<String, u32>>,
+    /// The queues Spool's own workers take, in this process or in `spool worker`
+    /// processes on the same settings (with `serve --no-workers`, `worked` is empty).
+    own_queues: Arc<std::collections::BTreeSet<String>>,
     clock: Clock,
 }
 
@@ -85,6 +88,7 @@ impl Queue {
             running: Arc::default(),
             metrics: Arc::default(),
             worked: Arc::default(),
+            own_queues: Arc::default(),
             clock: Clock::system(),
         }
     }
@@ -96,9 +100,16 @@ impl Queue {
         self
     }
 
-    /// True when this process's own workers take tasks from `queue`.
-    pub fn works(&self, queue: &str) -> bool {
-        self.worked.contains_key(queue)
+    /// Records the queues Spool's own workers take, wherever they run.
+    pub fn with_own_queues(mut self, queues: impl IntoIterator<Item = String>) -> Queue {
+        self.own_queues = Arc::new(queues.into_iter().collect());
+        self
+    }
+
+    /// True when Spool's own workers take tasks from `queue`: this process's pools, or
+    /// the `spool worker` processes its settings describe.
+    pub fn own_workers_take(&self, queue: &str) -> bool {
+        self.worked.contains_key(queue) || self.own_queues.contains(queue)
     }
 
     /// Reads time from `clock` instead of the system's (see [`Clock`]).

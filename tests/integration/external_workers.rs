@@ -1,14 +1,14 @@
 //! External workers over REST: a worker in any language claims tasks of a declared kind
 //! with a lease, heartbeats, and reports the outcome; every call is fenced on the attempt,
-//! so a worker whose lease ran out cannot overwrite what happened since. Also the Python
-//! example worker, run against a real server.
+//! so a worker whose lease ran out cannot overwrite what happened since. (The programs
+//! that speak this protocol are tested in `worker_programs.rs`.)
 
 use crate::support::TestServer;
 use serde_json::{json, Value};
 use spool::testing::config::{ExternalKind, ServeConfig};
 use std::time::{Duration, Instant};
 
-fn with_kinds(config: &mut ServeConfig) {
+pub fn with_kinds(config: &mut ServeConfig) {
     for (name, queue) in [("resize", "resize"), ("word_count", "text")] {
         config.engine.external_kinds.push(ExternalKind {
             name: name.into(),
@@ -264,117 +264,6 @@ async fn bad_claims_and_misplaced_submits_are_refused() {
 }
 
 #[tokio::test]
-async fn the_python_example_worker_takes_and_finishes_tasks() {
-    let server = TestServer::start_with(with_kinds).await;
-    let mut ids = Vec::new();
-    for text in ["one two three", "", "a  b"] {
-        let body = json!({"task_type": "word_count", "parameters": {"text": text}});
-        let task: Value = server.submit(body).await.json().await.unwrap();
-        ids.push(task["id"].as_str().unwrap().to_string());
-    }
-    let bad = json!({"task_type": "word_count", "parameters": {"words": 3}, "max_attempts": 3});
-    let bad: Value = server.submit(bad).await.json().await.unwrap();
-
-    let worker = concat!(
-        env!("CARGO_MANIFEST_DIR"),
-        "/examples/python-worker/worker.py"
-    );
-    let base = server.base.clone();
-    let output = tokio::task::spawn_blocking(move || {
-        std::process::Command::new("python3")
-            .args([worker, "--url", &base, "--queue", "text", "--until-idle"])
-            .output()
-    })
-    .await
-    .unwrap()
-    .expect("python3 runs");
-    let stderr = String::from_utf8_lossy(&output.stderr);
-    assert!(output.status.success(), "the worker failed: {stderr}");
-
-    for (id, words) in ids.iter().zip([3, 0, 2]) {
-        let task = server.wait_final(id).await;
-        assert_eq!(task["status"], "SUCCESS", "{task}");
-        assert_eq!(task["result_data"], json!({"words": words}), "{task}");
-        assert_eq!(task["progress"], 100);
-    }
-    let bad = server.wait_final(bad["id"].as_str().unwrap()).await;
-    assert_eq!(
-        (&bad["status"], &bad["attempt"]),
-        (&json!("FAILED"), &json!(1)),
-        "{bad}"
-    );
-    assert!(
-        bad["error_message"].as_str().unwrap().contains("text"),
-        "{bad}"
-    );
-    server.stop().await;
-}
-
-/// What `spool exec` runs per task in the test below: counts the words of its input's
-/// `text`, reports progress, and fails (exit status 3) when asked to.
-const WORD_COUNT: &str = r#"
-import json, sys
-task = json.load(sys.stdin)
-print("PROGRESS 50 counting", flush=True)
-if task.get("fail"):
-    print("asked to fail", file=sys.stderr)
-    sys.exit(3)
-print(json.dumps({"words": len(task["text"].split())}))
-"#;
-
-#[tokio::test]
-async fn spool_exec_runs_its_own_command_per_task() {
-    let server = TestServer::start_with(with_kinds).await;
-    let counted = json!({"task_type": "word_count", "parameters": {"text": "a b c"}});
-    let counted: Value = server.submit(counted).await.json().await.unwrap();
-    let failing =
-        json!({"task_type": "word_count", "parameters": {"fail": true}, "max_attempts": 1});
-    let failing: Value = server.submit(failing).await.json().await.unwrap();
-
-    let mut command = std::process::Command::new(env!("CARGO_BIN_EXE_spool"));
-    command.args([
-        "exec",
-        "--server",
-        &server.base,
-        "--queue",
-        "text",
-        "--until-idle",
-    ]);
-    command.args(["--worker", "exec-test", "--", "python3", "-c", WORD_COUNT]);
-    let output = tokio::task::spawn_blocking(move || command.output().expect("spool runs"))
-        .await
-        .unwrap();
-    let stderr = String::from_utf8_lossy(&output.stderr);
-    assert_eq!(output.status.code(), Some(0), "{stderr}");
-
-    let done = server.wait_final(counted["id"].as_str().unwrap()).await;
-    assert_eq!(done["status"], "SUCCESS", "{done}");
-    assert_eq!(done["result_data"], json!({"words": 3}));
-    assert_eq!(done["attempts"][0]["worker_id"], "external:exec-test");
-    let failed = server.wait_final(failing["id"].as_str().unwrap()).await;
-    assert_eq!(failed["status"], "FAILED", "{failed}");
-    assert_eq!(
-        failed["error_message"],
-        "the command exited with status 3: asked to fail"
-    );
-
-    // Without a command to run there is nothing to do: a usage error, nothing claimed.
-    let left = json!({"task_type": "word_count", "parameters": {"text": "x"}});
-    let left: Value = server.submit(left).await.json().await.unwrap();
-    let mut command = std::process::Command::new(env!("CARGO_BIN_EXE_spool"));
-    command.args(["exec", "--server", &server.base, "--queue", "text"]);
-    let output = tokio::task::spawn_blocking(move || command.output().unwrap())
-        .await
-        .unwrap();
-    assert_eq!(output.status.code(), Some(2));
-    let (_, task) = server
-        .get_json(&format!("/api/tasks/{}", left["id"].as_str().unwrap()))
-        .await;
-    assert_eq!(task["status"], "PENDING");
-    server.stop().await;
-}
-
-#[tokio::test]
 async fn misdeclared_external_kinds_are_refused_at_start() {
     let dir = tempfile::tempdir().unwrap();
     let url = format!("sqlite://{}", dir.path().join("spool.db").display());
@@ -398,4 +287,33 @@ async fn misdeclared_external_kinds_are_refused_at_start() {
         };
         assert!(text.contains(reason), "{name}={queue}: {text}");
     }
+}
+
+/// `serve --no-workers` runs no pool, but the `spool worker` processes beside it take the
+/// queues its settings name: an external kind is refused there all the same.
+#[tokio::test]
+async fn without_workers_the_queues_of_spool_worker_are_still_refused() {
+    let Some(schema) = crate::databases::postgres_schema().await else {
+        return;
+    };
+    let server = TestServer::start_with(|config| {
+        config.engine.database_url = schema.url.clone();
+        config.no_workers = true;
+        with_kinds(config);
+    })
+    .await;
+    let misplaced = json!({"task_type": "resize", "parameters": {}, "queue": "default"});
+    assert_eq!(server.submit(misplaced).await.status(), 422);
+    let claim = json!({"worker": "w", "queues": ["default"]});
+    assert_eq!(post(&server, "/api/workers/claim", claim).await.0, 422);
+    let id = submit_resize(&server, json!({})).await;
+    let claimed = claim_one(&server).await;
+    assert_eq!(claimed["id"], id.as_str());
+    server.stop().await;
+}
+
+async fn claim_one(server: &TestServer) -> Value {
+    let claimed = claim(server, json!({"worker": "w", "queues": ["resize"]})).await;
+    assert_eq!(claimed.len(), 1, "{claimed:?}");
+    claimed[0].clone()
 }

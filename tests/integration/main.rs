@@ -23,3 +23,4 @@ mod store;
 mod support;
 mod upgrade;
 mod wasm_bundle;
+mod worker_programs;

@@ -44,7 +44,11 @@ impl Queue {
         stop: &CancellationToken,
     ) -> Result<Vec<ClaimedWork>, QueueError> {
         let claim = Claim::check(request)?;
-        if let Some(queue) = claim.queues.iter().find(|queue| self.works(queue)) {
+        if let Some(queue) = claim
+            .queues
+            .iter()
+            .find(|queue| self.own_workers_take(queue))
+        {
             return Err(QueueError::Invalid(vec![FieldError::new(
                 "queues",
                 format!("{queue:?} is worked by Spool's own workers; external workers take only the queues of external kinds"),
@@ -219,7 +223,7 @@ impl Queue {
         task: &NewTask,
         field: &str,
     ) -> Result<(), QueueError> {
-        if !self.registry().is_external(&task.task_type) || !self.works(&task.queue) {
+        if !self.registry().is_external(&task.task_type) || !self.own_workers_take(&task.queue) {
             return Ok(());
         }
         Err(QueueError::Invalid(vec![FieldError::new(
