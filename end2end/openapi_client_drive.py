@@ -14,7 +14,12 @@ sys.path.insert(0, where)
 from spool_client import Client  # noqa: E402
 from spool_client.api.queues import task_types  # noqa: E402
 from spool_client.api.tasks import cancel, detail, list_, retry, submit  # noqa: E402
-from spool_client.models import SubmitRequest, TaskStatus, TaskView  # noqa: E402
+from spool_client.models import (  # noqa: E402
+    SubmitRequest,
+    TaskStatus,
+    TaskView,
+    TaskViewResultDataType0,
+)
 
 client = Client(base_url=base, raise_on_unexpected_status=True)
 
@@ -38,12 +43,12 @@ assert len(rows) == 1 and rows[0].max_ == 1_000_000, rows
 quick = submit.sync(client=client, body=SubmitRequest.from_dict({"task_type": "noop", "parameters": {}}))
 assert isinstance(quick, TaskView), quick
 done = until(quick.id, {TaskStatus.SUCCESS})
-assert done.result_data is not None, done
+assert isinstance(done.result_data, TaskViewResultDataType0), done
 
 listed = list_.sync(client=client, task_type="noop", limit=10)
 assert any(task.id == quick.id for task in listed), listed
 
-slow_body = {"task_type": "data_processing", "parameters": {"rows": 1_000_000, "pace_ms": 10_000}}
+slow_body = {"task_type": "data_processing", "parameters": {"rows": 10, "pace_ms": 10_000}}
 slow = submit.sync(client=client, body=SubmitRequest.from_dict(slow_body))
 assert isinstance(slow, TaskView), slow
 cancelled = cancel.sync(slow.id, client=client)

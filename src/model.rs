@@ -269,10 +269,12 @@ pub struct ParamSpec {
     pub kind: ParamKind,
 }
 
-/// [`ParamSpec`] as the OpenAPI document describes it: one object per kind of parameter,
-/// its fields all at one level, as they are on the wire. (Derived from `ParamSpec`, whose
-/// kind is flattened in, the schema would be an `allOf` over a `oneOf`, which client
-/// generators cannot turn into a type.) Never built: it only describes.
+// `ParamSpec` as the OpenAPI document describes it: one object per kind of parameter, its
+// fields all at one level, as they are on the wire. Derived from `ParamSpec`, whose kind
+// is flattened in, the schema would be an `allOf` over a `oneOf`, which client generators
+// cannot turn into a type. Never built: it only describes (its doc comment is the
+// schema's description).
+/// One parameter of a task kind.
 #[cfg(feature = "ssr")]
 #[allow(dead_code)]
 #[derive(Serialize, utoipa::ToSchema)]

@@ -120,10 +120,6 @@ impl Engine {
             retention: Duration::from_secs(config.retention_hours * 3600),
             ..MaintenanceConfig::default()
         });
-        if !with_workers {
-            let elsewhere = config.worked_queues().into_iter().map(|spec| spec.name);
-            builder.own_queues = elsewhere.collect();
-        }
         if with_workers {
             for spec in config.worked_queues() {
                 let mut pool = WorkerConfig::new(spec.name, spec.concurrency);
@@ -131,6 +127,9 @@ impl Engine {
                 pool.lease = Duration::from_secs(config.lease_secs);
                 builder = builder.pool(pool);
             }
+        } else {
+            let elsewhere = config.worked_queues().into_iter().map(|spec| spec.name);
+            builder.own_queues = elsewhere.collect();
         }
         Ok(builder.start())
     }
