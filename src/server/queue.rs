@@ -245,23 +245,29 @@ impl Queue {
         self.get(id).await
     }
 
-    /// Runs a FAILED or CANCELLED task again. Anything else answers 409.
+    /// Runs a FAILED or CANCELLED task again, and answers it as the retry left it
+    /// (PENDING). Anything else answers 409.
     pub async fn retry(&self, id: Uuid) -> Result<TaskView, QueueError> {
         match self.store.retry(id, self.clock.now_micros()).await? {
-            RetryResult::Retried => self.wake_workers(),
+            RetryResult::Retried => {
+                // Read before the workers are woken: a quick task could otherwise have
+                // run to its end before the answer is read.
+                let retried = self.get(id).await;
+                self.wake_workers();
+                retried
+            }
             RetryResult::NotRetryable(status) => {
                 let why = if status == TaskStatus::Success {
                     "it succeeded"
                 } else {
                     "it has not finished"
                 };
-                return Err(QueueError::Conflict(format!(
+                Err(QueueError::Conflict(format!(
                     "the task is {status}: only FAILED or CANCELLED tasks can be retried, and {why}"
-                )));
+                )))
             }
-            RetryResult::NotFound => return Err(QueueError::NotFound(id)),
+            RetryResult::NotFound => Err(QueueError::NotFound(id)),
         }
-        self.get(id).await
     }
 
     /// Cancels or retries each task; tasks the action does not apply to (finished, not
