@@ -12,18 +12,7 @@ set -euo pipefail
 cd "$(dirname "$0")/.."
 schemathesis=$(realpath "$1")
 
-work=$(mktemp -d)
-port=$(python3 -c 'import socket; s = socket.socket(); s.bind(("127.0.0.1", 0)); print(s.getsockname()[1])')
-base="http://127.0.0.1:$port"
-target/release/spool serve --addr "127.0.0.1:$port" --database-url "sqlite://$work/fuzz.db" \
-  --data-dir "$work/data" --site-root target/site >"$work/server.log" 2>&1 &
-server=$!
-trap 'kill "$server" 2>/dev/null || true; wait "$server" 2>/dev/null || true; rm -rf "$work"' EXIT
-
-for _ in $(seq 300); do
-  curl -fsS "$base/readyz" >/dev/null 2>&1 && break
-  sleep 0.1
-done
+source end2end/release-server.sh
 
 # Run from the scratch folder, where Schemathesis keeps its cache. The workers' claim is
 # left out: a valid claim may long-poll for up to 30 s, so a hundred of them would take

@@ -60,8 +60,7 @@ async fn submit(client: &reqwest::Client, base: &str, body: Value) -> reqwest::R
             .await
         {
             Ok(response) => return response,
-            Err(err) if Instant::now() < deadline => {
-                let _ = err;
+            Err(_) if Instant::now() < deadline => {
                 tokio::time::sleep(Duration::from_millis(100)).await;
             }
             Err(err) => panic!("the greeter never answered: {err}"),
@@ -69,17 +68,14 @@ async fn submit(client: &reqwest::Client, base: &str, body: Value) -> reqwest::R
     }
 }
 
+async fn get_json(client: &reqwest::Client, url: String) -> Value {
+    client.get(url).send().await.unwrap().json().await.unwrap()
+}
+
 async fn finished(client: &reqwest::Client, base: &str, id: &str) -> Value {
     let deadline = Instant::now() + Duration::from_secs(60);
     loop {
-        let task: Value = client
-            .get(format!("{base}/api/tasks/{id}"))
-            .send()
-            .await
-            .unwrap()
-            .json()
-            .await
-            .unwrap();
+        let task = get_json(client, format!("{base}/api/tasks/{id}")).await;
         if ["SUCCESS", "FAILED", "CANCELLED"].contains(&task["status"].as_str().unwrap()) {
             return task;
         }
@@ -141,14 +137,7 @@ async fn the_program_runs_its_own_kind_and_only_that() {
     .await;
     assert_eq!(bad.status(), 422);
 
-    let kinds: Value = client
-        .get(format!("{base}/api/task-types"))
-        .send()
-        .await
-        .unwrap()
-        .json()
-        .await
-        .unwrap();
+    let kinds = get_json(&client, format!("{base}/api/task-types")).await;
     let names: Vec<_> = kinds
         .as_array()
         .unwrap()
