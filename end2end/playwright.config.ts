@@ -60,6 +60,8 @@ export default defineConfig({
     {
       command: `${serve} --addr 127.0.0.1:${port} --database-url ${database} --data-dir ${dataDir}`,
       url: baseURL,
+      // The http kind's browser test calls this server itself.
+      env: { SPOOL_HTTP_ALLOW: `127.0.0.1:${port}` },
       reuseExistingServer: false,
       timeout: 120_000,
       stdout: 'pipe',

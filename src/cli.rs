@@ -66,7 +66,8 @@ pub struct TaskArgs {
 pub struct SubmitArgs {
     /// The task kind (see `GET /api/task-types`).
     pub task_type: String,
-    /// Parameters as NAME=VALUE; whole numbers are sent as numbers.
+    /// Parameters as NAME=VALUE; whole numbers are sent as numbers, JSON objects and
+    /// arrays (`headers={"Accept":"text/plain"}`) as JSON, anything else as text.
     pub params: Vec<String>,
     /// Queue to put the task on (default: `default`).
     #[arg(long)]
@@ -166,11 +167,7 @@ async fn submit_task(
         let (name, value) = pair
             .split_once('=')
             .ok_or_else(|| ClientError::Usage(format!("{pair:?}: parameters are NAME=VALUE")))?;
-        let value = value
-            .parse::<i64>()
-            .map(Value::from)
-            .unwrap_or_else(|_| Value::from(value));
-        parameters.insert(name.to_string(), value);
+        parameters.insert(name.to_string(), parameter_value(value));
     }
     let request = SubmitRequest {
         task_type: submit.task_type,
@@ -188,6 +185,20 @@ async fn submit_task(
     }
     output::task(args.json, &task);
     Ok(ExitCode::SUCCESS)
+}
+
+/// A parameter's value as typed on the command line: a whole number, a JSON object or
+/// array, or else text.
+fn parameter_value(text: &str) -> Value {
+    if let Ok(number) = text.parse::<i64>() {
+        return Value::from(number);
+    }
+    if text.starts_with(['{', '[']) {
+        if let Ok(json) = serde_json::from_str(text) {
+            return json;
+        }
+    }
+    Value::from(text)
 }
 
 async fn list_tasks(

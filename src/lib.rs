@@ -37,7 +37,7 @@ pub use server::{
     config::{EngineConfig, ExternalKind, QueueSpec, ServeConfig},
     main, serve,
     store::Synchronous,
-    tasks::{ProgressSnapshot, TaskContext, TaskError, TaskKind},
+    tasks::{HttpAllow, ProgressSnapshot, Resolve, Resolving, TaskContext, TaskError, TaskKind},
     work, ServeError, Spool,
 };
 

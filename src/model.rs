@@ -255,6 +255,20 @@ pub enum ParamKind {
         /// The value when none is given.
         default: String,
     },
+    /// Text of at most `max_length` characters.
+    Text {
+        /// The most characters allowed.
+        max_length: u32,
+        /// The value when none is given.
+        default: String,
+    },
+    /// An object of named strings (HTTP headers, say), empty when none is given.
+    TextMap {
+        /// The most entries allowed.
+        max_entries: u32,
+        /// The most characters allowed in one value.
+        max_length: u32,
+    },
 }
 
 /// One parameter of a task kind.
@@ -304,6 +318,28 @@ enum ParamSpecSchema {
         options: Vec<String>,
         /// The value when none is given.
         default: String,
+    },
+    /// Text of at most `max_length` characters.
+    Text {
+        /// The parameter's name in `parameters`.
+        name: String,
+        /// One line for the form and the API documentation.
+        help: String,
+        /// The most characters allowed.
+        max_length: u32,
+        /// The value when none is given.
+        default: String,
+    },
+    /// An object of named strings (HTTP headers, say), empty when none is given.
+    TextMap {
+        /// The parameter's name in `parameters`.
+        name: String,
+        /// One line for the form and the API documentation.
+        help: String,
+        /// The most entries allowed.
+        max_entries: u32,
+        /// The most characters allowed in one value.
+        max_length: u32,
     },
 }
 

@@ -1,6 +1,6 @@
 //! A task's result shown for people: the data kind's statistics as a table, the image
-//! kind's outputs as thumbnails, the email kind's messages as a list; anything else as
-//! generic JSON.
+//! kind's outputs as thumbnails, the email kind's messages as a list, the http kind's
+//! answer as status, headers and body; anything else as generic JSON.
 
 use super::json_view::JsonView;
 use leptos::prelude::*;
@@ -12,6 +12,7 @@ pub fn ResultView(task_type: String, result: Value) -> impl IntoView {
         "data_processing" if result["columns"].is_object() => statistics(&result).into_any(),
         "image_processing" if result["files"].is_array() => images(&result).into_any(),
         "email_simulation" if result["messages"].is_array() => messages(&result).into_any(),
+        "http" if result["status"].is_u64() => http_answer(&result).into_any(),
         _ => view! { <JsonView value=result/> }.into_any(),
     }
 }
@@ -102,5 +103,27 @@ fn messages(result: &Value) -> impl IntoView {
                 })
                 .collect_view()}
         </ul>
+    }
+}
+
+fn http_answer(result: &Value) -> impl IntoView {
+    let text = |name: &str| result[name].as_str().unwrap_or_default().to_string();
+    let redirects = match result["redirects"].as_u64() {
+        Some(0) | None => String::new(),
+        Some(n) => format!(" after {n} redirects"),
+    };
+    let truncated = result["body_truncated"].as_bool() == Some(true);
+    view! {
+        <div data-testid="result-http">
+            <p>
+                <strong data-testid="http-status">{result["status"].to_string()}</strong>
+                " from "
+                <span class="mono">{text("url")}</span>
+                {format!("{redirects} in {} ms", result["elapsed_ms"])}
+            </p>
+            <JsonView value=result["headers"].clone()/>
+            <pre class="http-body">{text("body")}</pre>
+            {truncated.then(|| view! { <p class="help">"(the body went on; only its start is kept)"</p> })}
+        </div>
     }
 }

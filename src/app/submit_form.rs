@@ -227,6 +227,30 @@ fn ParamInput(
             </select>
         }
             .into_any(),
+        ParamKind::Text { max_length, .. } if max_length <= 2048 => view! {
+            <input
+                id=id.clone()
+                type="text"
+                maxlength=max_length
+                data-testid=id.clone()
+                prop:value=value
+                on:input=on_input
+                aria-invalid=move || message.get().is_some().to_string()
+            />
+        }
+            .into_any(),
+        ParamKind::Text { .. } | ParamKind::TextMap { .. } => view! {
+            <textarea
+                id=id.clone()
+                rows="3"
+                placeholder=matches!(spec.kind, ParamKind::TextMap { .. }).then_some("Name: value, one a line")
+                data-testid=id.clone()
+                prop:value=value
+                on:input=on_input
+                aria-invalid=move || message.get().is_some().to_string()
+            ></textarea>
+        }
+            .into_any(),
     };
     view! {
         <div class="field">
@@ -251,7 +275,8 @@ fn FieldMessage(message: Signal<Option<String>>) -> impl IntoView {
 fn default_text(kind: &ParamKind) -> String {
     match kind {
         ParamKind::Integer { default, .. } => default.to_string(),
-        ParamKind::Choice { default, .. } => default.clone(),
+        ParamKind::Choice { default, .. } | ParamKind::Text { default, .. } => default.clone(),
+        ParamKind::TextMap { .. } => String::new(),
     }
 }
 
@@ -272,11 +297,25 @@ fn parameters_from_inputs(specs: &[ParamSpec], inputs: &BTreeMap<String, String>
                 .parse::<i64>()
                 .map(Value::from)
                 .unwrap_or_else(|_| Value::from(text)),
-            ParamKind::Choice { .. } => Value::from(text),
+            ParamKind::Choice { .. } | ParamKind::Text { .. } => Value::from(text),
+            ParamKind::TextMap { .. } => text_map(text),
         };
         out.insert(spec.name.clone(), value);
     }
     Value::Object(out)
+}
+
+/// `Name: value` lines as an object; text with a line that is not one is sent as it is,
+/// for the server to explain.
+fn text_map(text: &str) -> Value {
+    let mut map = Map::new();
+    for line in text.lines().filter(|line| !line.trim().is_empty()) {
+        let Some((name, value)) = line.split_once(':') else {
+            return Value::from(text);
+        };
+        map.insert(name.trim().to_string(), Value::from(value.trim()));
+    }
+    Value::Object(map)
 }
 
 /// Field errors to show; an error with no details is shown for the form as a whole.

@@ -71,7 +71,10 @@ impl ParamSpec {
     pub fn default_value(&self) -> Value {
         match &self.kind {
             ParamKind::Integer { default, .. } => Value::from(*default),
-            ParamKind::Choice { default, .. } => Value::from(default.clone()),
+            ParamKind::Choice { default, .. } | ParamKind::Text { default, .. } => {
+                Value::from(default.clone())
+            }
+            ParamKind::TextMap { .. } => Value::Object(Map::new()),
         }
     }
 
@@ -96,8 +99,39 @@ impl ParamSpec {
                     None => Err(format!("must be one of: {}", options.join(", "))),
                 }
             }
+            ParamKind::Text { max_length, .. } => {
+                let text = value.as_str().ok_or("must be text")?;
+                check_length(text, *max_length)?;
+                Ok(Value::from(text))
+            }
+            ParamKind::TextMap {
+                max_entries,
+                max_length,
+            } => {
+                let map = value
+                    .as_object()
+                    .ok_or("must be an object of names and text values")?;
+                if map.len() > *max_entries as usize {
+                    return Err(format!("at most {max_entries} entries, got {}", map.len()));
+                }
+                for (name, value) in map {
+                    let text = value
+                        .as_str()
+                        .ok_or_else(|| format!("{name:?}: the value must be text"))?;
+                    check_length(text, *max_length).map_err(|e| format!("{name:?}: {e}"))?;
+                }
+                Ok(value.clone())
+            }
         }
     }
+}
+
+fn check_length(text: &str, max_length: u32) -> Result<(), String> {
+    let length = text.chars().count();
+    if length > max_length as usize {
+        return Err(format!("at most {max_length} characters, got {length}"));
+    }
+    Ok(())
 }
 
 fn field_path(name: &str) -> String {
@@ -131,6 +165,22 @@ mod tests {
                         default: "resize".into(),
                     },
                 },
+                ParamSpec {
+                    name: "note".into(),
+                    help: String::new(),
+                    kind: ParamKind::Text {
+                        max_length: 5,
+                        default: "hi".into(),
+                    },
+                },
+                ParamSpec {
+                    name: "tags".into(),
+                    help: String::new(),
+                    kind: ParamKind::TextMap {
+                        max_entries: 2,
+                        max_length: 3,
+                    },
+                },
             ],
         }
     }
@@ -139,11 +189,11 @@ mod tests {
     fn missing_parameters_take_their_defaults() {
         assert_eq!(
             kind().validate(&Value::Null),
-            Ok(json!({"count": 3, "operation": "resize"}))
+            Ok(json!({"count": 3, "operation": "resize", "note": "hi", "tags": {}}))
         );
         assert_eq!(
-            kind().validate(&json!({"count": 7})),
-            Ok(json!({"count": 7, "operation": "resize"}))
+            kind().validate(&json!({"count": 7, "tags": {"a": "b"}})),
+            Ok(json!({"count": 7, "operation": "resize", "note": "hi", "tags": {"a": "b"}}))
         );
     }
 
@@ -173,5 +223,18 @@ mod tests {
             kind().validate(&json!([1, 2])).unwrap_err()[0].field,
             "parameters"
         );
+    }
+
+    #[test]
+    fn text_and_text_maps_are_bounded() {
+        let error = |params: Value| kind().validate(&params).unwrap_err()[0].message.clone();
+        assert!(error(json!({"note": "sixsix"})).contains("at most 5 characters, got 6"));
+        assert!(error(json!({"note": 5})).contains("must be text"));
+        assert!(error(json!({"tags": ["a"]})).contains("must be an object"));
+        assert!(error(json!({"tags": {"a": 1}})).contains("\"a\": the value must be text"));
+        assert!(error(json!({"tags": {"a": "long"}})).contains("\"a\": at most 3 characters"));
+        assert!(error(json!({"tags": {"a": "", "b": "", "c": ""}})).contains("at most 2 entries"));
+        // Characters, not bytes: three two-byte letters fit a limit of 3.
+        assert!(kind().validate(&json!({"tags": {"a": "ééé"}})).is_ok());
     }
 }

@@ -2,6 +2,7 @@
 //! once at start-up by clap.
 
 use crate::server::store::Synchronous;
+use crate::server::tasks::HttpAllow;
 use clap::{Args, Parser, Subcommand};
 use std::net::{Ipv4Addr, SocketAddr, SocketAddrV4};
 use std::path::PathBuf;
@@ -152,6 +153,11 @@ pub struct EngineConfig {
     #[arg(long = "external-kind", env = "SPOOL_EXTERNAL_KINDS", value_delimiter = ',',
           value_parser = parse_external_kind)]
     pub external_kinds: Vec<ExternalKind>,
+
+    /// A local or private destination the `http` kind may call: HOST, HOST:PORT, IP,
+    /// IP:PORT or a network such as 10.0.0.0/8; repeatable
+    #[arg(long = "http-allow", env = "SPOOL_HTTP_ALLOW", value_delimiter = ',')]
+    pub http_allow: Vec<HttpAllow>,
 
     /// Hours finished tasks are kept before they are deleted
     #[arg(long, env = "SPOOL_RETENTION_HOURS", default_value_t = 168,

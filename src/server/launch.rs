@@ -6,7 +6,7 @@ use super::access::{AccessPolicy, Tokens};
 use super::config::{EngineConfig, ExternalKind, QueueSpec, ServeConfig};
 use super::engine::Engine;
 use super::rate_limit::SubmitLimit;
-use super::tasks::{KindSettings, Registry, TaskKind};
+use super::tasks::{Destinations, KindSettings, Registry, Resolve, SystemResolver, TaskKind};
 use super::{leptos_options, router, AppState, ServeError};
 use std::future::Future;
 use std::net::SocketAddr;
@@ -40,6 +40,7 @@ pub struct Spool {
     config: ServeConfig,
     kinds: Registry,
     builtin_kinds: bool,
+    http_resolver: Option<Arc<dyn Resolve>>,
 }
 
 impl Spool {
@@ -59,6 +60,7 @@ impl Spool {
             config,
             kinds: Registry::default(),
             builtin_kinds: true,
+            http_resolver: None,
         }
     }
 
@@ -94,6 +96,14 @@ impl Spool {
         self
     }
 
+    /// Resolves the host names of `http` tasks with `resolver` (a service registry, say)
+    /// instead of the system's. Its answers are checked like the system's: a name that
+    /// resolves to a private address still needs `--http-allow`.
+    pub fn http_resolver(mut self, resolver: Arc<dyn Resolve>) -> Spool {
+        self.http_resolver = Some(resolver);
+        self
+    }
+
     /// Serves the dashboard's built assets (`cargo leptos build` puts them in
     /// `target/site`) from `dir`; without them the REST API still works.
     pub fn site_root(mut self, dir: impl Into<PathBuf>) -> Spool {
@@ -118,7 +128,7 @@ impl Spool {
         if let Some(reason) = self.refusal().or_else(|| config.refusal()) {
             return Err(ServeError::Refused(reason));
         }
-        let settings = kind_settings(&config.engine);
+        let settings = self.kind_settings();
         let registry = self.registry(&settings);
         let engine = Engine::from_config(&config.engine, registry, !config.no_workers).await?;
         let queue = engine.queue.clone();
@@ -159,7 +169,7 @@ impl Spool {
         if let Some(reason) = self.refusal() {
             return Err(ServeError::Refused(reason));
         }
-        let registry = self.registry(&kind_settings(&self.config.engine));
+        let registry = self.registry(&self.kind_settings());
         work(&self.config.engine, registry, shutdown).await
     }
 
@@ -206,6 +216,15 @@ impl Spool {
         })
     }
 
+    fn kind_settings(&self) -> KindSettings {
+        let mut settings = kind_settings(&self.config.engine);
+        if let Some(resolver) = &self.http_resolver {
+            settings.http =
+                Destinations::new(self.config.engine.http_allow.clone(), resolver.clone());
+        }
+        settings
+    }
+
     fn registry(&self, settings: &KindSettings) -> Registry {
         let base = if self.builtin_kinds {
             Registry::builtin(settings)
@@ -246,5 +265,6 @@ pub(super) fn kind_settings(config: &EngineConfig) -> KindSettings {
     KindSettings {
         data_dir: config.data_dir.clone(),
         smtp: config.smtp_relay.clone(),
+        http: Destinations::new(config.http_allow.clone(), Arc::new(SystemResolver)),
     }
 }

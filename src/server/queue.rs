@@ -150,6 +150,13 @@ impl Queue {
         &self.metrics
     }
 
+    /// The task as the API and the dashboard show it, secrets in its parameters hidden.
+    pub(crate) fn view(&self, task: crate::server::store::Task) -> TaskView {
+        let mut view = task.into_view();
+        self.registry.redact(&view.task_type, &mut view.parameters);
+        view
+    }
+
     /// Validates and stores a task. Nothing is stored when validation fails; once this
     /// returns the task is durable.
     pub async fn submit(&self, request: SubmitRequest) -> Result<TaskView, QueueError> {
@@ -158,7 +165,7 @@ impl Queue {
         let stored = self.store.insert(task).await?;
         self.metrics.submitted(1);
         self.wake_workers();
-        Ok(stored.into_view())
+        Ok(self.view(stored))
     }
 
     /// Like [`Queue::submit`], but with an idempotency key: the first request stores the
@@ -179,13 +186,13 @@ impl Queue {
             Ok(stored) => {
                 self.metrics.submitted(1);
                 self.wake_workers();
-                return Ok(stored.into_view());
+                return Ok(self.view(stored));
             }
             Err(InsertError::DuplicateKey) => self.store.find_by_key(&key).await?,
             Err(InsertError::Store(err)) => return Err(err.into()),
         };
         match existing {
-            Some(stored) if submit::same_request(&stored, &task) => Ok(stored.into_view()),
+            Some(stored) if submit::same_request(&stored, &task) => Ok(self.view(stored)),
             Some(_) => Err(QueueError::Invalid(vec![crate::error::FieldError::new(
                 "Idempotency-Key",
                 "this key was already used for a different request",
@@ -209,14 +216,14 @@ impl Queue {
         let stored = self.store.insert_all(tasks).await?;
         self.metrics.submitted(stored.len() as u64);
         self.wake_workers();
-        Ok(stored.into_iter().map(|row| row.into_view()).collect())
+        Ok(stored.into_iter().map(|row| self.view(row)).collect())
     }
 
     /// One task with its attempt history, or 404.
     pub async fn get(&self, id: Uuid) -> Result<TaskView, QueueError> {
         let row = self.store.get(id).await?;
         let mut task = row
-            .map(|row| row.into_view())
+            .map(|row| self.view(row))
             .ok_or(QueueError::NotFound(id))?;
         let attempts = self.store.attempts(id).await?;
         task.attempts = Some(attempts);
@@ -226,7 +233,7 @@ impl Queue {
     /// A page of tasks, newest first.
     pub async fn list(&self, filter: &ListFilter) -> Result<Vec<TaskView>, QueueError> {
         let rows = self.store.list(filter).await?;
-        Ok(rows.into_iter().map(|row| row.into_view()).collect())
+        Ok(rows.into_iter().map(|row| self.view(row)).collect())
     }
 
     /// Cancels a task: PENDING or SCHEDULED at once; RUNNING by asking its handler to

@@ -8,6 +8,7 @@
 mod context;
 mod data_processing;
 mod email_simulation;
+mod http;
 mod image_processing;
 mod noop;
 
@@ -24,6 +25,7 @@ use std::time::Duration;
 
 pub use context::{ProgressSnapshot, TaskContext};
 pub use email_simulation::Delivery;
+pub use http::{Destinations, HttpAllow, Resolve, Resolving, SystemResolver};
 
 /// Where the built-in kinds put what they make.
 #[derive(Clone)]
@@ -32,6 +34,8 @@ pub struct KindSettings {
     pub data_dir: std::path::PathBuf,
     /// Deliver email through this SMTP relay (host, port) instead of the outbox.
     pub smtp: Option<(String, u16)>,
+    /// Where the `http` kind may connect.
+    pub http: Destinations,
 }
 
 impl KindSettings {
@@ -40,6 +44,7 @@ impl KindSettings {
         KindSettings {
             data_dir: data_dir.into(),
             smtp: None,
+            http: Destinations::default(),
         }
     }
 
@@ -110,6 +115,16 @@ pub trait TaskKind: Send + Sync + 'static {
     /// Describes each parameter: type, bounds, default, help.
     fn params() -> Vec<ParamSpec>;
 
+    /// Checks what the descriptions cannot say (that a URL parses, say) before a task is
+    /// stored; each problem names its field, as `parameters.url`.
+    fn check(_params: &Self::Params) -> Result<(), Vec<FieldError>> {
+        Ok(())
+    }
+
+    /// Hides secrets in a task's stored parameters wherever the task is shown (the
+    /// dashboard, REST, the command line); the handler still gets them whole.
+    fn redact(_parameters: &mut Value) {}
+
     /// Does the work, reporting progress and honouring cancellation through `ctx`.
     fn run(
         &self,
@@ -148,6 +163,8 @@ trait ErasedKind: Send + Sync {
     fn default_queue(&self) -> Option<&str> {
         None
     }
+    /// Hides secrets in parameters about to be shown.
+    fn redact(&self, _parameters: &mut Value) {}
 }
 
 struct Erased<K: TaskKind> {
@@ -158,6 +175,18 @@ struct Erased<K: TaskKind> {
 impl<K: TaskKind> ErasedKind for Erased<K> {
     fn info(&self) -> &TaskKindInfo {
         &self.info
+    }
+
+    fn validate(&self, parameters: &Value) -> Result<Value, Vec<FieldError>> {
+        let complete = self.info.validate(parameters)?;
+        let typed: K::Params = serde_json::from_value(complete.clone())
+            .map_err(|e| vec![FieldError::new("parameters", e.to_string())])?;
+        K::check(&typed)?;
+        Ok(complete)
+    }
+
+    fn redact(&self, parameters: &mut Value) {
+        K::redact(parameters)
     }
 
     fn start(self: Arc<Self>, ctx: TaskContext, params: Value) -> Option<RunFuture> {
@@ -222,6 +251,9 @@ impl Registry {
             .with(email_simulation::EmailSimulation { delivery })
             .with(image_processing::ImageProcessing {
                 dir: settings.images_dir(),
+            })
+            .with(http::Http {
+                destinations: settings.http.clone(),
             })
     }
 
@@ -293,6 +325,13 @@ impl Registry {
             )])
         })?;
         kind.validate(parameters).map_err(AppError::validation)
+    }
+
+    /// Hides the secrets in parameters of a task of `task_type` before they are shown.
+    pub fn redact(&self, task_type: &str, parameters: &mut Value) {
+        if let Some(kind) = self.kinds.get(task_type) {
+            kind.redact(parameters)
+        }
     }
 
     /// Starts a run of `task_type`, or `None` when this process does not know the kind.

@@ -6,7 +6,7 @@ use crate::support::TestServer;
 use serde_json::Value;
 use std::process::{Command, Output};
 
-async fn spool(server: &TestServer, args: &[&str]) -> Output {
+pub(crate) async fn spool(server: &TestServer, args: &[&str]) -> Output {
     let mut command = Command::new(env!("CARGO_BIN_EXE_spool"));
     command.args(args).args(["--server", &server.base]);
     tokio::task::spawn_blocking(move || command.output().expect("the spool binary runs"))
@@ -14,11 +14,11 @@ async fn spool(server: &TestServer, args: &[&str]) -> Output {
         .unwrap()
 }
 
-fn stdout(output: &Output) -> String {
+pub(crate) fn stdout(output: &Output) -> String {
     String::from_utf8_lossy(&output.stdout).into_owned()
 }
 
-fn stderr(output: &Output) -> String {
+pub(crate) fn stderr(output: &Output) -> String {
     String::from_utf8_lossy(&output.stderr).into_owned()
 }
 

@@ -268,11 +268,15 @@ async fn stats_queues_task_types_and_probes_describe_the_server() {
         vec![
             "data_processing",
             "email_simulation",
+            "http",
             "image_processing",
             "noop"
         ]
     );
-    let operation = &kinds[2]["params"][1];
+    let headers = &kinds[2]["params"][2];
+    assert_eq!(headers["type"], "text_map");
+    assert_eq!(headers["max_entries"], 50);
+    let operation = &kinds[3]["params"][1];
     assert_eq!(operation["type"], "choice");
     assert_eq!(operation["default"], "resize");
     assert_eq!(

@@ -10,6 +10,7 @@ mod engine;
 mod external_workers;
 mod hostile_input;
 mod http_api;
+mod http_kind;
 mod http_more;
 mod lifecycle_store;
 mod lock_races;

@@ -58,7 +58,7 @@ impl Queue {
             })
             .flatten();
         Ok(TaskPage {
-            tasks: rows.into_iter().map(|row| row.into_view()).collect(),
+            tasks: rows.into_iter().map(|row| self.view(row)).collect(),
             next,
         })
     }
