@@ -3,7 +3,7 @@
 // The browser is Debian's Chromium; Playwright never downloads one.
 import { defineConfig } from '@playwright/test';
 import { execFileSync } from 'node:child_process';
-import { mkdtempSync } from 'node:fs';
+import { mkdtempSync, writeFileSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { GUARDED_READ_ONLY_TOKEN, GUARDED_TOKEN } from './tests/fixtures/guarded';
@@ -27,6 +27,17 @@ const dataDir = join(process.env.SPOOL_E2E_DATA, 'data');
 const guardedPort = process.env.SPOOL_E2E_GUARDED_PORT;
 const guardedDatabase = `sqlite://${join(process.env.SPOOL_E2E_DATA, 'guarded.db')}`;
 const serve = '../target/release/spool serve --site-root ../target/site';
+// An external kind with a JSON Schema, for the form's JSON editor (external-kind-form.spec.ts).
+const resizeSchema = join(process.env.SPOOL_E2E_DATA, 'resize.schema.json');
+writeFileSync(
+  resizeSchema,
+  JSON.stringify({
+    type: 'object',
+    required: ['path'],
+    additionalProperties: false,
+    properties: { path: { type: 'string', minLength: 1 }, width: { type: 'integer', minimum: 16 } },
+  }),
+);
 
 export default defineConfig({
   testDir: './tests',
@@ -58,7 +69,9 @@ export default defineConfig({
   },
   webServer: [
     {
-      command: `${serve} --addr 127.0.0.1:${port} --database-url ${database} --data-dir ${dataDir}`,
+      command:
+        `${serve} --addr 127.0.0.1:${port} --database-url ${database} --data-dir ${dataDir}` +
+        ` --external-kind resize --external-kind-schema resize=${resizeSchema}`,
       url: baseURL,
       // The http kind's browser test calls this server itself.
       env: { SPOOL_HTTP_ALLOW: `127.0.0.1:${port}` },

@@ -1,6 +1,7 @@
 //! The dashboard: the HTML shell, the root component, its navigation and routes. Each
 //! page or component lives in a file of its own under `app/`.
 
+mod json_parameters;
 mod json_view;
 mod live;
 mod overview;

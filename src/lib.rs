@@ -20,6 +20,8 @@
 
 // The public API is documented in full; `testing` exposes internals, which are not.
 #![cfg_attr(not(feature = "testing"), deny(missing_docs))]
+// The dashboard's nested views make deep types.
+#![recursion_limit = "256"]
 
 pub(crate) mod api;
 pub(crate) mod app;

@@ -354,6 +354,10 @@ pub struct TaskKindInfo {
     /// Its parameters.
     #[cfg_attr(feature = "ssr", schema(value_type = Vec<ParamSpecSchema>))]
     pub params: Vec<ParamSpec>,
+    /// The JSON Schema its parameters must match, for a kind external workers run.
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    #[cfg_attr(feature = "ssr", schema(value_type = Option<Object>))]
+    pub parameters_schema: Option<serde_json::Value>,
 }
 
 #[cfg(test)]

@@ -1,6 +1,7 @@
 //! The submit form, generated from the task kinds' parameter descriptions; the server's
 //! per-field validation messages are shown next to the fields they concern.
 
+use super::json_parameters::{self, JsonParameters};
 use crate::api::{submit_task, task_kinds};
 use crate::error::{AppError, FieldError};
 use crate::model::{ParamKind, ParamSpec, SubmitRequest, TaskKindInfo, TaskView};
@@ -34,6 +35,8 @@ fn KindForm(kinds: Vec<TaskKindInfo>, on_submitted: Callback<TaskView>) -> impl 
         RwSignal::new(kinds.with_value(|k| k.first().map(|k| k.name.clone()).unwrap_or_default()));
     // What the user typed, per parameter; an absent entry means "the default".
     let inputs: RwSignal<BTreeMap<String, String>> = RwSignal::new(BTreeMap::new());
+    // The parameters as JSON, for a kind described by a JSON Schema.
+    let json_text = RwSignal::new(String::from("{}"));
     let errors: RwSignal<Vec<FieldError>> = RwSignal::new(Vec::new());
     let submitted: RwSignal<Option<TaskView>> = RwSignal::new(None);
 
@@ -63,9 +66,16 @@ fn KindForm(kinds: Vec<TaskKindInfo>, on_submitted: Callback<TaskView>) -> impl 
     let options: RwSignal<BTreeMap<&'static str, String>> = RwSignal::new(BTreeMap::new());
     let on_submit = move |ev: leptos::ev::SubmitEvent| {
         ev.prevent_default();
-        let parameters = current()
-            .map(|kind| parameters_from_inputs(&kind.params, &inputs.get_untracked()))
-            .unwrap_or(Value::Null);
+        let parameters = match current() {
+            Some(kind) if kind.parameters_schema.is_some() => {
+                match json_parameters::parse(&json_text.get_untracked()) {
+                    Ok(parameters) => parameters,
+                    Err(problem) => return errors.set(vec![problem]),
+                }
+            }
+            Some(kind) => parameters_from_inputs(&kind.params, &inputs.get_untracked()),
+            None => Value::Null,
+        };
         let mut request = SubmitRequest {
             task_type: selected.get_untracked(),
             parameters,
@@ -97,6 +107,7 @@ fn KindForm(kinds: Vec<TaskKindInfo>, on_submitted: Callback<TaskView>) -> impl 
                     on:change=move |ev| {
                         selected.set(event_target_value(&ev));
                         inputs.set(BTreeMap::new());
+                        json_text.set("{}".into());
                         errors.set(Vec::new());
                     }
                     prop:value=move || selected.get()
@@ -117,6 +128,10 @@ fn KindForm(kinds: Vec<TaskKindInfo>, on_submitted: Callback<TaskView>) -> impl 
             {move || {
                 current()
                     .map(|kind| {
+                        if let Some(schema) = kind.parameters_schema {
+                            let errors = errors.into();
+                            return view! { <JsonParameters schema text=json_text errors/> }.into_any();
+                        }
                         kind.params
                             .into_iter()
                             .map(|spec| {
@@ -125,6 +140,7 @@ fn KindForm(kinds: Vec<TaskKindInfo>, on_submitted: Callback<TaskView>) -> impl 
                                 view! { <ParamInput spec inputs message/> }
                             })
                             .collect_view()
+                            .into_any()
                     })
             }}
             <details class="advanced">

@@ -147,6 +147,7 @@ mod tests {
         TaskKindInfo {
             name: "image_processing".into(),
             description: String::new(),
+            parameters_schema: None,
             params: vec![
                 ParamSpec {
                     name: "count".into(),

@@ -154,6 +154,12 @@ pub struct EngineConfig {
           value_parser = parse_external_kind)]
     pub external_kinds: Vec<ExternalKind>,
 
+    /// The JSON Schema an external kind's parameters must match, as NAME=FILE (a JSON
+    /// file); repeatable
+    #[arg(long = "external-kind-schema", env = "SPOOL_EXTERNAL_KIND_SCHEMAS",
+          value_delimiter = ',', value_parser = parse_kind_schema)]
+    pub external_kind_schemas: Vec<(String, PathBuf)>,
+
     /// A local or private destination the `http` kind may call: HOST, HOST:PORT, IP,
     /// IP:PORT or a network such as 10.0.0.0/8; repeatable
     #[arg(long = "http-allow", env = "SPOOL_HTTP_ALLOW", value_delimiter = ',')]
@@ -215,6 +221,17 @@ impl ExternalKind {
             }
         }
         Ok(())
+    }
+}
+
+fn parse_kind_schema(text: &str) -> Result<(String, PathBuf), String> {
+    match text.split_once('=') {
+        Some((name, path)) if !name.is_empty() && !path.is_empty() => {
+            Ok((name.to_string(), PathBuf::from(path)))
+        }
+        _ => Err(format!(
+            "{text:?}: expected NAME=FILE, e.g. resize=resize.schema.json"
+        )),
     }
 }
 
@@ -288,6 +305,15 @@ impl EngineConfig {
                          which cannot run it; give it a queue of its own (--external-kind {}=QUEUE)",
                         kind.name, kind.queue, kind.name
                     )
+                })
+        })
+        .or_else(|| {
+            let declared = |name: &String| self.external_kinds.iter().any(|kind| &kind.name == name);
+            self.external_kind_schemas
+                .iter()
+                .find(|(name, _)| !declared(name))
+                .map(|(name, _)| {
+                    format!("--external-kind-schema {name}=…: {name:?} is not declared with --external-kind")
                 })
         })
     }

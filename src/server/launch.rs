@@ -129,7 +129,7 @@ impl Spool {
             return Err(ServeError::Refused(reason));
         }
         let settings = self.kind_settings();
-        let registry = self.registry(&settings);
+        let registry = self.registry(&settings)?;
         let engine = Engine::from_config(&config.engine, registry, !config.no_workers).await?;
         let queue = engine.queue.clone();
         let stopping = engine.stopping();
@@ -169,7 +169,7 @@ impl Spool {
         if let Some(reason) = self.refusal() {
             return Err(ServeError::Refused(reason));
         }
-        let registry = self.registry(&self.kind_settings());
+        let registry = self.registry(&self.kind_settings())?;
         work(&self.config.engine, registry, shutdown).await
     }
 
@@ -225,18 +225,34 @@ impl Spool {
         settings
     }
 
-    fn registry(&self, settings: &KindSettings) -> Registry {
+    fn registry(&self, settings: &KindSettings) -> Result<Registry, ServeError> {
         let base = if self.builtin_kinds {
             Registry::builtin(settings)
         } else {
             Registry::default()
         };
-        let external = self.config.engine.external_kinds.iter();
-        let base = external.fold(base, |registry, kind| {
-            registry.with_external(&kind.name, &kind.queue)
-        });
-        base.extend(self.kinds.clone())
+        let engine = &self.config.engine;
+        let mut registry = base;
+        for kind in &engine.external_kinds {
+            let schema = engine
+                .external_kind_schemas
+                .iter()
+                .find(|(name, _)| *name == kind.name)
+                .map(|(_, path)| read_schema(path))
+                .transpose()?;
+            registry = registry
+                .with_external(&kind.name, &kind.queue, schema)
+                .map_err(ServeError::Refused)?;
+        }
+        Ok(registry.extend(self.kinds.clone()))
     }
+}
+
+/// An external kind's JSON Schema, from its file.
+fn read_schema(path: &std::path::Path) -> Result<serde_json::Value, ServeError> {
+    let refuse = |why: String| ServeError::Refused(format!("{}: {why}", path.display()));
+    let text = std::fs::read_to_string(path).map_err(|e| refuse(e.to_string()))?;
+    serde_json::from_str(&text).map_err(|e| refuse(format!("not JSON: {e}")))
 }
 
 /// Runs the workers of `registry`'s kinds and housekeeping without HTTP until `shutdown`

@@ -232,8 +232,18 @@ impl Queue {
 
     /// A page of tasks, newest first.
     pub async fn list(&self, filter: &ListFilter) -> Result<Vec<TaskView>, QueueError> {
-        let rows = self.store.list(filter).await?;
+        let rows = self.rows(filter).await?;
         Ok(rows.into_iter().map(|row| self.view(row)).collect())
+    }
+
+    /// The stored tasks `filter` matches; its search never looks at hidden secrets.
+    pub(crate) async fn rows(
+        &self,
+        filter: &ListFilter,
+    ) -> Result<Vec<crate::server::store::Task>, QueueError> {
+        let mut filter = filter.clone();
+        filter.secret_parameters_of = self.registry.kinds_with_secrets();
+        Ok(self.store.list(&filter).await?)
     }
 
     /// Cancels a task: PENDING or SCHEDULED at once; RUNNING by asking its handler to

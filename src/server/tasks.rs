@@ -8,6 +8,7 @@
 mod context;
 mod data_processing;
 mod email_simulation;
+mod external;
 mod http;
 mod image_processing;
 mod noop;
@@ -121,6 +122,11 @@ pub trait TaskKind: Send + Sync + 'static {
         Ok(())
     }
 
+    /// True for a kind whose parameters can hold secrets that [`TaskKind::redact`]
+    /// hides. Task search then never looks in its parameters: a search could reveal
+    /// what is hidden a character at a time.
+    const HAS_SECRETS: bool = false;
+
     /// Hides secrets in a task's stored parameters wherever the task is shown (the
     /// dashboard, REST, the command line); the handler still gets them whole.
     fn redact(_parameters: &mut Value) {}
@@ -165,6 +171,10 @@ trait ErasedKind: Send + Sync {
     }
     /// Hides secrets in parameters about to be shown.
     fn redact(&self, _parameters: &mut Value) {}
+    /// True when its parameters hold secrets.
+    fn has_secrets(&self) -> bool {
+        false
+    }
 }
 
 struct Erased<K: TaskKind> {
@@ -189,6 +199,10 @@ impl<K: TaskKind> ErasedKind for Erased<K> {
         K::redact(parameters)
     }
 
+    fn has_secrets(&self) -> bool {
+        K::HAS_SECRETS
+    }
+
     fn start(self: Arc<Self>, ctx: TaskContext, params: Value) -> Option<RunFuture> {
         Some(Box::pin(async move {
             let params: K::Params = serde_json::from_value(params)
@@ -197,35 +211,6 @@ impl<K: TaskKind> ErasedKind for Erased<K> {
             serde_json::to_value(output)
                 .map_err(|e| TaskError::Failed(format!("result could not be encoded: {e}")))
         }))
-    }
-}
-
-/// A kind run by external workers over REST: any JSON object is accepted as its
-/// parameters, and its tasks wait in a queue of their own.
-struct External {
-    info: TaskKindInfo,
-    queue: String,
-}
-
-impl ErasedKind for External {
-    fn info(&self) -> &TaskKindInfo {
-        &self.info
-    }
-
-    fn validate(&self, parameters: &Value) -> Result<Value, Vec<FieldError>> {
-        match parameters {
-            Value::Null => Ok(Value::Object(Default::default())),
-            Value::Object(_) => Ok(parameters.clone()),
-            _ => Err(vec![FieldError::new("parameters", "must be a JSON object")]),
-        }
-    }
-
-    fn start(self: Arc<Self>, _: TaskContext, _: Value) -> Option<RunFuture> {
-        None
-    }
-
-    fn default_queue(&self) -> Option<&str> {
-        Some(&self.queue)
     }
 }
 
@@ -263,6 +248,7 @@ impl Registry {
             name: K::NAME.to_string(),
             description: K::DESCRIPTION.to_string(),
             params: K::params(),
+            parameters_schema: None,
         };
         self.kinds
             .insert(K::NAME.to_string(), Arc::new(Erased { kind, info }));
@@ -270,19 +256,17 @@ impl Registry {
     }
 
     /// Accepts submits of `name`, a kind external workers run (see
-    /// `POST /api/workers/claim`); its tasks join `queue` unless a submit names another.
-    pub fn with_external(mut self, name: &str, queue: &str) -> Registry {
-        let info = TaskKindInfo {
-            name: name.to_string(),
-            description: format!("Run by external workers (queue {queue})."),
-            params: Vec::new(),
-        };
-        let kind = External {
-            info,
-            queue: queue.to_string(),
-        };
+    /// `POST /api/workers/claim`); its tasks join `queue` unless a submit names another,
+    /// and its parameters must match `schema` (a JSON Schema) when one is given.
+    pub fn with_external(
+        mut self,
+        name: &str,
+        queue: &str,
+        schema: Option<Value>,
+    ) -> Result<Registry, String> {
+        let kind = external::External::new(name, queue, schema)?;
         self.kinds.insert(name.to_string(), Arc::new(kind));
-        self
+        Ok(self)
     }
 
     /// The queue a task of `task_type` joins when its submit names none, if not the
@@ -325,6 +309,15 @@ impl Registry {
             )])
         })?;
         kind.validate(parameters).map_err(AppError::validation)
+    }
+
+    /// The kinds whose parameters hold secrets.
+    pub fn kinds_with_secrets(&self) -> Vec<String> {
+        let kinds = self.kinds.iter();
+        kinds
+            .filter(|(_, kind)| kind.has_secrets())
+            .map(|(name, _)| name.clone())
+            .collect()
     }
 
     /// Hides the secrets in parameters of a task of `task_type` before they are shown.

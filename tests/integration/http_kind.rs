@@ -74,6 +74,12 @@ async fn an_allowed_endpoint_is_called_and_its_answer_recorded_with_secrets_hidd
     let listed = list.to_string();
     assert!(list.to_string().contains("(hidden)"), "{listed}");
     assert!(!listed.contains("s3cret-token"), "{listed}");
+    // Nor can a search find it a character at a time: an http task's parameters are
+    // not searched.
+    assert_eq!(
+        server.get_json("/api/tasks/?q=s3cret").await,
+        (200, json!([]))
+    );
 }
 
 #[tokio::test]

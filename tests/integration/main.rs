@@ -7,6 +7,7 @@ mod crash;
 mod databases;
 mod disk_full;
 mod engine;
+mod external_schemas;
 mod external_workers;
 mod hostile_input;
 mod http_api;

@@ -38,6 +38,7 @@ pub fn list_filter(
         task_type: filter.task_type.clone().filter(|t| !t.is_empty()),
         queue: filter.queue.clone().filter(|q| !q.is_empty()),
         search: filter.q.clone().filter(|q| !q.is_empty()),
+        secret_parameters_of: Vec::new(),
         before: cursor
             .filter(|c| !c.is_empty())
             .map(decode_cursor)
@@ -50,7 +51,7 @@ impl Queue {
     /// One page of tasks, newest first, and the cursor of the next page if any.
     pub async fn page(&self, query: &TaskQuery) -> Result<TaskPage, QueueError> {
         let filter = list_filter(&query.filter, query.cursor.as_deref(), PAGE_SIZE)?;
-        let rows = self.store().list(&filter).await?;
+        let rows = self.rows(&filter).await?;
         let next = (rows.len() as u64 == PAGE_SIZE)
             .then(|| {
                 rows.last()

@@ -32,6 +32,9 @@ pub struct ListFilter {
     pub queue: Option<String>,
     /// Text to find in parameters, results or errors, ignoring case.
     pub search: Option<String>,
+    /// Kinds whose parameters hold hidden secrets, which the search must not look in (a
+    /// search could reveal them a character at a time).
+    pub secret_parameters_of: Vec<String>,
     /// Keyset cursor: only tasks strictly older than this `(created_at, id)`.
     pub before: Option<(i64, Uuid)>,
     pub limit: u64,
@@ -104,9 +107,12 @@ impl Store {
             let like = |column: Column| {
                 Func::lower(Expr::col(column)).like(LikeExpr::new(pattern.clone()).escape('\\'))
             };
+            let parameters = Condition::all()
+                .add(like(Column::Parameters))
+                .add(Column::TaskType.is_not_in(filter.secret_parameters_of.iter().cloned()));
             query = query.filter(
                 Condition::any()
-                    .add(like(Column::Parameters))
+                    .add(parameters)
                     .add(like(Column::ResultData))
                     .add(like(Column::ErrorMessage)),
             );

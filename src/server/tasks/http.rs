@@ -84,6 +84,7 @@ impl TaskKind for Http {
         headers and the start of its body; local and private addresses need --http-allow.";
     type Params = HttpParams;
     type Output = HttpAnswer;
+    const HAS_SECRETS: bool = true;
 
     fn params() -> Vec<ParamSpec> {
         let spec = |name: &str, help: &str, kind| ParamSpec {
@@ -227,33 +228,35 @@ impl Http {
             })?;
             let status = response.status();
             let location = response.headers().get(reqwest::header::LOCATION).cloned();
-            if let (true, Some(location)) = (status.is_redirection(), location) {
-                if redirects < params.max_redirects {
-                    let next = location
-                        .to_str()
-                        .ok()
-                        .and_then(|location| url.join(location).ok())
-                        .ok_or_else(|| {
-                            TaskError::permanent(format!("{status} to an unreadable Location"))
-                        })?;
-                    redirects += 1;
-                    follow(&mut method, &mut body, &mut headers, status, &url, &next);
-                    ctx.info(format_args!(
-                        "{status}: redirected to {}",
-                        without_query(&redact::url(&next))
-                    ));
-                    url = next;
-                    continue;
-                }
+            let redirect = matches!(status.as_u16(), 301 | 302 | 303 | 307 | 308);
+            if let (true, Some(location), true) =
+                (redirect, location, redirects < params.max_redirects)
+            {
+                let next = redirect_target(status, &location, &url)?;
+                redirects += 1;
+                follow(&mut method, &mut body, &mut headers, status, &url, &next);
+                let shown = redact::url(&next);
+                ctx.info(format_args!(
+                    "{status}: redirected to {}",
+                    without_query(&shown)
+                ));
+                url = next;
+                continue;
             }
             ctx.progress(60, format!("answered {status}; reading the body"));
-            let kept = kept_headers(response.headers(), &params.keep_headers);
             let retry_after = response
                 .headers()
                 .get(reqwest::header::RETRY_AFTER)
                 .and_then(|value| value.to_str().ok())
                 .and_then(|value| answer::parse_retry_after(value, chrono::Utc::now()));
+            // A server may echo the credentials it was sent: hidden in what is kept.
+            let echoes = |text: &str| redact::echoes(text, &params.headers);
+            let kept = kept_headers(response.headers(), &params.keep_headers)
+                .into_iter()
+                .map(|(name, value)| (name, echoes(&value)))
+                .collect();
             let (excerpt, body_truncated) = answer::body_excerpt(&mut response).await?;
+            let excerpt = echoes(&excerpt);
             ctx.info(format_args!("answered {status}"));
             if !success.contains(status.as_u16()) {
                 return Err(answer::failure(status, retry_after, &excerpt));
@@ -270,6 +273,22 @@ impl Http {
             });
         }
     }
+}
+
+/// Where a redirect leads, held to the rules of the first URL (http or https, no
+/// credentials in it); the destination itself is checked before it is dialled.
+fn redirect_target(
+    status: StatusCode,
+    location: &HeaderValue,
+    from: &Url,
+) -> Result<Url, TaskError> {
+    let next = location
+        .to_str()
+        .ok()
+        .and_then(|location| from.join(location).ok())
+        .ok_or_else(|| TaskError::permanent(format!("{status} to an unreadable Location")))?;
+    parse_url(next.as_str())
+        .map_err(|why| TaskError::permanent(format!("refused: {status} to a URL where {why}")))
 }
 
 /// Adjusts the next request to a redirect as browsers do: 303 (and 301/302 after a POST)
@@ -367,7 +386,8 @@ fn kept_headers(headers: &HeaderMap, keep: &str) -> BTreeMap<String, String> {
 
 /// For log lines and progress: the URL without its query, which may carry secrets.
 fn without_query(url: &str) -> &str {
-    url.split_once('?').map_or(url, |(before, _)| before)
+    let end = url.find(['?', '#']).unwrap_or(url.len());
+    &url[..end]
 }
 
 #[cfg(test)]

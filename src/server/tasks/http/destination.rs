@@ -242,13 +242,19 @@ impl Destinations {
         if self.allow.iter().any(|rule| rule.allows_address(ip, port)) {
             return Ok(Dial::Literal);
         }
-        let target = SocketAddr::new(ip, port);
-        let what = match name {
-            Some(name) => format!("{name} resolves to {target}, a {range} address"),
-            None => format!("{target} is a {range} address"),
+        // A name's addresses are not told: a refusal must not be a way to read internal DNS.
+        let (what, allow) = match name {
+            Some(name) => (
+                format!("{name} resolves to a {range} address"),
+                format!("{name}:{port}"),
+            ),
+            None => {
+                let target = SocketAddr::new(ip, port);
+                (format!("{target} is a {range} address"), target.to_string())
+            }
         };
         Err(TaskError::permanent(format!(
-            "refused: {what}; `--http-allow {target}` would allow it"
+            "refused: {what}; `--http-allow {allow}` would allow it"
         )))
     }
 }

@@ -22,6 +22,7 @@ fn params(value: serde_json::Value) -> HttpParams {
         name: "http".into(),
         description: String::new(),
         params: Http::params(),
+        parameters_schema: None,
     };
     let complete = info.validate(&value).unwrap();
     serde_json::from_value(complete).unwrap()
@@ -58,7 +59,8 @@ async fn a_name_resolved_to_an_allowed_address_is_called_at_exactly_that_address
     assert_eq!(answer.status, 200);
     assert_eq!(
         answer.body,
-        format!("POST host=service.test:{port} auth=Bearer s3cret body=ping")
+        // The server echoed the credential: the result hides it.
+        format!("POST host=service.test:{port} auth=(hidden) body=ping")
     );
     assert!(!answer.body_truncated);
     assert_eq!(answer.redirects, 0);
@@ -91,8 +93,8 @@ async fn names_resolving_to_private_addresses_are_refused_before_any_connection(
     let message = refusal(call(&http, json!({"url": "http://internal.test/"})).await);
     assert_eq!(
         message,
-        "refused: internal.test resolves to 10.0.0.7:80, a private address; \
-         `--http-allow 10.0.0.7:80` would allow it"
+        "refused: internal.test resolves to a private address; \
+         `--http-allow internal.test:80` would allow it"
     );
     let message = refusal(call(&http, json!({"url": "http://metadata.test/latest"})).await);
     assert!(message.contains("cloud metadata"), "{message}");
@@ -104,7 +106,14 @@ async fn names_resolving_to_private_addresses_are_refused_before_any_connection(
         )
         .await,
     );
-    assert!(message.contains("127.0.0.1"), "{message}");
+    assert!(
+        message.contains("mixed.test resolves to a loopback address"),
+        "{message}"
+    );
+    assert!(
+        !message.contains("127.0.0.1"),
+        "internal addresses are not told: {message}"
+    );
     assert_eq!(
         local.requests.load(Ordering::SeqCst),
         0,
@@ -168,11 +177,8 @@ async fn redirects_are_followed_and_credentials_stay_with_their_origin() {
         .await
         .unwrap();
     assert_eq!((answer.status, answer.redirects), (200, 1));
-    assert!(
-        answer.body.contains("auth=Bearer s3cret"),
-        "{}",
-        answer.body
-    );
+    // Sent to the same origin (and hidden where the server echoed it back).
+    assert!(answer.body.contains("auth=(hidden)"), "{}", answer.body);
     assert_eq!(answer.url, format!("http://a.test:{port}/echo"));
 
     let other = format!("http://a.test:{port}/redirect?to=http://b.test:{port}/echo");
@@ -206,6 +212,16 @@ async fn redirects_are_followed_and_credentials_stay_with_their_origin() {
         "{}",
         answer.body
     );
+
+    // A redirect to a URL with credentials in it is refused, as such a first URL is.
+    let userinfo = format!("http://a.test:{port}/redirect?to=http://user:pw@a.test:{port}/echo");
+    assert!(refusal(call(&http, json!({"url": userinfo})).await).contains("Authorization header"));
+    // 304 is an answer, not a redirect, whatever its headers.
+    let not_modified = format!("http://a.test:{port}/redirect?code=304&to=/echo");
+    let answer = call(&http, json!({"url": not_modified, "success": "304"}))
+        .await
+        .unwrap();
+    assert_eq!((answer.status, answer.redirects), (304, 0));
 
     // Past max_redirects the redirect is the answer, and not a success.
     let once = json!({"url": same, "max_redirects": 0});
@@ -326,6 +342,27 @@ fn secrets_are_hidden_where_parameters_are_shown() {
         "url": "https://api.example.com/hook?api_key=abc&page=2",
         "headers": {"Authorization": "Bearer s3cret", "X-Auth-Token": "t", "Accept": "text/plain"},
     });
+    let callback =
+        Url::parse("https://app.example.com/cb?sig=abc&code=xyz&state=1#access_token=t").unwrap();
+    assert_eq!(
+        redact::url(&callback),
+        "https://app.example.com/cb?sig=%28hidden%29&code=%28hidden%29&state=1"
+    );
+    let headers = BTreeMap::from([
+        (
+            "Authorization".to_string(),
+            "Bearer long-secret-token".to_string(),
+        ),
+        ("X-Api-Key".to_string(), "short".to_string()),
+        ("Accept".to_string(), "application/json".to_string()),
+    ]);
+    assert_eq!(
+        redact::echoes(
+            "invalid token long-secret-token (short) for application/json",
+            &headers
+        ),
+        "invalid token (hidden) (short) for application/json"
+    );
     Http::redact(&mut shown);
     assert_eq!(
         shown,
