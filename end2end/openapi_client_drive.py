@@ -37,8 +37,8 @@ def until(task_id, statuses):
 
 kinds = {kind.name: kind for kind in task_types.sync(client=client)}
 assert "data_processing" in kinds, kinds
-rows = [param for param in kinds["data_processing"].params if param.name == "rows"]
-assert len(rows) == 1 and rows[0].max_ == 1_000_000, rows
+rows = kinds["data_processing"].parameters_schema.to_dict()["properties"]["rows"]
+assert rows["maximum"] == 1_000_000 and rows["default"] == 1000, rows
 
 quick = submit.sync(client=client, body=SubmitRequest.from_dict({"task_type": "noop", "parameters": {}}))
 assert isinstance(quick, TaskView), quick

@@ -27,7 +27,8 @@ const dataDir = join(process.env.SPOOL_E2E_DATA, 'data');
 const guardedPort = process.env.SPOOL_E2E_GUARDED_PORT;
 const guardedDatabase = `sqlite://${join(process.env.SPOOL_E2E_DATA, 'guarded.db')}`;
 const serve = '../target/release/spool serve --site-root ../target/site';
-// An external kind with a JSON Schema, for the form's JSON editor (external-kind-form.spec.ts).
+// External kinds, one with a JSON Schema (the form draws its fields) and one without (the
+// form offers a JSON editor): see external-kind-form.spec.ts.
 const resizeSchema = join(process.env.SPOOL_E2E_DATA, 'resize.schema.json');
 writeFileSync(
   resizeSchema,
@@ -71,7 +72,7 @@ export default defineConfig({
     {
       command:
         `${serve} --addr 127.0.0.1:${port} --database-url ${database} --data-dir ${dataDir}` +
-        ` --external-kind resize --external-kind-schema resize=${resizeSchema}`,
+        ` --external-kind resize --external-kind-schema resize=${resizeSchema} --external-kind blob`,
       url: baseURL,
       // The http kind's browser test calls this server itself.
       env: { SPOOL_HTTP_ALLOW: `127.0.0.1:${port}` },

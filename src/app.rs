@@ -7,6 +7,7 @@ mod live;
 mod overview;
 mod queues_page;
 mod result_view;
+mod schema_fields;
 mod submit_form;
 mod task_detail;
 mod task_table;

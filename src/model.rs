@@ -13,7 +13,6 @@ use uuid::Uuid;
 
 mod external;
 mod task_filter;
-mod validation;
 
 pub use external::{
     ClaimRequest, ClaimedWork, CompleteRequest, FailRequest, HeartbeatAnswer, HeartbeatRequest,
@@ -234,115 +233,6 @@ pub struct MinuteThroughput {
     pub cancelled: i64,
 }
 
-/// How a parameter is typed and bounded. The registry's descriptions are the one source
-/// for validation, the dashboard's form and the API documentation.
-#[derive(Clone, Debug, PartialEq, Serialize, Deserialize)]
-#[serde(tag = "type", rename_all = "snake_case")]
-pub enum ParamKind {
-    /// A whole number within `min..=max`.
-    Integer {
-        /// The smallest value allowed.
-        min: i64,
-        /// The largest value allowed.
-        max: i64,
-        /// The value when none is given.
-        default: i64,
-    },
-    /// One of a fixed set of strings.
-    Choice {
-        /// The values allowed.
-        options: Vec<String>,
-        /// The value when none is given.
-        default: String,
-    },
-    /// Text of at most `max_length` characters.
-    Text {
-        /// The most characters allowed.
-        max_length: u32,
-        /// The value when none is given.
-        default: String,
-    },
-    /// An object of named strings (HTTP headers, say), empty when none is given.
-    TextMap {
-        /// The most entries allowed.
-        max_entries: u32,
-        /// The most characters allowed in one value.
-        max_length: u32,
-    },
-}
-
-/// One parameter of a task kind.
-#[derive(Clone, Debug, PartialEq, Serialize, Deserialize)]
-pub struct ParamSpec {
-    /// The parameter's name in `parameters`.
-    pub name: String,
-    /// One line for the form and the API documentation.
-    pub help: String,
-    /// Its type, bounds and default.
-    #[serde(flatten)]
-    pub kind: ParamKind,
-}
-
-// `ParamSpec` as the OpenAPI document describes it: one object per kind of parameter, its
-// fields all at one level, as they are on the wire. Derived from `ParamSpec`, whose kind
-// is flattened in, the schema would be an `allOf` over a `oneOf`, which client generators
-// cannot turn into a type. Never built: it only describes (its doc comment is the
-// schema's description).
-/// One parameter of a task kind.
-#[cfg(feature = "ssr")]
-#[allow(dead_code)]
-#[derive(Serialize, utoipa::ToSchema)]
-#[schema(as = ParamSpec)]
-#[serde(tag = "type", rename_all = "snake_case")]
-enum ParamSpecSchema {
-    /// A whole number within `min..=max`.
-    Integer {
-        /// The parameter's name in `parameters`.
-        name: String,
-        /// One line for the form and the API documentation.
-        help: String,
-        /// The smallest value allowed.
-        min: i64,
-        /// The largest value allowed.
-        max: i64,
-        /// The value when none is given.
-        default: i64,
-    },
-    /// One of a fixed set of strings.
-    Choice {
-        /// The parameter's name in `parameters`.
-        name: String,
-        /// One line for the form and the API documentation.
-        help: String,
-        /// The values allowed.
-        options: Vec<String>,
-        /// The value when none is given.
-        default: String,
-    },
-    /// Text of at most `max_length` characters.
-    Text {
-        /// The parameter's name in `parameters`.
-        name: String,
-        /// One line for the form and the API documentation.
-        help: String,
-        /// The most characters allowed.
-        max_length: u32,
-        /// The value when none is given.
-        default: String,
-    },
-    /// An object of named strings (HTTP headers, say), empty when none is given.
-    TextMap {
-        /// The parameter's name in `parameters`.
-        name: String,
-        /// One line for the form and the API documentation.
-        help: String,
-        /// The most entries allowed.
-        max_entries: u32,
-        /// The most characters allowed in one value.
-        max_length: u32,
-    },
-}
-
 /// A task kind as the API and the dashboard describe it.
 #[cfg_attr(feature = "ssr", derive(utoipa::ToSchema))]
 #[derive(Clone, Debug, PartialEq, Serialize, Deserialize)]
@@ -351,13 +241,15 @@ pub struct TaskKindInfo {
     pub name: String,
     /// One line on what it does.
     pub description: String,
-    /// Its parameters.
-    #[cfg_attr(feature = "ssr", schema(value_type = Vec<ParamSpecSchema>))]
-    pub params: Vec<ParamSpec>,
-    /// The JSON Schema its parameters must match, for a kind external workers run.
+    /// The JSON Schema its `parameters` must match: the one description that drives
+    /// validation, the dashboard's form and this document.
+    #[cfg_attr(feature = "ssr", schema(value_type = Object))]
+    pub parameters_schema: serde_json::Value,
+    /// The JSON Schema of its `result_data`, where known (not for a kind external
+    /// workers run).
     #[serde(default, skip_serializing_if = "Option::is_none")]
     #[cfg_attr(feature = "ssr", schema(value_type = Option<Object>))]
-    pub parameters_schema: Option<serde_json::Value>,
+    pub result_schema: Option<serde_json::Value>,
 }
 
 #[cfg(test)]

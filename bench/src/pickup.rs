@@ -5,7 +5,7 @@
 use crate::sample::Latency;
 use crate::server::{PeakRss, Server};
 use crate::{prefill, Paths, Plan};
-use spool::model::{ParamSpec, SubmitRequest};
+use spool::model::SubmitRequest;
 use spool::testing::engine::Engine;
 use spool::testing::queue::WorkerConfig;
 use spool::testing::tasks::{KindSettings, Registry, TaskContext, TaskError, TaskKind};
@@ -25,7 +25,7 @@ pub struct Pickup {
 /// A kind that only tells the harness when its handler started.
 struct Probe(mpsc::UnboundedSender<Instant>);
 
-#[derive(serde::Deserialize)]
+#[derive(serde::Deserialize, serde::Serialize, schemars::JsonSchema)]
 struct NoParams {}
 
 impl TaskKind for Probe {
@@ -33,10 +33,6 @@ impl TaskKind for Probe {
     const DESCRIPTION: &'static str = "Reports when its handler starts.";
     type Params = NoParams;
     type Output = ();
-
-    fn params() -> Vec<ParamSpec> {
-        Vec::new()
-    }
 
     async fn run(&self, _ctx: TaskContext, _params: NoParams) -> Result<(), TaskError> {
         let _ = self.0.send(Instant::now());

@@ -1,18 +1,13 @@
-//! The submit form's JSON editor, for a kind whose parameters are described by a JSON
-//! Schema (a kind external workers run): the parameters typed as one JSON object, the
-//! schema shown beside it, and every problem the server found listed under it.
+//! The submit form's JSON editor, for a kind whose schema declares no properties (a kind
+//! external workers run, say): the parameters typed as one JSON object, and every
+//! problem the server found listed under it.
 
-use super::json_view::JsonView;
 use crate::error::FieldError;
 use leptos::prelude::*;
 use serde_json::Value;
 
 #[component]
-pub fn JsonParameters(
-    schema: Value,
-    text: RwSignal<String>,
-    errors: Signal<Vec<FieldError>>,
-) -> impl IntoView {
+pub fn JsonParameters(text: RwSignal<String>, errors: Signal<Vec<FieldError>>) -> impl IntoView {
     let problems = move || {
         errors
             .get()
@@ -20,7 +15,6 @@ pub fn JsonParameters(
             .filter(|e| e.field == "parameters" || e.field.starts_with("parameters."))
             .collect::<Vec<_>>()
     };
-    let described = schema.get("properties").is_some();
     view! {
         <div class="field">
             <label for="param-json">"Parameters (JSON)"</label>
@@ -33,15 +27,6 @@ pub fn JsonParameters(
                 on:input=move |ev| text.set(event_target_value(&ev))
                 aria-invalid=move || (!problems().is_empty()).to_string()
             ></textarea>
-            {described
-                .then(|| {
-                    view! {
-                        <details class="help">
-                            <summary>"What the parameters must match"</summary>
-                            <JsonView value=schema.clone()/>
-                        </details>
-                    }
-                })}
             <ul class="field-error" role="alert" data-testid="json-errors">
                 {move || {
                     problems()

@@ -1,12 +1,14 @@
-//! The submit form, generated from the task kinds' parameter descriptions; the server's
-//! per-field validation messages are shown next to the fields they concern.
+//! The submit form, drawn from each kind's parameters schema (see `schema_fields`), or a
+//! JSON editor where the schema declares no properties; the server's per-field
+//! validation messages are shown next to the fields they concern.
 
 use super::json_parameters::{self, JsonParameters};
+use super::schema_fields::{self, Control, Field};
 use crate::api::{submit_task, task_kinds};
 use crate::error::{AppError, FieldError};
-use crate::model::{ParamKind, ParamSpec, SubmitRequest, TaskKindInfo, TaskView};
+use crate::model::{SubmitRequest, TaskKindInfo, TaskView};
 use leptos::prelude::*;
-use serde_json::{Map, Value};
+use serde_json::Value;
 use std::collections::BTreeMap;
 
 #[component]
@@ -35,7 +37,7 @@ fn KindForm(kinds: Vec<TaskKindInfo>, on_submitted: Callback<TaskView>) -> impl 
         RwSignal::new(kinds.with_value(|k| k.first().map(|k| k.name.clone()).unwrap_or_default()));
     // What the user typed, per parameter; an absent entry means "the default".
     let inputs: RwSignal<BTreeMap<String, String>> = RwSignal::new(BTreeMap::new());
-    // The parameters as JSON, for a kind described by a JSON Schema.
+    // The parameters as JSON, for a kind whose schema declares no properties.
     let json_text = RwSignal::new(String::from("{}"));
     let errors: RwSignal<Vec<FieldError>> = RwSignal::new(Vec::new());
     let submitted: RwSignal<Option<TaskView>> = RwSignal::new(None);
@@ -66,14 +68,13 @@ fn KindForm(kinds: Vec<TaskKindInfo>, on_submitted: Callback<TaskView>) -> impl 
     let options: RwSignal<BTreeMap<&'static str, String>> = RwSignal::new(BTreeMap::new());
     let on_submit = move |ev: leptos::ev::SubmitEvent| {
         ev.prevent_default();
-        let parameters = match current() {
-            Some(kind) if kind.parameters_schema.is_some() => {
-                match json_parameters::parse(&json_text.get_untracked()) {
-                    Ok(parameters) => parameters,
-                    Err(problem) => return errors.set(vec![problem]),
-                }
-            }
-            Some(kind) => parameters_from_inputs(&kind.params, &inputs.get_untracked()),
+        let parameters = match current().map(|kind| schema_fields::fields(&kind.parameters_schema))
+        {
+            Some(Some(fields)) => schema_fields::parameters(&fields, &inputs.get_untracked()),
+            Some(None) => match json_parameters::parse(&json_text.get_untracked()) {
+                Ok(parameters) => parameters,
+                Err(problem) => return errors.set(vec![problem]),
+            },
             None => Value::Null,
         };
         let mut request = SubmitRequest {
@@ -127,20 +128,27 @@ fn KindForm(kinds: Vec<TaskKindInfo>, on_submitted: Callback<TaskView>) -> impl 
             </div>
             {move || {
                 current()
-                    .map(|kind| {
-                        if let Some(schema) = kind.parameters_schema {
+                    .map(|kind| match schema_fields::fields(&kind.parameters_schema) {
+                        None => {
                             let errors = errors.into();
-                            return view! { <JsonParameters schema text=json_text errors/> }.into_any();
+                            view! { <JsonParameters text=json_text errors/> }.into_any()
                         }
-                        kind.params
+                        Some(fields) => fields
                             .into_iter()
-                            .map(|spec| {
-                                let field = format!("parameters.{}", spec.name);
-                                let message = Signal::derive(move || error_for(&field));
-                                view! { <ParamInput spec inputs message/> }
+                            .map(|field| {
+                                let prefix = format!("parameters.{}", field.key);
+                                let message = Signal::derive(move || {
+                                    errors.with(|errors| {
+                                        errors
+                                            .iter()
+                                            .find(|e| e.field == prefix || e.field.starts_with(&format!("{prefix}.")))
+                                            .map(|e| e.message.clone())
+                                    })
+                                });
+                                view! { <ParamInput field inputs message/> }
                             })
                             .collect_view()
-                            .into_any()
+                            .into_any(),
                     })
             }}
             <details class="advanced">
@@ -197,82 +205,80 @@ fn KindForm(kinds: Vec<TaskKindInfo>, on_submitted: Callback<TaskView>) -> impl 
 
 #[component]
 fn ParamInput(
-    spec: ParamSpec,
+    field: Field,
     inputs: RwSignal<BTreeMap<String, String>>,
     message: Signal<Option<String>>,
 ) -> impl IntoView {
-    let id = format!("param-{}", spec.name);
-    let name = spec.name.clone();
+    let id = format!("param-{}", field.key);
+    let key = field.key.clone();
     let value = {
-        let name = name.clone();
-        let default = default_text(&spec.kind);
+        let key = key.clone();
+        let default = field.default.clone();
         move || {
             inputs
-                .with(|inputs| inputs.get(&name).cloned())
+                .with(|inputs| inputs.get(&key).cloned())
                 .unwrap_or_else(|| default.clone())
         }
     };
-    let on_input = {
-        let name = name.clone();
-        move |ev| {
-            let text = event_target_value(&ev);
-            inputs.update(|inputs| {
-                inputs.insert(name.clone(), text);
-            });
-        }
+    let set = move |text: String| {
+        inputs.update(|inputs| {
+            inputs.insert(key.clone(), text);
+        })
     };
-    let control = match spec.kind.clone() {
-        ParamKind::Integer { min, max, .. } => view! {
-            <input
-                id=id.clone()
-                type="number"
-                inputmode="numeric"
-                min=min
-                max=max
-                step="1"
-                data-testid=id.clone()
-                prop:value=value
-                on:input=on_input
-                aria-invalid=move || message.get().is_some().to_string()
-            />
+    let on_input = {
+        let set = set.clone();
+        move |ev| set(event_target_value(&ev))
+    };
+    let invalid = move || message.get().is_some().to_string();
+    let area = |placeholder: &'static str| {
+        view! {
+            <textarea id=id.clone() rows="3" placeholder=placeholder data-testid=id.clone()
+                prop:value=value.clone() on:input=on_input.clone() aria-invalid=invalid></textarea>
         }
-            .into_any(),
-        ParamKind::Choice { options, .. } => view! {
-            <select id=id.clone() data-testid=id.clone() prop:value=value on:change=on_input>
+        .into_any()
+    };
+    let number = |min: Option<f64>, max: Option<f64>, step: &'static str| {
+        view! {
+            <input id=id.clone() type="number" inputmode="decimal" min=min max=max step=step
+                data-testid=id.clone() prop:value=value.clone() on:input=on_input.clone() aria-invalid=invalid/>
+        }
+        .into_any()
+    };
+    let control = match field.control.clone() {
+        Control::Integer { min, max } => number(min, max, "1"),
+        Control::Number { min, max } => number(min, max, "any"),
+        Control::Choice(options) => view! {
+            <select id=id.clone() data-testid=id.clone() prop:value=value.clone() on:change=on_input.clone()>
                 {options.into_iter().map(|o| view! { <option value=o.clone()>{o.clone()}</option> }).collect_view()}
             </select>
         }
-            .into_any(),
-        ParamKind::Text { max_length, .. } if max_length <= 2048 => view! {
-            <input
-                id=id.clone()
-                type="text"
-                maxlength=max_length
-                data-testid=id.clone()
-                prop:value=value
-                on:input=on_input
-                aria-invalid=move || message.get().is_some().to_string()
-            />
+        .into_any(),
+        Control::Boolean => view! {
+            <input id=id.clone() type="checkbox" data-testid=id.clone()
+                prop:checked=move || value() == "true"
+                on:change=move |ev| set(event_target_checked(&ev).to_string())/>
         }
-            .into_any(),
-        ParamKind::Text { .. } | ParamKind::TextMap { .. } => view! {
-            <textarea
-                id=id.clone()
-                rows="3"
-                placeholder=matches!(spec.kind, ParamKind::TextMap { .. }).then_some("Name: value, one a line")
-                data-testid=id.clone()
-                prop:value=value
-                on:input=on_input
-                aria-invalid=move || message.get().is_some().to_string()
-            ></textarea>
+        .into_any(),
+        Control::Text { long: false, max_length } => view! {
+            <input id=id.clone() type="text" maxlength=max_length data-testid=id.clone()
+                prop:value=value.clone() on:input=on_input.clone() aria-invalid=invalid/>
         }
-            .into_any(),
+        .into_any(),
+        Control::Text { long: true, .. } => area(""),
+        Control::TextMap => area("Name: value, one a line"),
+        Control::List(_) => area("One a line"),
+        Control::Json => area("JSON"),
+    };
+    let label = if field.required {
+        format!("{} *", field.key)
+    } else {
+        field.key.clone()
     };
     view! {
         <div class="field">
-            <label for=id>{spec.name.clone()}</label>
+            <label for=id>{label}</label>
             {control}
-            <span class="help">{spec.help.clone()}</span>
+            <span class="help">{field.help.clone()}</span>
             <FieldMessage message/>
         </div>
     }
@@ -286,52 +292,6 @@ fn FieldMessage(message: Signal<Option<String>>) -> impl IntoView {
             {move || message.get().unwrap_or_default()}
         </span>
     }
-}
-
-fn default_text(kind: &ParamKind) -> String {
-    match kind {
-        ParamKind::Integer { default, .. } => default.to_string(),
-        ParamKind::Choice { default, .. } | ParamKind::Text { default, .. } => default.clone(),
-        ParamKind::TextMap { .. } => String::new(),
-    }
-}
-
-/// The typed parameters. Text that is not a number is sent as text, so the server's
-/// message (not a silent default) tells the user what is wrong.
-fn parameters_from_inputs(specs: &[ParamSpec], inputs: &BTreeMap<String, String>) -> Value {
-    let mut out = Map::new();
-    for spec in specs {
-        let Some(text) = inputs.get(&spec.name) else {
-            continue;
-        };
-        let text = text.trim();
-        if text.is_empty() {
-            continue;
-        }
-        let value = match spec.kind {
-            ParamKind::Integer { .. } => text
-                .parse::<i64>()
-                .map(Value::from)
-                .unwrap_or_else(|_| Value::from(text)),
-            ParamKind::Choice { .. } | ParamKind::Text { .. } => Value::from(text),
-            ParamKind::TextMap { .. } => text_map(text),
-        };
-        out.insert(spec.name.clone(), value);
-    }
-    Value::Object(out)
-}
-
-/// `Name: value` lines as an object; text with a line that is not one is sent as it is,
-/// for the server to explain.
-fn text_map(text: &str) -> Value {
-    let mut map = Map::new();
-    for line in text.lines().filter(|line| !line.trim().is_empty()) {
-        let Some((name, value)) = line.split_once(':') else {
-            return Value::from(text);
-        };
-        map.insert(name.trim().to_string(), Value::from(value.trim()));
-    }
-    Value::Object(map)
 }
 
 /// Field errors to show; an error with no details is shown for the form as a whole.

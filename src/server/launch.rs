@@ -24,7 +24,6 @@ use tokio::net::TcpListener;
 /// #     const DESCRIPTION: &'static str = "Says hello.";
 /// #     type Params = serde_json::Value;
 /// #     type Output = String;
-/// #     fn params() -> Vec<spool::model::ParamSpec> { Vec::new() }
 /// #     async fn run(&self, _: TaskContext, _: serde_json::Value) -> Result<String, TaskError> { Ok("hello".into()) }
 /// # }
 /// # async fn run() -> Result<(), spool::ServeError> {

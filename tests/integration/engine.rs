@@ -13,7 +13,7 @@ use std::sync::atomic::{AtomicUsize, Ordering};
 use std::sync::Arc;
 use std::time::{Duration, Instant};
 
-#[derive(Deserialize)]
+#[derive(Deserialize, serde::Serialize, schemars::JsonSchema)]
 struct Empty {}
 
 /// Declares a parameterless test kind: its type, name, and the body of its run.
@@ -25,9 +25,6 @@ macro_rules! test_kind {
             const DESCRIPTION: &'static str = $name;
             type Params = Empty;
             type Output = Value;
-            fn params() -> Vec<spool::model::ParamSpec> {
-                Vec::new()
-            }
             #[allow(unused_variables)]
             async fn run(&self, $ctx: TaskContext, _: Empty) -> Result<Value, TaskError> {
                 let $this = self;

@@ -273,12 +273,14 @@ async fn stats_queues_task_types_and_probes_describe_the_server() {
             "noop"
         ]
     );
-    let headers = &kinds[2]["params"][2];
-    assert_eq!(headers["type"], "text_map");
-    assert_eq!(headers["max_entries"], 50);
-    let operation = &kinds[3]["params"][1];
-    assert_eq!(operation["type"], "choice");
+    let headers = &kinds[2]["parameters_schema"]["properties"]["headers"];
+    assert_eq!(headers["type"], "object");
+    assert_eq!(headers["maxProperties"], 50);
+    let operation = &kinds[3]["parameters_schema"]["properties"]["operation"];
+    assert_eq!(operation["enum"][0], "resize");
     assert_eq!(operation["default"], "resize");
+    let files = &kinds[3]["result_schema"]["properties"]["files"];
+    assert_eq!(files["type"], "array", "{}", kinds[3]);
     assert_eq!(
         server.get_json("/healthz").await,
         (200, json!({"status": "ok"}))

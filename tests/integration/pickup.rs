@@ -13,7 +13,7 @@ use spool::testing::tasks::{Registry, TaskContext, TaskError, TaskKind};
 use std::sync::{Arc, Mutex};
 use std::time::{Duration, Instant};
 
-#[derive(Deserialize)]
+#[derive(Deserialize, serde::Serialize, schemars::JsonSchema)]
 struct Empty {}
 
 /// What the handler saw as it started.
@@ -36,9 +36,6 @@ impl TaskKind for Observer {
     const DESCRIPTION: &'static str = "records the store's state as it starts";
     type Params = Empty;
     type Output = Value;
-    fn params() -> Vec<spool::model::ParamSpec> {
-        Vec::new()
-    }
     async fn run(&self, ctx: TaskContext, _: Empty) -> Result<Value, TaskError> {
         let store = self
             .store

@@ -4,21 +4,44 @@
 //!
 //! `greeter [ADDR] [DATABASE_URL]`, by default `127.0.0.1:8090 sqlite://greeter.db`.
 
+use schemars::JsonSchema;
 use serde::{Deserialize, Serialize};
-use spool::model::{ParamKind, ParamSpec};
 use spool::{Spool, TaskContext, TaskError, TaskKind};
 use std::time::Duration;
 
 /// Greets someone a few times, one greeting a step.
 struct Greet;
 
-#[derive(Deserialize)]
+/// The parameters: their JSON Schema, derived from this type, checks every submit and
+/// draws the dashboard's form (doc comments are the help, `range` the bounds, the
+/// `Default` the defaults).
+#[derive(Deserialize, Serialize, JsonSchema)]
+#[serde(default, deny_unknown_fields)]
 struct GreetParams {
+    /// How many hellos.
+    #[schemars(range(min = 1, max = 10))]
     times: i64,
-    mood: String,
+    /// A grumpy greeter fails, and retrying would not help.
+    mood: Mood,
 }
 
-#[derive(Serialize)]
+#[derive(Deserialize, Serialize, JsonSchema, PartialEq)]
+#[serde(rename_all = "lowercase")]
+enum Mood {
+    Cheerful,
+    Grumpy,
+}
+
+impl Default for GreetParams {
+    fn default() -> GreetParams {
+        GreetParams {
+            times: 3,
+            mood: Mood::Cheerful,
+        }
+    }
+}
+
+#[derive(Serialize, JsonSchema)]
 struct Greeting {
     text: String,
     attempt: i32,
@@ -30,30 +53,8 @@ impl TaskKind for Greet {
     type Params = GreetParams;
     type Output = Greeting;
 
-    fn params() -> Vec<ParamSpec> {
-        vec![
-            ParamSpec {
-                name: "times".into(),
-                help: "How many hellos.".into(),
-                kind: ParamKind::Integer {
-                    min: 1,
-                    max: 10,
-                    default: 3,
-                },
-            },
-            ParamSpec {
-                name: "mood".into(),
-                help: "A grumpy greeter fails, and retrying would not help.".into(),
-                kind: ParamKind::Choice {
-                    options: vec!["cheerful".into(), "grumpy".into()],
-                    default: "cheerful".into(),
-                },
-            },
-        ]
-    }
-
     async fn run(&self, ctx: TaskContext, params: GreetParams) -> Result<Greeting, TaskError> {
-        if params.mood == "grumpy" {
+        if params.mood == Mood::Grumpy {
             ctx.warn("refusing to greet");
             return Err(TaskError::permanent("the greeter is grumpy today"));
         }

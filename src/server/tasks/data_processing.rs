@@ -2,9 +2,9 @@
 //! CSV reader and computes per-column count, mean, min, max and standard deviation.
 
 use super::{TaskContext, TaskError, TaskKind};
-use crate::model::{ParamKind, ParamSpec};
 use rand::rngs::StdRng;
 use rand::{Rng, SeedableRng};
+use schemars::JsonSchema;
 use serde::{Deserialize, Serialize};
 use std::collections::BTreeMap;
 use std::time::Duration;
@@ -15,14 +15,28 @@ const COLUMNS: [&str; 3] = ["temperature", "humidity", "pressure"];
 
 pub struct DataProcessing;
 
-#[derive(Deserialize)]
+#[derive(Deserialize, Serialize, JsonSchema)]
+#[serde(default, deny_unknown_fields)]
 pub struct Params {
+    /// How many CSV rows to generate and analyse.
+    #[schemars(range(min = 1, max = 1_000_000))]
     rows: u64,
+    /// Pause after each of the 20 steps, so progress can be watched; 0 runs at full speed.
+    #[schemars(range(max = 10_000))]
     pace_ms: u64,
 }
 
+impl Default for Params {
+    fn default() -> Params {
+        Params {
+            rows: 1000,
+            pace_ms: 250,
+        }
+    }
+}
+
 /// Statistics of one numeric column.
-#[derive(Debug, Clone, PartialEq, Serialize)]
+#[derive(Debug, Clone, PartialEq, Serialize, JsonSchema)]
 pub struct ColumnStats {
     pub count: u64,
     pub mean: f64,
@@ -31,7 +45,7 @@ pub struct ColumnStats {
     pub stddev: f64,
 }
 
-#[derive(Debug, Serialize)]
+#[derive(Debug, Serialize, JsonSchema)]
 pub struct Output {
     rows: u64,
     csv_bytes: u64,
@@ -44,21 +58,6 @@ impl TaskKind for DataProcessing {
         "Generates a CSV of sensor readings and computes per-column statistics.";
     type Params = Params;
     type Output = Output;
-
-    fn params() -> Vec<ParamSpec> {
-        vec![
-            ParamSpec {
-                name: "rows".into(),
-                help: "How many CSV rows to generate and analyse.".into(),
-                kind: ParamKind::Integer {
-                    min: 1,
-                    max: 1_000_000,
-                    default: 1000,
-                },
-            },
-            super::pace_param("each of the 20 steps", 250),
-        ]
-    }
 
     async fn run(&self, ctx: TaskContext, params: Params) -> Result<Output, TaskError> {
         let pace = Duration::from_millis(params.pace_ms);

@@ -3,9 +3,9 @@
 //! configured, through it.
 
 use super::{TaskContext, TaskError, TaskKind};
-use crate::model::{ParamKind, ParamSpec};
 use lettre::message::{header::ContentType, Mailbox};
 use lettre::{AsyncFileTransport, AsyncSmtpTransport, AsyncTransport, Message, Tokio1Executor};
+use schemars::JsonSchema;
 use serde::{Deserialize, Serialize};
 use std::path::PathBuf;
 use std::time::Duration;
@@ -23,14 +23,28 @@ pub struct EmailSimulation {
     pub delivery: Delivery,
 }
 
-#[derive(Deserialize)]
+#[derive(Deserialize, Serialize, JsonSchema)]
+#[serde(default, deny_unknown_fields)]
 pub struct Params {
+    /// How many messages to build and deliver.
+    #[schemars(range(min = 1, max = 100))]
     count: u32,
+    /// Pause after each message, so progress can be watched; 0 runs at full speed.
+    #[schemars(range(max = 10_000))]
     pace_ms: u64,
 }
 
+impl Default for Params {
+    fn default() -> Params {
+        Params {
+            count: 5,
+            pace_ms: 500,
+        }
+    }
+}
+
 /// One delivered message.
-#[derive(Debug, Serialize)]
+#[derive(Debug, Serialize, JsonSchema)]
 pub struct Sent {
     pub to: String,
     pub subject: String,
@@ -40,7 +54,7 @@ pub struct Sent {
     pub bytes: usize,
 }
 
-#[derive(Debug, Serialize)]
+#[derive(Debug, Serialize, JsonSchema)]
 pub struct Output {
     pub delivered: usize,
     pub via: &'static str,
@@ -53,21 +67,6 @@ impl TaskKind for EmailSimulation {
         "Builds RFC 5322 messages and delivers them to the outbox (or an SMTP relay).";
     type Params = Params;
     type Output = Output;
-
-    fn params() -> Vec<ParamSpec> {
-        vec![
-            ParamSpec {
-                name: "count".into(),
-                help: "How many messages to build and deliver.".into(),
-                kind: ParamKind::Integer {
-                    min: 1,
-                    max: 100,
-                    default: 5,
-                },
-            },
-            super::pace_param("each message", 500),
-        ]
-    }
 
     async fn run(&self, ctx: TaskContext, params: Params) -> Result<Output, TaskError> {
         let mut messages = Vec::new();

@@ -1,45 +1,34 @@
 //! A kind run by external workers over REST: its tasks wait in a queue of their own, and
 //! its parameters are any JSON object, or one matching the JSON Schema its operator gave.
 
+use super::schema::ParamSchema;
 use super::{ErasedKind, RunFuture, TaskContext};
 use crate::error::FieldError;
 use crate::model::TaskKindInfo;
 use serde_json::Value;
 use std::sync::Arc;
 
-/// The most problems one refused submit lists.
-const MAX_ERRORS: usize = 20;
-
 pub(super) struct External {
     info: TaskKindInfo,
     queue: String,
-    validator: Option<jsonschema::Validator>,
+    schema: ParamSchema,
 }
 
 impl External {
     /// The kind `name` of `queue`; `schema`, when given, must be a JSON Schema that needs
-    /// nothing from elsewhere (no remote `$ref`).
+    /// nothing from elsewhere (no remote `$ref`). Without one, any object is taken.
     pub(super) fn new(name: &str, queue: &str, schema: Option<Value>) -> Result<External, String> {
-        let validator = schema
-            .as_ref()
-            .map(|schema| {
-                jsonschema::validator_for(schema)
-                    .map_err(|e| format!("the schema of {name:?} is not a usable JSON Schema: {e}"))
-            })
-            .transpose()?;
+        let schema = schema.unwrap_or_else(|| serde_json::json!({"type": "object"}));
         let info = TaskKindInfo {
             name: name.to_string(),
             description: format!("Run by external workers (queue {queue})."),
-            params: Vec::new(),
-            // Without a schema, any object: the dashboard offers a JSON editor either way.
-            parameters_schema: Some(
-                schema.unwrap_or_else(|| serde_json::json!({"type": "object"})),
-            ),
+            parameters_schema: schema.clone(),
+            result_schema: None,
         };
         Ok(External {
             info,
             queue: queue.to_string(),
-            validator,
+            schema: ParamSchema::new(name, schema)?,
         })
     }
 }
@@ -50,24 +39,7 @@ impl ErasedKind for External {
     }
 
     fn validate(&self, parameters: &Value) -> Result<Value, Vec<FieldError>> {
-        let parameters = match parameters {
-            Value::Null => Value::Object(Default::default()),
-            Value::Object(_) => parameters.clone(),
-            _ => return Err(vec![FieldError::new("parameters", "must be a JSON object")]),
-        };
-        if let Some(validator) = &self.validator {
-            let errors: Vec<FieldError> = validator
-                .iter_errors(&parameters)
-                .take(MAX_ERRORS)
-                .map(|error| {
-                    FieldError::new(field(error.instance_path().as_str()), error.to_string())
-                })
-                .collect();
-            if !errors.is_empty() {
-                return Err(errors);
-            }
-        }
-        Ok(parameters)
+        self.schema.check(parameters)
     }
 
     fn start(self: Arc<Self>, _: TaskContext, _: Value) -> Option<RunFuture> {
@@ -77,17 +49,6 @@ impl ErasedKind for External {
     fn default_queue(&self) -> Option<&str> {
         Some(&self.queue)
     }
-}
-
-/// The field a JSON Pointer into the parameters names, as the API spells fields:
-/// `/size/0` → `parameters.size.0`.
-fn field(pointer: &str) -> String {
-    let mut field = String::from("parameters");
-    for segment in pointer.split('/').skip(1) {
-        field.push('.');
-        field.push_str(&segment.replace("~1", "/").replace("~0", "~"));
-    }
-    field
 }
 
 #[cfg(test)]
@@ -117,10 +78,7 @@ mod tests {
         assert_eq!(kind.validate(&json!({"a": [1]})), Ok(json!({"a": [1]})));
         assert_eq!(kind.validate(&Value::Null), Ok(json!({})));
         assert_eq!(kind.validate(&json!(3)).unwrap_err()[0].field, "parameters");
-        assert_eq!(
-            kind.info().parameters_schema,
-            Some(json!({"type": "object"}))
-        );
+        assert_eq!(kind.info().parameters_schema, json!({"type": "object"}));
     }
 
     #[test]
@@ -136,20 +94,28 @@ mod tests {
         assert_eq!(
             fields,
             [
-                "parameters",
-                "parameters",
+                "parameters.colour",
+                "parameters.path",
                 "parameters.sizes.0",
                 "parameters.sizes.1"
             ],
             "{errors:?}"
         );
-        assert!(
+        let message = |field: &str| {
             errors
                 .iter()
-                .any(|e| e.message.contains("\"path\" is a required property")),
-            "{errors:?}"
+                .find(|e| e.field == field)
+                .unwrap()
+                .message
+                .clone()
+        };
+        assert_eq!(message("parameters.path"), "required");
+        assert_eq!(
+            message("parameters.colour"),
+            "unknown parameter; resize accepts: path, sizes"
         );
-        assert_eq!(kind.info().parameters_schema, Some(schema()));
+        assert_eq!(message("parameters.sizes.0"), "must be at least 16, got 8");
+        assert_eq!(kind.info().parameters_schema, schema());
     }
 
     #[test]
@@ -162,11 +128,5 @@ mod tests {
             Some(json!({"$ref": "https://example.com/s.json"})),
         );
         assert!(remote.is_err());
-    }
-
-    #[test]
-    fn pointers_become_dotted_fields() {
-        assert_eq!(field(""), "parameters");
-        assert_eq!(field("/a/0/b~1c~0d"), "parameters.a.0.b/c~d");
     }
 }

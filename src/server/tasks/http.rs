@@ -13,18 +13,16 @@ mod redact;
 
 use super::{TaskContext, TaskError, TaskKind};
 use crate::error::FieldError;
-use crate::model::{ParamKind, ParamSpec};
 use answer::SuccessStatuses;
 use reqwest::header::{HeaderMap, HeaderName, HeaderValue};
 use reqwest::{Method, StatusCode, Url};
+use schemars::JsonSchema;
 use serde::{Deserialize, Serialize};
 use std::collections::BTreeMap;
 use std::time::{Duration, Instant};
 
 pub use destination::{Destinations, HttpAllow, Resolve, Resolving, SystemResolver};
 
-/// The methods a task may use.
-const METHODS: [&str; 7] = ["GET", "HEAD", "POST", "PUT", "PATCH", "DELETE", "OPTIONS"];
 /// Headers a task may not set: the connection's own, which the client manages.
 const MANAGED_HEADERS: [&str; 9] = [
     "host",
@@ -46,21 +44,52 @@ pub struct Http {
 }
 
 /// An `http` task's parameters.
-#[derive(Deserialize)]
-#[serde(deny_unknown_fields)]
+#[derive(Deserialize, Serialize, JsonSchema)]
+#[serde(default, deny_unknown_fields)]
 pub struct HttpParams {
+    /// The request's method.
+    #[schemars(extend("enum" = ["GET", "HEAD", "POST", "PUT", "PATCH", "DELETE", "OPTIONS"]))]
     method: String,
+    /// An http:// or https:// URL (required).
+    #[schemars(length(max = 2048))]
     url: String,
+    /// Request headers; credentials (Authorization, *-Token, *-Key…) are hidden when shown.
+    #[schemars(extend("maxProperties" = 50, "additionalProperties" = {"type": "string", "maxLength": 8192}))]
     headers: BTreeMap<String, String>,
+    /// The request's body, sent as given.
+    #[schemars(length(max = 65_536))]
     body: String,
+    /// The whole exchange in milliseconds, redirects and body included.
+    #[schemars(range(min = 100, max = 300_000))]
     timeout_ms: u64,
+    /// Statuses that count as success, such as 200-299,304.
+    #[schemars(length(max = 200))]
     success: String,
+    /// Answer headers to keep in the result, comma-separated.
+    #[schemars(length(max = 1000))]
     keep_headers: String,
+    /// Redirects to follow; a redirect past them is the answer.
+    #[schemars(range(max = 10))]
     max_redirects: u32,
 }
 
+impl Default for HttpParams {
+    fn default() -> HttpParams {
+        HttpParams {
+            method: "GET".into(),
+            url: String::new(),
+            headers: BTreeMap::new(),
+            body: String::new(),
+            timeout_ms: 30_000,
+            success: "200-299".into(),
+            keep_headers: "content-type".into(),
+            max_redirects: 5,
+        }
+    }
+}
+
 /// What an `http` task's result records.
-#[derive(Debug, Serialize)]
+#[derive(Debug, Serialize, JsonSchema)]
 pub struct HttpAnswer {
     /// The final answer's status.
     pub status: u16,
@@ -85,66 +114,6 @@ impl TaskKind for Http {
     type Params = HttpParams;
     type Output = HttpAnswer;
     const HAS_SECRETS: bool = true;
-
-    fn params() -> Vec<ParamSpec> {
-        let spec = |name: &str, help: &str, kind| ParamSpec {
-            name: name.into(),
-            help: help.into(),
-            kind,
-        };
-        let text = |max_length, default: &str| ParamKind::Text {
-            max_length,
-            default: default.into(),
-        };
-        vec![
-            spec(
-                "method",
-                "The request's method.",
-                ParamKind::Choice {
-                    options: METHODS.iter().map(|m| m.to_string()).collect(),
-                    default: "GET".into(),
-                },
-            ),
-            spec("url", "An http:// or https:// URL (required).", text(2048, "")),
-            spec(
-                "headers",
-                "Request headers; credentials (Authorization, *-Token, *-Key…) are hidden when shown.",
-                ParamKind::TextMap {
-                    max_entries: 50,
-                    max_length: 8192,
-                },
-            ),
-            spec("body", "The request's body, sent as given.", text(65_536, "")),
-            spec(
-                "timeout_ms",
-                "The whole exchange, redirects and body included.",
-                ParamKind::Integer {
-                    min: 100,
-                    max: 300_000,
-                    default: 30_000,
-                },
-            ),
-            spec(
-                "success",
-                "Statuses that count as success, such as 200-299,304.",
-                text(200, "200-299"),
-            ),
-            spec(
-                "keep_headers",
-                "Answer headers to keep in the result, comma-separated.",
-                text(1000, "content-type"),
-            ),
-            spec(
-                "max_redirects",
-                "Redirects to follow; a redirect past them is the answer.",
-                ParamKind::Integer {
-                    min: 0,
-                    max: 10,
-                    default: 5,
-                },
-            ),
-        ]
-    }
 
     fn check(params: &HttpParams) -> Result<(), Vec<FieldError>> {
         let mut errors = Vec::new();

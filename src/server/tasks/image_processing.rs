@@ -3,14 +3,13 @@
 //! outputs under the data directory, one folder per task.
 
 use super::{TaskContext, TaskError, TaskKind};
-use crate::model::{ParamKind, ParamSpec};
 use image::imageops::FilterType;
 use image::{DynamicImage, ImageFormat, Rgb, RgbImage};
+use schemars::JsonSchema;
 use serde::{Deserialize, Serialize};
 use std::path::{Path, PathBuf};
 use std::time::Duration;
 
-const OPERATIONS: [&str; 5] = ["resize", "thumbnail", "grayscale", "blur", "convert"];
 /// Thumbnails fit in a square of this many pixels.
 const THUMBNAIL: u32 = 128;
 
@@ -19,16 +18,36 @@ pub struct ImageProcessing {
     pub dir: PathBuf,
 }
 
-#[derive(Deserialize)]
+#[derive(Deserialize, Serialize, JsonSchema)]
+#[serde(default, deny_unknown_fields)]
 pub struct Params {
+    /// How many images to make and process.
+    #[schemars(range(min = 1, max = 20))]
     count: u32,
+    /// What to do to each image.
+    #[schemars(extend("enum" = ["resize", "thumbnail", "grayscale", "blur", "convert"]))]
     operation: String,
+    /// Width and height of each source image, in pixels.
+    #[schemars(range(min = 16, max = 2048))]
     size: u32,
+    /// Pause after each image, so progress can be watched; 0 runs at full speed.
+    #[schemars(range(max = 10_000))]
     pace_ms: u64,
 }
 
+impl Default for Params {
+    fn default() -> Params {
+        Params {
+            count: 3,
+            operation: "resize".into(),
+            size: 512,
+            pace_ms: 500,
+        }
+    }
+}
+
 /// One written output.
-#[derive(Debug, Serialize)]
+#[derive(Debug, Serialize, JsonSchema)]
 pub struct Written {
     /// Relative to the images folder: `<task id>/<file>`.
     pub file: String,
@@ -38,7 +57,7 @@ pub struct Written {
     pub format: &'static str,
 }
 
-#[derive(Debug, Serialize)]
+#[derive(Debug, Serialize, JsonSchema)]
 pub struct Output {
     pub operation: String,
     pub files: Vec<Written>,
@@ -50,38 +69,6 @@ impl TaskKind for ImageProcessing {
         "Draws images, applies an operation to each and writes the results.";
     type Params = Params;
     type Output = Output;
-
-    fn params() -> Vec<ParamSpec> {
-        vec![
-            ParamSpec {
-                name: "count".into(),
-                help: "How many images to make and process.".into(),
-                kind: ParamKind::Integer {
-                    min: 1,
-                    max: 20,
-                    default: 3,
-                },
-            },
-            ParamSpec {
-                name: "operation".into(),
-                help: "What to do to each image.".into(),
-                kind: ParamKind::Choice {
-                    options: OPERATIONS.iter().map(|o| o.to_string()).collect(),
-                    default: "resize".into(),
-                },
-            },
-            ParamSpec {
-                name: "size".into(),
-                help: "Width and height of each source image, in pixels.".into(),
-                kind: ParamKind::Integer {
-                    min: 16,
-                    max: 2048,
-                    default: 512,
-                },
-            },
-            super::pace_param("each image", 500),
-        ]
-    }
 
     async fn run(&self, ctx: TaskContext, params: Params) -> Result<Output, TaskError> {
         let folder = self.dir.join(ctx.id().to_string());

@@ -2,16 +2,16 @@
 //! is how the benchmark measures pickup latency from outside the process).
 
 use super::{TaskContext, TaskError, TaskKind};
-use crate::model::ParamSpec;
+use schemars::JsonSchema;
 use serde::{Deserialize, Serialize};
 
 pub struct Noop;
 
-#[derive(Deserialize)]
+#[derive(Deserialize, Serialize, JsonSchema)]
 #[serde(deny_unknown_fields)]
 pub struct NoParams {}
 
-#[derive(Serialize)]
+#[derive(Serialize, JsonSchema)]
 pub struct NoopOutput {
     /// When the handler began, to the microsecond.
     pub started_at: chrono::DateTime<chrono::Utc>,
@@ -23,10 +23,6 @@ impl TaskKind for Noop {
         "Does nothing and succeeds at once; its result says when it started (for benchmarks and tests).";
     type Params = NoParams;
     type Output = NoopOutput;
-
-    fn params() -> Vec<ParamSpec> {
-        Vec::new()
-    }
 
     async fn run(&self, _ctx: TaskContext, _params: NoParams) -> Result<Self::Output, TaskError> {
         Ok(NoopOutput {

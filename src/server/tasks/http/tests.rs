@@ -17,15 +17,11 @@ fn kind(allow_rules: &[&str], names: Arc<Table>) -> Http {
     }
 }
 
+/// Parameters as a submit's schema check leaves them (defaults filled), before `check`.
 fn params(value: serde_json::Value) -> HttpParams {
-    let info = crate::model::TaskKindInfo {
-        name: "http".into(),
-        description: String::new(),
-        params: Http::params(),
-        parameters_schema: None,
-    };
-    let complete = info.validate(&value).unwrap();
-    serde_json::from_value(complete).unwrap()
+    use crate::server::tasks::schema::{derive, ParamSchema};
+    let schema = ParamSchema::new("http", derive::<HttpParams>()).unwrap();
+    serde_json::from_value(schema.check(&value).unwrap()).unwrap()
 }
 
 async fn call(kind: &Http, value: serde_json::Value) -> Result<HttpAnswer, TaskError> {
