@@ -8,6 +8,8 @@ use std::collections::BTreeMap;
 
 /// Text longer than this is edited in a text area, not a one-line input.
 const ONE_LINE: u64 = 2048;
+/// Objects nested deeper than this (a schema may refer to itself) are typed as JSON.
+const MAX_DEPTH: usize = 4;
 
 /// How a field is edited.
 #[derive(Clone, Debug, PartialEq)]
@@ -54,12 +56,14 @@ pub struct Field {
     pub control: Control,
 }
 
-/// The fields of an object schema, or `None` when it declares no properties (the form
-/// then offers one JSON editor for the whole).
+/// The fields of an object schema (none for a kind without parameters), or `None` when
+/// it does not declare its properties (the form then offers one JSON editor for the
+/// whole).
 pub fn fields(schema: &Value) -> Option<Vec<Field>> {
+    resolve(schema, schema)["properties"].as_object()?;
     let mut fields = Vec::new();
     collect(schema, schema, &[], &mut fields);
-    (!fields.is_empty()).then_some(fields)
+    Some(fields)
 }
 
 fn collect(root: &Value, object: &Value, prefix: &[String], fields: &mut Vec<Field>) {
@@ -76,7 +80,7 @@ fn collect(root: &Value, object: &Value, prefix: &[String], fields: &mut Vec<Fie
         let mut path = prefix.to_vec();
         path.push(name.clone());
         let (kind, nullable) = type_of(property);
-        if kind == "object" && property["properties"].is_object() {
+        if kind == "object" && property["properties"].is_object() && path.len() < MAX_DEPTH {
             collect(root, property, &path, fields);
             continue;
         }
@@ -190,16 +194,21 @@ fn default_text(value: &Value, control: &Control) -> String {
     }
 }
 
-/// The parameters from what was typed: fields left untouched or empty are left out (the
-/// server fills their defaults); text that does not parse as its type is sent as text,
-/// so the server's message, not a silent default, says what is wrong.
+/// The parameters from what was typed: untouched fields are left out (the server fills
+/// their defaults), and so are emptied ones, unless emptying one clears a default (text,
+/// a list, a map); text that does not parse as its type is sent as text, so the
+/// server's message, not a silent default, says what is wrong.
 pub fn parameters(fields: &[Field], inputs: &BTreeMap<String, String>) -> Value {
     let mut out = Value::Object(Map::new());
     for field in fields {
         let Some(text) = inputs.get(&field.key) else {
             continue;
         };
-        if text.trim().is_empty() && field.control != Control::Boolean {
+        let clears = matches!(
+            field.control,
+            Control::Text { .. } | Control::List(_) | Control::TextMap
+        ) && !field.default.is_empty();
+        if text.trim().is_empty() && field.control != Control::Boolean && !clears {
             continue;
         }
         insert(&mut out, &field.path, value(&field.control, text));
@@ -214,6 +223,7 @@ fn value(control: &Control, text: &str) -> Value {
         Control::Number { .. } => item(Item::Number, trimmed),
         Control::Text { .. } | Control::Choice(_) => Value::from(text),
         Control::Boolean => Value::Bool(trimmed == "true"),
+        Control::TextMap if trimmed.is_empty() => Value::Object(Map::new()),
         Control::TextMap => text_map(text),
         Control::List(kind) => Value::Array(
             text.lines()

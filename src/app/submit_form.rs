@@ -194,9 +194,15 @@ fn KindForm(kinds: Vec<TaskKindInfo>, on_submitted: Callback<TaskView>) -> impl 
                     {move || submitted.get().map(|task| format!("Submitted {}", &task.id.to_string()[..8]))}
                 </span>
             </div>
+            // Whatever no field shows: an error of the whole, or of a part the form does
+            // not draw.
             <FieldMessage message=Signal::derive(move || {
+                let fields = current().and_then(|kind| schema_fields::fields(&kind.parameters_schema));
                 errors.with(|errors| {
-                    errors.iter().find(|e| e.field.is_empty()).map(|e| e.message.clone())
+                    errors
+                        .iter()
+                        .find(|e| !shown_by_a_field(&e.field, fields.as_deref()))
+                        .map(|e| if e.field.is_empty() { e.message.clone() } else { format!("{}: {}", e.field, e.message) })
                 })
             })/>
         </form>
@@ -292,6 +298,25 @@ fn FieldMessage(message: Signal<Option<String>>) -> impl IntoView {
             {move || message.get().unwrap_or_default()}
         </span>
     }
+}
+
+/// True when the error of `field` is shown beside a field of the form: the task type, an
+/// advanced option, a drawn parameter (or part of one), or any parameter in the JSON
+/// editor (`fields` is `None`).
+fn shown_by_a_field(field: &str, fields: Option<&[Field]>) -> bool {
+    if field == "task_type" || ADVANCED.iter().any(|(name, _, _)| *name == field) {
+        return true;
+    }
+    if field != "parameters" && !field.starts_with("parameters.") {
+        return false;
+    }
+    let Some(fields) = fields else {
+        return true;
+    };
+    fields.iter().any(|drawn| {
+        let path = format!("parameters.{}", drawn.key);
+        field == path || field.starts_with(&format!("{path}."))
+    })
 }
 
 /// Field errors to show; an error with no details is shown for the form as a whole.

@@ -109,9 +109,53 @@ fn each_property_gets_the_control_its_type_calls_for() {
 }
 
 #[test]
-fn a_schema_without_properties_gets_the_json_editor() {
+fn a_schema_without_properties_gets_the_json_editor_and_empty_properties_nothing() {
     assert_eq!(fields(&json!({"type": "object"})), None);
     assert_eq!(fields(&json!({})), None);
+    assert_eq!(
+        fields(&json!({"type": "object", "properties": {}})),
+        Some(Vec::new())
+    );
+}
+
+#[test]
+fn a_schema_that_refers_to_itself_ends_in_a_json_field() {
+    let tree = json!({
+        "$ref": "#/$defs/Node",
+        "$defs": {"Node": {"type": "object", "properties": {
+            "name": {"type": "string"},
+            "child": {"$ref": "#/$defs/Node"},
+        }}},
+    });
+    let keys: Vec<String> = fields(&tree).unwrap().into_iter().map(|f| f.key).collect();
+    assert_eq!(
+        keys,
+        [
+            "name",
+            "child.name",
+            "child.child.name",
+            "child.child.child.name",
+            "child.child.child.child"
+        ]
+    );
+    assert_eq!(
+        field(&fields(&tree).unwrap(), "child.child.child.child").control,
+        Control::Json
+    );
+}
+
+#[test]
+fn emptying_a_field_clears_its_default_where_empty_means_something() {
+    let fields = fields(&schema()).unwrap();
+    let inputs: BTreeMap<String, String> =
+        [("headers", ""), ("sizes", " "), ("count", ""), ("path", "")]
+            .into_iter()
+            .map(|(k, v)| (k.to_string(), v.to_string()))
+            .collect();
+    assert_eq!(
+        parameters(&fields, &inputs),
+        json!({"headers": {}, "sizes": []})
+    );
 }
 
 #[test]

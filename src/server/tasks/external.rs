@@ -39,7 +39,18 @@ impl ErasedKind for External {
     }
 
     fn validate(&self, parameters: &Value) -> Result<Value, Vec<FieldError>> {
-        self.schema.check(parameters)
+        let mut parameters = self.schema.check(parameters)?;
+        // The schema's defaults, which the form shows, are what the worker gets when a
+        // submit leaves them out.
+        let defaults = self.info.parameters_schema["properties"].as_object();
+        if let (Value::Object(given), Some(properties)) = (&mut parameters, defaults) {
+            for (name, property) in properties {
+                if let Some(default) = property.get("default") {
+                    given.entry(name.clone()).or_insert_with(|| default.clone());
+                }
+            }
+        }
+        Ok(parameters)
     }
 
     fn start(self: Arc<Self>, _: TaskContext, _: Value) -> Option<RunFuture> {
@@ -116,6 +127,20 @@ mod tests {
         );
         assert_eq!(message("parameters.sizes.0"), "must be at least 16, got 8");
         assert_eq!(kind.info().parameters_schema, schema());
+    }
+
+    #[test]
+    fn the_schemas_defaults_fill_what_a_submit_leaves_out() {
+        let schema = json!({"type": "object", "properties": {
+            "width": {"type": "integer", "default": 64},
+            "path": {"type": "string"},
+        }});
+        let kind = kind(Some(schema));
+        assert_eq!(
+            kind.validate(&json!({"path": "a"})),
+            Ok(json!({"path": "a", "width": 64}))
+        );
+        assert_eq!(kind.validate(&json!({"width": 8})), Ok(json!({"width": 8})));
     }
 
     #[test]

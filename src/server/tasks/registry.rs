@@ -22,7 +22,12 @@ impl<K: TaskKind> ErasedKind for Erased<K> {
     }
 
     fn validate(&self, parameters: &Value) -> Result<Value, Vec<FieldError>> {
-        let checked = self.schema.check(parameters)?;
+        // A parameter given as null takes its default, as if it were left out.
+        let mut parameters = parameters.clone();
+        if let Value::Object(given) = &mut parameters {
+            given.retain(|_, value| !value.is_null());
+        }
+        let checked = self.schema.check(&parameters)?;
         let typed: K::Params = serde_json::from_value(checked)
             .map_err(|e| vec![FieldError::new("parameters", e.to_string())])?;
         K::check(&typed)?;
@@ -93,7 +98,7 @@ impl Registry {
             name: K::NAME.to_string(),
             description: K::DESCRIPTION.to_string(),
             parameters_schema: parameters.clone(),
-            result_schema: Some(schema::derive::<K::Output>()),
+            result_schema: Some(schema::derive_result::<K::Output>()),
         };
         let schema = ParamSchema::new(K::NAME, parameters).unwrap_or_else(|e| panic!("{e}"));
         let erased = Erased { kind, info, schema };
@@ -203,6 +208,14 @@ mod tests {
             "{err:?}"
         );
         assert!(err.details[0].message.contains("noop"), "{err:?}");
+    }
+
+    #[test]
+    fn a_parameter_given_as_null_takes_its_default() {
+        let params = builtin()
+            .validate("data_processing", &json!({"rows": null, "pace_ms": 0}))
+            .unwrap();
+        assert_eq!(params, json!({"rows": 1000, "pace_ms": 0}));
     }
 
     #[test]

@@ -11,15 +11,38 @@ use serde_json::Value;
 /// The most problems one refused submit lists.
 const MAX_ERRORS: usize = 20;
 
-/// The JSON Schema of `T`, with every subschema written in place (no `$ref`), so a
-/// reader such as the dashboard's form needs nothing but the one document.
+/// The JSON Schema of parameters of type `T`, as they are read, with every subschema
+/// written in place (no `$ref`), so a reader such as the dashboard's form needs nothing
+/// but the one document. An object that does not say otherwise refuses names it does
+/// not declare, so a misspelt parameter is never silently ignored.
 pub fn derive<T: schemars::JsonSchema>() -> Value {
-    schemars::generate::SchemaSettings::draft2020_12()
-        .with(|settings| settings.inline_subschemas = true)
+    let mut schema = settings()
         .for_deserialize()
         .into_generator()
         .into_root_schema_for::<T>()
+        .to_value();
+    if let Value::Object(object) = &mut schema {
+        if object.contains_key("properties") {
+            object
+                .entry("additionalProperties")
+                .or_insert(Value::Bool(false));
+        }
+    }
+    schema
+}
+
+/// The JSON Schema of results of type `T`, as they are written.
+pub fn derive_result<T: schemars::JsonSchema>() -> Value {
+    settings()
+        .for_serialize()
+        .into_generator()
+        .into_root_schema_for::<T>()
         .to_value()
+}
+
+fn settings() -> schemars::generate::SchemaSettings {
+    schemars::generate::SchemaSettings::draft2020_12()
+        .with(|settings| settings.inline_subschemas = true)
 }
 
 /// A compiled schema for one kind's parameters.
@@ -88,15 +111,18 @@ impl ParamSchema {
                 let name = property.as_str().unwrap_or_default();
                 return vec![FieldError::new(format!("{field}.{name}"), "required")];
             }
-            ValidationErrorKind::Minimum { .. } | ValidationErrorKind::Maximum { .. } => {
+            ValidationErrorKind::Minimum { .. } | ValidationErrorKind::Maximum { .. }
+                if !bounds(subschema).is_empty() =>
+            {
                 format!("must be {}, got {instance}", bounds(subschema))
             }
-            ValidationErrorKind::Type { kind } => match kind {
-                TypeKind::Single(_) if subschema["type"] == "integer" => {
-                    format!("must be a whole number {}", bounds(subschema))
-                }
-                _ => error.to_string(),
-            },
+            ValidationErrorKind::Type {
+                kind: TypeKind::Single(_),
+            } if subschema["type"] == "integer" => {
+                format!("must be a whole number {}", bounds(subschema))
+                    .trim_end()
+                    .to_string()
+            }
             ValidationErrorKind::Enum { options } => {
                 let options: Vec<String> = options
                     .as_array()

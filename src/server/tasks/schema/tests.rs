@@ -81,6 +81,22 @@ fn the_derived_schema_is_self_contained_with_bounds_defaults_and_help() {
     );
 }
 
+#[derive(Deserialize, Serialize, JsonSchema)]
+struct Loose {
+    name: String,
+}
+
+#[test]
+fn a_type_that_does_not_deny_unknown_fields_still_refuses_them() {
+    let schema = derive::<Loose>();
+    assert_eq!(schema["additionalProperties"], false);
+    let loose = ParamSchema::new("loose", schema).unwrap();
+    let errors = loose.check(&json!({"name": "a", "nmae": "b"})).unwrap_err();
+    assert_eq!(errors[0].field, "parameters.nmae");
+    // The result of a kind is described as written: every field present.
+    assert_eq!(derive_result::<Loose>()["required"], json!(["name"]));
+}
+
 #[test]
 fn valid_parameters_pass_and_null_means_none() {
     let valid =
@@ -94,7 +110,7 @@ fn every_problem_is_named_by_its_field_in_words_for_people() {
     assert_eq!(
         problems(json!({"count": 0, "operation": "explode", "colour": 1, "note": "sixsix"})),
         [
-            "parameters.colour: unknown parameter; sample accepts: count, flag, inner, note, operation, sizes, tags",
+            "parameters.colour: unknown parameter; sample accepts: count, operation, note, tags, flag, sizes, inner",
             "parameters.count: must be from 1 to 50, got 0",
             "parameters.note: at most 5 characters, got 6",
             "parameters.operation: must be one of: resize, blur",
