@@ -1,6 +1,7 @@
 """Drives a task through the client openapi-python-client generated from Spool's OpenAPI
-document (see openapi-client.sh): kinds with their parameters, submit, list, detail,
-cancel and retry, each answer parsed into the generated types.
+document (see openapi-client.sh): kinds with their parameters, a kind's parameters as
+their own generated model, submit, list, detail, cancel and retry, each answer parsed
+into the generated types.
 
 Usage: openapi_client_drive.py BASE_URL DIR_HOLDING_spool_client
 """
@@ -15,6 +16,7 @@ from spool_client import Client  # noqa: E402
 from spool_client.api.queues import task_types  # noqa: E402
 from spool_client.api.tasks import cancel, detail, list_, retry, submit  # noqa: E402
 from spool_client.models import (  # noqa: E402
+    DataProcessingParameters,
     SubmitRequest,
     TaskStatus,
     TaskView,
@@ -48,7 +50,10 @@ assert isinstance(done.result_data, TaskViewResultDataType0), done
 listed = list_.sync(client=client, task_type="noop", limit=10)
 assert any(task.id == quick.id for task in listed), listed
 
-slow_body = {"task_type": "data_processing", "parameters": {"rows": 10, "pace_ms": 10_000}}
+# Each kind's parameters are a model of their own, generated from the kind's schema.
+slow_parameters = DataProcessingParameters(rows=10, pace_ms=10_000).to_dict()
+assert slow_parameters == {"rows": 10, "pace_ms": 10_000}, slow_parameters
+slow_body = {"task_type": "data_processing", "parameters": slow_parameters}
 slow = submit.sync(client=client, body=SubmitRequest.from_dict(slow_body))
 assert isinstance(slow, TaskView), slow
 cancelled = cancel.sync(slow.id, client=client)

@@ -142,7 +142,7 @@ fn router(state: AppState) -> Router {
         }
     };
     let access = Arc::clone(&state.access);
-    let task_types: Vec<String> = state.queue.kinds().into_iter().map(|k| k.name).collect();
+    let task_types = state.queue.kinds();
     Router::new()
         .leptos_routes_with_context(&state, routes, context, {
             let options = state.leptos_options.clone();

@@ -36,8 +36,8 @@ pub const BATCH_BODY_LIMIT: usize = 16 * 1024 * 1024;
 /// The REST routes and the OpenAPI document describing them. Every endpoint goes through
 /// `routes!`, which registers the handler and documents it in one step; only the JSON 404
 /// for unknown `/api/…` paths and the document itself stay out of it. `task_types` are
-/// the kinds a submit may name.
-pub fn routes(task_types: &[String]) -> Router<AppState> {
+/// the kinds a submit may name, each with its parameters' schema.
+pub fn routes(task_types: &[crate::model::TaskKindInfo]) -> Router<AppState> {
     let (batch_docs, batch_paths, batch_route) = routes!(tasks::batch);
     let batch = (
         batch_docs,
@@ -67,9 +67,7 @@ pub fn routes(task_types: &[String]) -> Router<AppState> {
         .routes(routes!(workers::complete))
         .routes(routes!(workers::fail))
         .split_for_parts();
-    let mut document = document;
-    openapi::list_task_types(&mut document, task_types);
-    let document = Arc::new(document);
+    let document = Arc::new(openapi::with_task_types(document, task_types));
     router
         .route(
             openapi::PATH,

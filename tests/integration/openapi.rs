@@ -103,5 +103,20 @@ async fn the_document_states_the_limits_the_server_enforces() {
         !bulk.contains("cursor") && !bulk.contains("limit"),
         "{bulk}"
     );
+    // Each kind's parameters, as the schema its submits are checked against.
+    let schemas = &doc["components"]["schemas"];
+    let rows = &schemas["DataProcessingParameters"]["properties"]["rows"];
+    assert_eq!(
+        (rows["minimum"].clone(), rows["maximum"].clone()),
+        (1.into(), 1_000_000.into())
+    );
+    assert_eq!(rows["default"], 1000);
+    let http = &schemas["HttpParameters"];
+    assert_eq!(http["additionalProperties"], false, "{http}");
+    assert_eq!(http["properties"]["method"]["enum"][0], "GET");
+    assert!(
+        http.get("$schema").is_none() && http.get("title").is_none(),
+        "{http}"
+    );
     server.stop().await;
 }

@@ -2,6 +2,8 @@
 //! the types' schemas as the router is built, so it cannot miss a documented route.
 
 use crate::error::AppError;
+use crate::model::TaskKindInfo;
+use serde_json::Value;
 use utoipa::OpenApi;
 
 /// Every error answer: `{"error": {"code", "message", "details"}}`.
@@ -40,19 +42,70 @@ pub struct ApiDoc;
 /// Where the document itself is served.
 pub const PATH: &str = "/api/openapi.json";
 
-/// Names the task kinds this process knows as the only values of `task_type` in submit
-/// bodies, so the document says what the server accepts (the kinds are registered at
-/// start-up, not known to the derive).
-pub fn list_task_types(document: &mut utoipa::openapi::OpenApi, kinds: &[String]) {
+/// The document with what only the running process knows: the task kinds a submit may
+/// name (the only values of `task_type`) and each kind's parameters as a schema of its
+/// own, `<Kind>Parameters` (`data_processing` → `DataProcessingParameters`), derived
+/// from the kind's type like the checks a submit goes through.
+pub fn with_task_types(mut document: utoipa::openapi::OpenApi, kinds: &[TaskKindInfo]) -> Value {
     use utoipa::openapi::{RefOr, Schema};
     let submit = document
         .components
         .as_mut()
         .and_then(|c| c.schemas.get_mut("SubmitRequest"));
-    let Some(RefOr::T(Schema::Object(submit))) = submit else {
-        return;
-    };
-    if let Some(RefOr::T(Schema::Object(task_type))) = submit.properties.get_mut("task_type") {
-        task_type.enum_values = Some(kinds.iter().map(|k| k.as_str().into()).collect());
+    if let Some(RefOr::T(Schema::Object(submit))) = submit {
+        if let Some(RefOr::T(Schema::Object(task_type))) = submit.properties.get_mut("task_type") {
+            task_type.enum_values = Some(kinds.iter().map(|k| k.name.as_str().into()).collect());
+        }
+    }
+    // Serialising the document's own types cannot fail.
+    let mut document = serde_json::to_value(&document).unwrap_or(Value::Null);
+    if let Some(schemas) = document
+        .pointer_mut("/components/schemas")
+        .and_then(Value::as_object_mut)
+    {
+        for kind in kinds {
+            let mut schema = kind.parameters_schema.clone();
+            if let Some(schema) = schema.as_object_mut() {
+                // The document says which dialect its schemas speak; a title would name
+                // the Rust type, not the kind.
+                schema.remove("$schema");
+                schema.remove("title");
+                let about = format!(
+                    "The `parameters` of a `{}` task: {}",
+                    kind.name, kind.description
+                );
+                schema.insert("description".into(), Value::from(about));
+            }
+            schemas.insert(schema_name(&kind.name), schema);
+        }
+    }
+    document
+}
+
+/// `data_processing` → `DataProcessingParameters`.
+fn schema_name(kind: &str) -> String {
+    let mut name = String::new();
+    for word in kind
+        .split(|c: char| !c.is_ascii_alphanumeric())
+        .filter(|w| !w.is_empty())
+    {
+        let mut letters = word.chars();
+        if let Some(first) = letters.next() {
+            name.extend(first.to_uppercase());
+            name.push_str(letters.as_str());
+        }
+    }
+    name + "Parameters"
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn kind_names_become_schema_names() {
+        assert_eq!(schema_name("data_processing"), "DataProcessingParameters");
+        assert_eq!(schema_name("http"), "HttpParameters");
+        assert_eq!(schema_name("resize.v2-fast"), "ResizeV2FastParameters");
     }
 }
