@@ -92,7 +92,28 @@ async fn a_worker_claims_reports_progress_and_completes_once() {
     let fail = json!({"attempt": 1, "error": "late"});
     let (status, _) = post(&server, &format!("/api/workers/tasks/{id}/fail"), fail).await;
     assert_eq!(status, 409);
+    // A late heartbeat is refused too, without touching the finished task.
+    let beat = json!({"attempt": 1, "progress": 90});
+    let (status, _) = post(&server, &format!("/api/workers/tasks/{id}/heartbeat"), beat).await;
+    assert_eq!(status, 409);
     assert_eq!(server.wait_final(&id).await["status"], "SUCCESS");
+    assert_eq!(server.wait_final(&id).await["progress"], 100);
+
+    // Reports about a task that does not exist are 404, not 409.
+    let ghost = "01000000-0000-7000-8000-000000000000";
+    for (call, body) in [
+        ("heartbeat", json!({"attempt": 1, "progress": 5})),
+        (
+            "heartbeat",
+            json!({"attempt": 1, "message": "only a message"}),
+        ),
+        ("complete", json!({"attempt": 1, "result": {}})),
+        ("fail", json!({"attempt": 1, "error": "x"})),
+    ] {
+        let (status, answer) =
+            post(&server, &format!("/api/workers/tasks/{ghost}/{call}"), body).await;
+        assert_eq!(status, 404, "{call}: {answer}");
+    }
     server.stop().await;
 }
 

@@ -133,7 +133,7 @@ impl Queue {
                 cancel_requested,
                 lease_expires_at: from_micros(lease_until),
             }),
-            Heartbeat::Lost => Err(QueueError::Conflict(NOT_YOURS.into())),
+            Heartbeat::Lost => Err(self.not_yours_or_gone(id).await),
         }
     }
 
@@ -192,10 +192,18 @@ impl Queue {
         if self.store().finish(id, attempt, now, outcome).await? {
             self.wake_workers();
             Ok(())
-        } else if self.store().get(id).await?.is_none() {
-            Err(QueueError::NotFound(id))
         } else {
-            Err(QueueError::Conflict(NOT_YOURS.into()))
+            Err(self.not_yours_or_gone(id).await)
+        }
+    }
+
+    /// Why a worker's report about task `id` changed nothing: the task is not (or no
+    /// longer) this attempt's (409), or there is no such task (404).
+    async fn not_yours_or_gone(&self, id: Uuid) -> QueueError {
+        match self.store().get(id).await {
+            Ok(Some(_)) => QueueError::Conflict(NOT_YOURS.into()),
+            Ok(None) => QueueError::NotFound(id),
+            Err(err) => err.into(),
         }
     }
 
