@@ -12,11 +12,13 @@ use std::str::FromStr;
 use uuid::Uuid;
 
 mod external;
+mod schedule;
 mod task_filter;
 
 pub use external::{
     ClaimRequest, ClaimedWork, CompleteRequest, FailRequest, HeartbeatAnswer, HeartbeatRequest,
 };
+pub use schedule::{ScheduleTiming, TimingPreview};
 pub use task_filter::{TaskFilter, MAX_SEARCH};
 
 /// Where a task is in its lifecycle. Spelled in capitals on the wire, as the seed API did.

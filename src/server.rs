@@ -13,6 +13,7 @@ mod launch;
 pub(crate) mod queue;
 pub(crate) mod rate_limit;
 mod rest;
+pub(crate) mod schedules;
 mod server_fns;
 pub(crate) mod store;
 pub(crate) mod tasks;

@@ -11,6 +11,7 @@ mod list;
 mod metrics;
 pub mod openapi;
 mod queues;
+mod schedules;
 mod tasks;
 mod workers;
 
@@ -66,6 +67,7 @@ pub fn routes(task_types: &[crate::model::TaskKindInfo]) -> Router<AppState> {
         .routes(routes!(workers::heartbeat))
         .routes(routes!(workers::complete))
         .routes(routes!(workers::fail))
+        .routes(routes!(schedules::preview))
         .split_for_parts();
     let document = Arc::new(openapi::with_task_types(document, task_types));
     router

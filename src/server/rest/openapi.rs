@@ -35,6 +35,7 @@ pub struct TaskEvent {
         (name = "queues", description = "Counts, kinds and queues"),
         (name = "operations", description = "Probes and metrics"),
         (name = "workers", description = "External workers: claim tasks, heartbeat, report the outcome"),
+        (name = "schedules", description = "Periodic tasks: their timing explained"),
     )
 )]
 pub struct ApiDoc;
