@@ -16,6 +16,7 @@ mod m20261203_000007_resume_notifications;
 mod m20261203_000008_batched_success_counts;
 mod m20261203_000009_throughput_trigger_without_in_list;
 mod m20261206_000010_counts_kept_by_the_store;
+mod m20261206_000011_schedules;
 
 /// Runs the statements written for the database being migrated, in order: raw SQL for
 /// what differs between the backends (triggers and their functions, mostly).
@@ -52,6 +53,7 @@ impl MigratorTrait for Migrator {
             Box::new(m20261203_000008_batched_success_counts::Migration),
             Box::new(m20261203_000009_throughput_trigger_without_in_list::Migration),
             Box::new(m20261206_000010_counts_kept_by_the_store::Migration),
+            Box::new(m20261206_000011_schedules::Migration),
         ]
     }
 }

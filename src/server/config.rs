@@ -165,6 +165,11 @@ pub struct EngineConfig {
     #[arg(long = "http-allow", env = "SPOOL_HTTP_ALLOW", value_delimiter = ',')]
     pub http_allow: Vec<HttpAllow>,
 
+    /// A TOML file of `[[schedule]]` tables: periodic tasks, stored at start (README,
+    /// "Schedules")
+    #[arg(long, env = "SPOOL_SCHEDULES")]
+    pub schedules: Option<PathBuf>,
+
     /// Hours finished tasks are kept before they are deleted
     #[arg(long, env = "SPOOL_RETENTION_HOURS", default_value_t = 168,
           value_parser = clap::value_parser!(u64).range(1..=87_600))]

@@ -8,7 +8,9 @@
 //! housekeeping through it, so none of them wires the parts by hand.
 
 use super::config::EngineConfig;
-use super::queue::{run_maintenance, run_producer, Clock, MaintenanceConfig, Queue, WorkerConfig};
+use super::queue::{
+    run_maintenance, run_producer, run_scheduler, Clock, MaintenanceConfig, Queue, WorkerConfig,
+};
 use super::store::{Store, StoreError, StoreOptions};
 use super::tasks::Registry;
 use std::time::Duration;
@@ -81,6 +83,7 @@ impl EngineBuilder {
             self.maintenance,
             stop.clone(),
         )));
+        tasks.push(tokio::spawn(run_scheduler(queue.clone(), stop.clone())));
         if works {
             tasks.push(tokio::spawn({
                 let queue = queue.clone();

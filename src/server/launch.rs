@@ -6,6 +6,7 @@ use super::access::{AccessPolicy, Tokens};
 use super::config::{EngineConfig, ExternalKind, QueueSpec, ServeConfig};
 use super::engine::Engine;
 use super::rate_limit::SubmitLimit;
+use super::schedules::{read_file, Definition};
 use super::tasks::{Destinations, KindSettings, Registry, Resolve, SystemResolver, TaskKind};
 use super::{leptos_options, router, AppState, ServeError};
 use std::future::Future;
@@ -129,7 +130,9 @@ impl Spool {
         }
         let settings = self.kind_settings();
         let registry = self.registry(&settings)?;
+        let schedules = schedule_file(&config.engine)?;
         let engine = Engine::from_config(&config.engine, registry, !config.no_workers).await?;
+        let engine = with_schedules(engine, &schedules).await?;
         let queue = engine.queue.clone();
         let stopping = engine.stopping();
 
@@ -267,12 +270,41 @@ pub(super) async fn work(
     {
         return Err(ServeError::Refused(reason));
     }
+    let schedules = schedule_file(config)?;
     let engine = Engine::from_config(config, registry, true).await?;
+    let engine = with_schedules(engine, &schedules).await?;
     tracing::info!("working (no HTTP)");
     shutdown.await;
     tracing::info!("shutting down");
     engine.stop().await;
     Ok(())
+}
+
+/// The schedules of the `--schedules` file, read (and their timings checked) before
+/// anything starts.
+fn schedule_file(config: &EngineConfig) -> Result<Option<Vec<Definition>>, ServeError> {
+    let file = config.schedules.as_deref().map(read_file).transpose();
+    file.map_err(ServeError::Refused)
+}
+
+/// Stores the file's schedules once the engine knows its kinds (restarts and other
+/// processes apply the same file harmlessly; an empty file disables those an earlier
+/// one declared); a schedule that cannot be stored stops the engine and refuses the
+/// start. Without a file, the stored schedules are left as they are.
+async fn with_schedules(
+    engine: Engine,
+    schedules: &Option<Vec<Definition>>,
+) -> Result<Engine, ServeError> {
+    let Some(schedules) = schedules else {
+        return Ok(engine);
+    };
+    match engine.queue.save_file_schedules(schedules).await {
+        Ok(()) => Ok(engine),
+        Err(why) => {
+            engine.stop().await;
+            Err(ServeError::Refused(format!("--schedules: {why}")))
+        }
+    }
 }
 
 /// Where the built-in kinds put what they make, from the settings.

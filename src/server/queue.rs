@@ -14,6 +14,7 @@ mod metrics;
 mod overview;
 pub mod paging;
 mod producer;
+mod scheduler;
 mod submit;
 mod worker_config;
 
@@ -35,6 +36,7 @@ pub use clock::ManualClock;
 pub use error::QueueError;
 pub use maintenance::{run_maintenance, MaintenanceConfig};
 pub use producer::run_producer;
+pub use scheduler::run_scheduler;
 pub use submit::valid_queue_name;
 pub use worker_config::WorkerConfig;
 

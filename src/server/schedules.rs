@@ -1,8 +1,13 @@
-//! Schedules: when periodic tasks are due. So far the timing itself ([`When`]): a cron
-//! expression in a time zone or a fixed interval, explained in words and its next run
-//! times computed on the server, so no cron or time-zone code enters the dashboard's
-//! WebAssembly.
+//! Schedules: periodic tasks that fire exactly once per slot, however many processes
+//! run. A timing ([`When`]) gives the slots; [`due`] says which to fire now; the store
+//! keeps one task per slot (see `store::schedules`); the queue's scheduler fires them.
+//! Timings are explained and their next run times computed here, on the server, so no
+//! cron or time-zone code enters the dashboard's WebAssembly.
 
+mod definition;
+mod due;
 mod when;
 
+pub use definition::{read_file, Definition};
+pub use due::due;
 pub use when::When;

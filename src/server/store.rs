@@ -20,6 +20,7 @@ mod parked;
 mod postgres;
 mod queries;
 pub mod queue_row;
+mod schedules;
 mod sqlite;
 mod sqlite_values;
 mod sqlite_writer;
@@ -50,7 +51,11 @@ pub use task_row::from_micros;
 pub use verdict::CommitVerdict;
 pub use writes::{Heartbeat, NewTask};
 #[cfg(feature = "testing")]
-pub use {lifecycle::Rescued, stats::ThroughputRow};
+pub use {
+    lifecycle::Rescued,
+    schedules::{RunRow, ScheduleRow},
+    stats::ThroughputRow,
+};
 
 /// SQLite's `synchronous` setting: how hard a commit waits for the disk.
 #[derive(Clone, Copy, Debug, PartialEq, Eq, clap::ValueEnum)]

@@ -117,6 +117,27 @@ impl When {
         }
     }
 
+    /// The latest slot at or before `at`, if there is one.
+    pub fn at_or_before(&self, at: DateTime<Utc>) -> Option<DateTime<Utc>> {
+        match self {
+            When::Cron { cron, zone, .. } => {
+                let local = zone.from_utc_datetime(&at.naive_utc());
+                let previous = cron.find_previous_occurrence(&local, true).ok()?;
+                Some(previous.with_timezone(&Utc))
+            }
+            When::Every(interval) => {
+                let step = interval.as_micros() as i64;
+                let slot = at.timestamp_micros().div_euclid(step).checked_mul(step)?;
+                DateTime::from_timestamp_micros(slot)
+            }
+        }
+    }
+
+    /// The slot before `slot` (itself a slot, so a whole second).
+    pub fn slot_before(&self, slot: DateTime<Utc>) -> Option<DateTime<Utc>> {
+        self.at_or_before(slot - chrono::Duration::seconds(1))
+    }
+
     /// The next `count` slots strictly after `after`.
     pub fn upcoming(&self, after: DateTime<Utc>, count: usize) -> Vec<DateTime<Utc>> {
         let mut slots = Vec::with_capacity(count);
