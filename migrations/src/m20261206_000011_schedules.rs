@@ -2,7 +2,9 @@
 //! `schedule_runs` row, whose primary key (schedule, slot) the database keeps unique, in
 //! the same transaction as the slot's task: however many processes try, one row and one
 //! task exist per slot, and the row outlives the task (pruned or deleted), so catching up
-//! never fires a slot twice.
+//! never fires a slot twice. A schedule's slots start after `changed_at`, when its
+//! definition or `enabled` last changed, so an edit never fires slots of the old timing
+//! or of the time it was disabled.
 
 use sea_orm_migration::prelude::*;
 
@@ -17,6 +19,7 @@ const BOTH: &[&str] = &[
         enabled INTEGER NOT NULL,
         source TEXT NOT NULL,
         created_at BIGINT NOT NULL,
+        changed_at BIGINT NOT NULL,
         updated_at BIGINT NOT NULL
     )",
     "CREATE TABLE schedule_runs (

@@ -83,7 +83,6 @@ impl EngineBuilder {
             self.maintenance,
             stop.clone(),
         )));
-        tasks.push(tokio::spawn(run_scheduler(queue.clone(), stop.clone())));
         if works {
             tasks.push(tokio::spawn({
                 let queue = queue.clone();
@@ -135,6 +134,13 @@ impl Engine {
             builder.own_queues = elsewhere.collect();
         }
         Ok(builder.start())
+    }
+
+    /// Starts firing the stored schedules' due slots. Separate from the start so that a
+    /// `--schedules` file is stored first: no slot fires by a definition it replaces.
+    pub fn start_scheduler(&mut self) {
+        let scheduler = run_scheduler(self.queue.clone(), self.stop.clone());
+        self.tasks.push(tokio::spawn(scheduler));
     }
 
     /// Cancelled when the engine starts stopping: what serves it (event streams, say)

@@ -289,22 +289,20 @@ fn schedule_file(config: &EngineConfig) -> Result<Option<Vec<Definition>>, Serve
 
 /// Stores the file's schedules once the engine knows its kinds (restarts and other
 /// processes apply the same file harmlessly; an empty file disables those an earlier
-/// one declared); a schedule that cannot be stored stops the engine and refuses the
-/// start. Without a file, the stored schedules are left as they are.
+/// one declared), then starts firing; a schedule that cannot be stored stops the engine
+/// and refuses the start. Without a file, the stored schedules are left as they are.
 async fn with_schedules(
-    engine: Engine,
+    mut engine: Engine,
     schedules: &Option<Vec<Definition>>,
 ) -> Result<Engine, ServeError> {
-    let Some(schedules) = schedules else {
-        return Ok(engine);
-    };
-    match engine.queue.save_file_schedules(schedules).await {
-        Ok(()) => Ok(engine),
-        Err(why) => {
+    if let Some(schedules) = schedules {
+        if let Err(why) = engine.queue.save_file_schedules(schedules).await {
             engine.stop().await;
-            Err(ServeError::Refused(format!("--schedules: {why}")))
+            return Err(ServeError::Refused(format!("--schedules: {why}")));
         }
     }
+    engine.start_scheduler();
+    Ok(engine)
 }
 
 /// Where the built-in kinds put what they make, from the settings.

@@ -45,17 +45,14 @@ pub use lifecycle::{CancelResult, RetryResult};
 pub use parked::ParkedClaim;
 pub use postgres::is_postgres;
 pub use queries::{InsertError, ListFilter};
+pub use schedules::ScheduleRow;
 pub use stats::CountRow;
 pub use task::Task;
 pub use task_row::from_micros;
 pub use verdict::CommitVerdict;
 pub use writes::{Heartbeat, NewTask};
 #[cfg(feature = "testing")]
-pub use {
-    lifecycle::Rescued,
-    schedules::{RunRow, ScheduleRow},
-    stats::ThroughputRow,
-};
+pub use {lifecycle::Rescued, schedules::RunRow, stats::ThroughputRow};
 
 /// SQLite's `synchronous` setting: how hard a commit waits for the disk.
 #[derive(Clone, Copy, Debug, PartialEq, Eq, clap::ValueEnum)]

@@ -98,6 +98,7 @@ async fn a_schedule_from_a_file_fires_each_slot_once_and_a_removed_one_stops() {
     let store = open_store(dir.path()).await;
     let runs = assert_each_slot_fired_once(&store, "tick", "noop").await;
     assert!(runs.len() >= 3, "{runs:?}");
+    let stored = store.schedules().await.unwrap();
     drop(store);
 
     // The same file again: the schedule is not stored twice, and the slots missed while
@@ -106,7 +107,12 @@ async fn a_schedule_from_a_file_fires_each_slot_once_and_a_removed_one_stops() {
     let store = open_store(dir.path()).await;
     wait_for_runs(&store, "tick", runs.len() + 2).await;
     server.kill();
-    assert_eq!(store.schedules().await.unwrap().len(), 1);
+    let again = store.schedules().await.unwrap();
+    assert_eq!(again.len(), 1);
+    assert_eq!(
+        again[0].changed_at, stored[0].changed_at,
+        "the same definition is no change"
+    );
     let runs = assert_each_slot_fired_once(&store, "tick", "noop").await;
     drop(store);
 
@@ -121,6 +127,10 @@ async fn a_schedule_from_a_file_fires_each_slot_once_and_a_removed_one_stops() {
         (schedules.len(), schedules[0].enabled),
         (1, 0),
         "{schedules:?}"
+    );
+    assert!(
+        schedules[0].changed_at > stored[0].changed_at,
+        "disabling is a change"
     );
     assert_eq!(store.runs("tick", 10_000).await.unwrap().len(), runs.len());
 }
@@ -188,5 +198,80 @@ async fn a_file_with_a_schedule_that_cannot_run_refuses_the_start() {
             panic!("{file} was not refused: {refused:?}");
         };
         assert!(text.contains(reason), "{file}: {text}");
+    }
+}
+
+/// The store's rules, on every database the tests have: a slot fires once, an unchanged
+/// re-declaration is no change, and pruning keeps each schedule's latest run.
+#[tokio::test]
+async fn the_store_fires_a_slot_once_and_prunes_all_but_the_latest_run() {
+    let dir = tempfile::tempdir().unwrap();
+    let mut urls = vec![crate::process::database_url(dir.path())];
+    let schema = postgres_schema().await;
+    urls.extend(schema.as_ref().map(|schema| schema.url.clone()));
+    for url in urls {
+        let store = Store::open(&url, &StoreOptions::default()).await.unwrap();
+        let declare = |definition: &str| vec![("a".to_string(), definition.to_string(), true)];
+        store
+            .save_file_schedules(declare("{\"v\":1}"), 1_000)
+            .await
+            .unwrap();
+        store
+            .save_file_schedules(declare("{\"v\":1}"), 2_000)
+            .await
+            .unwrap();
+        assert_eq!(
+            store.schedules().await.unwrap()[0].changed_at,
+            1_000,
+            "{url}"
+        );
+        store
+            .save_file_schedules(declare("{\"v\":2}"), 3_000)
+            .await
+            .unwrap();
+        assert_eq!(
+            store.schedules().await.unwrap()[0].changed_at,
+            3_000,
+            "{url}"
+        );
+
+        for slot in [1_000_000, 2_000_000, 3_000_000] {
+            let fired = store
+                .fire("a", slot, crate::store::task(0, slot))
+                .await
+                .unwrap();
+            assert!(fired.is_some(), "{url}: slot {slot}");
+        }
+        let again = store
+            .fire("a", 2_000_000, crate::store::task(0, 2_000_000))
+            .await
+            .unwrap();
+        assert!(again.is_none(), "{url}: a slot fires once");
+        assert_eq!(
+            store.schedules().await.unwrap()[0].last_slot,
+            Some(3_000_000)
+        );
+
+        assert_eq!(
+            store.prune_schedule_runs(i64::MAX).await.unwrap(),
+            2,
+            "{url}"
+        );
+        let kept: Vec<i64> = store
+            .runs("a", 10)
+            .await
+            .unwrap()
+            .iter()
+            .map(|run| run.slot)
+            .collect();
+        assert_eq!(kept, [3_000_000], "{url}: the latest run stays");
+        assert!(
+            store
+                .fire("a", 1_000_000, crate::store::task(0, 1))
+                .await
+                .unwrap()
+                .is_some(),
+            "{url}: a pruned slot could fire again, but `due` never offers one before the latest"
+        );
     }
 }

@@ -1,5 +1,6 @@
 //! Housekeeping that keeps the queue moving: promotes SCHEDULED tasks whose time has come,
-//! rescues tasks whose worker died (expired lease) and prunes old finished tasks. (The
+//! rescues tasks whose worker died (expired lease) and prunes old finished tasks (and
+//! old schedule runs, but each schedule's latest). (The
 //! store checkpoints its WAL on its own.)
 //! Every step is a fenced, idempotent statement, so it is safe in any number of processes.
 
@@ -65,6 +66,9 @@ pub async fn run_maintenance(queue: Queue, config: MaintenanceConfig, stop: Canc
                 let a_day_ago = queue.now_micros() / 60_000_000 - 24 * 60;
                 if let Err(err) = store.prune_throughput(a_day_ago).await {
                     tracing::error!(error = %err, "pruning throughput counters failed");
+                }
+                if let Err(err) = store.prune_schedule_runs(cutoff).await {
+                    tracing::error!(error = %err, "pruning schedule runs failed");
                 }
             }
         }

@@ -5,10 +5,10 @@
 
 use super::{submit, Queue, QueueError};
 use crate::server::schedules::{due, Definition};
-use crate::server::store::from_micros;
+use crate::server::store::{from_micros, ScheduleRow};
 use chrono::{DateTime, Utc};
 use rand::Rng;
-use std::collections::HashMap;
+use std::collections::HashSet;
 use std::time::Duration;
 use tokio_util::sync::CancellationToken;
 
@@ -19,14 +19,30 @@ const SCHEDULER_TICK: Duration = Duration::from_millis(250);
 pub async fn run_scheduler(queue: Queue, stop: CancellationToken) {
     let mut tick = tokio::time::interval(SCHEDULER_TICK);
     tick.set_missed_tick_behavior(tokio::time::MissedTickBehavior::Delay);
+    let mut reported = Reported::default();
     loop {
         tokio::select! {
             _ = stop.cancelled() => return,
             _ = tick.tick() => {
-                if let Err(err) = queue.fire_due_schedules().await {
-                    tracing::error!(error = %err, "firing schedules failed");
+                if let Err(err) = queue.fire_due_schedules(&mut reported).await {
+                    tracing::error!(error = %err, "reading the schedules failed");
                 }
             }
+        }
+    }
+}
+
+/// The problems of stored schedules already logged, each once per process rather than
+/// once a tick: (schedule, definition, what is wrong).
+#[derive(Default)]
+pub struct Reported(HashSet<(String, String, String)>);
+
+impl Reported {
+    fn warn(&mut self, schedule: &ScheduleRow, problem: String) {
+        let key = (schedule.name.clone(), schedule.definition.clone(), problem);
+        if !self.0.contains(&key) {
+            tracing::warn!(schedule = %key.0, problem = %key.2, "a schedule fires nothing in this process");
+            self.0.insert(key);
         }
     }
 }
@@ -71,40 +87,54 @@ impl Queue {
             .map_err(|err| format!("the schedules could not be stored: {err}"))
     }
 
-    /// Fires every due slot of every enabled schedule; how many this call fired.
-    pub async fn fire_due_schedules(&self) -> Result<usize, QueueError> {
+    /// Fires every due slot of every enabled schedule whose task this process can
+    /// submit; how many this call fired. A schedule that cannot fire here, or a slot
+    /// that fails, does not hold up the others.
+    pub async fn fire_due_schedules(&self, reported: &mut Reported) -> Result<usize, QueueError> {
         let schedules = self.store().schedules().await?;
-        if schedules.iter().all(|schedule| schedule.enabled == 0) {
-            return Ok(0);
-        }
-        let last: HashMap<String, i64> = self.store().last_slots().await?.into_iter().collect();
         let now = self.clock.now();
         let mut fired = 0;
-        for schedule in schedules
-            .into_iter()
-            .filter(|schedule| schedule.enabled != 0)
-        {
-            let Ok(definition) = serde_json::from_str::<Definition>(&schedule.definition) else {
-                tracing::error!(schedule = %schedule.name, "a stored schedule is unreadable");
-                continue;
+        for schedule in schedules.iter().filter(|schedule| schedule.enabled != 0) {
+            let definition = match serde_json::from_str::<Definition>(&schedule.definition) {
+                Ok(definition) => definition,
+                Err(err) => {
+                    reported.warn(
+                        schedule,
+                        format!("its stored definition is unreadable: {err}"),
+                    );
+                    continue;
+                }
             };
-            let Ok(when) = definition.when() else {
+            if !self.registry().knows(&definition.task.task_type) {
+                reported.warn(
+                    schedule,
+                    format!("no task kind {:?} here", definition.task.task_type),
+                );
                 continue;
+            }
+            let when = match definition.when() {
+                Ok(when) => when,
+                Err(why) => {
+                    reported.warn(schedule, why);
+                    continue;
+                }
             };
-            let since = from_micros(
-                last.get(&schedule.name)
-                    .copied()
-                    .unwrap_or(schedule.created_at),
-            );
-            let slots = due(
+            let since = from_micros(schedule.last_slot.unwrap_or(0).max(schedule.changed_at));
+            for slot in due(
                 &when,
                 definition.catch_up,
                 definition.catch_up_max as usize,
                 since,
                 now,
-            );
-            for slot in slots {
-                fired += usize::from(self.fire_slot(&definition, slot, now).await?);
+            ) {
+                match self.fire_slot(&definition, slot, now).await {
+                    Ok(true) => fired += 1,
+                    Ok(false) => {}
+                    Err(err) => {
+                        reported.warn(schedule, format!("its task cannot be submitted: {err}"));
+                        break;
+                    }
+                }
             }
         }
         if fired > 0 {
@@ -113,8 +143,7 @@ impl Queue {
         Ok(fired)
     }
 
-    /// Fires one slot; false when it had already fired, or its task's kind is not one
-    /// this process knows (another process fires it).
+    /// Fires one slot; false when it had already fired.
     async fn fire_slot(
         &self,
         definition: &Definition,
@@ -126,13 +155,7 @@ impl Queue {
             let jitter = rand::rng().random_range(0..=i64::from(definition.jitter_secs) * 1000);
             request.run_at = Some(slot + chrono::Duration::milliseconds(jitter));
         }
-        let task = match submit::prepare(self.registry(), request, now) {
-            Ok(task) => task,
-            Err(err) => {
-                tracing::debug!(schedule = %definition.name, error = %err, "a schedule's task is not one this process can submit");
-                return Ok(false);
-            }
-        };
+        let task = submit::prepare(self.registry(), request, now)?;
         let fired = self
             .store()
             .fire(&definition.name, slot.timestamp_micros(), task)

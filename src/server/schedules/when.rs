@@ -60,10 +60,19 @@ impl When {
                     }
                 };
                 match (cron, zone) {
-                    (Some(cron), Some(zone)) => Ok(When::Cron {
-                        cron: Box::new(cron),
-                        zone,
-                    }),
+                    (Some(cron), Some(zone)) => {
+                        let when = When::Cron {
+                            cron: Box::new(cron),
+                            zone,
+                        };
+                        match when.next_after(Utc::now()) {
+                            Some(_) => Ok(when),
+                            None => Err(vec![FieldError::new(
+                                "cron",
+                                "never matches a date to come",
+                            )]),
+                        }
+                    }
                     _ => Err(errors),
                 }
             }

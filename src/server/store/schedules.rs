@@ -19,8 +19,10 @@ pub struct ScheduleRow {
     /// The definition, as JSON.
     pub definition: String,
     pub enabled: i32,
-    /// When it was first stored: its slots start after this.
-    pub created_at: i64,
+    /// When its definition or `enabled` last changed: its slots start after this.
+    pub changed_at: i64,
+    /// The latest slot it fired, if any.
+    pub last_slot: Option<i64>,
 }
 
 /// A slot a schedule fired, and its task.
@@ -31,34 +33,27 @@ pub struct RunRow {
     pub task_id: String,
 }
 
-/// The latest slot a schedule fired.
-#[derive(FromQueryResult)]
-struct LastSlot {
-    schedule: String,
-    slot: i64,
-}
-
 impl Store {
-    /// Every schedule, by name.
+    /// Every schedule, by name, with the latest slot it fired (read through the runs'
+    /// key, one schedule at a time: never a scan of every run).
     pub async fn schedules(&self) -> Result<Vec<ScheduleRow>, StoreError> {
-        let sql = "SELECT name, definition, enabled, created_at FROM schedules ORDER BY name";
+        let sql = "SELECT name, definition, enabled, changed_at, \
+                   (SELECT MAX(slot) FROM schedule_runs WHERE schedule_runs.schedule = schedules.name) AS last_slot \
+                   FROM schedules ORDER BY name";
         let statement = Statement::from_string(self.reader.get_database_backend(), sql);
         Ok(ScheduleRow::find_by_statement(statement)
             .all(&self.reader)
             .await?)
     }
 
-    /// The latest slot each schedule fired (microseconds), for those that fired one.
-    pub async fn last_slots(&self) -> Result<Vec<(String, i64)>, StoreError> {
-        let sql = "SELECT schedule, MAX(slot) AS slot FROM schedule_runs GROUP BY schedule";
+    /// Forgets the runs fired before `cutoff`, except each schedule's latest, which
+    /// alone decides what fires next.
+    pub async fn prune_schedule_runs(&self, cutoff: i64) -> Result<u64, StoreError> {
+        let sql = "DELETE FROM schedule_runs WHERE fired_at < {cutoff} AND slot < \
+                   (SELECT MAX(latest.slot) FROM schedule_runs latest WHERE latest.schedule = schedule_runs.schedule)";
+        let sql = sql.replace("{cutoff}", &cutoff.to_string());
         let statement = Statement::from_string(self.reader.get_database_backend(), sql);
-        let rows = LastSlot::find_by_statement(statement)
-            .all(&self.reader)
-            .await?;
-        Ok(rows
-            .into_iter()
-            .map(|row| (row.schedule, row.slot))
-            .collect())
+        Ok(on_writer!(&self.writer, |db| db.execute(statement.clone()))?)
     }
 
     /// The latest `limit` slots `schedule` fired, newest first.
@@ -114,6 +109,11 @@ impl Store {
     }
 }
 
+/// A re-declared schedule's `changed_at`: now if its definition or `enabled` changed,
+/// else as it was (every start re-declares every schedule of the file).
+const CHANGED_AT: &str = "CASE WHEN schedules.definition <> excluded.definition \
+     OR schedules.enabled <> excluded.enabled THEN excluded.changed_at ELSE schedules.changed_at END";
+
 async fn save_in(
     db: &impl Begin,
     schedules: Vec<(String, String, bool)>,
@@ -122,24 +122,24 @@ async fn save_in(
     let txn = db.begin().await?;
     let names: Vec<String> = schedules.iter().map(|(name, _, _)| name.clone()).collect();
     for (name, definition, enabled) in schedules {
+        let columns = [
+            "name",
+            "definition",
+            "enabled",
+            "source",
+            "created_at",
+            "changed_at",
+            "updated_at",
+        ];
         let upsert = Query::insert()
             .into_table(Alias::new("schedules"))
-            .columns(
-                [
-                    "name",
-                    "definition",
-                    "enabled",
-                    "source",
-                    "created_at",
-                    "updated_at",
-                ]
-                .map(Alias::new),
-            )
+            .columns(columns.map(Alias::new))
             .values_panic([
                 name.into(),
                 definition.into(),
                 i32::from(enabled).into(),
                 "file".into(),
+                now.into(),
                 now.into(),
                 now.into(),
             ])
@@ -148,6 +148,7 @@ async fn save_in(
                     .update_columns(
                         ["definition", "enabled", "source", "updated_at"].map(Alias::new),
                     )
+                    .value(Alias::new("changed_at"), Expr::cust(CHANGED_AT))
                     .to_owned(),
             )
             .to_owned();
@@ -156,8 +157,10 @@ async fn save_in(
     let dropped = Query::update()
         .table(Alias::new("schedules"))
         .value(Alias::new("enabled"), 0)
+        .value(Alias::new("changed_at"), now)
         .value(Alias::new("updated_at"), now)
         .and_where(Expr::col(Alias::new("source")).eq("file"))
+        .and_where(Expr::col(Alias::new("enabled")).ne(0))
         .and_where(Expr::col(Alias::new("name")).is_not_in(names))
         .to_owned();
     txn.run(&dropped).await?;

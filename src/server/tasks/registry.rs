@@ -126,6 +126,11 @@ impl Registry {
         self.kinds.get(task_type)?.default_queue()
     }
 
+    /// True when `task_type` is a kind this process accepts.
+    pub fn knows(&self, task_type: &str) -> bool {
+        self.kinds.contains_key(task_type)
+    }
+
     /// True when `task_type` is run by external workers, not in this process.
     pub fn is_external(&self, task_type: &str) -> bool {
         self.kinds

@@ -102,6 +102,11 @@ fn every_mistake_names_its_field() {
         ["timezone", "cron"]
     );
     assert_eq!(fields(Some("not cron"), None, None), ["cron"]);
+    assert_eq!(
+        fields(Some("0 0 30 2 *"), None, None),
+        ["cron"],
+        "30 February never comes"
+    );
     assert_eq!(fields(Some("* * * * *"), Some(5), None), ["cron"]);
     assert_eq!(fields(None, None, None), ["cron"]);
     assert_eq!(fields(None, Some(0), None), ["every_secs"]);
