@@ -1,6 +1,6 @@
 //! The `spool` command-line client: submit, list, inspect, cancel, retry and watch tasks
-//! through a server's REST API, from scripts or a terminal, and run a command per task
-//! as an external worker (`spool exec`).
+//! and manage schedules through a server's REST API, from scripts or a terminal, and run
+//! a command per task as an external worker (`spool exec`).
 //!
 //! Exit codes: 0 success; 1 the task ended FAILED or CANCELLED (`--wait`, `watch`);
 //! 2 the request was refused or the server could not be reached.
@@ -8,6 +8,7 @@
 mod client;
 mod exec;
 mod output;
+mod schedule;
 
 use crate::model::{SubmitRequest, TaskFilter, TaskView};
 use clap::{Args, Subcommand};
@@ -17,18 +18,23 @@ use std::process::ExitCode;
 use std::time::Duration;
 
 /// How the client reaches a server; every client command takes these (and no server
-/// command does).
+/// command does), before or after its own subcommand's arguments.
 #[derive(Clone, Debug, Args)]
 #[command(next_help_heading = "Server connection")]
 pub struct ClientArgs {
     /// URL of the Spool server to talk to.
-    #[arg(long, env = "SPOOL_SERVER", default_value = "http://127.0.0.1:3000")]
+    #[arg(
+        long,
+        env = "SPOOL_SERVER",
+        default_value = "http://127.0.0.1:3000",
+        global = true
+    )]
     pub server: String,
     /// Print JSON instead of text meant for people.
-    #[arg(long)]
+    #[arg(long, global = true)]
     pub json: bool,
     /// The server's access token, sent as `Authorization: Bearer`.
-    #[arg(long, env = "SPOOL_TOKEN", hide_env_values = true)]
+    #[arg(long, env = "SPOOL_TOKEN", hide_env_values = true, global = true)]
     pub api_token: Option<String>,
 }
 
@@ -51,6 +57,9 @@ pub enum ClientCommand {
     /// `spool exec --queue text -- ./count-words.sh`. Not `spool worker`, which runs
     /// Spool's own kinds in-process on a shared database.
     Exec(exec::ExecArgs),
+    /// Manage schedules: `spool schedule list`, `show`, `set`, `pause`, `resume`, `run`,
+    /// `delete`.
+    Schedule(schedule::ScheduleArgs),
 }
 
 /// A command about one task.
@@ -122,6 +131,7 @@ impl ClientCommand {
             | ClientCommand::Retry(task)
             | ClientCommand::Watch(task) => &task.client,
             ClientCommand::Exec(exec) => &exec.client,
+            ClientCommand::Schedule(schedule) => &schedule.client,
         }
     }
 }
@@ -150,6 +160,7 @@ pub async fn run(command: ClientCommand) -> ExitCode {
         ),
         ClientCommand::Watch(TaskArgs { id, .. }) => watch(&client, &args, &id).await,
         ClientCommand::Exec(exec) => exec::exec(&client, exec).await,
+        ClientCommand::Schedule(schedule) => schedule::run(&client, &args, schedule.command).await,
     };
     result.unwrap_or_else(|err| {
         eprintln!("spool: {err}");
@@ -162,16 +173,9 @@ async fn submit_task(
     args: &ClientArgs,
     submit: SubmitArgs,
 ) -> Result<ExitCode, ClientError> {
-    let mut parameters = Map::new();
-    for pair in &submit.params {
-        let (name, value) = pair
-            .split_once('=')
-            .ok_or_else(|| ClientError::Usage(format!("{pair:?}: parameters are NAME=VALUE")))?;
-        parameters.insert(name.to_string(), parameter_value(value));
-    }
     let request = SubmitRequest {
         task_type: submit.task_type,
-        parameters: Value::Object(parameters),
+        parameters: parameters(&submit.params)?,
         queue: submit.queue,
         priority: submit.priority,
         delay_ms: submit.delay_ms,
@@ -185,6 +189,18 @@ async fn submit_task(
     }
     output::task(args.json, &task);
     Ok(ExitCode::SUCCESS)
+}
+
+/// Task parameters typed as NAME=VALUE.
+fn parameters(pairs: &[String]) -> Result<Value, ClientError> {
+    let mut parameters = Map::new();
+    for pair in pairs {
+        let (name, value) = pair
+            .split_once('=')
+            .ok_or_else(|| ClientError::Usage(format!("{pair:?}: parameters are NAME=VALUE")))?;
+        parameters.insert(name.to_string(), parameter_value(value));
+    }
+    Ok(Value::Object(parameters))
 }
 
 /// A parameter's value as typed on the command line: a whole number, a JSON object or

@@ -18,7 +18,10 @@ mod task_filter;
 pub use external::{
     ClaimRequest, ClaimedWork, CompleteRequest, FailRequest, HeartbeatAnswer, HeartbeatRequest,
 };
-pub use schedule::{ScheduleTiming, TimingPreview};
+pub use schedule::{
+    CatchUp, ScheduleDefinition, ScheduleRun, ScheduleSource, ScheduleTiming, ScheduleView,
+    TimingPreview,
+};
 pub use task_filter::{TaskFilter, MAX_SEARCH};
 
 /// Where a task is in its lifecycle. Spelled in capitals on the wire, as the seed API did.

@@ -75,6 +75,15 @@ impl Client {
             .await
     }
 
+    pub async fn put_json<T: DeserializeOwned>(
+        &self,
+        path: &str,
+        body: &impl Serialize,
+    ) -> Result<T, ClientError> {
+        self.answer(self.http.put(self.url(path)).json(body).send().await)
+            .await
+    }
+
     /// A bodiless DELETE or POST.
     pub async fn send_empty<T: DeserializeOwned>(
         &self,

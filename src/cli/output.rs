@@ -1,7 +1,7 @@
-//! How the client shows tasks: JSON for scripts, short text for people, and a progress
-//! line that redraws itself on a terminal.
+//! How the client shows tasks and schedules: JSON for scripts, short text for people,
+//! and a progress line that redraws itself on a terminal.
 
-use crate::model::TaskView;
+use crate::model::{ScheduleView, TaskView};
 use std::io::{IsTerminal, Write};
 
 /// One task: JSON, or a few lines of text.
@@ -35,6 +35,61 @@ pub fn task(json: bool, task: &TaskView) {
     }
     if let Some(result) = &task.result_data {
         println!("  result: {result}");
+    }
+}
+
+/// One schedule: JSON, or its timing in words, next run times and latest runs.
+pub fn schedule(json: bool, schedule: &ScheduleView) {
+    if json {
+        println!(
+            "{}",
+            serde_json::to_string_pretty(schedule).unwrap_or_default()
+        );
+        return;
+    }
+    let definition = &schedule.definition;
+    let state = if definition.enabled {
+        "enabled"
+    } else {
+        "paused"
+    };
+    println!(
+        "{}  {}  {}  ({state}, from {:?})",
+        definition.name, definition.task.task_type, schedule.description, schedule.source
+    );
+    for next in &schedule.next {
+        println!("  next: {}", next.format("%Y-%m-%d %H:%M:%S UTC"));
+    }
+    for run in &schedule.last_runs {
+        let status = run.status.map(|status| status.as_str()).unwrap_or("pruned");
+        let how = if run.manual { " (run by hand)" } else { "" };
+        println!(
+            "  ran: {}  {}  {status}{how}",
+            run.slot.format("%Y-%m-%d %H:%M:%S UTC"),
+            run.task_id
+        );
+    }
+}
+
+/// Many schedules: a JSON array, or one line each with its next run.
+pub fn schedules(json: bool, schedules: &[ScheduleView]) {
+    if json {
+        println!(
+            "{}",
+            serde_json::to_string_pretty(schedules).unwrap_or_default()
+        );
+        return;
+    }
+    for schedule in schedules {
+        let next = match (schedule.definition.enabled, schedule.next.first()) {
+            (false, _) => "paused".to_string(),
+            (true, Some(next)) => format!("next {}", next.format("%Y-%m-%d %H:%M:%S UTC")),
+            (true, None) => "no next run".to_string(),
+        };
+        println!(
+            "{:<24} {:<18} {next}  {}",
+            schedule.definition.name, schedule.definition.task.task_type, schedule.description
+        );
     }
 }
 

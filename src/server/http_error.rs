@@ -7,7 +7,9 @@ use crate::server::queue::QueueError;
 impl From<QueueError> for AppError {
     fn from(err: QueueError) -> AppError {
         match err {
-            QueueError::NotFound(_) => AppError::not_found(err.to_string()),
+            QueueError::NotFound(_) | QueueError::NoSuchSchedule(_) => {
+                AppError::not_found(err.to_string())
+            }
             QueueError::Conflict(message) => AppError::conflict(message),
             QueueError::Invalid(details) => AppError::validation(details),
             QueueError::BadRequest(message) => AppError::bad_request(message),
@@ -34,6 +36,7 @@ mod tests {
         let id = uuid::Uuid::nil();
         let cases = [
             (QueueError::NotFound(id), ErrorCode::NotFound),
+            (QueueError::NoSuchSchedule("x".into()), ErrorCode::NotFound),
             (QueueError::Conflict("finished".into()), ErrorCode::Conflict),
             (
                 QueueError::Invalid(vec![FieldError::new("rows", "too big")]),

@@ -6,9 +6,10 @@ use super::access::{AccessPolicy, Tokens};
 use super::config::{EngineConfig, ExternalKind, QueueSpec, ServeConfig};
 use super::engine::Engine;
 use super::rate_limit::SubmitLimit;
-use super::schedules::{read_file, Definition};
+use super::schedules::read_file;
 use super::tasks::{Destinations, KindSettings, Registry, Resolve, SystemResolver, TaskKind};
 use super::{leptos_options, router, AppState, ServeError};
+use crate::model::ScheduleDefinition;
 use std::future::Future;
 use std::net::SocketAddr;
 use std::path::PathBuf;
@@ -282,7 +283,7 @@ pub(super) async fn work(
 
 /// The schedules of the `--schedules` file, read (and their timings checked) before
 /// anything starts.
-fn schedule_file(config: &EngineConfig) -> Result<Option<Vec<Definition>>, ServeError> {
+fn schedule_file(config: &EngineConfig) -> Result<Option<Vec<ScheduleDefinition>>, ServeError> {
     let file = config.schedules.as_deref().map(read_file).transpose();
     file.map_err(ServeError::Refused)
 }
@@ -293,7 +294,7 @@ fn schedule_file(config: &EngineConfig) -> Result<Option<Vec<Definition>>, Serve
 /// and refuses the start. Without a file, the stored schedules are left as they are.
 async fn with_schedules(
     mut engine: Engine,
-    schedules: &Option<Vec<Definition>>,
+    schedules: &Option<Vec<ScheduleDefinition>>,
 ) -> Result<Engine, ServeError> {
     if let Some(schedules) = schedules {
         if let Err(why) = engine.queue.save_file_schedules(schedules).await {

@@ -14,6 +14,7 @@ mod metrics;
 mod overview;
 pub mod paging;
 mod producer;
+mod schedule_book;
 mod scheduler;
 mod submit;
 mod worker_config;

@@ -68,6 +68,15 @@ pub fn routes(task_types: &[crate::model::TaskKindInfo]) -> Router<AppState> {
         .routes(routes!(workers::complete))
         .routes(routes!(workers::fail))
         .routes(routes!(schedules::preview))
+        .routes(routes!(schedules::list))
+        .routes(routes!(
+            schedules::detail,
+            schedules::save,
+            schedules::delete
+        ))
+        .routes(routes!(schedules::pause))
+        .routes(routes!(schedules::resume))
+        .routes(routes!(schedules::run_now))
         .split_for_parts();
     let document = Arc::new(openapi::with_task_types(document, task_types));
     router

@@ -8,6 +8,6 @@ mod definition;
 mod due;
 mod when;
 
-pub use definition::{read_file, Definition};
+pub use definition::{read_file, timing};
 pub use due::due;
 pub use when::When;

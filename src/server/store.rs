@@ -45,7 +45,7 @@ pub use lifecycle::{CancelResult, RetryResult};
 pub use parked::ParkedClaim;
 pub use postgres::is_postgres;
 pub use queries::{InsertError, ListFilter};
-pub use schedules::ScheduleRow;
+pub use schedules::{Saved, ScheduleRow};
 pub use stats::CountRow;
 pub use task::Task;
 pub use task_row::from_micros;

@@ -19,6 +19,7 @@ mod openapi;
 mod pickup;
 mod process;
 mod scale_out;
+mod schedule_admin;
 mod schedule_firing;
 mod schedules;
 mod security_headers;

@@ -45,6 +45,7 @@ async fn every_documented_operation_is_served_and_the_seed_endpoints_are_documen
         let request = match method.as_str() {
             "get" => server.client.get(&url),
             "delete" => server.client.delete(&url),
+            "put" => server.client.put(&url),
             _ => server.client.post(&url),
         };
         let response = request.send().await.unwrap();

@@ -10,6 +10,8 @@ use uuid::Uuid;
 pub enum QueueError {
     #[error("no task with id {0}")]
     NotFound(Uuid),
+    #[error("no schedule named {0:?}")]
+    NoSuchSchedule(String),
     /// The task's state does not allow the operation (cancel a finished task, say).
     #[error("{0}")]
     Conflict(String),
@@ -43,6 +45,9 @@ impl QueueError {
     /// The operation does not apply to this task (gone, or in the wrong state): what a
     /// bulk action skips rather than stops on.
     pub fn does_not_apply(&self) -> bool {
-        matches!(self, QueueError::NotFound(_) | QueueError::Conflict(_))
+        matches!(
+            self,
+            QueueError::NotFound(_) | QueueError::NoSuchSchedule(_) | QueueError::Conflict(_)
+        )
     }
 }

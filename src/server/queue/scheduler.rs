@@ -4,8 +4,9 @@
 //! gets there first fires it and the others find it fired.
 
 use super::{submit, Queue, QueueError};
-use crate::server::schedules::{due, Definition};
-use crate::server::store::{from_micros, ScheduleRow};
+use crate::model::ScheduleDefinition;
+use crate::server::schedules::{due, timing};
+use crate::server::store::{from_micros, ScheduleRow, Task};
 use chrono::{DateTime, Utc};
 use rand::Rng;
 use std::collections::HashSet;
@@ -48,45 +49,6 @@ impl Reported {
 }
 
 impl Queue {
-    /// Checks schedules before they are stored: a valid name, timing and task (its kind
-    /// one this process knows, its parameters valid).
-    pub fn check_schedule(&self, definition: &Definition) -> Result<(), String> {
-        if !submit::valid_queue_name(&definition.name) {
-            return Err(format!(
-                "{:?} is not a schedule name (1 to 64 letters, digits, '_', '-', '.')",
-                definition.name
-            ));
-        }
-        definition.when()?;
-        match submit::prepare(self.registry(), definition.task.clone(), self.clock.now()) {
-            Ok(_) => Ok(()),
-            Err(QueueError::Invalid(problems)) => {
-                let problems: Vec<String> = problems
-                    .iter()
-                    .map(|problem| format!("{}: {}", problem.field, problem.message))
-                    .collect();
-                Err(format!("its task: {}", problems.join("; ")))
-            }
-            Err(err) => Err(format!("its task: {err}")),
-        }
-    }
-
-    /// Stores the schedules of a `--schedules` file, after checking each; the schedules an
-    /// earlier file declared and this one does not are disabled.
-    pub async fn save_file_schedules(&self, definitions: &[Definition]) -> Result<(), String> {
-        let mut rows = Vec::with_capacity(definitions.len());
-        for definition in definitions {
-            self.check_schedule(definition)
-                .map_err(|why| format!("schedule {:?}: {why}", definition.name))?;
-            let json = serde_json::to_string(definition).map_err(|e| e.to_string())?;
-            rows.push((definition.name.clone(), json, definition.enabled));
-        }
-        self.store()
-            .save_file_schedules(rows, self.now_micros())
-            .await
-            .map_err(|err| format!("the schedules could not be stored: {err}"))
-    }
-
     /// Fires every due slot of every enabled schedule whose task this process can
     /// submit; how many this call fired. A schedule that cannot fire here, or a slot
     /// that fails, does not hold up the others.
@@ -95,7 +57,8 @@ impl Queue {
         let now = self.clock.now();
         let mut fired = 0;
         for schedule in schedules.iter().filter(|schedule| schedule.enabled != 0) {
-            let definition = match serde_json::from_str::<Definition>(&schedule.definition) {
+            let definition = match serde_json::from_str::<ScheduleDefinition>(&schedule.definition)
+            {
                 Ok(definition) => definition,
                 Err(err) => {
                     reported.warn(
@@ -112,7 +75,7 @@ impl Queue {
                 );
                 continue;
             }
-            let when = match definition.when() {
+            let when = match timing(&definition) {
                 Ok(when) => when,
                 Err(why) => {
                     reported.warn(schedule, why);
@@ -127,9 +90,9 @@ impl Queue {
                 since,
                 now,
             ) {
-                match self.fire_slot(&definition, slot, now).await {
-                    Ok(true) => fired += 1,
-                    Ok(false) => {}
+                match self.fire_slot(&definition, slot, now, false).await {
+                    Ok(Some(_)) => fired += 1,
+                    Ok(None) => {}
                     Err(err) => {
                         reported.warn(schedule, format!("its task cannot be submitted: {err}"));
                         break;
@@ -143,13 +106,15 @@ impl Queue {
         Ok(fired)
     }
 
-    /// Fires one slot; false when it had already fired.
-    async fn fire_slot(
+    /// Fires one slot (a `manual` one: a run asked for by hand); its task, or none when
+    /// the slot had already fired.
+    pub(super) async fn fire_slot(
         &self,
-        definition: &Definition,
+        definition: &ScheduleDefinition,
         slot: DateTime<Utc>,
         now: DateTime<Utc>,
-    ) -> Result<bool, QueueError> {
+        manual: bool,
+    ) -> Result<Option<Task>, QueueError> {
         let mut request = definition.task.clone();
         if definition.jitter_secs > 0 {
             let jitter = rand::rng().random_range(0..=i64::from(definition.jitter_secs) * 1000);
@@ -158,12 +123,12 @@ impl Queue {
         let task = submit::prepare(self.registry(), request, now)?;
         let fired = self
             .store()
-            .fire(&definition.name, slot.timestamp_micros(), task)
+            .fire(&definition.name, slot.timestamp_micros(), task, manual)
             .await?;
         if fired.is_some() {
             self.metrics().submitted(1);
-            tracing::info!(schedule = %definition.name, %slot, "fired a schedule's slot");
+            tracing::info!(schedule = %definition.name, %slot, manual, "fired a schedule's slot");
         }
-        Ok(fired.is_some())
+        Ok(fired)
     }
 }

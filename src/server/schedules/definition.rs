@@ -1,99 +1,52 @@
-//! A schedule as it is declared (in the `--schedules` TOML file) and stored (as JSON):
-//! its name, timing, catch-up rule, jitter and the task each slot submits.
+//! Checking a schedule's definition (apart from its name and task, which the queue
+//! checks knowing its naming rule and task kinds), and reading the `--schedules` file.
 
-use super::due::CatchUp;
 use super::When;
-use crate::model::SubmitRequest;
-use serde::{Deserialize, Serialize};
+use crate::model::ScheduleDefinition;
+use serde::Deserialize;
 use std::path::Path;
-
-/// One schedule.
-#[derive(Clone, Debug, PartialEq, Serialize, Deserialize)]
-#[serde(deny_unknown_fields)]
-pub struct Definition {
-    /// Its name: 1 to 64 letters, digits, `_`, `-`, `.`.
-    pub name: String,
-    /// A cron expression (five fields, or six with seconds first).
-    #[serde(default)]
-    pub cron: Option<String>,
-    /// The IANA time zone of `cron`; UTC when absent.
-    #[serde(default)]
-    pub timezone: Option<String>,
-    /// A fixed interval in seconds, instead of `cron`.
-    #[serde(default)]
-    pub every_secs: Option<u64>,
-    /// What to do about slots missed while nothing ran.
-    #[serde(default)]
-    pub catch_up: CatchUp,
-    /// With `catch_up = "each"`, the most missed slots fired at once (the latest ones).
-    #[serde(default = "default_catch_up_max")]
-    pub catch_up_max: u32,
-    /// Each slot's task starts up to this many seconds after the slot, at random, so
-    /// schedules that share a time do not all start at once.
-    #[serde(default)]
-    pub jitter_secs: u32,
-    /// False: kept, but fires nothing.
-    #[serde(default = "enabled")]
-    pub enabled: bool,
-    /// What each slot submits, as a submit's body says it (no delay: the slot decides).
-    pub task: SubmitRequest,
-}
-
-fn default_catch_up_max() -> u32 {
-    10
-}
-
-fn enabled() -> bool {
-    true
-}
 
 /// The `--schedules` file: `[[schedule]]` tables.
 #[derive(Deserialize)]
 #[serde(deny_unknown_fields)]
 struct File {
     #[serde(default)]
-    schedule: Vec<Definition>,
+    schedule: Vec<ScheduleDefinition>,
 }
 
-impl Definition {
-    /// The timing, or what is wrong with the definition apart from its name and task
-    /// (which the queue checks, knowing its naming rule and the task kinds).
-    pub fn when(&self) -> Result<When, String> {
-        if !(1..=1000).contains(&self.catch_up_max) {
-            return Err("catch_up_max must be from 1 to 1000".into());
-        }
-        if self.jitter_secs > 3600 {
-            return Err("jitter_secs must be from 0 to 3600".into());
-        }
-        if self.task.delay_ms.is_some() || self.task.run_at.is_some() {
-            return Err(
-                "a schedule's task takes no delay_ms or run_at: its slot is its time".into(),
-            );
-        }
-        When::parse(
-            self.cron.as_deref(),
-            self.every_secs,
-            self.timezone.as_deref(),
-        )
-        .map_err(|errors| {
-            let problems: Vec<String> = errors
-                .iter()
-                .map(|e| format!("{}: {}", e.field, e.message))
-                .collect();
-            problems.join("; ")
-        })
+/// The timing of `definition`, or what is wrong with it apart from its name and task.
+pub fn timing(definition: &ScheduleDefinition) -> Result<When, String> {
+    if !(1..=1000).contains(&definition.catch_up_max) {
+        return Err("catch_up_max must be from 1 to 1000".into());
     }
+    if definition.jitter_secs > 3600 {
+        return Err("jitter_secs must be from 0 to 3600".into());
+    }
+    if definition.task.delay_ms.is_some() || definition.task.run_at.is_some() {
+        return Err("a schedule's task takes no delay_ms or run_at: its slot is its time".into());
+    }
+    When::parse(
+        definition.cron.as_deref(),
+        definition.every_secs,
+        definition.timezone.as_deref(),
+    )
+    .map_err(|errors| {
+        let problems: Vec<String> = errors
+            .iter()
+            .map(|e| format!("{}: {}", e.field, e.message))
+            .collect();
+        problems.join("; ")
+    })
 }
 
 /// Reads the schedules of a TOML file: its syntax, each timing and that no name is
 /// declared twice; every problem is named with its schedule.
-pub fn read_file(path: &Path) -> Result<Vec<Definition>, String> {
+pub fn read_file(path: &Path) -> Result<Vec<ScheduleDefinition>, String> {
     let text = std::fs::read_to_string(path).map_err(|e| format!("{}: {e}", path.display()))?;
     let file: File = toml::from_str(&text).map_err(|e| format!("{}: {e}", path.display()))?;
     let mut seen = std::collections::BTreeSet::new();
     for definition in &file.schedule {
-        definition
-            .when()
+        timing(definition)
             .map_err(|why| format!("{}: schedule {:?}: {why}", path.display(), definition.name))?;
         if !seen.insert(definition.name.as_str()) {
             return Err(format!(
@@ -109,6 +62,7 @@ pub fn read_file(path: &Path) -> Result<Vec<Definition>, String> {
 #[cfg(test)]
 mod tests {
     use super::*;
+    use crate::model::CatchUp;
 
     /// The example of README's "Schedules".
     const EXAMPLE: &str = r#"
@@ -151,7 +105,7 @@ task = { task_type = "noop" }
             (heartbeat.catch_up, heartbeat.catch_up_max),
             (CatchUp::Each, 100)
         );
-        assert!(matches!(heartbeat.when(), Ok(When::Every(interval)) if interval.as_secs() == 60));
+        assert!(matches!(timing(heartbeat), Ok(When::Every(interval)) if interval.as_secs() == 60));
         assert_eq!(schedules[0].catch_up_max, 10, "the default bound");
     }
 

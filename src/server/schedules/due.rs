@@ -3,24 +3,11 @@
 //! and the database keeps each slot to one task, so the answer need not be agreed on.
 
 use super::When;
+use crate::model::CatchUp;
 use chrono::{DateTime, Utc};
-use serde::{Deserialize, Serialize};
 
 /// How long after its time a slot still counts as on time for [`CatchUp::Skip`].
 pub const ON_TIME: chrono::TimeDelta = chrono::TimeDelta::seconds(60);
-
-/// What to do about slots that passed while nothing fired them.
-#[derive(Clone, Copy, Debug, Default, PartialEq, Eq, Serialize, Deserialize)]
-#[serde(rename_all = "snake_case")]
-pub enum CatchUp {
-    /// Fire the latest slot only while it is on time (a minute); missed ones are gone.
-    #[default]
-    Skip,
-    /// Fire the latest slot, however late: one run for all that were missed.
-    Once,
-    /// Fire every missed slot, oldest first, up to a bound (the latest ones).
-    Each,
-}
 
 /// The slots to fire at `now`, oldest first: those after `last` (the latest slot fired,
 /// or when the schedule was made) as `catch_up` allows, at most `max` of them.

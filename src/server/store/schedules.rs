@@ -1,16 +1,23 @@
 //! Schedules and the slots they fired. A slot fires in one transaction that inserts its
 //! `schedule_runs` row (unique on schedule and slot) and, only if that row is new, the
 //! slot's task: one task per slot whatever the number of processes trying, and the row
-//! stays when the task is pruned, so a slot never fires twice.
+//! stays when the task is pruned, so a slot never fires twice. Runs asked for by hand
+//! are kept there too, marked `manual`, and never count as the latest slot fired.
 
 use super::conn::{Begin, Commit, Conn};
 use super::counting::Tally;
 use super::queries::insert_all_in;
+use super::task_row::{Column, Entity as Tasks};
 use super::writer::on_writer;
 use super::writes::NewTask;
 use super::{Store, StoreError, Task};
 use sea_orm::sea_query::{Alias, Expr, OnConflict, Query};
-use sea_orm::{DbErr, ExprTrait, FromQueryResult, Statement};
+use sea_orm::{
+    ColumnTrait, DbErr, EntityTrait, ExprTrait, FromQueryResult, QueryFilter, QuerySelect,
+    Statement,
+};
+use std::collections::HashMap;
+use uuid::Uuid;
 
 /// A stored schedule.
 #[derive(Clone, Debug, PartialEq, FromQueryResult)]
@@ -19,6 +26,9 @@ pub struct ScheduleRow {
     /// The definition, as JSON.
     pub definition: String,
     pub enabled: i32,
+    /// `file` or `api`.
+    pub source: String,
+    pub created_at: i64,
     /// When its definition or `enabled` last changed: its slots start after this.
     pub changed_at: i64,
     /// The latest slot it fired, if any.
@@ -31,26 +41,114 @@ pub struct RunRow {
     pub schedule: String,
     pub slot: i64,
     pub task_id: String,
+    pub manual: i32,
 }
+
+/// What storing a schedule through the API did.
+#[derive(Clone, Copy, Debug, PartialEq, Eq)]
+pub enum Saved {
+    Created,
+    Replaced,
+    /// Nothing: the schedule is the `--schedules` file's to change.
+    FileOwned,
+}
+
+/// The columns of [`ScheduleRow`], with the latest slot the timing fired.
+const SCHEDULE_COLUMNS: &str = "name, definition, enabled, source, created_at, changed_at, \
+     (SELECT MAX(slot) FROM schedule_runs WHERE schedule_runs.schedule = schedules.name \
+     AND schedule_runs.manual = 0) AS last_slot";
 
 impl Store {
     /// Every schedule, by name, with the latest slot it fired (read through the runs'
     /// key, one schedule at a time: never a scan of every run).
     pub async fn schedules(&self) -> Result<Vec<ScheduleRow>, StoreError> {
-        let sql = "SELECT name, definition, enabled, changed_at, \
-                   (SELECT MAX(slot) FROM schedule_runs WHERE schedule_runs.schedule = schedules.name) AS last_slot \
-                   FROM schedules ORDER BY name";
+        let sql = format!("SELECT {SCHEDULE_COLUMNS} FROM schedules ORDER BY name");
         let statement = Statement::from_string(self.reader.get_database_backend(), sql);
         Ok(ScheduleRow::find_by_statement(statement)
             .all(&self.reader)
             .await?)
     }
 
-    /// Forgets the runs fired before `cutoff`, except each schedule's latest, which
+    /// One schedule by name.
+    pub async fn schedule(&self, name: &str) -> Result<Option<ScheduleRow>, StoreError> {
+        let backend = self.reader.get_database_backend();
+        let placeholder = match backend {
+            sea_orm::DatabaseBackend::Postgres => "$1",
+            _ => "?",
+        };
+        let sql = format!("SELECT {SCHEDULE_COLUMNS} FROM schedules WHERE name = {placeholder}");
+        let statement = Statement::from_sql_and_values(backend, sql, [name.into()]);
+        Ok(ScheduleRow::find_by_statement(statement)
+            .one(&self.reader)
+            .await?)
+    }
+
+    /// Stores a schedule made or replaced through the API (`definition` as JSON), unless
+    /// the `--schedules` file declared it.
+    pub async fn save_schedule(
+        &self,
+        name: &str,
+        definition: String,
+        enabled: bool,
+        now: i64,
+    ) -> Result<Saved, StoreError> {
+        let name = name.to_string();
+        Ok(on_writer!(&self.writer, |db| save_api_in(
+            db,
+            &name,
+            definition.clone(),
+            enabled,
+            now
+        ))?)
+    }
+
+    /// Pauses or resumes a schedule; false when there is none by that name. A change
+    /// restarts its slots from now, so the slots of a pause never fire.
+    pub async fn set_schedule_enabled(
+        &self,
+        name: &str,
+        enabled: bool,
+        now: i64,
+    ) -> Result<bool, StoreError> {
+        let changed_at = format!(
+            "CASE WHEN enabled <> {} THEN {now} ELSE changed_at END",
+            i32::from(enabled)
+        );
+        let update = Query::update()
+            .table(Alias::new("schedules"))
+            .value(Alias::new("changed_at"), Expr::cust(changed_at))
+            .value(Alias::new("enabled"), i32::from(enabled))
+            .value(Alias::new("updated_at"), now)
+            .and_where(Expr::col(Alias::new("name")).eq(name))
+            .to_owned();
+        Ok(on_writer!(&self.writer, |db| db.run(&update))? > 0)
+    }
+
+    /// Deletes a schedule and its runs (not their tasks); false when there was none.
+    pub async fn delete_schedule(&self, name: &str) -> Result<bool, StoreError> {
+        let name = name.to_string();
+        Ok(on_writer!(&self.writer, |db| delete_in(db, &name))?)
+    }
+
+    /// The status of each of these tasks that still exists.
+    pub async fn statuses(&self, ids: Vec<Uuid>) -> Result<HashMap<Uuid, String>, StoreError> {
+        let rows: Vec<(Uuid, String)> = Tasks::find()
+            .select_only()
+            .column(Column::Id)
+            .column(Column::Status)
+            .filter(Column::Id.is_in(ids))
+            .into_tuple()
+            .all(&self.reader)
+            .await?;
+        Ok(rows.into_iter().collect())
+    }
+
+    /// Forgets the runs fired before `cutoff`, except each schedule's latest slot, which
     /// alone decides what fires next.
     pub async fn prune_schedule_runs(&self, cutoff: i64) -> Result<u64, StoreError> {
-        let sql = "DELETE FROM schedule_runs WHERE fired_at < {cutoff} AND slot < \
-                   (SELECT MAX(latest.slot) FROM schedule_runs latest WHERE latest.schedule = schedule_runs.schedule)";
+        let sql = "DELETE FROM schedule_runs WHERE fired_at < {cutoff} AND (manual <> 0 OR slot < \
+                   (SELECT MAX(latest.slot) FROM schedule_runs latest \
+                   WHERE latest.schedule = schedule_runs.schedule AND latest.manual = 0))";
         let sql = sql.replace("{cutoff}", &cutoff.to_string());
         let statement = Statement::from_string(self.reader.get_database_backend(), sql);
         Ok(on_writer!(&self.writer, |db| db.execute(statement.clone()))?)
@@ -63,6 +161,7 @@ impl Store {
                 Alias::new("schedule"),
                 Alias::new("slot"),
                 Alias::new("task_id"),
+                Alias::new("manual"),
             ])
             .from(Alias::new("schedule_runs"))
             .and_where(Expr::col(Alias::new("schedule")).eq(schedule))
@@ -76,8 +175,10 @@ impl Store {
     }
 
     /// Stores the schedules a file declares (`(name, definition JSON, enabled)`), each
-    /// replacing its earlier version but keeping when it was first stored, and disables
-    /// the schedules an earlier file declared that this one does not. One transaction.
+    /// replacing its earlier version (the API's too) but keeping when it was first
+    /// stored, and a pause or resume unless its definition changed. The schedules an
+    /// earlier file declared that this one does not are disabled and left to the API
+    /// (to delete, say). One transaction.
     pub async fn save_file_schedules(
         &self,
         schedules: Vec<(String, String, bool)>,
@@ -91,28 +192,43 @@ impl Store {
     }
 
     /// Fires `slot` (microseconds) of `schedule` with `task`: the task, when this call
-    /// fired the slot; `None` when the slot had already fired.
+    /// fired the slot; `None` when the slot had already fired. A `manual` run is one
+    /// asked for by hand, its slot the time it was asked for.
     pub async fn fire(
         &self,
         schedule: &str,
         slot: i64,
         task: NewTask,
+        manual: bool,
     ) -> Result<Option<Task>, StoreError> {
         let schedule = schedule.to_string();
         let fired = on_writer!(&self.writer, |db| fire_in(
             db,
             &schedule,
             slot,
-            task.clone()
+            task.clone(),
+            manual
         ))?;
         Ok(fired.map(Task::from))
     }
 }
 
-/// A re-declared schedule's `changed_at`: now if its definition or `enabled` changed,
-/// else as it was (every start re-declares every schedule of the file).
-const CHANGED_AT: &str = "CASE WHEN schedules.definition <> excluded.definition \
-     OR schedules.enabled <> excluded.enabled THEN excluded.changed_at ELSE schedules.changed_at END";
+/// Whether a stored schedule is being declared anew by the file: a different definition
+/// (which holds the file's `enabled`), or one the API made. Every start re-declares every
+/// schedule of the file; one it declares unchanged keeps its pause or resume.
+const FILE_CHANGES_IT: &str =
+    "(schedules.definition <> excluded.definition OR schedules.source <> 'file')";
+
+/// A schedule replaced through the API changes when its definition or `enabled` does.
+const API_CHANGES_IT: &str =
+    "(schedules.definition <> excluded.definition OR schedules.enabled <> excluded.enabled)";
+
+/// `column` takes the new row's value when `changes` holds, else keeps its own.
+fn when_changed(changes: &str, column: &str) -> sea_orm::sea_query::SimpleExpr {
+    Expr::cust(format!(
+        "CASE WHEN {changes} THEN excluded.{column} ELSE schedules.{column} END"
+    ))
+}
 
 async fn save_in(
     db: &impl Begin,
@@ -145,10 +261,15 @@ async fn save_in(
             ])
             .on_conflict(
                 OnConflict::column(Alias::new("name"))
-                    .update_columns(
-                        ["definition", "enabled", "source", "updated_at"].map(Alias::new),
+                    .update_columns(["definition", "source", "updated_at"].map(Alias::new))
+                    .value(
+                        Alias::new("enabled"),
+                        when_changed(FILE_CHANGES_IT, "enabled"),
                     )
-                    .value(Alias::new("changed_at"), Expr::cust(CHANGED_AT))
+                    .value(
+                        Alias::new("changed_at"),
+                        when_changed(FILE_CHANGES_IT, "changed_at"),
+                    )
                     .to_owned(),
             )
             .to_owned();
@@ -159,12 +280,90 @@ async fn save_in(
         .value(Alias::new("enabled"), 0)
         .value(Alias::new("changed_at"), now)
         .value(Alias::new("updated_at"), now)
+        .value(Alias::new("source"), "api")
         .and_where(Expr::col(Alias::new("source")).eq("file"))
-        .and_where(Expr::col(Alias::new("enabled")).ne(0))
         .and_where(Expr::col(Alias::new("name")).is_not_in(names))
         .to_owned();
     txn.run(&dropped).await?;
     txn.commit().await
+}
+
+async fn save_api_in(
+    db: &impl Begin,
+    name: &str,
+    definition: String,
+    enabled: bool,
+    now: i64,
+) -> Result<Saved, DbErr> {
+    let txn = db.begin().await?;
+    let source = Query::select()
+        .column(Alias::new("source"))
+        .from(Alias::new("schedules"))
+        .and_where(Expr::col(Alias::new("name")).eq(name))
+        .to_owned();
+    let saved = match txn
+        .fetch::<String>(&source)
+        .await?
+        .first()
+        .map(String::as_str)
+    {
+        Some("file") => {
+            txn.rollback().await?;
+            return Ok(Saved::FileOwned);
+        }
+        Some(_) => Saved::Replaced,
+        None => Saved::Created,
+    };
+    let columns = [
+        "name",
+        "definition",
+        "enabled",
+        "source",
+        "created_at",
+        "changed_at",
+        "updated_at",
+    ];
+    let upsert = Query::insert()
+        .into_table(Alias::new("schedules"))
+        .columns(columns.map(Alias::new))
+        .values_panic([
+            name.into(),
+            definition.into(),
+            i32::from(enabled).into(),
+            "api".into(),
+            now.into(),
+            now.into(),
+            now.into(),
+        ])
+        .on_conflict(
+            OnConflict::column(Alias::new("name"))
+                .update_columns(["definition", "enabled", "updated_at"].map(Alias::new))
+                .value(
+                    Alias::new("changed_at"),
+                    when_changed(API_CHANGES_IT, "changed_at"),
+                )
+                .to_owned(),
+        )
+        .to_owned();
+    txn.run(&upsert).await?;
+    txn.commit().await?;
+    Ok(saved)
+}
+
+async fn delete_in(db: &impl Begin, name: &str) -> Result<bool, DbErr> {
+    let txn = db.begin().await?;
+    let runs = Query::delete()
+        .from_table(Alias::new("schedule_runs"))
+        .and_where(Expr::col(Alias::new("schedule")).eq(name))
+        .to_owned();
+    txn.run(&runs).await?;
+    let schedule = Query::delete()
+        .from_table(Alias::new("schedules"))
+        .and_where(Expr::col(Alias::new("name")).eq(name))
+        .to_owned();
+    let deleted = txn.run(&schedule).await? > 0;
+    txn.commit().await?;
+    Ok(deleted)
 }
 
 async fn fire_in(
@@ -172,16 +371,18 @@ async fn fire_in(
     schedule: &str,
     slot: i64,
     task: NewTask,
+    manual: bool,
 ) -> Result<Option<super::task_row::Model>, DbErr> {
     let txn = db.begin().await?;
     let run = Query::insert()
         .into_table(Alias::new("schedule_runs"))
-        .columns(["schedule", "slot", "task_id", "fired_at"].map(Alias::new))
+        .columns(["schedule", "slot", "task_id", "fired_at", "manual"].map(Alias::new))
         .values_panic([
             schedule.into(),
             slot.into(),
             task.id.to_string().into(),
             task.created_at.into(),
+            i32::from(manual).into(),
         ])
         .on_conflict(
             OnConflict::columns([Alias::new("schedule"), Alias::new("slot")])
