@@ -93,6 +93,13 @@ pub struct SubmitArgs {
     /// Milliseconds one attempt may run before it is stopped and counted as failed.
     #[arg(long)]
     pub timeout_ms: Option<i64>,
+    /// At most one task of this kind with this key waiting or running: a submit that
+    /// finds one shows it instead of storing another.
+    #[arg(long)]
+    pub unique_key: Option<String>,
+    /// With `--unique-key`: one per period of this many seconds (from the Unix epoch).
+    #[arg(long, requires = "unique_key")]
+    pub unique_period_secs: Option<u64>,
     /// Follow the task until it ends, like `watch`.
     #[arg(long)]
     pub wait: bool,
@@ -182,6 +189,11 @@ async fn submit_task(
         max_attempts: submit.max_attempts,
         timeout_ms: submit.timeout_ms,
         run_at: None,
+        unique: submit.unique_key.map(|key| crate::model::UniqueRequest {
+            key,
+            period_secs: submit.unique_period_secs,
+            states: None,
+        }),
     };
     let task: TaskView = client.post_json("/api/tasks/submit", &request).await?;
     if submit.wait {

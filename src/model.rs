@@ -14,6 +14,7 @@ use uuid::Uuid;
 mod external;
 mod schedule;
 mod task_filter;
+mod unique;
 
 pub use external::{
     ClaimRequest, ClaimedWork, CompleteRequest, FailRequest, HeartbeatAnswer, HeartbeatRequest,
@@ -23,6 +24,7 @@ pub use schedule::{
     TimingPreview,
 };
 pub use task_filter::{TaskFilter, MAX_SEARCH};
+pub use unique::{UniqueRequest, FINISHED_BITS, UNIQUE_KEY_MAX};
 
 /// Where a task is in its lifecycle. Spelled in capitals on the wire, as the seed API did.
 #[cfg_attr(feature = "ssr", derive(utoipa::ToSchema))]
@@ -207,6 +209,11 @@ pub struct SubmitRequest {
     #[serde(default, skip_serializing_if = "Option::is_none")]
     #[cfg_attr(feature = "ssr", schema(minimum = 1, maximum = 604_800_000))]
     pub timeout_ms: Option<i64>,
+    /// At most one task of this kind with this key at a time: a submit that finds one is
+    /// answered with it. Unlike `Idempotency-Key`, which makes one request safe to repeat,
+    /// this holds across different requests and as long as the counted states say.
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub unique: Option<UniqueRequest>,
 }
 
 /// Exact task counts, from counters kept by the store.

@@ -242,6 +242,7 @@ async fn backlog(url: &str, count: u64) -> Result<(), Error> {
             run_at: now,
             timeout_ms: None,
             idempotency_key: None,
+            unique: None,
         });
         store.insert_all(tasks.collect()).await?;
         left -= chunk;

@@ -87,6 +87,7 @@ async fn insert_noops(store: &Store, count: u64) -> Result<(), Error> {
                     run_at: created_at,
                     timeout_ms: None,
                     idempotency_key: None,
+                    unique: None,
                 }
             })
             .collect();

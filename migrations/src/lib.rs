@@ -18,6 +18,7 @@ mod m20261203_000009_throughput_trigger_without_in_list;
 mod m20261206_000010_counts_kept_by_the_store;
 mod m20261206_000011_schedules;
 mod m20261207_000012_manual_schedule_runs;
+mod m20261207_000013_unique_tasks;
 
 /// Runs the statements written for the database being migrated, in order: raw SQL for
 /// what differs between the backends (triggers and their functions, mostly).
@@ -56,6 +57,7 @@ impl MigratorTrait for Migrator {
             Box::new(m20261206_000010_counts_kept_by_the_store::Migration),
             Box::new(m20261206_000011_schedules::Migration),
             Box::new(m20261207_000012_manual_schedule_runs::Migration),
+            Box::new(m20261207_000013_unique_tasks::Migration),
         ]
     }
 }

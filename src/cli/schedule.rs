@@ -155,6 +155,7 @@ fn definition(set: SetArgs) -> Result<ScheduleDefinition, ClientError> {
             timeout_ms: set.timeout_ms,
             run_at: None,
             delay_ms: None,
+            unique: None,
         },
     })
 }

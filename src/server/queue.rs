@@ -9,6 +9,7 @@ mod decision;
 mod error;
 mod executor;
 mod external;
+mod intake;
 mod maintenance;
 mod metrics;
 mod overview;
@@ -19,10 +20,8 @@ mod scheduler;
 mod submit;
 mod worker_config;
 
-use crate::model::{BulkResult, SubmitRequest, TaskKindInfo, TaskStatus, TaskView};
-use crate::server::store::{
-    CancelResult, CommitStats, CountRow, InsertError, ListFilter, RetryResult, Store,
-};
+use crate::model::{BulkResult, TaskKindInfo, TaskStatus, TaskView};
+use crate::server::store::{CancelResult, CommitStats, CountRow, ListFilter, RetryResult, Store};
 use crate::server::tasks::Registry;
 use std::collections::HashMap;
 use std::sync::atomic::{AtomicU64, Ordering::Relaxed};
@@ -160,68 +159,6 @@ impl Queue {
         view
     }
 
-    /// Validates and stores a task. Nothing is stored when validation fails; once this
-    /// returns the task is durable.
-    pub async fn submit(&self, request: SubmitRequest) -> Result<TaskView, QueueError> {
-        let task = submit::prepare(&self.registry, request, self.clock.now())?;
-        self.refuse_external_here(&task, "")?;
-        let stored = self.store.insert(task).await?;
-        self.metrics.submitted(1);
-        self.wake_workers();
-        Ok(self.view(stored))
-    }
-
-    /// Like [`Queue::submit`], but with an idempotency key: the first request stores the
-    /// task, a repeat with the same body answers that task again (nothing new is stored),
-    /// and a repeat with another body is refused (422).
-    pub async fn submit_with_key(
-        &self,
-        request: SubmitRequest,
-        key: Option<String>,
-    ) -> Result<TaskView, QueueError> {
-        let Some(key) = key else {
-            return self.submit(request).await;
-        };
-        let mut task = submit::prepare(&self.registry, request, self.clock.now())?;
-        self.refuse_external_here(&task, "")?;
-        task.idempotency_key = Some(key.clone());
-        let existing = match self.store.insert_keyed(task.clone()).await {
-            Ok(stored) => {
-                self.metrics.submitted(1);
-                self.wake_workers();
-                return Ok(self.view(stored));
-            }
-            Err(InsertError::DuplicateKey) => self.store.find_by_key(&key).await?,
-            Err(InsertError::Store(err)) => return Err(err.into()),
-        };
-        match existing {
-            Some(stored) if submit::same_request(&stored, &task) => Ok(self.view(stored)),
-            Some(_) => Err(QueueError::Invalid(vec![crate::error::FieldError::new(
-                "Idempotency-Key",
-                "this key was already used for a different request",
-            )])),
-            // The holder was pruned between the two statements: the key is free again.
-            None => Err(QueueError::Conflict(
-                "the idempotency key is being reused; try again".into(),
-            )),
-        }
-    }
-
-    /// Validates every request, then stores all of them or none.
-    pub async fn submit_batch(
-        &self,
-        requests: Vec<SubmitRequest>,
-    ) -> Result<Vec<TaskView>, QueueError> {
-        let tasks = submit::prepare_all(&self.registry, requests, self.clock.now())?;
-        for (index, task) in tasks.iter().enumerate() {
-            self.refuse_external_here(task, &format!("[{index}]."))?;
-        }
-        let stored = self.store.insert_all(tasks).await?;
-        self.metrics.submitted(stored.len() as u64);
-        self.wake_workers();
-        Ok(stored.into_iter().map(|row| self.view(row)).collect())
-    }
-
     /// One task with its attempt history, or 404.
     pub async fn get(&self, id: Uuid) -> Result<TaskView, QueueError> {
         let row = self.store.get(id).await?;
@@ -287,6 +224,11 @@ impl Queue {
                 )))
             }
             RetryResult::NotFound => Err(QueueError::NotFound(id)),
+            RetryResult::UniqueKeyHeld => Err(QueueError::Conflict(
+                "another task with this task's unique key is waiting or running, or counts \
+                 as finished"
+                    .into(),
+            )),
         }
     }
 

@@ -28,6 +28,7 @@ mod stats;
 mod successes;
 mod task;
 pub mod task_row;
+mod unique;
 mod verdict;
 mod writer;
 mod writes;
@@ -49,8 +50,9 @@ pub use schedules::{Saved, ScheduleRow};
 pub use stats::CountRow;
 pub use task::Task;
 pub use task_row::from_micros;
+pub use unique::Unique;
 pub use verdict::CommitVerdict;
-pub use writes::{Heartbeat, NewTask};
+pub use writes::{Heartbeat, NewTask, UniqueKey};
 #[cfg(feature = "testing")]
 pub use {lifecycle::Rescued, schedules::RunRow, stats::ThroughputRow};
 

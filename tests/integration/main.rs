@@ -26,6 +26,7 @@ mod security_headers;
 mod shutdown;
 mod store;
 mod support;
+mod unique_tasks;
 mod upgrade;
 mod wasm_bundle;
 mod worker_programs;

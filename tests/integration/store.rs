@@ -64,6 +64,7 @@ pub fn task(priority: i32, run_at: i64) -> NewTask {
         run_at,
         timeout_ms: None,
         idempotency_key: None,
+        unique: None,
     }
 }
 

@@ -5,7 +5,7 @@
 use crate::databases::postgres_schema;
 use migrations::MigratorTrait;
 use sea_orm::sea_query::Expr;
-use sea_orm::{ActiveModelTrait, ColumnTrait, Database, EntityTrait, QueryFilter, Set};
+use sea_orm::{ColumnTrait, Database, EntityTrait, QueryFilter, Set};
 use serde_json::json;
 use spool::testing::store::task_row::Column;
 use spool::testing::store::{task_row, ListFilter, Outcome, Store, StoreOptions};
@@ -40,6 +40,9 @@ fn old_row(queue: &str, task_type: &str) -> task_row::ActiveModel {
         cancel_requested: Set(false),
         timeout_ms: Set(None),
         idempotency_key: Set(None),
+        // Columns of later migrations: the previous schema has none.
+        unique_key: sea_orm::ActiveValue::NotSet,
+        unique_states: sea_orm::ActiveValue::NotSet,
     }
 }
 
@@ -59,7 +62,14 @@ async fn write_under_previous_schema(url: &str) -> Vec<Uuid> {
         ("emails", "noop"),
         ("default", "noop"),
     ] {
-        ids.push(old_row(queue, kind).insert(&db).await.unwrap().id);
+        let row = old_row(queue, kind);
+        let id = row.id.clone().unwrap();
+        // Without RETURNING: the entity reads columns the previous schema lacks.
+        task_row::Entity::insert(row)
+            .exec_without_returning(&db)
+            .await
+            .unwrap();
+        ids.push(id);
     }
     let update =
         |some: &[Uuid]| task_row::Entity::update_many().filter(Column::Id.is_in(some.to_vec()));

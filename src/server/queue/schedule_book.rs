@@ -7,7 +7,7 @@ use super::{submit, Queue, QueueError};
 use crate::error::FieldError;
 use crate::model::{ScheduleDefinition, ScheduleRun, ScheduleSource, ScheduleView, TaskView};
 use crate::server::schedules::timing;
-use crate::server::store::{from_micros, Saved, ScheduleRow};
+use crate::server::store::{from_micros, Saved, ScheduleRow, Unique};
 
 /// How many run times a schedule's view lists.
 const NEXT_RUNS: usize = 5;
@@ -166,10 +166,11 @@ impl Queue {
             at += chrono::Duration::microseconds(1);
         }
         match self.fire_slot(&definition, at, now, true).await? {
-            Some(task) => {
+            Some(Unique::Stored(task)) => {
                 self.wake_workers();
                 Ok(self.view(task))
             }
+            Some(Unique::Held(holder)) => Ok(self.view(holder)),
             None => Err(QueueError::Conflict("run it again in a moment".into())),
         }
     }

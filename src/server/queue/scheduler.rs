@@ -6,7 +6,7 @@
 use super::{submit, Queue, QueueError};
 use crate::model::ScheduleDefinition;
 use crate::server::schedules::{due, timing};
-use crate::server::store::{from_micros, ScheduleRow, Task};
+use crate::server::store::{from_micros, ScheduleRow, Task, Unique};
 use chrono::{DateTime, Utc};
 use rand::Rng;
 use std::collections::HashSet;
@@ -114,7 +114,7 @@ impl Queue {
         slot: DateTime<Utc>,
         now: DateTime<Utc>,
         manual: bool,
-    ) -> Result<Option<Task>, QueueError> {
+    ) -> Result<Option<Unique<Task>>, QueueError> {
         let mut request = definition.task.clone();
         if definition.jitter_secs > 0 {
             let jitter = rand::rng().random_range(0..=i64::from(definition.jitter_secs) * 1000);
@@ -125,7 +125,7 @@ impl Queue {
             .store()
             .fire(&definition.name, slot.timestamp_micros(), task, manual)
             .await?;
-        if fired.is_some() {
+        if let Some(Unique::Stored(_)) = fired {
             self.metrics().submitted(1);
             tracing::info!(schedule = %definition.name, %slot, manual, "fired a schedule's slot");
         }

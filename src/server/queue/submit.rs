@@ -4,8 +4,8 @@
 use super::QueueError;
 use super::{DEFAULT_MAX_ATTEMPTS, DEFAULT_QUEUE};
 use crate::error::FieldError;
-use crate::model::SubmitRequest;
-use crate::server::store::{NewTask, Task};
+use crate::model::{SubmitRequest, TaskStatus, UniqueRequest, FINISHED_BITS, UNIQUE_KEY_MAX};
+use crate::server::store::{NewTask, Task, UniqueKey};
 use crate::server::tasks::Registry;
 use chrono::{DateTime, Utc};
 use uuid::Uuid;
@@ -81,6 +81,10 @@ pub fn prepare(
         (None, Some(delay)) => now + chrono::Duration::milliseconds(delay),
         (None, None) => now,
     };
+    let unique = request
+        .unique
+        .as_ref()
+        .and_then(|unique| unique_key(&request.task_type, unique, now, &mut errors));
     match parameters {
         Ok(parameters) if errors.is_empty() => Ok(NewTask {
             // Time-ordered (UUIDv7): new ids land at the end of the primary-key index
@@ -96,10 +100,77 @@ pub fn prepare(
             run_at: run_at.timestamp_micros(),
             timeout_ms: request.timeout_ms,
             idempotency_key: None,
+            unique,
         }),
         _ => Err(QueueError::Invalid(errors)),
     }
 }
+
+/// The stored form of a unique request: the kind, the key and the period's start folded
+/// into one text (a separator no key may hold keeps them apart), and the finished states
+/// that count. Problems go to `errors`.
+fn unique_key(
+    task_type: &str,
+    unique: &UniqueRequest,
+    now: DateTime<Utc>,
+    errors: &mut Vec<FieldError>,
+) -> Option<UniqueKey> {
+    let before = errors.len();
+    if unique.key.is_empty()
+        || unique.key.chars().count() > UNIQUE_KEY_MAX
+        || unique.key.chars().any(char::is_control)
+    {
+        errors.push(FieldError::new(
+            "unique.key",
+            format!("must be 1 to {UNIQUE_KEY_MAX} characters, none of them a control character"),
+        ));
+    }
+    let period = match unique.period_secs {
+        Some(secs) if !(1..=MAX_UNIQUE_PERIOD_SECS).contains(&secs) => {
+            errors.push(FieldError::new(
+                "unique.period_secs",
+                "must be from 1 to 31622400 (a year)",
+            ));
+            None
+        }
+        other => other,
+    };
+    let mut finished_states = 0;
+    if let Some(states) = &unique.states {
+        let always = [
+            TaskStatus::Pending,
+            TaskStatus::Scheduled,
+            TaskStatus::Running,
+        ];
+        if !always.iter().all(|status| states.contains(status)) {
+            errors.push(FieldError::new(
+                "unique.states",
+                "waiting and running tasks always count: list PENDING, SCHEDULED and RUNNING, \
+                 and any of SUCCESS, FAILED and CANCELLED",
+            ));
+        }
+        for (status, bit) in FINISHED_BITS {
+            if states.contains(&status) {
+                finished_states |= bit;
+            }
+        }
+    }
+    if errors.len() > before {
+        return None;
+    }
+    let window = match period {
+        // Seconds fit an i64 for any date chrono can hold; the period is at most a year.
+        Some(secs) => now.timestamp().div_euclid(secs as i64) * secs as i64,
+        None => 0,
+    };
+    Some(UniqueKey {
+        key: format!("{task_type}\u{1f}{window}\u{1f}{}", unique.key),
+        finished_states,
+    })
+}
+
+/// The longest unique period: a year.
+const MAX_UNIQUE_PERIOD_SECS: u64 = 366 * 24 * 3600;
 
 /// True when a stored task is what `task` asks for (its time aside, which a delay makes
 /// relative to each request): a repeated submit with the same idempotency key.
@@ -190,6 +261,41 @@ mod tests {
         )
         .unwrap();
         assert_eq!(past.run_at, now.timestamp_micros());
+    }
+
+    #[test]
+    fn a_unique_key_folds_in_the_kind_and_the_period_and_counts_the_states_asked() {
+        let at = |text: &str| {
+            DateTime::parse_from_rfc3339(text)
+                .unwrap()
+                .with_timezone(&Utc)
+        };
+        let hourly = json!({"unique": {"key": "c-42", "period_secs": 3600}});
+        let key = |extra: serde_json::Value, now| {
+            prepare(&builtin(), request(extra), now)
+                .unwrap()
+                .unique
+                .unwrap()
+        };
+        let early = key(hourly.clone(), at("2026-12-06T10:00:00Z"));
+        let late = key(hourly.clone(), at("2026-12-06T10:59:59.999Z"));
+        let next = key(hourly, at("2026-12-06T11:00:00Z"));
+        assert_eq!(early, late, "one clock hour, one key");
+        assert_ne!(early.key, next.key, "the next hour");
+        assert_eq!(
+            early.finished_states, 0,
+            "waiting and running count by default"
+        );
+        let mut email = request(json!({"unique": {"key": "c-42", "period_secs": 3600}}));
+        email.task_type = "email_simulation".into();
+        email.parameters = json!({});
+        let email = prepare(&builtin(), email, at("2026-12-06T10:00:00Z")).unwrap();
+        assert_ne!(email.unique.unwrap().key, early.key, "keys are per kind");
+        let all = json!({"unique": {"key": "k", "states":
+            ["PENDING", "SCHEDULED", "RUNNING", "SUCCESS", "FAILED", "CANCELLED"]}});
+        assert_eq!(key(all, Utc::now()).finished_states, 7);
+        let some = json!({"unique": {"key": "k", "states": ["RUNNING", "SCHEDULED", "PENDING", "FAILED"]}});
+        assert_eq!(key(some, Utc::now()).finished_states, 2);
     }
 
     fn invalid_fields(err: &QueueError) -> Vec<&str> {

@@ -85,6 +85,8 @@ impl FromRow for task_row::Model {
             cancel_requested: row.get("cancel_requested")?,
             timeout_ms: row.get("timeout_ms")?,
             idempotency_key: row.get("idempotency_key")?,
+            unique_key: row.get("unique_key")?,
+            unique_states: row.get("unique_states")?,
         })
     }
 }

@@ -3,7 +3,7 @@
 //! Each is fenced on the state it expects, so racing with a worker is safe.
 
 use super::attempts::close_attempt;
-use super::conn::{Begin, Commit, Conn};
+use super::conn::{is_unique_violation, Begin, Commit, Conn};
 use super::counting::{returning_changed, Changed, Tally};
 use super::task_row::{self, status_is, Column, Entity as Tasks};
 use super::writer::on_writer;
@@ -33,6 +33,8 @@ pub enum RetryResult {
     /// Only FAILED and CANCELLED tasks can be retried; it has this status.
     NotRetryable(TaskStatus),
     NotFound,
+    /// Another task that counts holds its unique key.
+    UniqueKeyHeld,
 }
 
 /// Tasks a rescue pass moved, by where they went.
@@ -61,7 +63,12 @@ impl Store {
     /// Makes a FAILED or CANCELLED task PENDING again, keeping its attempt history and
     /// granting it at least one more attempt.
     pub async fn retry(&self, id: Uuid, now: i64) -> Result<RetryResult, StoreError> {
-        Ok(on_writer!(&self.writer, |db| retry_in(db, id, now))?)
+        match on_writer!(&self.writer, |db| retry_in(db, id, now)) {
+            Ok(result) => Ok(result),
+            // Waiting again, it would be a second task that counts for its unique key.
+            Err(err) if is_unique_violation(&err) => Ok(RetryResult::UniqueKeyHeld),
+            Err(err) => Err(err.into()),
+        }
     }
 
     /// SCHEDULED tasks whose time has come become PENDING; returns how many.

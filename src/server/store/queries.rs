@@ -20,6 +20,9 @@ pub enum InsertError {
     /// Another task already holds this idempotency key.
     #[error("idempotency key already used")]
     DuplicateKey,
+    /// The task holding a unique key stopped counting each time it was looked for.
+    #[error("the unique key changed hands; try again")]
+    UniqueKeyMoved,
     #[error(transparent)]
     Store(#[from] StoreError),
 }
@@ -184,7 +187,7 @@ pub(super) async fn insert_all_in(
 const INSERT_CHUNK: usize = 500;
 
 /// The row a new task is stored as: SCHEDULED when it must wait, else PENDING.
-fn new_row(task: NewTask) -> task_row::ActiveModel {
+pub(super) fn new_row(task: NewTask) -> task_row::ActiveModel {
     let status = if task.run_at > task.created_at {
         TaskStatus::Scheduled
     } else {
@@ -212,5 +215,7 @@ fn new_row(task: NewTask) -> task_row::ActiveModel {
         cancel_requested: Set(false),
         timeout_ms: Set(task.timeout_ms),
         idempotency_key: Set(task.idempotency_key),
+        unique_key: Set(task.unique.as_ref().map(|unique| unique.key.clone())),
+        unique_states: Set(task.unique.map_or(0, |unique| unique.finished_states)),
     }
 }

@@ -8,6 +8,7 @@ use super::conn::{Begin, Commit, Conn};
 use super::counting::Tally;
 use super::queries::insert_all_in;
 use super::task_row::{Column, Entity as Tasks};
+use super::unique::{insert_unique_in, Unique};
 use super::writer::on_writer;
 use super::writes::NewTask;
 use super::{Store, StoreError, Task};
@@ -192,7 +193,8 @@ impl Store {
     }
 
     /// Fires `slot` (microseconds) of `schedule` with `task`: the task, when this call
-    /// fired the slot; `None` when the slot had already fired. A `manual` run is one
+    /// fired the slot (for a unique task whose key is held, the task holding it); `None`
+    /// when the slot had already fired. A `manual` run is one
     /// asked for by hand, its slot the time it was asked for.
     pub async fn fire(
         &self,
@@ -200,7 +202,7 @@ impl Store {
         slot: i64,
         task: NewTask,
         manual: bool,
-    ) -> Result<Option<Task>, StoreError> {
+    ) -> Result<Option<Unique<Task>>, StoreError> {
         let schedule = schedule.to_string();
         let fired = on_writer!(&self.writer, |db| fire_in(
             db,
@@ -209,7 +211,10 @@ impl Store {
             task.clone(),
             manual
         ))?;
-        Ok(fired.map(Task::from))
+        Ok(fired.map(|fired| match fired {
+            Unique::Stored(row) => Unique::Stored(Task::from(row)),
+            Unique::Held(row) => Unique::Held(Task::from(row)),
+        }))
     }
 }
 
@@ -372,7 +377,7 @@ async fn fire_in(
     slot: i64,
     task: NewTask,
     manual: bool,
-) -> Result<Option<super::task_row::Model>, DbErr> {
+) -> Result<Option<Unique<super::task_row::Model>>, DbErr> {
     let txn = db.begin().await?;
     let run = Query::insert()
         .into_table(Alias::new("schedule_runs"))
@@ -395,7 +400,32 @@ async fn fire_in(
         return Ok(None);
     }
     let mut tally = Tally::default();
-    let stored = insert_all_in(&txn, vec![task], &mut tally).await?;
+    let fired = if task.unique.is_some() {
+        let found = insert_unique_in(&txn, task, &mut tally).await?;
+        let Some(found) = found else {
+            txn.rollback().await?;
+            return Err(DbErr::Custom(
+                "the unique key changed hands; fire again".into(),
+            ));
+        };
+        if let Unique::Held(holder) = &found {
+            // The slot's run shows the task that holds the key.
+            let run = Query::update()
+                .table(Alias::new("schedule_runs"))
+                .value(Alias::new("task_id"), holder.id.to_string())
+                .and_where(Expr::col(Alias::new("schedule")).eq(schedule))
+                .and_where(Expr::col(Alias::new("slot")).eq(slot))
+                .to_owned();
+            txn.run(&run).await?;
+        }
+        found
+    } else {
+        let stored = insert_all_in(&txn, vec![task], &mut tally).await?;
+        match stored.into_iter().next() {
+            Some(row) => Unique::Stored(row),
+            None => return Err(DbErr::RecordNotInserted),
+        }
+    };
     tally.commit(txn).await?;
-    Ok(stored.into_iter().next())
+    Ok(Some(fired))
 }

@@ -156,6 +156,7 @@ mod tests {
             run_at: 1,
             timeout_ms: None,
             idempotency_key: None,
+            unique: None,
         }
     }
 

@@ -33,6 +33,8 @@ pub struct Model {
     pub cancel_requested: bool,
     pub timeout_ms: Option<i64>,
     pub idempotency_key: Option<String>,
+    pub unique_key: Option<String>,
+    pub unique_states: i32,
 }
 
 #[derive(Copy, Clone, Debug, EnumIter, DeriveRelation)]

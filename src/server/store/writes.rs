@@ -24,6 +24,17 @@ pub struct NewTask {
     pub timeout_ms: Option<i64>,
     /// A client's key that makes repeating this submit harmless.
     pub idempotency_key: Option<String>,
+    /// At most one task with this key in the states that count (see [`UniqueKey`]).
+    pub unique: Option<UniqueKey>,
+}
+
+/// A unique task's stored key (its kind, key and period folded into one) and the mask of
+/// finished states that count for it (`model::FINISHED_BITS`); waiting and running
+/// always count.
+#[derive(Clone, Debug, PartialEq, Eq)]
+pub struct UniqueKey {
+    pub key: String,
+    pub finished_states: i32,
 }
 
 /// A write that can share a transaction with others.
