@@ -26,20 +26,21 @@ pub struct AccessPolicy {
     tokens: Tokens,
     /// No token, and not opened on purpose: only loopback host names are answered.
     loopback_only: bool,
-    /// Server functions that only read (they are POSTs, so the method cannot tell).
-    reading_server_fns: Vec<&'static str>,
+    /// POST endpoints that only read (server functions, the timing preview): the method
+    /// cannot tell.
+    reading_posts: Vec<&'static str>,
 }
 
 impl AccessPolicy {
     pub fn new(
         tokens: Tokens,
         insecure_open_access: bool,
-        reading_server_fns: Vec<&'static str>,
+        reading_posts: Vec<&'static str>,
     ) -> AccessPolicy {
         AccessPolicy {
             loopback_only: !tokens.required() && !insecure_open_access,
             tokens,
-            reading_server_fns,
+            reading_posts,
         }
     }
 
@@ -47,7 +48,7 @@ impl AccessPolicy {
     fn allows(&self, access: Access, method: &Method, path: &str) -> bool {
         access == Access::Full
             || super::web_security::changes_nothing(method)
-            || (method == Method::POST && self.reading_server_fns.contains(&path))
+            || (method == Method::POST && self.reading_posts.contains(&path))
     }
 
     /// The access the request proves, if any: a bearer token first, then the session.

@@ -145,7 +145,7 @@ impl Spool {
             access: Arc::new(AccessPolicy::new(
                 Tokens::new(config.token.clone(), config.read_only_token.clone()),
                 config.insecure_open_access,
-                crate::api::reading_server_fns(),
+                reading_posts(),
             )),
             stopping: stopping.clone(),
         };
@@ -313,4 +313,12 @@ pub(super) fn kind_settings(config: &EngineConfig) -> KindSettings {
         smtp: config.smtp_relay.clone(),
         http: Destinations::new(config.http_allow.clone(), Arc::new(SystemResolver)),
     }
+}
+
+/// The POST endpoints that only read, which the read-only token may call: the reading
+/// server functions and the explanation of a schedule's timing.
+fn reading_posts() -> Vec<&'static str> {
+    let mut reading = crate::api::reading_server_fns();
+    reading.push("/api/schedules/preview");
+    reading
 }

@@ -117,6 +117,14 @@ async fn the_read_only_token_looks_but_cannot_act() {
         .await
         .unwrap();
     assert_eq!(overview.status(), 200, "a reading server function");
+    let preview = client
+        .post(server.url("/api/schedules/preview"))
+        .bearer_auth(READ)
+        .json(&json!({"cron": "0 9 * * *"}))
+        .send()
+        .await
+        .unwrap();
+    assert_eq!(preview.status(), 200, "explaining a timing changes nothing");
 
     let attempts = [
         client.post(server.url("/api/tasks/submit")).json(&noop()),
@@ -131,6 +139,13 @@ async fn the_read_only_token_looks_but_cannot_act() {
         client
             .post(server.url("/api/set_queue_paused"))
             .json(&json!({"name": "default", "paused": true})),
+        client
+            .put(server.url("/api/schedules/nightly"))
+            .json(&json!({"every_secs": 60, "task": noop()})),
+        client
+            .post(server.url("/api/save_schedule"))
+            .json(&json!({"definition": {"name": "nightly", "every_secs": 60, "task": noop()}})),
+        client.post(server.url("/api/schedules/nightly/run")),
     ];
     for attempt in attempts {
         let response = attempt.bearer_auth(READ).send().await.unwrap();

@@ -357,3 +357,73 @@ async fn the_command_line_manages_schedules() {
         stderr(&output)
     );
 }
+
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn jitter_starts_each_slots_task_within_its_bound_after_the_slot() {
+    let server = TestServer::start().await;
+    let body = json!({"every_secs": 1, "catch_up": "each", "jitter_secs": 30, "task": {"task_type": "noop"}});
+    let (status, _) = put(&server, "spread", &body).await;
+    assert_eq!(status, 201);
+    let deadline = Instant::now() + Duration::from_secs(120);
+    let runs = loop {
+        let (_, shown) = server.get_json("/api/schedules/spread").await;
+        let runs = shown["last_runs"].as_array().cloned().unwrap_or_default();
+        if runs.len() >= 3 {
+            break runs;
+        }
+        assert!(
+            Instant::now() < deadline,
+            "the schedule never fired three slots"
+        );
+        tokio::time::sleep(Duration::from_millis(100)).await;
+    };
+    let time = |value: &Value| {
+        value
+            .as_str()
+            .unwrap()
+            .parse::<chrono::DateTime<chrono::Utc>>()
+            .unwrap()
+    };
+    for run in &runs {
+        let (_, task) = server
+            .get_json(&format!("/api/tasks/{}", run["task_id"].as_str().unwrap()))
+            .await;
+        let (slot, run_at) = (time(&run["slot"]), time(&task["run_at"]));
+        assert!(run_at >= slot, "{run_at} is before its slot {slot}");
+        assert!(
+            run_at <= slot + chrono::Duration::seconds(30),
+            "{run_at} is past its slot {slot} and the jitter"
+        );
+    }
+    // A run by hand starts at once, jitter or not.
+    let (status, task) = post(&server, "/api/schedules/spread/run").await;
+    assert_eq!(status, 200, "{task}");
+    let (created, run_at) = (time(&task["created_at"]), time(&task["run_at"]));
+    assert!(run_at - created < chrono::Duration::seconds(1), "{task}");
+}
+
+/// What an earlier version stored for the FILE schedule: its absent fields as nulls.
+const STORED_BEFORE: &str = r#"{"name":"from-file","cron":"0 3 * * *","timezone":null,"every_secs":null,"catch_up":"skip","catch_up_max":10,"jitter_secs":0,"enabled":true,"task":{"task_type":"noop","parameters":null}}"#;
+
+#[tokio::test]
+async fn a_definition_stored_by_an_earlier_version_is_no_change() {
+    let dir = tempfile::tempdir().unwrap();
+    let file = write(dir.path(), FILE);
+    let database = format!("sqlite://{}", dir.path().join("spool.db").display());
+    let store = spool::testing::store::Store::open(&database, &Default::default())
+        .await
+        .unwrap();
+    let stored = vec![("from-file".to_string(), STORED_BEFORE.to_string(), true)];
+    store.save_file_schedules(stored, 1_000).await.unwrap();
+    drop(store);
+    let data = dir.path().join("data");
+    let server = TestServer::start_with(move |config| {
+        config.engine.database_url = database;
+        config.engine.data_dir = data;
+        config.engine.schedules = Some(file);
+    })
+    .await;
+    let (_, shown) = server.get_json("/api/schedules/from-file").await;
+    assert_eq!(shown["changed_at"], "1970-01-01T00:00:00.001Z", "{shown}");
+    server.stop().await;
+}

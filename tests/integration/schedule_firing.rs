@@ -360,9 +360,48 @@ async fn the_store_keeps_the_files_schedules_from_the_api_and_runs_by_hand_apart
             .set_schedule_enabled("none", true, 9_000)
             .await
             .unwrap());
+        let paused = store
+            .fire("api", 10_000_000, crate::store::task(0, 10), false)
+            .await;
+        assert!(
+            paused.unwrap().is_none(),
+            "{url}: a paused schedule fires no slot"
+        );
+        let by_hand = store
+            .fire("api", 10_000_001, crate::store::task(0, 10), true)
+            .await;
+        assert!(by_hand.unwrap().is_some(), "{url}: but runs by hand");
+        assert!(store
+            .set_schedule_enabled("api", true, 20_000_000)
+            .await
+            .unwrap());
+        let stale = store
+            .fire("api", 15_000_000, crate::store::task(0, 15), false)
+            .await;
+        assert!(
+            stale.unwrap().is_none(),
+            "{url}: a slot from before the resume"
+        );
+        let missing = store
+            .fire("none", 30_000_000, crate::store::task(0, 30), false)
+            .await;
+        assert!(missing.unwrap().is_none(), "{url}: no schedule, no slot");
 
-        assert!(store.delete_schedule("api").await.unwrap(), "{url}");
-        assert!(!store.delete_schedule("api").await.unwrap(), "{url}");
+        assert_eq!(
+            store.delete_schedule("file").await.unwrap(),
+            Saved::FileOwned,
+            "{url}"
+        );
+        assert_eq!(
+            store.delete_schedule("api").await.unwrap(),
+            Saved::Deleted,
+            "{url}"
+        );
+        assert_eq!(
+            store.delete_schedule("api").await.unwrap(),
+            Saved::Missing,
+            "{url}"
+        );
         assert!(store.runs("api", 10).await.unwrap().is_empty(), "{url}");
         assert!(store.schedule("api").await.unwrap().is_none());
     }

@@ -135,6 +135,32 @@ async fn finished_tasks_count_when_asked_and_a_period_makes_a_new_key() {
 }
 
 #[tokio::test]
+async fn an_idempotency_key_speaks_before_a_unique_key() {
+    let server = TestServer::start().await;
+    let send = |body: Value| {
+        server
+            .client
+            .post(server.url("/api/tasks/submit"))
+            .header("Idempotency-Key", "order-7")
+            .json(&body)
+            .send()
+    };
+    let body = waiting(json!({"key": "k"}));
+    let first: Value = send(body.clone()).await.unwrap().json().await.unwrap();
+    let again: Value = send(body).await.unwrap().json().await.unwrap();
+    assert_eq!(again["id"], first["id"]);
+    let other =
+        json!({"task_type": "noop", "delay_ms": 60_000, "priority": 5, "unique": {"key": "k"}});
+    let refused = send(other).await.unwrap();
+    assert_eq!(
+        refused.status(),
+        422,
+        "the same idempotency key with another body"
+    );
+    assert_eq!(server.stored_tasks().await, 1);
+}
+
+#[tokio::test]
 async fn bad_unique_requests_are_refused_field_by_field_and_nothing_is_stored() {
     let server = TestServer::start().await;
     let cases = [

@@ -25,6 +25,13 @@ impl Queue {
         let mut task = submit::prepare(self.registry(), request, self.clock.now())?;
         self.refuse_external_here(&task, "")?;
         task.idempotency_key = key.clone();
+        // With both keys, the idempotency key speaks first: a repeat answers its task (or
+        // is refused) before the unique key is looked at.
+        if let (Some(_), Some(key)) = (&task.unique, &key) {
+            if self.store().find_by_key(key).await?.is_some() {
+                return self.repeated(key.clone(), &task).await;
+            }
+        }
         let inserted = match (&task.unique, &key) {
             (Some(_), _) => match self.store().insert_unique(task.clone()).await {
                 Ok(Unique::Stored(stored)) => Ok(stored),

@@ -51,11 +51,21 @@ impl Queue {
         }
     }
 
-    /// Stores the schedules of a `--schedules` file, after checking each.
+    /// Stores the schedules of a `--schedules` file, after checking each. A definition
+    /// equal to the stored one keeps its stored text, however an older version wrote it,
+    /// so the store (which compares the texts) sees no change.
     pub async fn save_file_schedules(
         &self,
         definitions: &[ScheduleDefinition],
     ) -> Result<(), String> {
+        let stored: std::collections::HashMap<String, String> = self
+            .store()
+            .schedules()
+            .await
+            .map_err(|err| format!("the schedules could not be read: {err}"))?
+            .into_iter()
+            .map(|row| (row.name, row.definition))
+            .collect();
         let mut rows = Vec::with_capacity(definitions.len());
         for definition in definitions {
             self.check_schedule(definition).map_err(|problems| {
@@ -65,7 +75,16 @@ impl Queue {
                     .collect();
                 format!("schedule {:?}: {}", definition.name, problems.join("; "))
             })?;
-            let json = serde_json::to_string(definition).map_err(|e| e.to_string())?;
+            let unchanged = stored.get(&definition.name).filter(|text| {
+                serde_json::from_str::<ScheduleDefinition>(text)
+                    .ok()
+                    .as_ref()
+                    == Some(definition)
+            });
+            let json = match unchanged {
+                Some(text) => text.clone(),
+                None => serde_json::to_string(definition).map_err(|e| e.to_string())?,
+            };
             rows.push((definition.name.clone(), json, definition.enabled));
         }
         self.store()
@@ -79,9 +98,10 @@ impl Queue {
     pub async fn schedule_views(&self) -> Result<Vec<ScheduleView>, QueueError> {
         let mut views = Vec::new();
         for row in self.store().schedules().await? {
-            match self.schedule_view_of(row, RUNS_LISTED).await {
+            let name = row.name.clone();
+            match self.schedule_view_of(row, RUNS_LISTED).await? {
                 Ok(view) => views.push(view),
-                Err((name, why)) => {
+                Err(why) => {
                     tracing::warn!(schedule = %name, error = %why, "a stored schedule is unreadable");
                 }
             }
@@ -93,8 +113,8 @@ impl Queue {
     pub async fn schedule_view(&self, name: &str) -> Result<ScheduleView, QueueError> {
         let row = self.stored_schedule(name).await?;
         self.schedule_view_of(row, RUNS_SHOWN)
-            .await
-            .map_err(|(_, why)| QueueError::Conflict(why))
+            .await?
+            .map_err(QueueError::Conflict)
     }
 
     /// Makes or replaces a schedule through the API; its view, and whether it is new.
@@ -141,14 +161,11 @@ impl Queue {
 
     /// Deletes a schedule made through the API, with its record of runs (its tasks stay).
     pub async fn delete_schedule(&self, name: &str) -> Result<(), QueueError> {
-        let row = self.stored_schedule(name).await?;
-        if row.source == "file" {
-            return Err(file_owned(name, "delete"));
+        match self.store().delete_schedule(name).await? {
+            Saved::FileOwned => Err(file_owned(name, "delete")),
+            Saved::Missing => Err(QueueError::NoSuchSchedule(name.to_string())),
+            _ => Ok(()),
         }
-        if !self.store().delete_schedule(name).await? {
-            return Err(QueueError::NoSuchSchedule(name.to_string()));
-        }
-        Ok(())
     }
 
     /// Submits a schedule's task now, outside its timing (paused or not); the run is
@@ -182,19 +199,16 @@ impl Queue {
             .ok_or_else(|| QueueError::NoSuchSchedule(name.to_string()))
     }
 
-    /// The view of a stored schedule, or its name and why its definition is unreadable.
+    /// The view of a stored schedule, or why its definition is unreadable.
     async fn schedule_view_of(
         &self,
         row: ScheduleRow,
         runs: u64,
-    ) -> Result<ScheduleView, (String, String)> {
-        let mut definition: ScheduleDefinition =
-            serde_json::from_str(&row.definition).map_err(|err| {
-                (
-                    row.name.clone(),
-                    format!("its stored definition is unreadable: {err}"),
-                )
-            })?;
+    ) -> Result<Result<ScheduleView, String>, QueueError> {
+        let mut definition: ScheduleDefinition = match serde_json::from_str(&row.definition) {
+            Ok(definition) => definition,
+            Err(err) => return Ok(Err(format!("its stored definition is unreadable: {err}"))),
+        };
         definition.enabled = row.enabled != 0;
         let (description, next) = match timing(&definition) {
             Ok(when) if definition.enabled => {
@@ -203,11 +217,8 @@ impl Queue {
             Ok(when) => (when.describe(), Vec::new()),
             Err(why) => (format!("cannot fire: {why}"), Vec::new()),
         };
-        let last_runs = self
-            .last_runs(&row.name, runs)
-            .await
-            .map_err(|err| (row.name.clone(), err.to_string()))?;
-        Ok(ScheduleView {
+        let last_runs = self.last_runs(&row.name, runs).await?;
+        Ok(Ok(ScheduleView {
             definition,
             source: if row.source == "file" {
                 ScheduleSource::File
@@ -219,7 +230,7 @@ impl Queue {
             last_runs,
             created_at: from_micros(row.created_at),
             changed_at: from_micros(row.changed_at),
-        })
+        }))
     }
 
     async fn last_runs(&self, name: &str, limit: u64) -> Result<Vec<ScheduleRun>, QueueError> {

@@ -116,7 +116,8 @@ impl Queue {
         manual: bool,
     ) -> Result<Option<Unique<Task>>, QueueError> {
         let mut request = definition.task.clone();
-        if definition.jitter_secs > 0 {
+        // A run asked for by hand starts at once.
+        if definition.jitter_secs > 0 && !manual {
             let jitter = rand::rng().random_range(0..=i64::from(definition.jitter_secs) * 1000);
             request.run_at = Some(slot + chrono::Duration::milliseconds(jitter));
         }

@@ -45,11 +45,14 @@ pub struct RunRow {
     pub manual: i32,
 }
 
-/// What storing a schedule through the API did.
+/// What storing or deleting a schedule through the API did.
 #[derive(Clone, Copy, Debug, PartialEq, Eq)]
 pub enum Saved {
     Created,
     Replaced,
+    Deleted,
+    /// Nothing: there is no schedule by that name.
+    Missing,
     /// Nothing: the schedule is the `--schedules` file's to change.
     FileOwned,
 }
@@ -125,8 +128,8 @@ impl Store {
         Ok(on_writer!(&self.writer, |db| db.run(&update))? > 0)
     }
 
-    /// Deletes a schedule and its runs (not their tasks); false when there was none.
-    pub async fn delete_schedule(&self, name: &str) -> Result<bool, StoreError> {
+    /// Deletes a schedule the API made, and its runs (not their tasks).
+    pub async fn delete_schedule(&self, name: &str) -> Result<Saved, StoreError> {
         let name = name.to_string();
         Ok(on_writer!(&self.writer, |db| delete_in(db, &name))?)
     }
@@ -194,7 +197,8 @@ impl Store {
 
     /// Fires `slot` (microseconds) of `schedule` with `task`: the task, when this call
     /// fired the slot (for a unique task whose key is held, the task holding it); `None`
-    /// when the slot had already fired. A `manual` run is one
+    /// when the slot had already fired, or its schedule no longer fires it (deleted,
+    /// paused or changed since it was read). A `manual` run is one
     /// asked for by hand, its slot the time it was asked for.
     pub async fn fire(
         &self,
@@ -347,28 +351,47 @@ async fn save_api_in(
                     Alias::new("changed_at"),
                     when_changed(API_CHANGES_IT, "changed_at"),
                 )
+                // A file that declared it since the look above keeps it.
+                .action_and_where(Expr::cust("schedules.source <> 'file'"))
                 .to_owned(),
         )
         .to_owned();
-    txn.run(&upsert).await?;
+    if txn.run(&upsert).await? == 0 {
+        txn.rollback().await?;
+        return Ok(Saved::FileOwned);
+    }
     txn.commit().await?;
     Ok(saved)
 }
 
-async fn delete_in(db: &impl Begin, name: &str) -> Result<bool, DbErr> {
+async fn delete_in(db: &impl Begin, name: &str) -> Result<Saved, DbErr> {
     let txn = db.begin().await?;
+    let schedule = Query::delete()
+        .from_table(Alias::new("schedules"))
+        .and_where(Expr::col(Alias::new("name")).eq(name))
+        .and_where(Expr::col(Alias::new("source")).ne("file"))
+        .to_owned();
+    if txn.run(&schedule).await? == 0 {
+        let exists = Query::select()
+            .column(Alias::new("source"))
+            .from(Alias::new("schedules"))
+            .and_where(Expr::col(Alias::new("name")).eq(name))
+            .to_owned();
+        let found = txn.fetch::<String>(&exists).await?;
+        txn.rollback().await?;
+        return Ok(if found.is_empty() {
+            Saved::Missing
+        } else {
+            Saved::FileOwned
+        });
+    }
     let runs = Query::delete()
         .from_table(Alias::new("schedule_runs"))
         .and_where(Expr::col(Alias::new("schedule")).eq(name))
         .to_owned();
     txn.run(&runs).await?;
-    let schedule = Query::delete()
-        .from_table(Alias::new("schedules"))
-        .and_where(Expr::col(Alias::new("name")).eq(name))
-        .to_owned();
-    let deleted = txn.run(&schedule).await? > 0;
     txn.commit().await?;
-    Ok(deleted)
+    Ok(Saved::Deleted)
 }
 
 async fn fire_in(
@@ -379,16 +402,33 @@ async fn fire_in(
     manual: bool,
 ) -> Result<Option<Unique<super::task_row::Model>>, DbErr> {
     let txn = db.begin().await?;
+    // The slot fires only if its schedule still fires it: not deleted, and for a timed
+    // slot not paused or changed since the caller read it.
+    let mut still = Query::select()
+        .expr(Expr::val(1))
+        .from(Alias::new("schedules"))
+        .and_where(Expr::col(Alias::new("name")).eq(schedule))
+        .to_owned();
+    if !manual {
+        still
+            .and_where(Expr::col(Alias::new("enabled")).ne(0))
+            .and_where(Expr::col(Alias::new("changed_at")).lt(slot));
+    }
+    let row = Query::select()
+        .exprs([
+            Expr::val(schedule),
+            Expr::val(slot),
+            Expr::val(task.id.to_string()),
+            Expr::val(task.created_at),
+            Expr::val(i32::from(manual)),
+        ])
+        .and_where(Expr::exists(still))
+        .to_owned();
     let run = Query::insert()
         .into_table(Alias::new("schedule_runs"))
         .columns(["schedule", "slot", "task_id", "fired_at", "manual"].map(Alias::new))
-        .values_panic([
-            schedule.into(),
-            slot.into(),
-            task.id.to_string().into(),
-            task.created_at.into(),
-            i32::from(manual).into(),
-        ])
+        .select_from(row)
+        .map_err(|err| DbErr::Custom(err.to_string()))?
         .on_conflict(
             OnConflict::columns([Alias::new("schedule"), Alias::new("slot")])
                 .do_nothing()
