@@ -3,7 +3,8 @@
 
 use crate::error::AppError;
 use crate::model::{
-    BulkResult, Overview, QueueView, SubmitRequest, TaskKindInfo, TaskPage, TaskQuery, TaskView,
+    BulkResult, Overview, QueueView, ScheduleDefinition, ScheduleTiming, ScheduleView,
+    SubmitRequest, TaskKindInfo, TaskPage, TaskQuery, TaskView, TimingPreview,
 };
 use leptos::prelude::*;
 use leptos::server_fn::codec::Json;
@@ -95,6 +96,41 @@ pub async fn task_kinds() -> Result<Vec<TaskKindInfo>, AppError> {
     Ok(queue()?.kinds())
 }
 
+/// Every schedule with its next run times and latest runs.
+#[server(endpoint = "schedule_list", input = Json)]
+pub async fn schedules() -> Result<Vec<ScheduleView>, AppError> {
+    Ok(queue()?.schedule_views().await?)
+}
+
+/// A timing in words with its next run times, for the schedule form as one types.
+#[server(endpoint = "preview_timing", input = Json)]
+pub async fn preview_timing(timing: ScheduleTiming) -> Result<TimingPreview, AppError> {
+    crate::server::schedules::preview(&timing).map_err(AppError::validation)
+}
+
+/// Makes or replaces a schedule (as `PUT /api/schedules/{name}` does).
+#[server(endpoint = "save_schedule", input = Json)]
+pub async fn save_schedule(definition: ScheduleDefinition) -> Result<ScheduleView, AppError> {
+    Ok(queue()?.save_schedule(definition).await?.0)
+}
+
+/// Pauses (`enabled == false`) or resumes a schedule.
+#[server(endpoint = "set_schedule_enabled", input = Json)]
+pub async fn set_schedule_enabled(name: String, enabled: bool) -> Result<ScheduleView, AppError> {
+    Ok(queue()?.set_schedule_enabled(&name, enabled).await?)
+}
+
+/// Submits a schedule's task now.
+#[server(endpoint = "run_schedule_now", input = Json)]
+pub async fn run_schedule_now(name: String) -> Result<TaskView, AppError> {
+    Ok(queue()?.run_schedule_now(&name).await?)
+}
+
+#[server(endpoint = "delete_schedule", input = Json)]
+pub async fn delete_schedule(name: String) -> Result<(), AppError> {
+    Ok(queue()?.delete_schedule(&name).await?)
+}
+
 /// The server functions that only read: the read-only token may call these and no
 /// others (they are all POSTs, so the method cannot tell).
 #[cfg(feature = "ssr")]
@@ -106,6 +142,8 @@ pub fn reading_server_fns() -> Vec<&'static str> {
         GetTask::PATH,
         Queues::PATH,
         TaskKinds::PATH,
+        Schedules::PATH,
+        PreviewTiming::PATH,
     ]
 }
 

@@ -4,9 +4,12 @@
 mod json_parameters;
 mod json_view;
 mod live;
+mod local_time;
 mod overview;
 mod queues_page;
 mod result_view;
+mod schedule_form;
+mod schedules_page;
 mod schema_fields;
 mod submit_form;
 mod task_detail;
@@ -76,6 +79,7 @@ pub fn App() -> impl IntoView {
                     <A href="/" exact=true>"Overview"</A>
                     <A href="/tasks">"Tasks"</A>
                     <A href="/queues">"Queues"</A>
+                    <A href="/schedules">"Schedules"</A>
                 </nav>
                 <ConnectionIndicator/>
             </header>
@@ -86,6 +90,7 @@ pub fn App() -> impl IntoView {
                     <Route path=path!("/tasks") view=tasks_page::TasksPage/>
                     <Route path=path!("/tasks/:id") view=task_detail::TaskDetailPage/>
                     <Route path=path!("/queues") view=queues_page::QueuesPage/>
+                    <Route path=path!("/schedules") view=schedules_page::SchedulesPage/>
                 </Routes>
             </main>
         </Router>

@@ -38,15 +38,23 @@ async function scan(page: Page): Promise<string[]> {
 test('every page passes an accessibility scan, and screenshots are kept', async ({ page, request }, testInfo) => {
   const task = await submitTask(request, { task_type: 'data_processing', parameters: { rows: 50, pace_ms: 0 } });
   await waitForStatus(request, task.id, ['SUCCESS']);
+  const schedule = await request.put('/api/schedules/a11y-hourly', { data: { cron: '0 * * * *', task: { task_type: 'noop' } } });
+  expect([200, 201]).toContain(schedule.status());
+  expect((await request.post('/api/schedules/a11y-hourly/run')).status()).toBe(200);
   for (const [name, url] of [
     ['overview', '/'],
     ['list', '/tasks'],
     ['detail', `/tasks/${task.id}`],
     ['queues', '/queues'],
+    ['schedules', '/schedules'],
   ]) {
     await page.goto(url);
     await expect(page.locator('body[data-hydrated="true"]')).toBeAttached();
     await page.screenshot({ path: testInfo.outputPath(`${name}.png`), fullPage: true });
     expect(await scan(page), `${name} (${url})`).toEqual([]);
   }
+  // The schedule form, open, with its timing explained.
+  await page.getByTestId('new-schedule').click();
+  await expect(page.getByTestId('timing-next').locator('li')).toHaveCount(5);
+  expect(await scan(page), 'the schedule form').toEqual([]);
 });

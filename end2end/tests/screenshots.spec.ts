@@ -65,3 +65,24 @@ test('the overview, the task list and a task page, with tasks in every status', 
   await expect(detail.attempts).toHaveCount(2);
   await picture(page, 'task');
 });
+
+test('the schedules page, with runs and the form open', async ({ page, request }) => {
+  await page.setViewportSize({ width: 1280, height: 800 });
+  const schedules: Array<[string, Record<string, unknown>]> = [
+    ['nightly-report', { cron: '0 2 * * *', timezone: 'Europe/Paris', catch_up: 'once', task: { task_type: 'data_processing', parameters: { rows: 500, pace_ms: 0 }, queue: 'reports' } }],
+    ['heartbeat', { every_secs: 60, catch_up: 'each', task: { task_type: 'noop' } }],
+    ['weekly-digest', { cron: '0 9 * * MON', timezone: 'America/New_York', task: { task_type: 'email_simulation', parameters: { count: 2, pace_ms: 0 } } }],
+  ];
+  for (const [name, body] of schedules) {
+    expect([200, 201]).toContain((await request.put(`/api/schedules/${name}`, { data: body })).status());
+  }
+  expect((await request.post('/api/schedules/nightly-report/run')).status()).toBe(200);
+  expect((await request.post('/api/schedules/weekly-digest/pause')).status()).toBe(200);
+  await page.goto('/schedules');
+  await expect(page.locator('body[data-hydrated="true"]')).toBeAttached();
+  await expect(page.getByTestId('schedule-run').first()).toBeVisible();
+  await page.getByTestId('new-schedule').click();
+  await page.getByTestId('schedule-cron').fill('*/15 9-17 * * MON-FRI');
+  await expect(page.getByTestId('timing-next').locator('li')).toHaveCount(5);
+  await picture(page, 'schedules');
+});

@@ -8,14 +8,10 @@ use super::ApiJson;
 use crate::error::AppError;
 use crate::model::{ScheduleDefinition, ScheduleTiming, ScheduleView, TaskView, TimingPreview};
 use crate::server::queue::valid_queue_name;
-use crate::server::schedules::When;
 use crate::server::AppState;
 use axum::extract::{Path, State};
 use axum::http::StatusCode;
 use axum::Json;
-
-/// How many run times a preview lists.
-const PREVIEWED: usize = 5;
 
 #[utoipa::path(post, path = "/api/schedules/preview", tag = "schedules",
     request_body = ScheduleTiming,
@@ -27,17 +23,9 @@ const PREVIEWED: usize = 5;
 pub async fn preview(
     ApiJson(timing): ApiJson<ScheduleTiming>,
 ) -> Result<Json<TimingPreview>, AppError> {
-    let when = When::parse(
-        timing.cron.as_deref(),
-        timing.every_secs,
-        timing.timezone.as_deref(),
-    )
-    .map_err(AppError::validation)?;
-    let after = timing.after.unwrap_or_else(chrono::Utc::now);
-    Ok(Json(TimingPreview {
-        description: when.describe(),
-        next: when.upcoming(after, PREVIEWED),
-    }))
+    Ok(Json(
+        crate::server::schedules::preview(&timing).map_err(AppError::validation)?,
+    ))
 }
 
 #[utoipa::path(get, path = "/api/schedules", tag = "schedules",
