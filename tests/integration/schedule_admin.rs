@@ -140,6 +140,14 @@ async fn a_schedule_that_cannot_be_is_refused_field_by_field_and_nothing_is_stor
             "{body}: {answer}"
         );
     }
+    let noop = json!({"name": "preview", "every_secs": 5, "task": {"task_type": "noop"}});
+    let (status, answer) = put(&server, "preview", &noop).await;
+    assert_eq!(status, 405, "the preview's path takes no PUT: {answer}");
+    let (status, answer) = server
+        .post_json("/api/save_schedule", &json!({"definition": noop}))
+        .await;
+    assert_eq!(status, 422, "{answer}");
+    assert!(answer.to_string().contains("is taken by"), "{answer}");
     let (status, answer) = put(&server, "bad", &json!({"every_secs": 5, "colour": 1})).await;
     assert_eq!(status, 422, "unknown and missing fields: {answer}");
     let (status, _) = put(

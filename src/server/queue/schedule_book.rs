@@ -14,6 +14,8 @@ const NEXT_RUNS: usize = 5;
 /// How many of its latest runs a schedule's view lists, in a list and alone.
 const RUNS_LISTED: u64 = 5;
 const RUNS_SHOWN: u64 = 20;
+/// The one name a schedule cannot have: its path is the timing preview's.
+const RESERVED_NAME: &str = "preview";
 
 impl Queue {
     /// Checks a schedule before it is stored: a valid name, timing and task (its kind
@@ -24,6 +26,11 @@ impl Queue {
             problems.push(FieldError::new(
                 "name",
                 "not a schedule name: 1 to 64 letters, digits, '_', '-' or '.'",
+            ));
+        } else if definition.name == RESERVED_NAME {
+            problems.push(FieldError::new(
+                "name",
+                "\"preview\" is taken by POST /api/schedules/preview; choose another name",
             ));
         }
         if let Err(why) = timing(definition) {
