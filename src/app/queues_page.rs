@@ -41,46 +41,48 @@ fn QueueTable(queues: Vec<QueueView>, refresh: Callback<()>) -> impl IntoView {
         }
     });
     view! {
-        <table class="grid" data-testid="queue-table">
-            <thead>
-                <tr>
-                    <th scope="col">"Queue"</th>
-                    <th scope="col">"Pending"</th>
-                    <th scope="col">"Running"</th>
-                    <th scope="col">"All tasks"</th>
-                    <th scope="col">"Concurrency here"</th>
-                    <th scope="col">"State"</th>
-                    <th scope="col"><span class="visually-hidden">"Action"</span></th>
-                </tr>
-            </thead>
-            <tbody>
-                {queues
-                    .into_iter()
-                    .map(|queue| {
-                        let name = queue.name.clone();
-                        let paused = queue.paused;
-                        view! {
-                            <tr data-testid="queue-row" data-queue=queue.name.clone() data-paused=paused.to_string()>
-                                <td><a href=format!("/tasks?queue={}", queue.name)>{queue.name.clone()}</a></td>
-                                <td class="num">{queue.pending}</td>
-                                <td class="num">{queue.running}</td>
-                                <td class="num">{queue.total}</td>
-                                <td class="num">{queue.concurrency.map(|c| c.to_string()).unwrap_or_else(|| "—".into())}</td>
-                                <td>{if paused { "❚❚ paused" } else { "▶ active" }}</td>
-                                <td>
-                                    <button
-                                        data-testid=format!("toggle-{}", queue.name)
-                                        on:click=move |_| { toggle.dispatch((name.clone(), !paused)); }
-                                    >
-                                        {if paused { "Resume" } else { "Pause" }}
-                                    </button>
-                                </td>
-                            </tr>
-                        }
-                    })
-                    .collect_view()}
-            </tbody>
-        </table>
+        <div class="table-scroll">
+            <table class="grid" data-testid="queue-table">
+                <thead>
+                    <tr>
+                        <th scope="col">"Queue"</th>
+                        <th scope="col">"Pending"</th>
+                        <th scope="col">"Running"</th>
+                        <th scope="col">"All tasks"</th>
+                        <th scope="col">"Concurrency here"</th>
+                        <th scope="col">"State"</th>
+                        <th scope="col"><span class="visually-hidden">"Action"</span></th>
+                    </tr>
+                </thead>
+                <tbody>
+                    {queues
+                        .into_iter()
+                        .map(|queue| {
+                            let name = queue.name.clone();
+                            let paused = queue.paused;
+                            view! {
+                                <tr data-testid="queue-row" data-queue=queue.name.clone() data-paused=paused.to_string()>
+                                    <td><a href=format!("/tasks?queue={}", queue.name)>{queue.name.clone()}</a></td>
+                                    <td class="num">{queue.pending}</td>
+                                    <td class="num">{queue.running}</td>
+                                    <td class="num">{queue.total}</td>
+                                    <td class="num">{queue.concurrency.map(|c| c.to_string()).unwrap_or_else(|| "—".into())}</td>
+                                    <td>{if paused { "❚❚ paused" } else { "▶ active" }}</td>
+                                    <td>
+                                        <button
+                                            data-testid=format!("toggle-{}", queue.name)
+                                            on:click=move |_| { toggle.dispatch((name.clone(), !paused)); }
+                                        >
+                                            {if paused { "Resume" } else { "Pause" }}
+                                        </button>
+                                    </td>
+                                </tr>
+                            }
+                        })
+                        .collect_view()}
+                </tbody>
+            </table>
+        </div>
     }
     .into_any()
 }

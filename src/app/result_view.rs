@@ -28,35 +28,37 @@ fn statistics(result: &Value) -> impl IntoView {
     let columns = result["columns"].as_object().cloned().unwrap_or_default();
     view! {
         <p>{format!("{} rows analysed", result["rows"])}</p>
-        <table class="grid" data-testid="result-statistics">
-            <thead>
-                <tr>
-                    <th scope="col">"Column"</th>
-                    <th scope="col">"Count"</th>
-                    <th scope="col">"Mean"</th>
-                    <th scope="col">"Min"</th>
-                    <th scope="col">"Max"</th>
-                    <th scope="col">"Std dev"</th>
-                </tr>
-            </thead>
-            <tbody>
-                {columns
-                    .into_iter()
-                    .map(|(name, stats)| {
-                        view! {
-                            <tr>
-                                <th scope="row">{name}</th>
-                                <td class="num">{stats["count"].to_string()}</td>
-                                <td class="num">{number(&stats["mean"])}</td>
-                                <td class="num">{number(&stats["min"])}</td>
-                                <td class="num">{number(&stats["max"])}</td>
-                                <td class="num">{number(&stats["stddev"])}</td>
-                            </tr>
-                        }
-                    })
-                    .collect_view()}
-            </tbody>
-        </table>
+        <div class="table-scroll">
+            <table class="grid" data-testid="result-statistics">
+                <thead>
+                    <tr>
+                        <th scope="col">"Column"</th>
+                        <th scope="col">"Count"</th>
+                        <th scope="col">"Mean"</th>
+                        <th scope="col">"Min"</th>
+                        <th scope="col">"Max"</th>
+                        <th scope="col">"Std dev"</th>
+                    </tr>
+                </thead>
+                <tbody>
+                    {columns
+                        .into_iter()
+                        .map(|(name, stats)| {
+                            view! {
+                                <tr>
+                                    <th scope="row">{name}</th>
+                                    <td class="num">{stats["count"].to_string()}</td>
+                                    <td class="num">{number(&stats["mean"])}</td>
+                                    <td class="num">{number(&stats["min"])}</td>
+                                    <td class="num">{number(&stats["max"])}</td>
+                                    <td class="num">{number(&stats["stddev"])}</td>
+                                </tr>
+                            }
+                        })
+                        .collect_view()}
+                </tbody>
+            </table>
+        </div>
     }
 }
 
