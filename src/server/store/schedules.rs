@@ -45,18 +45,6 @@ pub struct RunRow {
     pub manual: i32,
 }
 
-/// What storing or deleting a schedule through the API did.
-#[derive(Clone, Copy, Debug, PartialEq, Eq)]
-pub enum Saved {
-    Created,
-    Replaced,
-    Deleted,
-    /// Nothing: there is no schedule by that name.
-    Missing,
-    /// Nothing: the schedule is the `--schedules` file's to change.
-    FileOwned,
-}
-
 /// The columns of [`ScheduleRow`], with the latest slot the timing fired.
 const SCHEDULE_COLUMNS: &str = "name, definition, enabled, source, created_at, changed_at, \
      (SELECT MAX(slot) FROM schedule_runs WHERE schedule_runs.schedule = schedules.name \
@@ -85,53 +73,6 @@ impl Store {
         Ok(ScheduleRow::find_by_statement(statement)
             .one(&self.reader)
             .await?)
-    }
-
-    /// Stores a schedule made or replaced through the API (`definition` as JSON), unless
-    /// the `--schedules` file declared it.
-    pub async fn save_schedule(
-        &self,
-        name: &str,
-        definition: String,
-        enabled: bool,
-        now: i64,
-    ) -> Result<Saved, StoreError> {
-        let name = name.to_string();
-        Ok(on_writer!(&self.writer, |db| save_api_in(
-            db,
-            &name,
-            definition.clone(),
-            enabled,
-            now
-        ))?)
-    }
-
-    /// Pauses or resumes a schedule; false when there is none by that name. A change
-    /// restarts its slots from now, so the slots of a pause never fire.
-    pub async fn set_schedule_enabled(
-        &self,
-        name: &str,
-        enabled: bool,
-        now: i64,
-    ) -> Result<bool, StoreError> {
-        let changed_at = format!(
-            "CASE WHEN enabled <> {} THEN {now} ELSE changed_at END",
-            i32::from(enabled)
-        );
-        let update = Query::update()
-            .table(Alias::new("schedules"))
-            .value(Alias::new("changed_at"), Expr::cust(changed_at))
-            .value(Alias::new("enabled"), i32::from(enabled))
-            .value(Alias::new("updated_at"), now)
-            .and_where(Expr::col(Alias::new("name")).eq(name))
-            .to_owned();
-        Ok(on_writer!(&self.writer, |db| db.run(&update))? > 0)
-    }
-
-    /// Deletes a schedule the API made, and its runs (not their tasks).
-    pub async fn delete_schedule(&self, name: &str) -> Result<Saved, StoreError> {
-        let name = name.to_string();
-        Ok(on_writer!(&self.writer, |db| delete_in(db, &name))?)
     }
 
     /// The status of each of these tasks that still exists.
@@ -178,23 +119,6 @@ impl Store {
             .await?)
     }
 
-    /// Stores the schedules a file declares (`(name, definition JSON, enabled)`), each
-    /// replacing its earlier version (the API's too) but keeping when it was first
-    /// stored, and a pause or resume unless its definition changed. The schedules an
-    /// earlier file declared that this one does not are disabled and left to the API
-    /// (to delete, say). One transaction.
-    pub async fn save_file_schedules(
-        &self,
-        schedules: Vec<(String, String, bool)>,
-        now: i64,
-    ) -> Result<(), StoreError> {
-        Ok(on_writer!(&self.writer, |db| save_in(
-            db,
-            schedules.clone(),
-            now
-        ))?)
-    }
-
     /// Fires `slot` (microseconds) of `schedule` with `task`: the task, when this call
     /// fired the slot (for a unique task whose key is held, the task holding it); `None`
     /// when the slot had already fired, or its schedule no longer fires it (deleted,
@@ -220,178 +144,6 @@ impl Store {
             Unique::Held(row) => Unique::Held(Task::from(row)),
         }))
     }
-}
-
-/// Whether a stored schedule is being declared anew by the file: a different definition
-/// (which holds the file's `enabled`), or one the API made. Every start re-declares every
-/// schedule of the file; one it declares unchanged keeps its pause or resume.
-const FILE_CHANGES_IT: &str =
-    "(schedules.definition <> excluded.definition OR schedules.source <> 'file')";
-
-/// A schedule replaced through the API changes when its definition or `enabled` does.
-const API_CHANGES_IT: &str =
-    "(schedules.definition <> excluded.definition OR schedules.enabled <> excluded.enabled)";
-
-/// `column` takes the new row's value when `changes` holds, else keeps its own.
-fn when_changed(changes: &str, column: &str) -> sea_orm::sea_query::SimpleExpr {
-    Expr::cust(format!(
-        "CASE WHEN {changes} THEN excluded.{column} ELSE schedules.{column} END"
-    ))
-}
-
-async fn save_in(
-    db: &impl Begin,
-    schedules: Vec<(String, String, bool)>,
-    now: i64,
-) -> Result<(), DbErr> {
-    let txn = db.begin().await?;
-    let names: Vec<String> = schedules.iter().map(|(name, _, _)| name.clone()).collect();
-    for (name, definition, enabled) in schedules {
-        let columns = [
-            "name",
-            "definition",
-            "enabled",
-            "source",
-            "created_at",
-            "changed_at",
-            "updated_at",
-        ];
-        let upsert = Query::insert()
-            .into_table(Alias::new("schedules"))
-            .columns(columns.map(Alias::new))
-            .values_panic([
-                name.into(),
-                definition.into(),
-                i32::from(enabled).into(),
-                "file".into(),
-                now.into(),
-                now.into(),
-                now.into(),
-            ])
-            .on_conflict(
-                OnConflict::column(Alias::new("name"))
-                    .update_columns(["definition", "source", "updated_at"].map(Alias::new))
-                    .value(
-                        Alias::new("enabled"),
-                        when_changed(FILE_CHANGES_IT, "enabled"),
-                    )
-                    .value(
-                        Alias::new("changed_at"),
-                        when_changed(FILE_CHANGES_IT, "changed_at"),
-                    )
-                    .to_owned(),
-            )
-            .to_owned();
-        txn.run(&upsert).await?;
-    }
-    let dropped = Query::update()
-        .table(Alias::new("schedules"))
-        .value(Alias::new("enabled"), 0)
-        .value(Alias::new("changed_at"), now)
-        .value(Alias::new("updated_at"), now)
-        .value(Alias::new("source"), "api")
-        .and_where(Expr::col(Alias::new("source")).eq("file"))
-        .and_where(Expr::col(Alias::new("name")).is_not_in(names))
-        .to_owned();
-    txn.run(&dropped).await?;
-    txn.commit().await
-}
-
-async fn save_api_in(
-    db: &impl Begin,
-    name: &str,
-    definition: String,
-    enabled: bool,
-    now: i64,
-) -> Result<Saved, DbErr> {
-    let txn = db.begin().await?;
-    let source = Query::select()
-        .column(Alias::new("source"))
-        .from(Alias::new("schedules"))
-        .and_where(Expr::col(Alias::new("name")).eq(name))
-        .to_owned();
-    let saved = match txn
-        .fetch::<String>(&source)
-        .await?
-        .first()
-        .map(String::as_str)
-    {
-        Some("file") => {
-            txn.rollback().await?;
-            return Ok(Saved::FileOwned);
-        }
-        Some(_) => Saved::Replaced,
-        None => Saved::Created,
-    };
-    let columns = [
-        "name",
-        "definition",
-        "enabled",
-        "source",
-        "created_at",
-        "changed_at",
-        "updated_at",
-    ];
-    let upsert = Query::insert()
-        .into_table(Alias::new("schedules"))
-        .columns(columns.map(Alias::new))
-        .values_panic([
-            name.into(),
-            definition.into(),
-            i32::from(enabled).into(),
-            "api".into(),
-            now.into(),
-            now.into(),
-            now.into(),
-        ])
-        .on_conflict(
-            OnConflict::column(Alias::new("name"))
-                .update_columns(["definition", "enabled", "updated_at"].map(Alias::new))
-                .value(
-                    Alias::new("changed_at"),
-                    when_changed(API_CHANGES_IT, "changed_at"),
-                )
-                // A file that declared it since the look above keeps it.
-                .action_and_where(Expr::cust("schedules.source <> 'file'"))
-                .to_owned(),
-        )
-        .to_owned();
-    if txn.run(&upsert).await? == 0 {
-        txn.rollback().await?;
-        return Ok(Saved::FileOwned);
-    }
-    txn.commit().await?;
-    Ok(saved)
-}
-
-async fn delete_in(db: &impl Begin, name: &str) -> Result<Saved, DbErr> {
-    let txn = db.begin().await?;
-    let schedule = Query::delete()
-        .from_table(Alias::new("schedules"))
-        .and_where(Expr::col(Alias::new("name")).eq(name))
-        .and_where(Expr::col(Alias::new("source")).ne("file"))
-        .to_owned();
-    if txn.run(&schedule).await? == 0 {
-        let exists = Query::select()
-            .column(Alias::new("source"))
-            .from(Alias::new("schedules"))
-            .and_where(Expr::col(Alias::new("name")).eq(name))
-            .to_owned();
-        let found = txn.fetch::<String>(&exists).await?;
-        txn.rollback().await?;
-        return Ok(if found.is_empty() {
-            Saved::Missing
-        } else {
-            Saved::FileOwned
-        });
-    }
-    let runs = Query::delete()
-        .from_table(Alias::new("schedule_runs"))
-        .and_where(Expr::col(Alias::new("schedule")).eq(name))
-        .to_owned();
-    txn.run(&runs).await?;
-    txn.commit().await?;
-    Ok(Saved::Deleted)
 }
 
 async fn fire_in(
