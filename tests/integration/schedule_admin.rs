@@ -7,7 +7,7 @@ use serde_json::{json, Value};
 use std::path::Path;
 use std::time::{Duration, Instant};
 
-async fn put(server: &TestServer, name: &str, body: &Value) -> (u16, Value) {
+pub(crate) async fn put(server: &TestServer, name: &str, body: &Value) -> (u16, Value) {
     let response = server
         .client
         .put(server.url(&format!("/api/schedules/{name}")))
@@ -23,6 +23,24 @@ async fn post(server: &TestServer, path: &str) -> (u16, Value) {
     let response = server.post(path).await;
     let status = response.status().as_u16();
     (status, response.json().await.unwrap_or(Value::Null))
+}
+
+/// Waits until schedule `name` shows at least `count` runs and returns them, newest
+/// first (the deadline only guards against a hang).
+pub(crate) async fn wait_for_runs(server: &TestServer, name: &str, count: usize) -> Vec<Value> {
+    let deadline = Instant::now() + Duration::from_secs(120);
+    loop {
+        let (_, shown) = server.get_json(&format!("/api/schedules/{name}")).await;
+        let runs = shown["last_runs"].as_array().cloned().unwrap_or_default();
+        if runs.len() >= count {
+            return runs;
+        }
+        assert!(
+            Instant::now() < deadline,
+            "{name} never fired {count} slots"
+        );
+        tokio::time::sleep(Duration::from_millis(100)).await;
+    }
 }
 
 /// The fields of a 422's details.
@@ -372,19 +390,7 @@ async fn jitter_starts_each_slots_task_within_its_bound_after_the_slot() {
     let body = json!({"every_secs": 1, "catch_up": "each", "jitter_secs": 30, "task": {"task_type": "noop"}});
     let (status, _) = put(&server, "spread", &body).await;
     assert_eq!(status, 201);
-    let deadline = Instant::now() + Duration::from_secs(120);
-    let runs = loop {
-        let (_, shown) = server.get_json("/api/schedules/spread").await;
-        let runs = shown["last_runs"].as_array().cloned().unwrap_or_default();
-        if runs.len() >= 3 {
-            break runs;
-        }
-        assert!(
-            Instant::now() < deadline,
-            "the schedule never fired three slots"
-        );
-        tokio::time::sleep(Duration::from_millis(100)).await;
-    };
+    let runs = wait_for_runs(&server, "spread", 3).await;
     let time = |value: &Value| {
         value
             .as_str()

@@ -7,7 +7,7 @@ use crate::process::{free_port, serve_args, SpoolProcess, BINARY};
 use crate::support::TestServer;
 use serde_json::{json, Value};
 use std::process::Command;
-use std::time::{Duration, Instant};
+use std::time::Duration;
 
 /// A `noop` that waits a minute (SCHEDULED, so it counts) with `unique`.
 fn waiting(unique: Value) -> Value {
@@ -281,27 +281,9 @@ async fn a_unique_schedule_skips_its_slots_while_its_task_runs() {
         "every_secs": 1, "catch_up": "each",
         "task": {"task_type": "data_processing", "parameters": {"rows": 30, "pace_ms": 200}, "unique": {"key": "one"}}
     });
-    let response = server
-        .client
-        .put(server.url("/api/schedules/busy"))
-        .json(&body)
-        .send()
-        .await
-        .unwrap();
-    assert_eq!(response.status(), 201);
-    let deadline = Instant::now() + Duration::from_secs(120);
-    let runs = loop {
-        let (_, shown) = server.get_json("/api/schedules/busy").await;
-        let runs = shown["last_runs"].as_array().cloned().unwrap_or_default();
-        if runs.len() >= 3 {
-            break runs;
-        }
-        assert!(
-            Instant::now() < deadline,
-            "the schedule never fired three slots"
-        );
-        tokio::time::sleep(Duration::from_millis(100)).await;
-    };
+    let (status, _) = crate::schedule_admin::put(&server, "busy", &body).await;
+    assert_eq!(status, 201);
+    let runs = crate::schedule_admin::wait_for_runs(&server, "busy", 3).await;
     let (_, tasks) = server
         .get_json("/api/tasks/?task_type=data_processing")
         .await;
