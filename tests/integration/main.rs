@@ -21,6 +21,7 @@ mod process;
 mod scale_out;
 mod schedule_admin;
 mod schedule_firing;
+mod schedule_store;
 mod schedules;
 mod security_headers;
 mod shutdown;
