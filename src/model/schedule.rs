@@ -98,18 +98,6 @@ fn enabled() -> bool {
     true
 }
 
-impl ScheduleDefinition {
-    /// Its timing alone.
-    pub fn timing(&self) -> ScheduleTiming {
-        ScheduleTiming {
-            cron: self.cron.clone(),
-            timezone: self.timezone.clone(),
-            every_secs: self.every_secs,
-            after: None,
-        }
-    }
-}
-
 /// Where a schedule was declared, which decides who may change it.
 #[cfg_attr(feature = "ssr", derive(utoipa::ToSchema))]
 #[derive(Clone, Copy, Debug, PartialEq, Eq, Serialize, Deserialize)]
