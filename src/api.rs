@@ -3,7 +3,7 @@
 
 use crate::error::AppError;
 use crate::model::{
-    BulkResult, Overview, QueueView, ScheduleDefinition, ScheduleTiming, ScheduleView,
+    BulkResult, LogPage, Overview, QueueView, ScheduleDefinition, ScheduleTiming, ScheduleView,
     SubmitRequest, TaskKindInfo, TaskPage, TaskQuery, TaskView, TimingPreview,
 };
 use leptos::prelude::*;
@@ -40,6 +40,13 @@ pub async fn list_tasks(query: TaskQuery) -> Result<TaskPage, AppError> {
 #[server(endpoint = "get_task", input = Json)]
 pub async fn get_task(id: Uuid) -> Result<TaskView, AppError> {
     Ok(queue()?.get(id).await?)
+}
+
+/// Up to 1,000 lines of a task's log numbered after `after`.
+#[server(endpoint = "task_log", input = Json)]
+pub async fn task_log(id: Uuid, after: i64) -> Result<LogPage, AppError> {
+    let limit = crate::server::store::LOG_PAGE_MAX;
+    Ok(queue()?.task_log(id, after, limit).await?)
 }
 
 /// Validates and stores a task; per-field problems come back in `AppError::details`.
@@ -140,6 +147,7 @@ pub fn reading_server_fns() -> Vec<&'static str> {
         LoadOverview::PATH,
         ListTasks::PATH,
         GetTask::PATH,
+        TaskLog::PATH,
         Queues::PATH,
         TaskKinds::PATH,
         Schedules::PATH,

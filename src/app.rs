@@ -13,6 +13,7 @@ mod schedules_page;
 mod schema_fields;
 mod submit_form;
 mod task_detail;
+mod task_log;
 mod task_table;
 mod tasks_page;
 mod throughput_chart;

@@ -1,5 +1,5 @@
-//! The `spool` command-line client: submit, list, inspect, cancel, retry and watch tasks
-//! and manage schedules through a server's REST API, from scripts or a terminal, and run
+//! The `spool` command-line client: submit, list, inspect, cancel, retry and watch tasks,
+//! read their logs, and manage schedules through a server's REST API, from scripts or a terminal, and run
 //! a command per task as an external worker (`spool exec`).
 //!
 //! Exit codes: 0 success; 1 the task ended FAILED or CANCELLED (`--wait`, `watch`);
@@ -7,6 +7,7 @@
 
 mod client;
 mod exec;
+mod logs;
 mod output;
 mod schedule;
 
@@ -53,6 +54,8 @@ pub enum ClientCommand {
     Retry(TaskArgs),
     /// Follow a task with a progress bar until it ends; the exit code tells how.
     Watch(TaskArgs),
+    /// Print a task's log; `-f` follows it until the task ends.
+    Logs(logs::LogsArgs),
     /// Run a command per task of a queue, as an external worker over the REST API:
     /// `spool exec --queue text -- ./count-words.sh`. Not `spool worker`, which runs
     /// Spool's own kinds in-process on a shared database.
@@ -137,6 +140,7 @@ impl ClientCommand {
             | ClientCommand::Cancel(task)
             | ClientCommand::Retry(task)
             | ClientCommand::Watch(task) => &task.client,
+            ClientCommand::Logs(logs) => &logs.client,
             ClientCommand::Exec(exec) => &exec.client,
             ClientCommand::Schedule(schedule) => &schedule.client,
         }
@@ -166,6 +170,7 @@ pub async fn run(command: ClientCommand) -> ExitCode {
                 .await,
         ),
         ClientCommand::Watch(TaskArgs { id, .. }) => watch(&client, &args, &id).await,
+        ClientCommand::Logs(logs) => logs::logs(&client, &args, logs).await,
         ClientCommand::Exec(exec) => exec::exec(&client, exec).await,
         ClientCommand::Schedule(schedule) => schedule::run(&client, &args, schedule.command).await,
     };

@@ -12,12 +12,17 @@ use std::str::FromStr;
 use uuid::Uuid;
 
 mod external;
+mod log;
 mod schedule;
 mod task_filter;
 mod unique;
 
 pub use external::{
     ClaimRequest, ClaimedWork, CompleteRequest, FailRequest, HeartbeatAnswer, HeartbeatRequest,
+};
+pub use log::{
+    bounded_message, AppendLogRequest, LogLevel, LogLine, LogPage, NewLogLine,
+    LOG_LINES_PER_REQUEST, LOG_MESSAGE_MAX,
 };
 pub use schedule::{
     CatchUp, ScheduleDefinition, ScheduleRun, ScheduleSource, ScheduleTiming, ScheduleView,
@@ -147,6 +152,9 @@ pub struct TaskView {
     pub cancel_requested: bool,
     /// Milliseconds one attempt may run before it is stopped, if limited.
     pub timeout_ms: Option<i64>,
+    /// How many lines the task has written to its log (`GET /api/tasks/{id}/logs`).
+    #[serde(default)]
+    pub log_lines: i64,
     /// Every attempt, first to last (present on a single task's detail only).
     #[serde(default, skip_serializing_if = "Option::is_none")]
     pub attempts: Option<Vec<AttemptView>>,

@@ -27,6 +27,7 @@ pub fn synchronous(name: &str) -> Synchronous {
 pub async fn open(path: &Path, synchronous_name: &str) -> Result<Store, Error> {
     let options = StoreOptions {
         synchronous: synchronous(synchronous_name),
+        ..StoreOptions::default()
     };
     Ok(Store::open(&url(path), &options).await?)
 }

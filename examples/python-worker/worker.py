@@ -2,8 +2,8 @@
 """An external Spool worker in plain Python (standard library only).
 
 It claims `word_count` tasks from a queue over Spool's REST API, long-polling while the
-queue is empty, reports progress with heartbeats (which also renew the task's lease), and
-completes each task with its result, or fails it: retryably when the error may pass,
+queue is empty, reports progress with heartbeats (which also renew the task's lease),
+writes lines to the task's log, and completes each task with its result, or fails it: retryably when the error may pass,
 for good when the parameters are wrong. Start Spool with the kind declared:
 
     spool serve --external-kind word_count=text
@@ -61,6 +61,10 @@ class Spool:
                 "lease_secs": LEASE_SECS}
         return self.post(f"/api/workers/tasks/{task['id']}/heartbeat", body)
 
+    def log(self, task, message, level="info"):
+        body = {"attempt": task["attempt"], "lines": [{"level": level, "message": message}]}
+        self.post(f"/api/workers/tasks/{task['id']}/logs", body)
+
     def complete(self, task, result):
         body = {"attempt": task["attempt"], "result": result}
         self.post(f"/api/workers/tasks/{task['id']}/complete", body)
@@ -81,7 +85,9 @@ def word_count(spool, task):
     answer = spool.heartbeat(task, 50, "counting")
     if answer["cancel_requested"]:
         raise InterruptedError("cancelled")
-    return {"words": len(text.split())}
+    words = len(text.split())
+    spool.log(task, f"counted {words} words in {len(text)} characters")
+    return {"words": words}
 
 
 def run(spool, worker, queue, until_idle):

@@ -1,9 +1,10 @@
 //! One task: status and live progress, cancel and retry (each confirmed), parameters,
-//! result, error, and the timeline of its attempts.
+//! result, error, the timeline of its attempts, and its log.
 
 use super::json_view::JsonView;
 use super::live::use_live;
 use super::result_view::ResultView;
+use super::task_log::TaskLog;
 use super::task_table::{human_duration, ProgressBar, StatusBadge};
 use super::LoadError;
 use crate::api::{cancel_task, get_task, retry_task};
@@ -23,6 +24,16 @@ pub fn TaskDetailPage() -> impl IntoView {
             None => Err(AppError::bad_request("that is not a task id")),
         }
     });
+    let written = Memo::new(move |_| {
+        live.data
+            .with(|answer| {
+                answer
+                    .as_ref()
+                    .and_then(|answer| answer.as_ref().ok())
+                    .map(|task| task.log_lines)
+            })
+            .unwrap_or(0)
+    });
     view! {
         <Transition fallback=|| view! { <p class="empty">"Loading…"</p> }>
             {move || {
@@ -34,6 +45,7 @@ pub fn TaskDetailPage() -> impl IntoView {
                     })
             }}
         </Transition>
+        {move || id().map(|id| view! { <TaskLog id written/> })}
     }
 }
 

@@ -2,8 +2,9 @@
 //! the REST API and runs the command given on its own command line once per task (never
 //! a command from the task): the task's parameters as JSON on its standard input, lines
 //! `PROGRESS <percent> [message]` on its standard output as progress, the rest of its
-//! output as the result (JSON when it parses, else the text), and its exit status as the
-//! outcome (0 succeeds; anything else fails, retried by the task's policy).
+//! output as the result (JSON when it parses, else the text), each line of its error
+//! output as a line of the task's log, and its exit status as the outcome (0 succeeds;
+//! anything else fails, retried by the task's policy, its last error line the reason).
 //!
 //! Unlike `spool worker`, which runs Spool's own kinds in-process on a shared database,
 //! `spool exec` talks only to a server's REST API, like any external worker.
@@ -11,14 +12,15 @@
 use super::client::{Client, ClientError};
 use super::ClientArgs;
 use crate::model::{
-    ClaimRequest, ClaimedWork, CompleteRequest, FailRequest, HeartbeatAnswer, HeartbeatRequest,
+    bounded_message, AppendLogRequest, ClaimRequest, ClaimedWork, CompleteRequest, FailRequest,
+    HeartbeatAnswer, HeartbeatRequest, LogLevel, NewLogLine, LOG_LINES_PER_REQUEST,
 };
 use clap::Args;
 use serde_json::Value;
 use std::process::{ExitCode, Stdio};
 use std::sync::{Arc, Mutex};
 use std::time::Duration;
-use tokio::io::{AsyncBufReadExt, AsyncReadExt, AsyncWriteExt, BufReader};
+use tokio::io::{AsyncBufReadExt, AsyncWriteExt, BufReader};
 use tokio::process::Command;
 
 /// Most output kept as a result or an error: a task's result is a summary, not a file.
@@ -28,6 +30,14 @@ const MAX_OUTPUT: usize = 64 * 1024;
 type Progress = (u8, Option<String>);
 /// The latest report of the running command, not yet sent.
 type LatestProgress = Arc<Mutex<Option<Progress>>>;
+/// Lines of the command's error output not yet sent to the task's log.
+type PendingLines = Arc<Mutex<Vec<NewLogLine>>>;
+
+/// How often lines of the command's error output are sent to the task's log.
+const LOG_EVERY: Duration = Duration::from_millis(500);
+/// Most message bytes one request of log lines carries: well under the server's 256 KiB
+/// body limit with the JSON around them.
+const LOG_REQUEST_BYTES: usize = 128 * 1024;
 
 /// `spool exec`'s command line.
 #[derive(Debug, Args)]
@@ -97,13 +107,16 @@ async fn run_one(client: &Client, args: &ExecArgs, task: ClaimedWork) -> Result<
     }
     let progress: LatestProgress = Arc::default();
     let output = tokio::spawn(read_output(child.stdout.take(), Arc::clone(&progress)));
-    let errors = tokio::spawn(read_tail(child.stderr.take()));
+    let lines: PendingLines = Arc::default();
+    let errors = tokio::spawn(read_errors(child.stderr.take(), Arc::clone(&lines)));
+    let mut log_ticker = tokio::time::interval(LOG_EVERY);
     let beat_every = Duration::from_secs(args.lease_secs.max(2) / 3).max(Duration::from_secs(1));
     let mut ticker = tokio::time::interval(beat_every);
     ticker.tick().await;
     let status = loop {
         tokio::select! {
             status = child.wait() => break status,
+            _ = log_ticker.tick() => send_log(client, &path, &task, &lines).await,
             _ = ticker.tick() => {
                 let latest = progress.lock().ok().and_then(|mut p| p.take());
                 let beat = HeartbeatRequest {
@@ -129,6 +142,7 @@ async fn run_one(client: &Client, args: &ExecArgs, task: ClaimedWork) -> Result<
     };
     let stdout = output.await.unwrap_or_default();
     let stderr = errors.await.unwrap_or_default();
+    send_log(client, &path, &task, &lines).await;
     match status {
         Ok(status) if status.success() => {
             let result = serde_json::from_str(stdout.trim())
@@ -215,15 +229,78 @@ async fn read_output(
     kept
 }
 
-/// The last [`MAX_OUTPUT`] bytes of the command's error output.
-async fn read_tail(stderr: Option<tokio::process::ChildStderr>) -> String {
-    let Some(mut stderr) = stderr else {
+/// Reads the command's error output: each line goes to `lines` for the task's log (the
+/// oldest dropped beyond what one request carries), and the last [`MAX_OUTPUT`] bytes are
+/// returned.
+async fn read_errors(stderr: Option<tokio::process::ChildStderr>, lines: PendingLines) -> String {
+    let Some(stderr) = stderr else {
         return String::new();
     };
-    let mut all = Vec::new();
-    let _ = stderr.read_to_end(&mut all).await;
-    let start = all.len().saturating_sub(MAX_OUTPUT);
-    String::from_utf8_lossy(&all[start..]).into_owned()
+    let mut reader = BufReader::new(stderr);
+    let mut tail = std::collections::VecDeque::<u8>::new();
+    let mut line = Vec::new();
+    while let Ok(read) = reader.read_until(b'\n', &mut line).await {
+        if read == 0 {
+            break;
+        }
+        tail.extend(&line);
+        let excess = tail.len().saturating_sub(MAX_OUTPUT);
+        tail.drain(..excess);
+        let text = String::from_utf8_lossy(&line).trim_end().to_string();
+        line.clear();
+        if let Ok(mut lines) = lines.lock() {
+            if lines.len() >= LOG_LINES_PER_REQUEST {
+                lines.remove(0);
+            }
+            lines.push(NewLogLine {
+                level: LogLevel::Info,
+                message: text,
+                at: Some(chrono::Utc::now()),
+            });
+        }
+    }
+    String::from_utf8_lossy(tail.make_contiguous()).into_owned()
+}
+
+/// Sends the error lines read since the last call to the task's log, in requests that
+/// stay well inside the server's body limit. Lines the server cannot take now are
+/// dropped: the log is for people, and the outcome matters more.
+async fn send_log(client: &Client, path: &str, task: &ClaimedWork, lines: &PendingLines) {
+    let lines = match lines.lock() {
+        Ok(mut lines) if !lines.is_empty() => std::mem::take(&mut *lines),
+        _ => return,
+    };
+    let mut chunks: Vec<Vec<NewLogLine>> = vec![Vec::new()];
+    let mut bytes = 0;
+    for line in lines {
+        let line = NewLogLine {
+            message: bounded_message(line.message),
+            ..line
+        };
+        if bytes + line.message.len() > LOG_REQUEST_BYTES {
+            chunks.push(Vec::new());
+            bytes = 0;
+        }
+        bytes += line.message.len();
+        if let Some(chunk) = chunks.last_mut() {
+            chunk.push(line);
+        }
+    }
+    for lines in chunks {
+        let request = AppendLogRequest {
+            attempt: task.attempt,
+            lines,
+        };
+        if let Err(err) = client
+            .post_json::<()>(&format!("{path}/logs"), &request)
+            .await
+        {
+            return eprintln!(
+                "spool exec: could not send log lines of task {}: {err}",
+                task.id
+            );
+        }
+    }
 }
 
 /// `PROGRESS 40 resizing` → (40, Some("resizing")); percentages above 100 count as 100.

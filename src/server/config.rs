@@ -170,6 +170,12 @@ pub struct EngineConfig {
     #[arg(long, env = "SPOOL_SCHEDULES")]
     pub schedules: Option<PathBuf>,
 
+    /// How many of a task's newest log lines are kept (older ones are dropped; 0 keeps
+    /// none)
+    #[arg(long, env = "SPOOL_LOG_LINES_PER_TASK", default_value_t = crate::server::store::DEFAULT_LOG_LINES_PER_TASK,
+          value_parser = clap::value_parser!(u32).range(0..=100_000))]
+    pub log_lines_per_task: u32,
+
     /// Hours finished tasks are kept before they are deleted
     #[arg(long, env = "SPOOL_RETENTION_HOURS", default_value_t = 168,
           value_parser = clap::value_parser!(u64).range(1..=87_600))]

@@ -116,6 +116,7 @@ impl Engine {
     ) -> Result<Engine, StoreError> {
         let options = StoreOptions {
             synchronous: config.sqlite_synchronous,
+            log_lines_per_task: config.log_lines_per_task,
         };
         let store = Store::open(&config.database_url, &options).await?;
         let mut builder = Engine::builder(store, registry).maintenance(MaintenanceConfig {

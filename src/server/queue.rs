@@ -10,6 +10,7 @@ mod error;
 mod executor;
 mod external;
 mod intake;
+mod logs;
 mod maintenance;
 mod metrics;
 mod overview;

@@ -8,6 +8,7 @@
 mod events;
 mod health;
 mod list;
+mod logs;
 mod metrics;
 pub mod openapi;
 mod queues;
@@ -55,6 +56,7 @@ pub fn routes(task_types: &[crate::model::TaskKindInfo]) -> Router<AppState> {
         .routes(routes!(tasks::detail, tasks::cancel))
         .routes(routes!(tasks::retry))
         .routes(routes!(events::events))
+        .routes(routes!(logs::read))
         .routes(routes!(queues::stats))
         .routes(routes!(queues::task_types))
         .routes(routes!(queues::queues))
@@ -67,6 +69,7 @@ pub fn routes(task_types: &[crate::model::TaskKindInfo]) -> Router<AppState> {
         .routes(routes!(workers::heartbeat))
         .routes(routes!(workers::complete))
         .routes(routes!(workers::fail))
+        .routes(routes!(logs::append))
         .routes(routes!(schedules::preview))
         .routes(routes!(schedules::list))
         .routes(routes!(

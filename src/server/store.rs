@@ -15,6 +15,7 @@ mod conn;
 mod counting;
 mod group_commit;
 mod lifecycle;
+mod logs;
 mod one_commit;
 mod parked;
 mod postgres;
@@ -44,6 +45,7 @@ pub use attempts::Outcome;
 pub use claimed::ClaimedTask;
 pub use group_commit::CommitStats;
 pub use lifecycle::{CancelResult, RetryResult};
+pub use logs::LOG_PAGE_MAX;
 pub use parked::ParkedClaim;
 pub use postgres::is_postgres;
 pub use queries::{InsertError, ListFilter};
@@ -72,12 +74,18 @@ pub enum Synchronous {
 #[derive(Clone, Debug)]
 pub struct StoreOptions {
     pub synchronous: Synchronous,
+    /// How many of a task's newest log lines are kept; older ones are dropped.
+    pub log_lines_per_task: u32,
 }
+
+/// Log lines kept per task unless configured.
+pub const DEFAULT_LOG_LINES_PER_TASK: u32 = 1000;
 
 impl Default for StoreOptions {
     fn default() -> Self {
         StoreOptions {
             synchronous: Synchronous::Full,
+            log_lines_per_task: DEFAULT_LOG_LINES_PER_TASK,
         }
     }
 }
@@ -102,6 +110,8 @@ pub struct Store {
     commits: group_commit::GroupCommit,
     /// SQLite only: the background WAL checkpoints.
     checkpoints: Option<checkpoints::Checkpoints>,
+    /// See [`StoreOptions::log_lines_per_task`].
+    log_lines_per_task: u32,
 }
 
 impl Store {
@@ -115,6 +125,7 @@ impl Store {
                 writer,
                 reader: pool,
                 checkpoints: None,
+                log_lines_per_task: options.log_lines_per_task,
             });
         }
         // Every connection of the store opens the file anew, so an in-memory database
@@ -136,6 +147,7 @@ impl Store {
             writer,
             reader,
             checkpoints: Some(checkpoints::Checkpoints::start(checkpointer)),
+            log_lines_per_task: options.log_lines_per_task,
         })
     }
 

@@ -126,6 +126,61 @@ async fn watch_exits_one_when_the_task_ends_cancelled() {
     server.stop().await;
 }
 
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn logs_follow_a_task_to_its_end_and_print_json_lines() {
+    let server = TestServer::start().await;
+    let output = spool(
+        &server,
+        &[
+            "submit",
+            "email_simulation",
+            "count=3",
+            "pace_ms=300",
+            "--json",
+        ],
+    )
+    .await;
+    let task: Value = serde_json::from_str(&stdout(&output)).unwrap();
+    let id = task["id"].as_str().unwrap().to_string();
+    // Started at once, while the task has written little or nothing yet.
+    let output = spool(&server, &["logs", "-f", &id]).await;
+    assert_eq!(output.status.code(), Some(0), "{}", stderr(&output));
+    let text = stdout(&output);
+    let delivered: Vec<&str> = text.lines().filter(|l| l.contains("delivered")).collect();
+    assert_eq!(delivered.len(), 3, "every line once: {text}");
+    assert!(
+        delivered
+            .iter()
+            .all(|l| l.contains(" info ") && l.contains("[1]")),
+        "{text}"
+    );
+    assert!(delivered[2].contains("recipient3@example.test"), "{text}");
+    assert!(!text.contains("dropped"), "{text}");
+
+    let output = spool(&server, &["logs", &id, "--json"]).await;
+    assert_eq!(output.status.code(), Some(0));
+    let numbers: Vec<i64> = stdout(&output)
+        .lines()
+        .map(|l| {
+            serde_json::from_str::<Value>(l).unwrap()["seq"]
+                .as_i64()
+                .unwrap()
+        })
+        .collect();
+    assert_eq!(numbers, [1, 2, 3]);
+
+    let missing = uuid::Uuid::new_v4().to_string();
+    for args in [
+        vec!["logs", missing.as_str()],
+        vec!["logs", "-f", missing.as_str()],
+    ] {
+        let output = spool(&server, &args).await;
+        assert_eq!(output.status.code(), Some(2), "{args:?}");
+        assert!(stderr(&output).contains("HTTP 404"), "{}", stderr(&output));
+    }
+    server.stop().await;
+}
+
 /// `cargo leptos watch` starts the binary with no arguments and says where to listen
 /// in LEPTOS_SITE_ADDR: that must serve, not print usage.
 #[tokio::test(flavor = "multi_thread", worker_threads = 2)]

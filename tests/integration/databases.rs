@@ -68,9 +68,15 @@ where
 {
     let dir = tempfile::tempdir().unwrap();
     let url = format!("sqlite://{}", dir.path().join("store.db").display());
-    let store = Store::open(&url, &StoreOptions { synchronous })
-        .await
-        .unwrap();
+    let store = Store::open(
+        &url,
+        &StoreOptions {
+            synchronous,
+            ..StoreOptions::default()
+        },
+    )
+    .await
+    .unwrap();
     let announce = Announce("SQLite");
     test(store).await;
     std::mem::forget(announce);
@@ -82,6 +88,30 @@ where
             .unwrap();
         let announce = Announce("PostgreSQL");
         test(store).await;
+        std::mem::forget(announce);
+    }
+}
+
+/// Runs `test` with the URL of a fresh database on every database there is to test
+/// against, for tests that open their own stores or connections. A panic names the
+/// database it happened on.
+pub async fn each_database<F, Fut>(test: F)
+where
+    F: Fn(String) -> Fut,
+    Fut: Future<Output = ()>,
+{
+    let dir = tempfile::tempdir().unwrap();
+    let announce = Announce("SQLite");
+    test(format!(
+        "sqlite://{}",
+        dir.path().join("store.db").display()
+    ))
+    .await;
+    std::mem::forget(announce);
+    if let Some(server) = postgres_url() {
+        let schema = Schema::create(&server).await;
+        let announce = Announce("PostgreSQL");
+        test(schema.url.clone()).await;
         std::mem::forget(announce);
     }
 }

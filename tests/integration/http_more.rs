@@ -388,19 +388,48 @@ async fn task_events_stream_progress_until_the_task_is_final() {
     assert_eq!(response.headers()["content-type"], "text/event-stream");
     // The stream ends by itself once the task is final.
     let body = response.text().await.unwrap();
-    let tasks: Vec<Value> = body
+    let names: Vec<&str> = body
+        .lines()
+        .filter_map(|l| l.strip_prefix("event: "))
+        .collect();
+    let data: Vec<Value> = body
         .lines()
         .filter_map(|line| line.strip_prefix("data: "))
         .map(|data| serde_json::from_str(data).unwrap())
         .collect();
-    assert!(
-        body.lines()
-            .filter(|l| l.starts_with("event: "))
-            .all(|l| l == "event: task"),
-        "{body}"
+    assert_eq!(names.len(), data.len(), "{body}");
+    let of = |name: &str| -> Vec<Value> {
+        names
+            .iter()
+            .zip(&data)
+            .filter(|(n, _)| **n == name)
+            .map(|(_, d)| d.clone())
+            .collect()
+    };
+    let (tasks, lines) = (of("task"), of("log"));
+    assert_eq!(
+        tasks.len() + lines.len(),
+        names.len(),
+        "only task and log events: {body}"
     );
     assert!(tasks.len() >= 3, "expected several updates, got {body}");
     assert_eq!(tasks.last().unwrap()["status"], "SUCCESS");
+    assert_eq!(
+        names.last(),
+        Some(&"task"),
+        "the final task event ends the stream: {body}"
+    );
+    // data_processing logs a line as it starts and one as it ends, each once, in order.
+    let numbers: Vec<i64> = lines.iter().map(|l| l["seq"].as_i64().unwrap()).collect();
+    assert_eq!(numbers, [1, 2], "{body}");
+    assert!(
+        lines[1]["message"]
+            .as_str()
+            .unwrap()
+            .starts_with("analysed"),
+        "{body}"
+    );
+    assert_eq!(tasks.last().unwrap()["log_lines"], 2);
     let progress: Vec<i64> = tasks
         .iter()
         .map(|t| t["progress"].as_i64().unwrap())

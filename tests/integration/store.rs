@@ -16,9 +16,15 @@ use uuid::Uuid;
 pub async fn open_store(synchronous: Synchronous) -> (Store, TempDir) {
     let dir = tempfile::tempdir().unwrap();
     let url = format!("sqlite://{}", dir.path().join("store.db").display());
-    let store = Store::open(&url, &StoreOptions { synchronous })
-        .await
-        .unwrap();
+    let store = Store::open(
+        &url,
+        &StoreOptions {
+            synchronous,
+            ..StoreOptions::default()
+        },
+    )
+    .await
+    .unwrap();
     (store, dir)
 }
 

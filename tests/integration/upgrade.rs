@@ -43,6 +43,7 @@ fn old_row(queue: &str, task_type: &str) -> task_row::ActiveModel {
         // Columns of later migrations: the previous schema has none.
         unique_key: sea_orm::ActiveValue::NotSet,
         unique_states: sea_orm::ActiveValue::NotSet,
+        log_lines: sea_orm::ActiveValue::NotSet,
     }
 }
 

@@ -38,6 +38,20 @@ async fn the_python_example_worker_takes_and_finishes_tasks() {
         assert_eq!(task["status"], "SUCCESS", "{task}");
         assert_eq!(task["result_data"], json!({"words": words}), "{task}");
         assert_eq!(task["progress"], 100);
+        let (_, log) = server.get_json(&format!("/api/tasks/{id}/logs")).await;
+        let line = &log["lines"][0];
+        assert_eq!(
+            (&log["total"], &line["level"]),
+            (&json!(1), &json!("info")),
+            "{log}"
+        );
+        assert!(
+            line["message"]
+                .as_str()
+                .unwrap()
+                .starts_with(&format!("counted {words} words")),
+            "{log}"
+        );
     }
     let bad = server.wait_final(bad["id"].as_str().unwrap()).await;
     assert_eq!(
@@ -53,10 +67,12 @@ async fn the_python_example_worker_takes_and_finishes_tasks() {
 }
 
 /// What `spool exec` runs per task in the test below: counts the words of its input's
-/// `text`, reports progress, and fails (exit status 3) when asked to.
+/// `text`, reports progress, writes its error output (the task's log), and fails (exit
+/// status 3) when asked to.
 const WORD_COUNT: &str = r#"
 import json, sys
 task = json.load(sys.stdin)
+print("reading the text", file=sys.stderr, flush=True)
 print("PROGRESS 50 counting", flush=True)
 if task.get("fail"):
     print("asked to fail", file=sys.stderr)
@@ -99,6 +115,22 @@ async fn spool_exec_runs_its_own_command_per_task() {
         failed["error_message"],
         "the command exited with status 3: asked to fail"
     );
+    // Each line of error output is a line of the task's log, sent before the outcome.
+    for (task, expected) in [
+        (&counted, vec!["reading the text"]),
+        (&failing, vec!["reading the text", "asked to fail"]),
+    ] {
+        let (_, log) = server
+            .get_json(&format!("/api/tasks/{}/logs", task["id"].as_str().unwrap()))
+            .await;
+        let messages: Vec<&str> = log["lines"]
+            .as_array()
+            .unwrap()
+            .iter()
+            .map(|line| line["message"].as_str().unwrap())
+            .collect();
+        assert_eq!(messages, expected, "{log}");
+    }
 
     // Without a command to run there is nothing to do: a usage error, nothing claimed.
     let left = json!({"task_type": "word_count", "parameters": {"text": "x"}});

@@ -1,7 +1,8 @@
 //! One attempt of one task: runs the handler in its own tokio task (so a panic is caught;
 //! the executor itself is polled by the pool's [`super::attempts::Attempts`]),
-//! writes coalesced progress and renews the lease while it runs, enforces the timeout and
-//! the cancel grace period, and records the outcome fenced on the attempt it claimed.
+//! writes coalesced progress and renews the lease while it runs, stores what the handler
+//! logs, enforces the timeout and the cancel grace period, and records the outcome fenced
+//! on the attempt it claimed.
 
 use super::decision::{decide, Decision, Ended, Facts, Stop};
 use super::worker_config::WorkerConfig;
@@ -13,6 +14,10 @@ use std::time::Duration;
 use tokio::sync::OwnedSemaphorePermit;
 use tokio::time::{sleep_until, Instant};
 use tokio_util::sync::CancellationToken;
+
+/// How long after a handler logs a line it is stored, with whatever else the handler logs
+/// meanwhile: one write per burst, and a follower sees the line within this.
+const LOG_FLUSH_DELAY: Duration = Duration::from_millis(200);
 
 /// What an attempt needs besides its task.
 pub(super) struct Execution {
@@ -84,6 +89,8 @@ pub(super) async fn execute(execution: Execution, task: ClaimedTask) {
     // Whether the claim's verdict has been acted on. Not `claim.known()`: a commit that
     // failed before this attempt got going is known at once, and must stop it all the same.
     let mut verdict_seen = false;
+    // When the lines logged since the last store are due to be stored.
+    let mut store_log_at: Option<Instant> = None;
 
     let ended = loop {
         let wake_at = deadline
@@ -134,6 +141,13 @@ pub(super) async fn execute(execution: Execution, task: ClaimedTask) {
                 }
             }
             // Nothing is written before the claim is known to have committed.
+            _ = ctx.logged(), if store_log_at.is_none() && claim.known() == Some(true) => {
+                store_log_at = Some(Instant::now() + LOG_FLUSH_DELAY);
+            }
+            _ = sleep_until(store_log_at.unwrap_or(never)), if store_log_at.is_some() => {
+                store_log_at = None;
+                store_log(&queue, &task, &ctx).await;
+            }
             _ = ticker.tick(), if claim.known() == Some(true) => {
                 let lease_until = queue.now_micros() + config.lease.as_micros() as i64;
                 let progress = ctx.take_progress().map(|p| (p.percent, p.message));
@@ -156,6 +170,8 @@ pub(super) async fn execute(execution: Execution, task: ClaimedTask) {
     if !claim.committed().await {
         return tracing::warn!(task = %task.id, attempt = task.attempt, "the claim of this task did not commit; its outcome is dropped");
     }
+    // While the task is still this attempt's: the lines are fenced on that.
+    store_log(&queue, &task, &ctx).await;
     let retry_delay = backoff::delay(task.attempt, &mut rand::rng());
     let outcome = match decide(Facts {
         ended,
@@ -229,6 +245,26 @@ async fn record(
                     return tracing::warn!(task = %task.id, attempt = task.attempt, "outcome dropped: the task is no longer this attempt's");
                 }
             }
+        }
+    }
+}
+
+/// Stores the lines the handler logged since the last call. Lines a failed write loses are
+/// still in the process's own log.
+async fn store_log(queue: &Queue, task: &ClaimedTask, ctx: &TaskContext) {
+    let Some(log) = ctx.take_log() else { return };
+    let now = queue.now_micros();
+    match queue
+        .store()
+        .append_log(task.id, task.attempt, log.skipped, log.lines, now)
+        .await
+    {
+        Ok(true) => {}
+        Ok(false) => {
+            tracing::debug!(task = %task.id, attempt = task.attempt, "log lines dropped: the task is no longer this attempt's")
+        }
+        Err(err) => {
+            tracing::warn!(task = %task.id, attempt = task.attempt, error = %err, "could not store log lines")
         }
     }
 }

@@ -199,7 +199,7 @@ impl Queue {
 
     /// Why a worker's report about task `id` changed nothing: the task is not (or no
     /// longer) this attempt's (409), or there is no such task (404).
-    async fn not_yours_or_gone(&self, id: Uuid) -> QueueError {
+    pub(super) async fn not_yours_or_gone(&self, id: Uuid) -> QueueError {
         match self.store().get(id).await {
             Ok(Some(_)) => QueueError::Conflict(NOT_YOURS.into()),
             Ok(None) => QueueError::NotFound(id),

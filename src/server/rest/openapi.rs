@@ -16,10 +16,11 @@ pub struct ErrorBody {
 #[derive(Debug, utoipa::ToSchema)]
 #[allow(dead_code)]
 pub struct TaskEvent {
-    /// Always `task`.
-    #[schema(pattern = "^task$")]
+    /// `task` or `log`.
+    #[schema(pattern = "^(task|log)$")]
     pub event: String,
-    /// The task's JSON, as `GET /api/tasks/{id}` answers it.
+    /// For `task`, the task's JSON as `GET /api/tasks/{id}` answers it; for `log`, one
+    /// line's JSON as in `GET /api/tasks/{id}/logs`.
     pub data: String,
 }
 

@@ -87,6 +87,7 @@ impl FromRow for task_row::Model {
             idempotency_key: row.get("idempotency_key")?,
             unique_key: row.get("unique_key")?,
             unique_states: row.get("unique_states")?,
+            log_lines: row.get("log_lines")?,
         })
     }
 }

@@ -217,5 +217,6 @@ pub(super) fn new_row(task: NewTask) -> task_row::ActiveModel {
         idempotency_key: Set(task.idempotency_key),
         unique_key: Set(task.unique.as_ref().map(|unique| unique.key.clone())),
         unique_states: Set(task.unique.map_or(0, |unique| unique.finished_states)),
+        log_lines: Set(0),
     }
 }

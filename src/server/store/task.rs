@@ -35,6 +35,8 @@ pub struct Task {
     pub cancel_requested: bool,
     pub timeout_ms: Option<i64>,
     pub idempotency_key: Option<String>,
+    /// Lines its log has had (see [`super::Store::log_page`]).
+    pub log_lines: i64,
 }
 
 impl From<task_row::Model> for Task {
@@ -62,6 +64,7 @@ impl From<task_row::Model> for Task {
             cancel_requested: row.cancel_requested,
             timeout_ms: row.timeout_ms,
             idempotency_key: row.idempotency_key,
+            log_lines: row.log_lines,
         }
     }
 }
@@ -88,6 +91,7 @@ impl Task {
             progress_message: self.progress_message,
             cancel_requested: self.cancel_requested,
             timeout_ms: self.timeout_ms,
+            log_lines: self.log_lines,
             attempts: None,
         }
     }

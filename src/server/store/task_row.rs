@@ -35,6 +35,8 @@ pub struct Model {
     pub idempotency_key: Option<String>,
     pub unique_key: Option<String>,
     pub unique_states: i32,
+    /// Lines its log has had, dropped ones included; the next line's number is one more.
+    pub log_lines: i64,
 }
 
 #[derive(Copy, Clone, Debug, EnumIter, DeriveRelation)]

@@ -2,8 +2,11 @@
 //! the cancellation signal it must honour.
 
 use super::TaskError;
+use crate::model::{LogLevel, NewLogLine};
+use std::collections::VecDeque;
 use std::sync::{Arc, Mutex};
 use std::time::Duration;
+use tokio::sync::Notify;
 use tokio_util::sync::CancellationToken;
 use uuid::Uuid;
 
@@ -16,6 +19,25 @@ pub struct ProgressSnapshot {
     pub message: Option<String>,
 }
 
+/// Most log lines held for the executor to store; past this the oldest are dropped (and
+/// counted, so the stored log shows the gap). A handler logging faster than lines can be
+/// stored loses lines, never the process's memory.
+pub const MAX_PENDING_LOG_LINES: usize = 1000;
+
+/// Log lines written and not yet stored.
+#[derive(Clone, Debug, Default, PartialEq)]
+pub struct PendingLog {
+    /// Lines dropped before [`PendingLog::lines`] because too many were waiting.
+    pub skipped: u64,
+    pub lines: Vec<NewLogLine>,
+}
+
+#[derive(Debug, Default)]
+struct LogBuffer {
+    skipped: u64,
+    lines: VecDeque<NewLogLine>,
+}
+
 /// Handed to [`super::TaskKind::run`]. Cheap to clone.
 #[derive(Clone, Debug)]
 pub struct TaskContext {
@@ -24,6 +46,10 @@ pub struct TaskContext {
     cancel: CancellationToken,
     /// Latest report, taken by the executor when it next writes (writes are coalesced).
     progress: Arc<Mutex<Option<ProgressSnapshot>>>,
+    /// Log lines waiting to be stored, taken by the executor like progress.
+    log: Arc<Mutex<LogBuffer>>,
+    /// Told when a line is logged, so the executor stores lines soon after.
+    logged: Arc<Notify>,
 }
 
 impl TaskContext {
@@ -34,6 +60,8 @@ impl TaskContext {
             attempt,
             cancel,
             progress: Arc::default(),
+            log: Arc::default(),
+            logged: Arc::default(),
         }
     }
 
@@ -59,9 +87,12 @@ impl TaskContext {
         }
     }
 
-    /// Writes `message` to the task's log at `level`. The lines go to the process's log
+    /// Writes `message` to the task's log at `level`: stored with the task (shown on its
+    /// page, `GET /api/tasks/{id}/logs`, `spool logs`) and written to the process's log
     /// (through `tracing`, target `spool::task`) with the task's id and attempt.
     pub fn log(&self, level: tracing::Level, message: impl std::fmt::Display) {
+        let message = message.to_string();
+        self.keep_line(level, &message);
         let (task, attempt) = (self.id, self.attempt);
         // tracing's macros need the level as a constant.
         match level {
@@ -91,6 +122,46 @@ impl TaskContext {
     /// [`TaskContext::log`] at WARN.
     pub fn warn(&self, message: impl std::fmt::Display) {
         self.log(tracing::Level::WARN, message)
+    }
+
+    fn keep_line(&self, level: tracing::Level, message: &str) {
+        let level = match level {
+            tracing::Level::ERROR => LogLevel::Error,
+            tracing::Level::WARN => LogLevel::Warn,
+            tracing::Level::INFO => LogLevel::Info,
+            tracing::Level::DEBUG => LogLevel::Debug,
+            tracing::Level::TRACE => LogLevel::Trace,
+        };
+        let line = NewLogLine {
+            level,
+            message: crate::model::bounded_message(message.to_string()),
+            at: Some(chrono::Utc::now()),
+        };
+        if let Ok(mut log) = self.log.lock() {
+            if log.lines.len() >= MAX_PENDING_LOG_LINES {
+                log.lines.pop_front();
+                log.skipped += 1;
+            }
+            log.lines.push_back(line);
+        }
+        self.logged.notify_one();
+    }
+
+    /// The log lines written since the last call, if any.
+    pub fn take_log(&self) -> Option<PendingLog> {
+        let mut log = self.log.lock().ok()?;
+        if log.lines.is_empty() && log.skipped == 0 {
+            return None;
+        }
+        Some(PendingLog {
+            skipped: std::mem::take(&mut log.skipped),
+            lines: std::mem::take(&mut log.lines).into(),
+        })
+    }
+
+    /// Resolves once a line has been logged since it last resolved.
+    pub async fn logged(&self) {
+        self.logged.notified().await
     }
 
     /// The report made since the last call, if any.
@@ -124,5 +195,54 @@ impl TaskContext {
             _ = tokio::time::sleep(delay) => Ok(()),
             _ = self.cancel.cancelled() => Err(TaskError::Cancelled),
         }
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    fn context() -> TaskContext {
+        TaskContext::new(Uuid::nil(), 1, CancellationToken::new())
+    }
+
+    #[tokio::test]
+    async fn logged_lines_wait_for_the_executor_in_order() {
+        let ctx = context();
+        assert_eq!(ctx.take_log(), None);
+        ctx.info("first");
+        ctx.warn(format_args!("second {}", 2));
+        // A line was logged, so this resolves at once.
+        tokio::time::timeout(Duration::from_secs(5), ctx.logged())
+            .await
+            .expect("told of the line");
+        let taken = ctx.take_log().expect("two lines");
+        assert_eq!(taken.skipped, 0);
+        let lines: Vec<_> = taken
+            .lines
+            .iter()
+            .map(|l| (l.level, l.message.as_str()))
+            .collect();
+        assert_eq!(
+            lines,
+            [(LogLevel::Info, "first"), (LogLevel::Warn, "second 2")]
+        );
+        assert!(taken.lines.iter().all(|line| line.at.is_some()));
+        assert_eq!(ctx.take_log(), None, "taken lines are gone");
+    }
+
+    #[test]
+    fn too_many_waiting_lines_drop_the_oldest_and_count_them() {
+        let ctx = context();
+        for n in 0..MAX_PENDING_LOG_LINES + 25 {
+            ctx.info(n);
+        }
+        let taken = ctx.take_log().expect("lines");
+        assert_eq!(taken.skipped, 25);
+        assert_eq!(taken.lines.len(), MAX_PENDING_LOG_LINES);
+        assert_eq!(taken.lines[0].message, "25");
+        // The count starts over once taken.
+        ctx.info("next");
+        assert_eq!(ctx.take_log().map(|log| log.skipped), Some(0));
     }
 }

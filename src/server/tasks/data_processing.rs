@@ -66,6 +66,10 @@ impl TaskKind for DataProcessing {
         let mut accumulators: Vec<Accumulator> =
             COLUMNS.iter().map(|_| Accumulator::default()).collect();
         let chunk = params.rows.div_ceil(STEPS);
+        ctx.info(format_args!(
+            "generating and analysing {} rows in chunks of {chunk}",
+            params.rows
+        ));
         let mut done = 0;
         let mut step = 0;
         while done < params.rows {
@@ -89,6 +93,7 @@ impl TaskKind for DataProcessing {
             .zip(accumulators)
             .map(|(name, acc)| (name.to_string(), acc.finish()))
             .collect();
+        ctx.info(format_args!("analysed {} bytes of CSV", csv.len()));
         Ok(Output {
             rows: params.rows,
             csv_bytes: csv.len() as u64,

@@ -75,6 +75,9 @@ impl TaskKind for EmailSimulation {
             let formatted = message.formatted();
             let message_id = header_value(&formatted, "Message-ID").unwrap_or_default();
             let file = self.deliver(&message).await?;
+            ctx.info(format_args!(
+                "delivered {message_id} to recipient{n}@example.test"
+            ));
             messages.push(Sent {
                 to: format!("recipient{n}@example.test"),
                 subject: format!("Spool report {n} of {}", params.count),

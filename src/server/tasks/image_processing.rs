@@ -86,6 +86,10 @@ impl TaskKind for ImageProcessing {
                     .map_err(|e| {
                         TaskError::Failed(format!("image {n} could not be processed: {e}"))
                     })??;
+            ctx.info(format_args!(
+                "image {n}: {} {}x{} written to {}",
+                params.operation, written.width, written.height, written.file
+            ));
             files.push(Written {
                 file: format!("{}/{}", ctx.id(), written.file),
                 ..written
