@@ -3,8 +3,8 @@
 
 use crate::error::AppError;
 use crate::model::{
-    BulkResult, LogPage, Overview, QueueView, ScheduleDefinition, ScheduleTiming, ScheduleView,
-    SubmitRequest, TaskKindInfo, TaskPage, TaskQuery, TaskView, TimingPreview,
+    AuditEntry, BulkResult, LogPage, Overview, QueueView, ScheduleDefinition, ScheduleTiming,
+    ScheduleView, SubmitRequest, TaskKindInfo, TaskPage, TaskQuery, TaskView, TimingPreview,
 };
 use leptos::prelude::*;
 use leptos::server_fn::codec::Json;
@@ -66,12 +66,36 @@ pub async fn submit_task(request: SubmitRequest) -> Result<TaskView, AppError> {
 
 #[server(endpoint = "cancel_task", input = Json)]
 pub async fn cancel_task(id: Uuid) -> Result<TaskView, AppError> {
-    Ok(queue()?.cancel(id).await?)
+    Ok(queue()?.cancel(id, &actor()).await?)
 }
 
 #[server(endpoint = "retry_task", input = Json)]
 pub async fn retry_task(id: Uuid) -> Result<TaskView, AppError> {
-    Ok(queue()?.retry(id).await?)
+    Ok(queue()?.retry(id, &actor()).await?)
+}
+
+/// Retries a FAILED or CANCELLED task with new parameters (checked as a submit's are).
+#[server(endpoint = "edit_and_retry", input = Json)]
+pub async fn edit_and_retry(id: Uuid, parameters: serde_json::Value) -> Result<TaskView, AppError> {
+    Ok(queue()?.edit_and_retry(id, parameters, &actor()).await?)
+}
+
+/// Makes a SCHEDULED task due now.
+#[server(endpoint = "run_task_now", input = Json)]
+pub async fn run_task_now(id: Uuid) -> Result<TaskView, AppError> {
+    Ok(queue()?.run_now(id, &actor()).await?)
+}
+
+/// Deletes a finished task with its attempts and log.
+#[server(endpoint = "delete_task", input = Json)]
+pub async fn delete_task(id: Uuid) -> Result<(), AppError> {
+    Ok(queue()?.delete_finished(id, &actor()).await?)
+}
+
+/// The newest audit entries, of one task if given.
+#[server(endpoint = "audit_log", input = Json)]
+pub async fn audit_log(task: Option<Uuid>) -> Result<Vec<AuditEntry>, AppError> {
+    Ok(queue()?.audit(task, None, 100).await?)
 }
 
 /// Cancels (`retry == false`) or retries each task.
@@ -82,7 +106,8 @@ pub async fn bulk_action(ids: Vec<Uuid>, retry: bool) -> Result<BulkResult, AppE
         return Err(AppError::bad_request("select at most 1000 tasks at once"));
     }
     let action = if retry { Bulk::Retry } else { Bulk::Cancel };
-    Ok(queue()?.bulk(&ids, action).await?)
+    let chosen = format!("{} tasks selected in the dashboard", ids.len());
+    Ok(queue()?.bulk(&ids, action, chosen, &actor()).await?)
 }
 
 /// Every queue with its counts and whether it is paused. (Not `/api/queues`: that is
@@ -148,11 +173,20 @@ pub fn reading_server_fns() -> Vec<&'static str> {
         ListTasks::PATH,
         GetTask::PATH,
         TaskLog::PATH,
+        AuditLog::PATH,
         Queues::PATH,
         TaskKinds::PATH,
         Schedules::PATH,
         PreviewTiming::PATH,
     ]
+}
+
+/// Who calls: how the request proved its access, and from where (for the audit log).
+#[cfg(feature = "ssr")]
+fn actor() -> crate::server::queue::Actor {
+    use_context::<axum::http::request::Parts>()
+        .map(|parts| crate::server::access::actor_of(&parts))
+        .unwrap_or_else(crate::server::queue::Actor::local)
 }
 
 #[cfg(feature = "ssr")]

@@ -1,6 +1,7 @@
 //! The dashboard: the HTML shell, the root component, its navigation and routes. Each
 //! page or component lives in a file of its own under `app/`.
 
+mod audit_page;
 mod json_parameters;
 mod json_view;
 mod live;
@@ -12,6 +13,7 @@ mod schedule_form;
 mod schedules_page;
 mod schema_fields;
 mod submit_form;
+mod task_actions;
 mod task_detail;
 mod task_log;
 mod task_table;
@@ -81,6 +83,7 @@ pub fn App() -> impl IntoView {
                     <A href="/tasks">"Tasks"</A>
                     <A href="/queues">"Queues"</A>
                     <A href="/schedules">"Schedules"</A>
+                    <A href="/audit">"Audit"</A>
                 </nav>
                 <ConnectionIndicator/>
             </header>
@@ -92,6 +95,7 @@ pub fn App() -> impl IntoView {
                     <Route path=path!("/tasks/:id") view=task_detail::TaskDetailPage/>
                     <Route path=path!("/queues") view=queues_page::QueuesPage/>
                     <Route path=path!("/schedules") view=schedules_page::SchedulesPage/>
+                    <Route path=path!("/audit") view=audit_page::AuditPage/>
                 </Routes>
             </main>
         </Router>

@@ -5,6 +5,7 @@
 //! Exit codes: 0 success; 1 the task ended FAILED or CANCELLED (`--wait`, `watch`);
 //! 2 the request was refused or the server could not be reached.
 
+mod actions;
 mod client;
 mod exec;
 mod logs;
@@ -50,8 +51,14 @@ pub enum ClientCommand {
     Get(TaskArgs),
     /// Cancel a task.
     Cancel(TaskArgs),
-    /// Run a FAILED or CANCELLED task again.
-    Retry(TaskArgs),
+    /// Run a FAILED or CANCELLED task again: `--set rows=10` changes a parameter first.
+    Retry(actions::RetryArgs),
+    /// Run a SCHEDULED task (delayed, or waiting to be retried) now.
+    RunNow(TaskArgs),
+    /// Delete a finished task, with its attempts and log.
+    Delete(TaskArgs),
+    /// Show the audit log: who cancelled, retried, ran, edited or deleted what.
+    Audit(actions::AuditArgs),
     /// Follow a task with a progress bar until it ends; the exit code tells how.
     Watch(TaskArgs),
     /// Print a task's log; `-f` follows it until the task ends.
@@ -138,8 +145,11 @@ impl ClientCommand {
             ClientCommand::List(list) => &list.client,
             ClientCommand::Get(task)
             | ClientCommand::Cancel(task)
-            | ClientCommand::Retry(task)
+            | ClientCommand::RunNow(task)
+            | ClientCommand::Delete(task)
             | ClientCommand::Watch(task) => &task.client,
+            ClientCommand::Retry(retry) => &retry.client,
+            ClientCommand::Audit(audit) => &audit.client,
             ClientCommand::Logs(logs) => &logs.client,
             ClientCommand::Exec(exec) => &exec.client,
             ClientCommand::Schedule(schedule) => &schedule.client,
@@ -163,12 +173,10 @@ pub async fn run(command: ClientCommand) -> ExitCode {
                 .send_empty("DELETE", &format!("/api/tasks/{id}"))
                 .await,
         ),
-        ClientCommand::Retry(TaskArgs { id, .. }) => show(
-            &args,
-            client
-                .send_empty("POST", &format!("/api/tasks/{id}/retry"))
-                .await,
-        ),
+        ClientCommand::Retry(retry) => actions::retry(&client, &args, retry).await,
+        ClientCommand::RunNow(TaskArgs { id, .. }) => actions::run_now(&client, &args, &id).await,
+        ClientCommand::Delete(TaskArgs { id, .. }) => actions::delete(&client, &id).await,
+        ClientCommand::Audit(audit) => actions::audit(&client, &args, audit).await,
         ClientCommand::Watch(TaskArgs { id, .. }) => watch(&client, &args, &id).await,
         ClientCommand::Logs(logs) => logs::logs(&client, &args, logs).await,
         ClientCommand::Exec(exec) => exec::exec(&client, exec).await,
@@ -222,7 +230,7 @@ fn parameters(pairs: &[String]) -> Result<Value, ClientError> {
 
 /// A parameter's value as typed on the command line: a whole number, a JSON object or
 /// array, or else text.
-fn parameter_value(text: &str) -> Value {
+pub(crate) fn parameter_value(text: &str) -> Value {
     if let Ok(number) = text.parse::<i64>() {
         return Value::from(number);
     }

@@ -11,12 +11,14 @@ use std::fmt;
 use std::str::FromStr;
 use uuid::Uuid;
 
+mod actions;
 mod external;
 mod log;
 mod schedule;
 mod task_filter;
 mod unique;
 
+pub use actions::{AuditEntry, RetryRequest};
 pub use external::{
     ClaimRequest, ClaimedWork, CompleteRequest, FailRequest, HeartbeatAnswer, HeartbeatRequest,
 };

@@ -5,7 +5,7 @@
 //! `crate::api` (HTTP) → `queue` (the client API and worker pool) → `store` (the
 //! database). `tasks` holds the kinds the workers run.
 
-mod access;
+pub(crate) mod access;
 pub(crate) mod config;
 pub(crate) mod engine;
 mod http_error;

@@ -41,19 +41,28 @@ test('every page passes an accessibility scan, and screenshots are kept', async 
   const schedule = await request.put('/api/schedules/a11y-hourly', { data: { cron: '0 * * * *', task: { task_type: 'noop' } } });
   expect([200, 201]).toContain(schedule.status());
   expect((await request.post('/api/schedules/a11y-hourly/run')).status()).toBe(200);
+  // An action, so the audit page and the task's history have an entry.
+  const delayed = await submitTask(request, { task_type: 'noop', delay_ms: 600_000 });
+  expect((await request.post(`/api/tasks/${delayed.id}/run-now`)).status()).toBe(200);
   for (const [name, url] of [
     ['overview', '/'],
     ['list', '/tasks'],
     ['detail', `/tasks/${task.id}`],
     ['queues', '/queues'],
     ['schedules', '/schedules'],
+    ['audit', '/audit'],
+    ['history', `/tasks/${delayed.id}`],
   ]) {
     await page.goto(url);
     await expect(page.locator('body[data-hydrated="true"]')).toBeAttached();
+    if (name === 'detail') await expect(page.getByTestId('log-line')).toHaveCount(2);
+    if (name === 'history') await expect(page.getByTestId('audit-entry')).toHaveCount(1);
     await page.screenshot({ path: testInfo.outputPath(`${name}.png`), fullPage: true });
     expect(await scan(page), `${name} (${url})`).toEqual([]);
   }
   // The schedule form, open, with its timing explained.
+  await page.goto('/schedules');
+  await expect(page.locator('body[data-hydrated="true"]')).toBeAttached();
   await page.getByTestId('new-schedule').click();
   await expect(page.getByTestId('timing-next').locator('li')).toHaveCount(5);
   expect(await scan(page), 'the schedule form').toEqual([]);

@@ -48,7 +48,15 @@ test('lines appear while the task runs and the view follows the newest', async (
   await log.evaluate((el) => (el.scrollTop = 0));
   await append(request, id, attempt, numbered(201, 260));
   await expect(lines).toHaveCount(260);
-  expect(await log.evaluate((el) => el.scrollTop)).toBe(0);
+  // The view scrolls in an animation frame: give it two before looking.
+  const afterTwoFrames = () =>
+    log.evaluate(
+      (el) =>
+        new Promise<number>((resolve) =>
+          requestAnimationFrame(() => requestAnimationFrame(() => resolve(el.scrollTop))),
+        ),
+    );
+  expect(await afterTwoFrames()).toBe(0);
 
   const done = await request.post(`/api/workers/tasks/${id}/complete`, { data: { attempt, result: {} } });
   expect(done.status()).toBe(204);

@@ -1,15 +1,17 @@
-//! One task: status and live progress, cancel and retry (each confirmed), parameters,
-//! result, error, the timeline of its attempts, and its log.
+//! One task: status and live progress, the actions an operator may take on it,
+//! parameters, result, error, the timeline of its attempts, its log and the actions taken.
 
+use super::audit_page::TaskHistory;
 use super::json_view::JsonView;
 use super::live::use_live;
 use super::result_view::ResultView;
+use super::task_actions::{ActionPanel, TaskActions};
 use super::task_log::TaskLog;
 use super::task_table::{human_duration, ProgressBar, StatusBadge};
 use super::LoadError;
-use crate::api::{cancel_task, get_task, retry_task};
+use crate::api::get_task;
 use crate::error::AppError;
-use crate::model::{AttemptView, TaskStatus, TaskView};
+use crate::model::{AttemptView, TaskView};
 use leptos::prelude::*;
 use leptos_router::hooks::use_params_map;
 use uuid::Uuid;
@@ -24,12 +26,15 @@ pub fn TaskDetailPage() -> impl IntoView {
             None => Err(AppError::bad_request("that is not a task id")),
         }
     });
+    let panel = ActionPanel::new(live.refresh);
     let written = Memo::new(move |_| {
         live.data
             .with(|answer| {
                 answer
                     .as_ref()
                     .and_then(|answer| answer.as_ref().ok())
+                    // The page may still hold the task shown before this one.
+                    .filter(|task| Some(task.id) == id())
                     .map(|task| task.log_lines)
             })
             .unwrap_or(0)
@@ -40,17 +45,17 @@ pub fn TaskDetailPage() -> impl IntoView {
                 live.data
                     .get()
                     .map(|answer| match answer {
-                        Ok(task) => view! { <TaskDetail task refresh=live.refresh/> }.into_any(),
+                        Ok(task) => view! { <TaskDetail task panel/> }.into_any(),
                         Err(error) => view! { <LoadError error/> }.into_any(),
                     })
             }}
         </Transition>
-        {move || id().map(|id| view! { <TaskLog id written/> })}
+        {move || id().map(|id| view! { <TaskLog id written/> <TaskHistory id/> })}
     }
 }
 
 #[component]
-fn TaskDetail(task: TaskView, refresh: Callback<()>) -> impl IntoView {
+fn TaskDetail(task: TaskView, panel: ActionPanel) -> impl IntoView {
     let title = format!("{} {}", task.task_type, &task.id.to_string()[..8]);
     let attempts = task.attempts.clone().unwrap_or_default();
     let result = task.result_data.clone().map(|result| {
@@ -78,7 +83,7 @@ fn TaskDetail(task: TaskView, refresh: Callback<()>) -> impl IntoView {
                     <ProgressBar percent=task.progress/>
                     <span class="progress-message">{task.progress_message.clone().unwrap_or_default()}</span>
                 </div>
-                <Actions task=task.clone() refresh/>
+                <TaskActions task=task.clone() panel/>
             </div>
             <dl class="kv facts">
                 <dt>"Id"</dt><dd class="mono">{task.id.to_string()}</dd>
@@ -108,62 +113,6 @@ fn TaskDetail(task: TaskView, refresh: Callback<()>) -> impl IntoView {
 fn time(at: Option<chrono::DateTime<chrono::Utc>>) -> String {
     at.map(|at| at.format("%Y-%m-%d %H:%M:%S%.3f UTC").to_string())
         .unwrap_or_else(|| "—".into())
-}
-
-/// Cancel (while unfinished) and retry (when FAILED or CANCELLED), each asking first.
-#[component]
-fn Actions(task: TaskView, refresh: Callback<()>) -> impl IntoView {
-    let id = task.id;
-    let confirming: RwSignal<Option<&'static str>> = RwSignal::new(None);
-    let outcome: RwSignal<Option<String>> = RwSignal::new(None);
-    let act = Action::new(move |retry: &bool| {
-        let retry = *retry;
-        async move {
-            if retry {
-                retry_task(id).await
-            } else {
-                cancel_task(id).await
-            }
-        }
-    });
-    Effect::new(move |_| {
-        if let Some(answer) = act.value().get() {
-            confirming.set(None);
-            outcome.set(answer.err().map(|err| err.message));
-            refresh.run(());
-        }
-    });
-    let can_cancel = !task.status.is_final();
-    let can_retry = matches!(task.status, TaskStatus::Failed | TaskStatus::Cancelled);
-    view! {
-        <div class="actions" role="group" aria-label="Task actions">
-            <Show when=move || confirming.get().is_none()>
-                {can_cancel.then(|| view! {
-                    <button class="danger" data-testid="cancel-button" on:click=move |_| confirming.set(Some("cancel"))>"Cancel task"</button>
-                })}
-                {can_retry.then(|| view! {
-                    <button class="primary" data-testid="retry-button" on:click=move |_| confirming.set(Some("retry"))>"Retry task"</button>
-                })}
-            </Show>
-            <Show when=move || confirming.get().is_some()>
-                <span role="alertdialog" aria-label="Confirm">
-                    {move || format!("Really {} this task?", confirming.get().unwrap_or(""))}
-                    " "
-                    <button
-                        class="primary"
-                        data-testid="confirm-button"
-                        on:click=move |_| {
-                            act.dispatch(confirming.get_untracked() == Some("retry"));
-                        }
-                    >
-                        "Yes"
-                    </button>
-                    <button data-testid="dismiss-button" on:click=move |_| confirming.set(None)>"No"</button>
-                </span>
-            </Show>
-            <span class="field-error" role="alert">{move || outcome.get().unwrap_or_default()}</span>
-        </div>
-    }
 }
 
 #[component]

@@ -46,27 +46,49 @@ pub fn TaskLog(id: Uuid, written: Memo<i64>) -> impl IntoView {
             return;
         }
         reading.set(true);
+        // The signals are read with `try_`: the page may be left while a read is out.
         leptos::task::spawn_local(async move {
-            // Until caught up with what was written by the time each page was read.
-            while !loaded.get_untracked() || read_to.get_untracked() < written.get_untracked() {
-                let Ok(page) = task_log(id, read_to.get_untracked()).await else {
-                    failed.set(true);
+            loop {
+                let (Some(from), Some(target), Some(loaded_once)) = (
+                    read_to.try_get_untracked(),
+                    written.try_get_untracked(),
+                    loaded.try_get_untracked(),
+                ) else {
+                    return;
+                };
+                // Caught up with what was written when the task was last read.
+                if loaded_once && from >= target {
+                    break;
+                }
+                let Ok(page) = task_log(id, from).await else {
+                    let _ = failed.try_set(true);
                     break;
                 };
-                failed.set(false);
-                loaded.set(true);
-                let more = page.more;
-                read_to.set(if more { page.next_after } else { page.total });
-                entries.update(|entries| append(entries, page));
-                if follow.get_untracked() {
+                let _ = failed.try_set(false);
+                let _ = loaded.try_set(true);
+                // Past the last page, lines up to the count read before it are read or
+                // dropped (a line's count commits with the line itself).
+                let next = if page.more {
+                    page.next_after
+                } else {
+                    page.next_after.max(target)
+                };
+                let _ = read_to.try_set(next);
+                if entries
+                    .try_update(|entries| append(entries, page))
+                    .is_none()
+                {
+                    return;
+                }
+                if follow.try_get_untracked() == Some(true) {
                     request_animation_frame(move || {
-                        if let Some(list) = list.get_untracked() {
+                        if let Some(list) = list.try_get_untracked().flatten() {
                             list.set_scroll_top(list.scroll_height());
                         }
                     });
                 }
             }
-            reading.set(false);
+            let _ = reading.try_set(false);
         });
     });
     view! {

@@ -14,13 +14,15 @@ use super::ClientArgs;
 use crate::model::{
     bounded_message, AppendLogRequest, ClaimRequest, ClaimedWork, CompleteRequest, FailRequest,
     HeartbeatAnswer, HeartbeatRequest, LogLevel, NewLogLine, LOG_LINES_PER_REQUEST,
+    LOG_MESSAGE_MAX,
 };
 use clap::Args;
 use serde_json::Value;
+use std::collections::VecDeque;
 use std::process::{ExitCode, Stdio};
 use std::sync::{Arc, Mutex};
 use std::time::Duration;
-use tokio::io::{AsyncBufReadExt, AsyncWriteExt, BufReader};
+use tokio::io::{AsyncBufReadExt, AsyncReadExt, AsyncWriteExt, BufReader};
 use tokio::process::Command;
 
 /// Most output kept as a result or an error: a task's result is a summary, not a file.
@@ -31,7 +33,7 @@ type Progress = (u8, Option<String>);
 /// The latest report of the running command, not yet sent.
 type LatestProgress = Arc<Mutex<Option<Progress>>>;
 /// Lines of the command's error output not yet sent to the task's log.
-type PendingLines = Arc<Mutex<Vec<NewLogLine>>>;
+type PendingLines = Arc<Mutex<VecDeque<NewLogLine>>>;
 
 /// How often lines of the command's error output are sent to the task's log.
 const LOG_EVERY: Duration = Duration::from_millis(500);
@@ -230,16 +232,22 @@ async fn read_output(
 }
 
 /// Reads the command's error output: each line goes to `lines` for the task's log (the
-/// oldest dropped beyond what one request carries), and the last [`MAX_OUTPUT`] bytes are
-/// returned.
+/// oldest dropped beyond what one request carries, as no request can say how many were),
+/// and the last [`MAX_OUTPUT`] bytes are returned.
 async fn read_errors(stderr: Option<tokio::process::ChildStderr>, lines: PendingLines) -> String {
     let Some(stderr) = stderr else {
         return String::new();
     };
     let mut reader = BufReader::new(stderr);
-    let mut tail = std::collections::VecDeque::<u8>::new();
+    let mut tail = VecDeque::<u8>::new();
     let mut line = Vec::new();
-    while let Ok(read) = reader.read_until(b'\n', &mut line).await {
+    // A line longer than a log line may be is read (and logged) in pieces.
+    let longest = LOG_MESSAGE_MAX as u64;
+    while let Ok(read) = (&mut reader)
+        .take(longest)
+        .read_until(b'\n', &mut line)
+        .await
+    {
         if read == 0 {
             break;
         }
@@ -250,9 +258,9 @@ async fn read_errors(stderr: Option<tokio::process::ChildStderr>, lines: Pending
         line.clear();
         if let Ok(mut lines) = lines.lock() {
             if lines.len() >= LOG_LINES_PER_REQUEST {
-                lines.remove(0);
+                lines.pop_front();
             }
-            lines.push(NewLogLine {
+            lines.push_back(NewLogLine {
                 level: LogLevel::Info,
                 message: text,
                 at: Some(chrono::Utc::now()),
@@ -267,7 +275,7 @@ async fn read_errors(stderr: Option<tokio::process::ChildStderr>, lines: Pending
 /// dropped: the log is for people, and the outcome matters more.
 async fn send_log(client: &Client, path: &str, task: &ClaimedWork, lines: &PendingLines) {
     let lines = match lines.lock() {
-        Ok(mut lines) if !lines.is_empty() => std::mem::take(&mut *lines),
+        Ok(mut lines) if !lines.is_empty() => std::mem::take(&mut *lines).into_iter(),
         _ => return,
     };
     let mut chunks: Vec<Vec<NewLogLine>> = vec![Vec::new()];
@@ -277,11 +285,13 @@ async fn send_log(client: &Client, path: &str, task: &ClaimedWork, lines: &Pendi
             message: bounded_message(line.message),
             ..line
         };
-        if bytes + line.message.len() > LOG_REQUEST_BYTES {
+        // As sent: escapes and the fields around the message count too.
+        let size = serde_json::to_string(&line).map_or(LOG_REQUEST_BYTES, |json| json.len());
+        if bytes + size > LOG_REQUEST_BYTES {
             chunks.push(Vec::new());
             bytes = 0;
         }
-        bytes += line.message.len();
+        bytes += size;
         if let Some(chunk) = chunks.last_mut() {
             chunk.push(line);
         }

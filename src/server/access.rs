@@ -5,11 +5,15 @@
 //! static assets must carry `Authorization: Bearer <token>` or the login page's session
 //! cookie; the read-only token may look but not act.
 
+mod actor;
 mod login;
 mod session;
 mod tokens;
 
+pub use actor::actor_of;
 pub use tokens::{Access, Tokens};
+
+use crate::server::queue::Proof;
 
 use crate::error::{AppError, ErrorCode};
 use axum::extract::{Request, State};
@@ -51,9 +55,9 @@ impl AccessPolicy {
             || (method == Method::POST && self.reading_posts.contains(&path))
     }
 
-    /// The access the request proves, if any: a bearer token first, then the session.
-    /// A bearer token that is not one of ours is an error, whatever else is sent.
-    fn proven(&self, headers: &HeaderMap) -> Result<Option<Access>, WrongToken> {
+    /// The access the request proves, if any, and how: a bearer token first, then the
+    /// session. A bearer token that is not one of ours is an error, whatever else is sent.
+    fn proven(&self, headers: &HeaderMap) -> Result<Option<(Access, Proof)>, WrongToken> {
         // Another scheme (a proxy's Basic credentials, say) is not ours to judge.
         let bearer = headers
             .get(header::AUTHORIZATION)
@@ -62,12 +66,13 @@ impl AccessPolicy {
             .filter(|(scheme, _)| scheme.eq_ignore_ascii_case("bearer"));
         if let Some((_, token)) = bearer {
             return match self.tokens.recognise(token.trim()) {
-                Some(access) => Ok(Some(access)),
+                Some(access) => Ok(Some((access, Proof::Token))),
                 None => Err(WrongToken),
             };
         }
         Ok(session::from_headers(headers)
-            .and_then(|value| session::verify(&self.tokens, value, now_secs())))
+            .and_then(|value| session::verify(&self.tokens, value, now_secs()))
+            .map(|access| (access, Proof::Session)))
     }
 }
 
@@ -87,7 +92,7 @@ pub fn routes<S: Clone + Send + Sync + 'static>(policy: Arc<AccessPolicy>) -> Ro
 /// or 403.
 pub async fn check(
     State(policy): State<Arc<AccessPolicy>>,
-    request: Request,
+    mut request: Request,
     next: Next,
 ) -> Response {
     let path = request.uri().path();
@@ -104,13 +109,18 @@ pub async fn check(
             )
             .into_response();
         }
+        request.extensions_mut().insert(Proof::Local);
         return next.run(request).await;
     }
-    if !policy.tokens.required() || is_public(path) {
+    if !policy.tokens.required() {
+        request.extensions_mut().insert(Proof::Open);
         return next.run(request).await;
     }
-    let access = match policy.proven(request.headers()) {
-        Ok(Some(access)) => access,
+    if is_public(path) {
+        return next.run(request).await;
+    }
+    let (access, proof) = match policy.proven(request.headers()) {
+        Ok(Some(proven)) => proven,
         Ok(None) if wants_page(&request) => {
             return Redirect::to(&login::url_for(request.uri())).into_response()
         }
@@ -124,6 +134,7 @@ pub async fn check(
         )
         .into_response();
     }
+    request.extensions_mut().insert(proof);
     next.run(request).await
 }
 
@@ -282,21 +293,27 @@ mod tests {
         );
         let policy = AccessPolicy::new(tokens, false, vec![]);
         let with_cookie = headers(&[(header::COOKIE, &cookie)]);
-        assert_eq!(policy.proven(&with_cookie).unwrap(), Some(Access::Full));
+        assert_eq!(
+            policy.proven(&with_cookie).unwrap(),
+            Some((Access::Full, Proof::Session))
+        );
         let both = headers(&[
             (header::COOKIE, &cookie),
             (header::AUTHORIZATION, "Bearer nope"),
         ]);
         assert!(policy.proven(&both).is_err());
         let lower = headers(&[(header::AUTHORIZATION, "bearer full-access-token-0123")]);
-        assert_eq!(policy.proven(&lower).unwrap(), Some(Access::Full));
+        assert_eq!(
+            policy.proven(&lower).unwrap(),
+            Some((Access::Full, Proof::Token))
+        );
         let basic = headers(&[
             (header::COOKIE, &cookie),
             (header::AUTHORIZATION, "Basic dXNlcjpwdw=="),
         ]);
         assert_eq!(
             policy.proven(&basic).unwrap(),
-            Some(Access::Full),
+            Some((Access::Full, Proof::Session)),
             "a proxy's credentials are ignored"
         );
         assert_eq!(policy.proven(&HeaderMap::new()).unwrap(), None);

@@ -176,6 +176,11 @@ pub struct EngineConfig {
           value_parser = clap::value_parser!(u32).range(0..=100_000))]
     pub log_lines_per_task: u32,
 
+    /// Days the audit log keeps an entry
+    #[arg(long, env = "SPOOL_AUDIT_RETENTION_DAYS", default_value_t = 90,
+          value_parser = clap::value_parser!(u64).range(1..=3650))]
+    pub audit_retention_days: u64,
+
     /// Hours finished tasks are kept before they are deleted
     #[arg(long, env = "SPOOL_RETENTION_HOURS", default_value_t = 168,
           value_parser = clap::value_parser!(u64).range(1..=87_600))]

@@ -121,6 +121,7 @@ impl Engine {
         let store = Store::open(&config.database_url, &options).await?;
         let mut builder = Engine::builder(store, registry).maintenance(MaintenanceConfig {
             retention: Duration::from_secs(config.retention_hours * 3600),
+            audit_retention: Duration::from_secs(config.audit_retention_days * 24 * 3600),
             ..MaintenanceConfig::default()
         });
         if with_workers {

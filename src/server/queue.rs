@@ -1,7 +1,8 @@
-//! The queue's client API — submit, look up, list, cancel, retry, pause, stats — and the
+//! The queue's client API — submit, look up, list, act on tasks, pause, stats — and the
 //! worker pool and housekeeping that run what is submitted. REST handlers and server
 //! functions call this; only the store below it touches the database.
 
+mod actions;
 mod attempts;
 mod backoff;
 mod clock;
@@ -21,8 +22,8 @@ mod scheduler;
 mod submit;
 mod worker_config;
 
-use crate::model::{BulkResult, TaskKindInfo, TaskStatus, TaskView};
-use crate::server::store::{CancelResult, CommitStats, CountRow, ListFilter, RetryResult, Store};
+use crate::model::{TaskKindInfo, TaskView};
+use crate::server::store::{CommitStats, CountRow, ListFilter, Store};
 use crate::server::tasks::Registry;
 use std::collections::HashMap;
 use std::sync::atomic::{AtomicU64, Ordering::Relaxed};
@@ -31,6 +32,7 @@ use tokio::sync::Notify;
 use tokio_util::sync::CancellationToken;
 use uuid::Uuid;
 
+pub use actions::{Actor, Bulk, Proof};
 pub use clock::Clock;
 #[cfg(feature = "testing")]
 pub use clock::ManualClock;
@@ -44,13 +46,6 @@ pub use worker_config::WorkerConfig;
 /// Minutes of throughput `/api/stats` reports.
 pub const THROUGHPUT_MINUTES: i64 = 60;
 const MICROS_PER_MINUTE: i64 = 60_000_000;
-
-/// What a bulk action does to each selected task.
-#[derive(Clone, Copy, Debug, PartialEq, Eq)]
-pub enum Bulk {
-    Cancel,
-    Retry,
-}
 
 /// The queue a task joins when none is named.
 pub const DEFAULT_QUEUE: &str = "default";
@@ -185,70 +180,6 @@ impl Queue {
         let mut filter = filter.clone();
         filter.secret_parameters_of = self.registry.kinds_with_secrets();
         Ok(self.store.list(&filter).await?)
-    }
-
-    /// Cancels a task: PENDING or SCHEDULED at once; RUNNING by asking its handler to
-    /// stop (it ends CANCELLED). A finished task answers 409.
-    pub async fn cancel(&self, id: Uuid) -> Result<TaskView, QueueError> {
-        match self.store.cancel(id, self.clock.now_micros()).await? {
-            CancelResult::Cancelled => {}
-            CancelResult::Requested => self.signal_cancel(id),
-            CancelResult::AlreadyFinal(status) => {
-                return Err(QueueError::Conflict(format!(
-                    "the task is already {status}; only unfinished tasks can be cancelled"
-                )))
-            }
-            CancelResult::NotFound => return Err(QueueError::NotFound(id)),
-        }
-        self.get(id).await
-    }
-
-    /// Runs a FAILED or CANCELLED task again, and answers it as the retry left it
-    /// (PENDING). Anything else answers 409.
-    pub async fn retry(&self, id: Uuid) -> Result<TaskView, QueueError> {
-        match self.store.retry(id, self.clock.now_micros()).await? {
-            RetryResult::Retried => {
-                // Read before the workers are woken: a quick task could otherwise have
-                // run to its end before the answer is read.
-                let retried = self.get(id).await;
-                self.wake_workers();
-                retried
-            }
-            RetryResult::NotRetryable(status) => {
-                let why = if status == TaskStatus::Success {
-                    "it succeeded"
-                } else {
-                    "it has not finished"
-                };
-                Err(QueueError::Conflict(format!(
-                    "the task is {status}: only FAILED or CANCELLED tasks can be retried, and {why}"
-                )))
-            }
-            RetryResult::NotFound => Err(QueueError::NotFound(id)),
-            RetryResult::UniqueKeyHeld => Err(QueueError::Conflict(
-                "another task with this task's unique key is waiting or running, or counts \
-                 as finished"
-                    .into(),
-            )),
-        }
-    }
-
-    /// Cancels or retries each task; tasks the action does not apply to (finished, not
-    /// failed, gone) are counted as skipped, any other failure stops the run.
-    pub async fn bulk(&self, ids: &[Uuid], action: Bulk) -> Result<BulkResult, QueueError> {
-        let mut result = BulkResult::default();
-        for id in ids {
-            let done = match action {
-                Bulk::Cancel => self.cancel(*id).await,
-                Bulk::Retry => self.retry(*id).await,
-            };
-            match done {
-                Ok(_) => result.changed += 1,
-                Err(err) if err.does_not_apply() => result.skipped += 1,
-                Err(err) => return Err(err),
-            }
-        }
-        Ok(result)
     }
 
     /// Every task kind this process runs.

@@ -5,6 +5,7 @@
 //! Every failure is answered as `{"error": {"code", "message", "details"}}` with the
 //! matching status (see [`crate::error::AppError`]); bad input never reaches the store.
 
+mod actions;
 mod events;
 mod health;
 mod list;
@@ -53,8 +54,13 @@ pub fn routes(task_types: &[crate::model::TaskKindInfo]) -> Router<AppState> {
         .routes(routes!(list::list_without_slash))
         .routes(routes!(list::bulk_cancel))
         .routes(routes!(list::bulk_retry))
+        .routes(routes!(list::bulk_delete))
         .routes(routes!(tasks::detail, tasks::cancel))
-        .routes(routes!(tasks::retry))
+        .routes(routes!(actions::retry))
+        .routes(routes!(actions::edit_and_retry))
+        .routes(routes!(actions::run_now))
+        .routes(routes!(actions::delete))
+        .routes(routes!(actions::audit))
         .routes(routes!(events::events))
         .routes(routes!(logs::read))
         .routes(routes!(queues::stats))
@@ -93,6 +99,20 @@ pub fn routes(task_types: &[crate::model::TaskKindInfo]) -> Router<AppState> {
 
 async fn no_such_endpoint() -> AppError {
     AppError::not_found("no such endpoint")
+}
+
+/// A page size from the query string: `default` when absent, else 1 to `most`; 400
+/// otherwise.
+fn page_limit(text: Option<&str>, default: u64, most: u64) -> Result<u64, AppError> {
+    let Some(text) = text else {
+        return Ok(default);
+    };
+    text.parse::<u64>()
+        .ok()
+        .filter(|n| (1..=most).contains(n))
+        .ok_or_else(|| {
+            AppError::bad_request(format!("limit must be a whole number from 1 to {most}"))
+        })
 }
 
 /// A task id from the path; 400 when it is not a UUID.

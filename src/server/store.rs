@@ -4,8 +4,10 @@
 //! [`conn::Conn`], run where [`writer`] says; the hot ones (submits, claims, outcomes)
 //! are group-committed: see [`group_commit`].
 
+mod actions;
 pub mod attempt_row;
 mod attempts;
+mod audit;
 mod batch;
 mod checkpoints;
 mod claimed;
@@ -41,7 +43,9 @@ use sea_orm::{ConnectionTrait, Database, DatabaseBackend, DatabaseConnection, Db
 use tokio_util::sync::CancellationToken;
 use writer::{on_writer, Writer};
 
+pub use actions::ActionResult;
 pub use attempts::Outcome;
+pub use audit::{AuditNote, AUDIT_PAGE_MAX};
 pub use claimed::ClaimedTask;
 pub use group_commit::CommitStats;
 pub use lifecycle::{CancelResult, RetryResult};

@@ -6,7 +6,7 @@ use crate::store::{open_store, CommitTrap};
 use serde::Deserialize;
 use serde_json::{json, Value};
 use spool::model::{SubmitRequest, TaskView};
-use spool::testing::queue::{MaintenanceConfig, Queue, WorkerConfig};
+use spool::testing::queue::{Actor, MaintenanceConfig, Queue, WorkerConfig};
 use spool::testing::store::{Store, Synchronous};
 use spool::testing::tasks::{KindSettings, Registry, TaskContext, TaskError, TaskKind};
 use std::sync::atomic::{AtomicUsize, Ordering};
@@ -205,7 +205,7 @@ async fn cancelling_a_running_task_stops_its_handler_and_ends_cancelled() {
     engine
         .wait_for(task.id, |t| t.status.as_str() == "RUNNING")
         .await;
-    engine.queue.cancel(task.id).await.unwrap();
+    engine.queue.cancel(task.id, &Actor::local()).await.unwrap();
     let done = engine.wait_final(task.id).await;
     assert_eq!(done.status.as_str(), "CANCELLED");
     assert_eq!(outcomes(&done), vec!["CANCELLED"]);
@@ -219,7 +219,7 @@ async fn a_handler_that_ignores_cancel_is_aborted_after_the_grace_period() {
     engine
         .wait_for(task.id, |t| t.status.as_str() == "RUNNING")
         .await;
-    engine.queue.cancel(task.id).await.unwrap();
+    engine.queue.cancel(task.id, &Actor::local()).await.unwrap();
     // Well before the handler's own minute is up.
     let done = engine.wait_final(task.id).await;
     assert_eq!(done.status.as_str(), "CANCELLED");
@@ -398,7 +398,7 @@ async fn a_cancel_during_shutdown_ends_cancelled_not_requeued() {
     engine
         .wait_for(task.id, |t| t.status.as_str() == "RUNNING")
         .await;
-    engine.queue.cancel(task.id).await.unwrap();
+    engine.queue.cancel(task.id, &Actor::local()).await.unwrap();
     let (queue, store, _dir) = engine.shutdown().await;
     let after = queue.get(task.id).await.unwrap();
     assert_eq!(after.status.as_str(), "CANCELLED", "{after:?}");

@@ -27,6 +27,7 @@ mod security_headers;
 mod shutdown;
 mod store;
 mod support;
+mod task_actions;
 mod task_logs;
 mod unique_tasks;
 mod upgrade;

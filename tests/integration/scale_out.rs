@@ -327,7 +327,10 @@ async fn a_cancel_in_one_process_stops_the_task_running_in_another() {
         assert!(Instant::now() < deadline, "the task never started");
         tokio::time::sleep(Duration::from_millis(20)).await;
     }
-    other.cancel(id).await.unwrap();
+    other
+        .cancel(id, &spool::testing::queue::Actor::local())
+        .await
+        .unwrap();
     loop {
         let task = other.get(id).await.unwrap();
         match task.status.as_str() {

@@ -148,6 +148,7 @@ pub(super) async fn execute(execution: Execution, task: ClaimedTask) {
                 store_log_at = None;
                 store_log(&queue, &task, &ctx).await;
             }
+            // The lease is renewed, and progress written, only once the claim committed.
             _ = ticker.tick(), if claim.known() == Some(true) => {
                 let lease_until = queue.now_micros() + config.lease.as_micros() as i64;
                 let progress = ctx.take_progress().map(|p| (p.percent, p.message));
@@ -250,10 +251,11 @@ async fn record(
 }
 
 /// Stores the lines the handler logged since the last call. Lines a failed write loses are
-/// still in the process's own log.
+/// still in the process's own log, and leave a gap in the stored one.
 async fn store_log(queue: &Queue, task: &ClaimedTask, ctx: &TaskContext) {
     let Some(log) = ctx.take_log() else { return };
     let now = queue.now_micros();
+    let taken = log.skipped + log.lines.len() as u64;
     match queue
         .store()
         .append_log(task.id, task.attempt, log.skipped, log.lines, now)
@@ -264,6 +266,8 @@ async fn store_log(queue: &Queue, task: &ClaimedTask, ctx: &TaskContext) {
             tracing::debug!(task = %task.id, attempt = task.attempt, "log lines dropped: the task is no longer this attempt's")
         }
         Err(err) => {
+            // Counted with the next lines stored, so the log shows where these were.
+            ctx.lost_lines(taken);
             tracing::warn!(task = %task.id, attempt = task.attempt, error = %err, "could not store log lines")
         }
     }

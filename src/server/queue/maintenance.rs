@@ -1,6 +1,6 @@
 //! Housekeeping that keeps the queue moving: promotes SCHEDULED tasks whose time has come,
 //! rescues tasks whose worker died (expired lease) and prunes old finished tasks (and
-//! old schedule runs, but each schedule's latest). (The
+//! old schedule runs, but each schedule's latest) and old audit entries. (The
 //! store checkpoints its WAL on its own.)
 //! Every step is a fenced, idempotent statement, so it is safe in any number of processes.
 
@@ -18,6 +18,8 @@ pub struct MaintenanceConfig {
     pub prune_every: Duration,
     /// Finished tasks older than this are deleted.
     pub retention: Duration,
+    /// Audit entries older than this are deleted.
+    pub audit_retention: Duration,
 }
 
 impl Default for MaintenanceConfig {
@@ -27,6 +29,7 @@ impl Default for MaintenanceConfig {
             rescue_every: Duration::from_secs(2),
             prune_every: Duration::from_secs(60),
             retention: Duration::from_secs(7 * 24 * 3600),
+            audit_retention: Duration::from_secs(90 * 24 * 3600),
         }
     }
 }
@@ -69,6 +72,10 @@ pub async fn run_maintenance(queue: Queue, config: MaintenanceConfig, stop: Canc
                 }
                 if let Err(err) = store.prune_schedule_runs(cutoff).await {
                     tracing::error!(error = %err, "pruning schedule runs failed");
+                }
+                let audit_cutoff = queue.now_micros() - config.audit_retention.as_micros() as i64;
+                if let Err(err) = store.prune_audit(audit_cutoff).await {
+                    tracing::error!(error = %err, "pruning the audit log failed");
                 }
             }
         }

@@ -7,8 +7,7 @@
 use super::task_id;
 use crate::error::AppError;
 use crate::model::TaskView;
-use crate::server::queue::Queue;
-use crate::server::store::LOG_PAGE_MAX;
+use crate::server::queue::{Queue, QueueError};
 use crate::server::AppState;
 use axum::extract::{Path, State};
 use axum::response::sse::{Event, KeepAlive, Sse};
@@ -21,16 +20,23 @@ use std::time::Duration;
 /// How often the store is looked at for changes.
 const POLL: Duration = Duration::from_millis(250);
 
+/// Log lines read per page: a connection holds at most this many unsent.
+const LINES_PER_READ: u64 = 100;
+
 /// Where the stream is: what it sent last and what it has still to send.
 struct Follow {
     queue: Queue,
-    /// The task as last sent.
+    /// The task as last read.
     task: TaskView,
-    /// The number of the last log line sent.
+    /// The task's event still to send, once every line it counts has gone before it.
+    unsent: Option<TaskView>,
+    /// The number of the last log line sent (or dropped before it could be).
     log_seq: i64,
+    /// How many lines the task counted when last read.
+    log_target: i64,
     /// Events read but not sent yet.
     ready: VecDeque<Event>,
-    /// Whether the task's final event is among `ready` (or sent).
+    /// Whether the task's final event has been queued.
     finished: bool,
 }
 
@@ -44,31 +50,37 @@ pub async fn events(
     Path(id): Path<String>,
 ) -> Result<Sse<impl Stream<Item = Result<Event, Infallible>>>, AppError> {
     let task = state.queue.get(task_id(&id)?).await?;
-    let mut follow = Follow {
+    let follow = Follow {
         queue: state.queue.clone(),
         log_seq: 0,
+        log_target: task.log_lines,
         ready: VecDeque::new(),
-        finished: task.status.is_final(),
-        task: task.clone(),
+        finished: false,
+        unsent: Some(task.clone()),
+        task,
     };
-    // Lines first, then the task as read before them.
-    follow.read_log(task.log_lines).await;
-    follow.ready.push_back(event("task", &task));
     let events = stream::unfold(follow, |mut follow| async move {
         loop {
             if let Some(event) = follow.ready.pop_front() {
                 return Some((Ok(event), follow));
             }
+            if follow.log_seq < follow.log_target {
+                // A page that cannot be read ends the stream rather than skip its lines.
+                follow.read_log().await.ok()?;
+                continue;
+            }
+            if let Some(task) = follow.unsent.take() {
+                follow.finished = task.status.is_final();
+                follow.ready.push_back(event("task", &task));
+                continue;
+            }
             if follow.finished {
                 return None;
             }
             tokio::time::sleep(POLL).await;
-            let current = match follow.queue.get(follow.task.id).await {
-                Ok(task) => task,
-                // Pruned or unreadable: nothing more to follow.
-                Err(_) => return None,
-            };
-            follow.read_log(current.log_lines).await;
+            // Pruned or unreadable: nothing more to follow.
+            let current = follow.queue.get(follow.task.id).await.ok()?;
+            follow.log_target = current.log_lines;
             let previous = &follow.task;
             let changed = (current.status, current.progress, &current.progress_message)
                 != (
@@ -77,10 +89,9 @@ pub async fn events(
                     &previous.progress_message,
                 );
             if changed {
-                follow.ready.push_back(event("task", &current));
-                follow.finished = current.status.is_final();
-                follow.task = current;
+                follow.unsent = Some(current.clone());
             }
+            follow.task = current;
         }
     });
     let events = events.take_until(state.stopping.clone().cancelled_owned());
@@ -88,28 +99,22 @@ pub async fn events(
 }
 
 impl Follow {
-    /// Queues the log lines numbered after the last one sent, up to `total` (the task's
-    /// count as just read): a line's write commits before the task shows it counted.
-    async fn read_log(&mut self, total: i64) {
-        while self.log_seq < total {
-            let page = match self
-                .queue
-                .task_log(self.task.id, self.log_seq, LOG_PAGE_MAX)
-                .await
-            {
-                Ok(page) => page,
-                Err(_) => return,
-            };
-            for line in &page.lines {
-                self.ready.push_back(event("log", line));
-            }
-            // Lines dropped since the count was read leave nothing more to read.
-            self.log_seq = if page.more {
-                page.next_after
-            } else {
-                total.max(page.next_after)
-            };
+    /// Queues the next page of log lines after the last one sent. Lines up to the count
+    /// last read are there to read (a line's count commits with it), or were dropped.
+    async fn read_log(&mut self) -> Result<(), QueueError> {
+        let page = self
+            .queue
+            .task_log(self.task.id, self.log_seq, LINES_PER_READ)
+            .await?;
+        for line in &page.lines {
+            self.ready.push_back(event("log", line));
         }
+        self.log_seq = if page.more {
+            page.next_after
+        } else {
+            self.log_target.max(page.next_after)
+        };
+        Ok(())
     }
 }
 

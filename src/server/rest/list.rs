@@ -5,7 +5,7 @@ use super::openapi::ErrorBody;
 use crate::error::AppError;
 use crate::model::{BulkResult, TaskFilter, TaskView};
 use crate::server::queue::paging::{encode_cursor, list_filter};
-use crate::server::queue::Bulk;
+use crate::server::queue::{Actor, Bulk};
 use crate::server::store::ListFilter;
 use crate::server::AppState;
 use axum::extract::rejection::QueryRejection;
@@ -68,18 +68,7 @@ impl ListQuery {
 
     /// The store filter: the task filter, the page size and where the last page ended.
     fn filter(&self, default_limit: u64) -> Result<(TaskFilter, ListFilter), AppError> {
-        let limit = match self.limit.as_deref() {
-            None => default_limit,
-            Some(text) => text
-                .parse::<u64>()
-                .ok()
-                .filter(|n| (1..=MAX_LIMIT).contains(n))
-                .ok_or_else(|| {
-                    AppError::bad_request(format!(
-                        "limit must be a whole number from 1 to {MAX_LIMIT}"
-                    ))
-                })?,
-        };
+        let limit = super::page_limit(self.limit.as_deref(), default_limit, MAX_LIMIT)?;
         let task_filter = self.task_filter()?;
         let store_filter = list_filter(&task_filter, self.cursor.as_deref(), limit)?;
         Ok((task_filter, store_filter))
@@ -124,10 +113,10 @@ pub async fn list_without_slash(
         (status = 400, description = "No filter, or a bad one", body = ErrorBody)))]
 pub async fn bulk_cancel(
     State(state): State<AppState>,
+    actor: Actor,
     query: Result<Query<ListQuery>, QueryRejection>,
 ) -> Result<Json<BulkResult>, AppError> {
-    let ids = selected(&state, query).await?;
-    Ok(Json(state.queue.bulk(&ids, Bulk::Cancel).await?))
+    bulk(state, actor, query, Bulk::Cancel).await
 }
 
 /// `POST /api/tasks/retry?status=FAILED&…`: retries every selected FAILED or CANCELLED task.
@@ -136,18 +125,42 @@ pub async fn bulk_cancel(
         (status = 400, description = "No filter, or a bad one", body = ErrorBody)))]
 pub async fn bulk_retry(
     State(state): State<AppState>,
+    actor: Actor,
     query: Result<Query<ListQuery>, QueryRejection>,
 ) -> Result<Json<BulkResult>, AppError> {
-    let ids = selected(&state, query).await?;
-    Ok(Json(state.queue.bulk(&ids, Bulk::Retry).await?))
+    bulk(state, actor, query, Bulk::Retry).await
 }
 
-/// Ids of the tasks a bulk action's filter selects (at most [`MAX_BULK`]). A filter is
-/// required, so a bare request cannot touch every task by accident.
+/// `POST /api/tasks/delete?status=SUCCESS&…`: deletes every selected finished task.
+#[utoipa::path(post, path = "/api/tasks/delete", tag = "tasks", params(BulkQuery),
+    responses((status = 200, description = "Deletes every selected SUCCESS, FAILED or CANCELLED task", body = BulkResult),
+        (status = 400, description = "No filter, or a bad one", body = ErrorBody)))]
+pub async fn bulk_delete(
+    State(state): State<AppState>,
+    actor: Actor,
+    query: Result<Query<ListQuery>, QueryRejection>,
+) -> Result<Json<BulkResult>, AppError> {
+    bulk(state, actor, query, Bulk::Delete).await
+}
+
+/// Acts on the tasks `query` selects, and records it in the audit log with the filter.
+async fn bulk(
+    state: AppState,
+    actor: Actor,
+    query: Result<Query<ListQuery>, QueryRejection>,
+    action: Bulk,
+) -> Result<Json<BulkResult>, AppError> {
+    let (ids, filter) = selected(&state, query).await?;
+    Ok(Json(state.queue.bulk(&ids, action, filter, &actor).await?))
+}
+
+/// Ids of the tasks a bulk action's filter selects (at most [`MAX_BULK`]), and the
+/// filter as a query string. A filter is required, so a bare request cannot touch every
+/// task by accident.
 async fn selected(
     state: &AppState,
     query: Result<Query<ListQuery>, QueryRejection>,
-) -> Result<Vec<Uuid>, AppError> {
+) -> Result<(Vec<Uuid>, String), AppError> {
     let Query(query) = query.map_err(|_| AppError::bad_request("the query string is malformed"))?;
     if query.cursor.is_some() || query.limit.is_some() {
         return Err(AppError::bad_request(
@@ -172,7 +185,7 @@ async fn selected(
         }
     }
     ids.truncate(MAX_BULK as usize);
-    Ok(ids)
+    Ok((ids, task_filter.query_string(&[])))
 }
 
 /// The next page's link: the same filters, the same limit, the new cursor.

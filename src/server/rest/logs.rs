@@ -3,7 +3,7 @@
 //! lines to it.
 
 use super::openapi::ErrorBody;
-use super::{task_id, ApiJson};
+use super::{page_limit, task_id, ApiJson};
 use crate::error::AppError;
 use crate::model::{AppendLogRequest, LogPage};
 use crate::server::store::LOG_PAGE_MAX;
@@ -49,18 +49,7 @@ pub async fn read(
             .filter(|n| *n >= 0)
             .ok_or_else(|| AppError::bad_request("after must be a line number, 0 or more"))?,
     };
-    let limit = match query.limit.as_deref() {
-        None => DEFAULT_LIMIT,
-        Some(text) => text
-            .parse::<u64>()
-            .ok()
-            .filter(|n| (1..=LOG_PAGE_MAX).contains(n))
-            .ok_or_else(|| {
-                AppError::bad_request(format!(
-                    "limit must be a whole number from 1 to {LOG_PAGE_MAX}"
-                ))
-            })?,
-    };
+    let limit = page_limit(query.limit.as_deref(), DEFAULT_LIMIT, LOG_PAGE_MAX)?;
     Ok(Json(state.queue.task_log(id, after, limit).await?))
 }
 

@@ -1,10 +1,11 @@
 //! One task at a time: submit (with an optional `Idempotency-Key`), a batch of submits,
-//! detail, cancel and retry.
+//! detail and cancel (the seed's `DELETE`).
 
 use super::openapi::ErrorBody;
 use super::{task_id, ApiJson};
 use crate::error::AppError;
 use crate::model::{SubmitRequest, TaskView};
+use crate::server::queue::Actor;
 use crate::server::rate_limit::{allow, Client};
 use crate::server::AppState;
 use axum::extract::{Path, State};
@@ -83,22 +84,10 @@ pub async fn detail(
         (status = 404, description = "No such task", body = ErrorBody)))]
 pub async fn cancel(
     State(state): State<AppState>,
+    actor: Actor,
     Path(id): Path<String>,
 ) -> Result<Json<TaskView>, AppError> {
-    Ok(Json(state.queue.cancel(task_id(&id)?).await?))
-}
-
-#[utoipa::path(post, path = "/api/tasks/{id}/retry", tag = "tasks",
-    params(("id" = uuid::Uuid, Path, description = "Task id")),
-    responses((status = 200, description = "The task, PENDING again", body = TaskView),
-        (status = 400, description = "Malformed id", body = ErrorBody),
-        (status = 409, description = "Only FAILED or CANCELLED tasks can be retried", body = ErrorBody),
-        (status = 404, description = "No such task", body = ErrorBody)))]
-pub async fn retry(
-    State(state): State<AppState>,
-    Path(id): Path<String>,
-) -> Result<Json<TaskView>, AppError> {
-    Ok(Json(state.queue.retry(task_id(&id)?).await?))
+    Ok(Json(state.queue.cancel(task_id(&id)?, &actor).await?))
 }
 
 fn idempotency_key(headers: &HeaderMap) -> Result<Option<String>, AppError> {

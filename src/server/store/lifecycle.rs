@@ -3,8 +3,10 @@
 //! Each is fenced on the state it expects, so racing with a worker is safe.
 
 use super::attempts::close_attempt;
+use super::audit::{write_audit, AuditNote};
 use super::conn::{is_unique_violation, Begin, Commit, Conn};
 use super::counting::{returning_changed, Changed, Tally};
+use super::logs::{prune_lines_in, PRUNE_LINES};
 use super::task_row::{self, status_is, Column, Entity as Tasks};
 use super::writer::on_writer;
 use super::{Store, StoreError};
@@ -57,13 +59,47 @@ impl Store {
     /// A task that changes state between the steps (a requeue, a rescue) is tried again,
     /// so only a task that really is final is reported as such.
     pub async fn cancel(&self, id: Uuid, now: i64) -> Result<CancelResult, StoreError> {
-        Ok(on_writer!(&self.writer, |db| cancel_in(db, id, now))?)
+        self.cancel_noted(id, now, None).await
+    }
+
+    /// [`Store::cancel`], writing `audit` in the same transaction when the task changed.
+    pub async fn cancel_noted(
+        &self,
+        id: Uuid,
+        now: i64,
+        audit: Option<AuditNote>,
+    ) -> Result<CancelResult, StoreError> {
+        Ok(on_writer!(&self.writer, |db| cancel_in(
+            db,
+            id,
+            now,
+            audit.clone()
+        ))?)
     }
 
     /// Makes a FAILED or CANCELLED task PENDING again, keeping its attempt history and
     /// granting it at least one more attempt.
     pub async fn retry(&self, id: Uuid, now: i64) -> Result<RetryResult, StoreError> {
-        match on_writer!(&self.writer, |db| retry_in(db, id, now)) {
+        self.retry_noted(id, now, None, None).await
+    }
+
+    /// [`Store::retry`], with new `parameters` if given (already checked), writing
+    /// `audit` in the same transaction when the task changed.
+    pub async fn retry_noted(
+        &self,
+        id: Uuid,
+        now: i64,
+        parameters: Option<serde_json::Value>,
+        audit: Option<AuditNote>,
+    ) -> Result<RetryResult, StoreError> {
+        let parameters = parameters.map(|parameters| parameters.to_string());
+        match on_writer!(&self.writer, |db| retry_in(
+            db,
+            id,
+            now,
+            parameters.clone(),
+            audit.clone()
+        )) {
             Ok(result) => Ok(result),
             // Waiting again, it would be a second task that counts for its unique key.
             Err(err) if is_unique_violation(&err) => Ok(RetryResult::UniqueKeyHeld),
@@ -84,9 +120,10 @@ impl Store {
     }
 
     /// Deletes finished tasks completed before `cutoff`, a batch at a time; returns how
-    /// many went. Their attempts go with them. Processes pruning at once each delete a
-    /// task at most once; each goes on until a batch finds nothing left to delete.
+    /// many went. Their attempts and log lines go with them. Processes pruning at once
+    /// each delete a task at most once; each goes on until a batch finds nothing left.
     pub async fn prune(&self, cutoff: i64) -> Result<u64, StoreError> {
+        while on_writer!(&self.writer, |db| prune_lines_in(db, cutoff))? >= PRUNE_LINES {}
         let mut total = 0;
         loop {
             // One batch per write, so a prune never holds the writer long.
@@ -100,7 +137,12 @@ impl Store {
     }
 }
 
-async fn cancel_in(db: &impl Begin, id: Uuid, now: i64) -> Result<CancelResult, DbErr> {
+async fn cancel_in(
+    db: &impl Begin,
+    id: Uuid,
+    now: i64,
+    audit: Option<AuditNote>,
+) -> Result<CancelResult, DbErr> {
     for _ in 0..CANCEL_TRIES {
         let txn = db.begin().await?;
         // One status at a time, so the count knows which one the task left.
@@ -114,6 +156,9 @@ async fn cancel_in(db: &impl Begin, id: Uuid, now: i64) -> Result<CancelResult, 
             cancel.returning(returning_changed());
             let cancelled = txn.fetch::<Changed>(&cancel).await?;
             if !cancelled.is_empty() {
+                if let Some(note) = audit.clone() {
+                    write_audit(&txn, note).await?;
+                }
                 counted(txn, from, &cancelled).await?;
                 return Ok(CancelResult::Cancelled);
             }
@@ -123,6 +168,9 @@ async fn cancel_in(db: &impl Begin, id: Uuid, now: i64) -> Result<CancelResult, 
             .filter(Column::Id.eq(id))
             .filter(Column::Status.eq(TaskStatus::Running.as_str()));
         if txn.run(&requested.into_query()).await? == 1 {
+            if let Some(note) = audit.clone() {
+                write_audit(&txn, note).await?;
+            }
             txn.commit().await?;
             return Ok(CancelResult::Requested);
         }
@@ -154,10 +202,20 @@ async fn find_in(db: &impl Conn, id: Uuid) -> Result<Option<task_row::Model>, Db
     Ok(db.fetch::<task_row::Model>(&find).await?.into_iter().next())
 }
 
-async fn retry_in(db: &impl Begin, id: Uuid, now: i64) -> Result<RetryResult, DbErr> {
+async fn retry_in(
+    db: &impl Begin,
+    id: Uuid,
+    now: i64,
+    parameters: Option<String>,
+    audit: Option<AuditNote>,
+) -> Result<RetryResult, DbErr> {
     let txn = db.begin().await?;
     for from in [TaskStatus::Failed, TaskStatus::Cancelled] {
-        let mut retry = Tasks::update_many()
+        let mut retry = Tasks::update_many();
+        if let Some(parameters) = &parameters {
+            retry = retry.col_expr(Column::Parameters, Expr::value(parameters.clone()));
+        }
+        let mut retry = retry
             .col_expr(Column::Status, Expr::value(TaskStatus::Pending.as_str()))
             .col_expr(Column::RunAt, Expr::value(now))
             .col_expr(Column::CompletedAt, Expr::value(Option::<i64>::None))
@@ -179,6 +237,9 @@ async fn retry_in(db: &impl Begin, id: Uuid, now: i64) -> Result<RetryResult, Db
         retry.returning(returning_changed());
         let retried = txn.fetch::<Changed>(&retry).await?;
         if !retried.is_empty() {
+            if let Some(note) = audit.clone() {
+                write_audit(&txn, note).await?;
+            }
             counted(txn, from, &retried).await?;
             return Ok(RetryResult::Retried);
         }

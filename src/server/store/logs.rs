@@ -2,7 +2,7 @@
 //! as a heartbeat is; each line takes the next number from the task's `log_lines`
 //! counter, and only the newest [`StoreOptions::log_lines_per_task`] are kept, so the
 //! numbers a reader sees jump where lines were dropped. Lines are deleted with their task
-//! (a cascading foreign key), so pruning needs no step of its own.
+//! (a cascading foreign key); pruning deletes them first, a bounded batch at a time.
 //!
 //! [`StoreOptions::log_lines_per_task`]: super::StoreOptions
 
@@ -12,11 +12,16 @@ use super::writer::on_writer;
 use super::{Store, StoreError};
 use crate::model::{bounded_message, LogLine, LogPage, NewLogLine, TaskStatus};
 use sea_orm::sea_query::{Alias, Expr, Order, Query};
-use sea_orm::{ColumnTrait, DbErr, EntityTrait, ExprTrait, QueryFilter, QuerySelect, QueryTrait};
+use sea_orm::{
+    ColumnTrait, DatabaseBackend, DbErr, EntityTrait, ExprTrait, QueryFilter, QuerySelect,
+    QueryTrait, Statement,
+};
 use uuid::Uuid;
 
 /// Most lines one page holds.
 pub const LOG_PAGE_MAX: u64 = 1000;
+/// Lines deleted per write when their tasks are pruned.
+pub(super) const PRUNE_LINES: u64 = 10_000;
 
 struct LogRow {
     seq: i64,
@@ -113,6 +118,24 @@ impl LogRow {
             at: super::from_micros(self.logged_at),
         }
     }
+}
+
+/// Deletes up to [`PRUNE_LINES`] log lines of the finished tasks completed before
+/// `cutoff` (the ones a prune deletes); returns how many went. Left to the cascade, one
+/// batch of pruned tasks could delete millions of lines in a single write.
+pub(super) async fn prune_lines_in(db: &impl Conn, cutoff: i64) -> Result<u64, DbErr> {
+    let placeholder = match db.backend() {
+        DatabaseBackend::Postgres => "$1",
+        _ => "?",
+    };
+    let sql = format!(
+        "DELETE FROM task_logs WHERE (task_id, seq) IN (\
+           SELECT l.task_id, l.seq FROM task_logs l JOIN tasks t ON t.id = l.task_id \
+           WHERE t.status IN ('SUCCESS', 'FAILED', 'CANCELLED') AND t.completed_at < {placeholder} \
+           LIMIT {PRUNE_LINES})"
+    );
+    let statement = Statement::from_sql_and_values(db.backend(), sql, [cutoff.into()]);
+    db.execute(statement).await
 }
 
 async fn append_in(

@@ -159,6 +159,14 @@ impl TaskContext {
         })
     }
 
+    /// Counts `lines` that were taken but could not be stored, so the stored log shows
+    /// the gap they leave.
+    pub fn lost_lines(&self, lines: u64) {
+        if let Ok(mut log) = self.log.lock() {
+            log.skipped += lines;
+        }
+    }
+
     /// Resolves once a line has been logged since it last resolved.
     pub async fn logged(&self) {
         self.logged.notified().await

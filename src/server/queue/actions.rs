@@ -1,0 +1,276 @@
+//! What operators do to tasks — cancel, retry (with new parameters, if given), run now,
+//! delete, and each of cancel, retry and delete on every task a filter selects — each
+//! recorded in the audit log with who did it. A single-task action writes its entry in
+//! the transaction that changes the task; a bulk action, one transaction per task,
+//! writes one entry for the whole.
+
+use super::{Queue, QueueError};
+use crate::error::FieldError;
+use crate::model::{AuditEntry, BulkResult, TaskStatus, TaskView};
+use crate::server::store::{ActionResult, AuditNote, CancelResult, RetryResult};
+use serde_json::{json, Value};
+use std::net::IpAddr;
+use uuid::Uuid;
+
+/// How a request proved the access it acts with.
+#[derive(Clone, Copy, Debug, PartialEq, Eq)]
+pub enum Proof {
+    /// The full token, as `Authorization: Bearer`.
+    Token,
+    /// The dashboard's session cookie, from signing in with the full token.
+    Session,
+    /// No token is configured and only loopback is served: the open local mode.
+    Local,
+    /// No token is configured and every address is served, on purpose.
+    Open,
+}
+
+impl Proof {
+    /// The word the audit log records.
+    pub fn as_str(self) -> &'static str {
+        match self {
+            Proof::Token => "token",
+            Proof::Session => "session",
+            Proof::Local => "local",
+            Proof::Open => "open",
+        }
+    }
+}
+
+/// Who takes an action: the access it proved, and the client's address.
+#[derive(Clone, Copy, Debug, PartialEq, Eq)]
+pub struct Actor {
+    pub proof: Proof,
+    pub address: Option<IpAddr>,
+}
+
+impl Actor {
+    /// A caller in this process with no request behind it (tests, embedding programs).
+    pub fn local() -> Actor {
+        Actor {
+            proof: Proof::Local,
+            address: None,
+        }
+    }
+}
+
+/// What a bulk action does to each selected task.
+#[derive(Clone, Copy, Debug, PartialEq, Eq)]
+pub enum Bulk {
+    Cancel,
+    Retry,
+    Delete,
+}
+
+impl Bulk {
+    fn audited_as(self) -> &'static str {
+        match self {
+            Bulk::Cancel => "bulk_cancel",
+            Bulk::Retry => "bulk_retry",
+            Bulk::Delete => "bulk_delete",
+        }
+    }
+}
+
+impl Queue {
+    fn note(&self, action: &'static str, by: &Actor) -> AuditNote {
+        AuditNote {
+            at: self.now_micros(),
+            action,
+            access: by.proof.as_str().to_string(),
+            address: by.address.map(|ip| ip.to_string()),
+            task_id: None,
+            filter: None,
+            changed: 1,
+            details: None,
+        }
+    }
+
+    fn task_note(&self, action: &'static str, by: &Actor, id: Uuid) -> AuditNote {
+        AuditNote {
+            task_id: Some(id),
+            ..self.note(action, by)
+        }
+    }
+
+    /// Cancels a task: PENDING or SCHEDULED at once; RUNNING by asking its handler to
+    /// stop (it ends CANCELLED). A finished task answers 409.
+    pub async fn cancel(&self, id: Uuid, by: &Actor) -> Result<TaskView, QueueError> {
+        self.cancel_noted(id, Some(self.task_note("cancel", by, id)))
+            .await?;
+        self.get(id).await
+    }
+
+    async fn cancel_noted(&self, id: Uuid, note: Option<AuditNote>) -> Result<(), QueueError> {
+        match self.store.cancel_noted(id, self.now_micros(), note).await? {
+            CancelResult::Cancelled => Ok(()),
+            CancelResult::Requested => {
+                self.signal_cancel(id);
+                Ok(())
+            }
+            CancelResult::AlreadyFinal(status) => Err(QueueError::Conflict(format!(
+                "the task is already {status}; only unfinished tasks can be cancelled"
+            ))),
+            CancelResult::NotFound => Err(QueueError::NotFound(id)),
+        }
+    }
+
+    /// Runs a FAILED or CANCELLED task again, and answers it as the retry left it
+    /// (PENDING). Anything else answers 409.
+    pub async fn retry(&self, id: Uuid, by: &Actor) -> Result<TaskView, QueueError> {
+        let note = self.task_note("retry", by, id);
+        self.retry_noted(id, None, Some(note)).await
+    }
+
+    /// Retries a FAILED or CANCELLED task with new parameters, checked as a submit's are;
+    /// the audit entry keeps the old and the new (secrets hidden).
+    pub async fn edit_and_retry(
+        &self,
+        id: Uuid,
+        parameters: Value,
+        by: &Actor,
+    ) -> Result<TaskView, QueueError> {
+        let task = self.store.get(id).await?.ok_or(QueueError::NotFound(id))?;
+        let checked = self
+            .registry
+            .validate(&task.task_type, &parameters)
+            .map_err(|err| QueueError::Invalid(err.details))?;
+        let (mut old, mut new) = (task.parameters.clone(), checked.clone());
+        self.registry.redact(&task.task_type, &mut old);
+        self.registry.redact(&task.task_type, &mut new);
+        let note = AuditNote {
+            details: Some(json!({"old": old, "new": new})),
+            ..self.task_note("edit_retry", by, id)
+        };
+        self.retry_noted(id, Some(checked), Some(note)).await
+    }
+
+    async fn retry_noted(
+        &self,
+        id: Uuid,
+        parameters: Option<Value>,
+        note: Option<AuditNote>,
+    ) -> Result<TaskView, QueueError> {
+        let now = self.now_micros();
+        match self.store.retry_noted(id, now, parameters, note).await? {
+            RetryResult::Retried => {
+                // Read before the workers are woken: a quick task could otherwise have
+                // run to its end before the answer is read.
+                let retried = self.get(id).await;
+                self.wake_workers();
+                retried
+            }
+            RetryResult::NotRetryable(status) => {
+                let why = if status == TaskStatus::Success {
+                    "it succeeded"
+                } else {
+                    "it has not finished"
+                };
+                Err(QueueError::Conflict(format!(
+                    "the task is {status}: only FAILED or CANCELLED tasks can be retried, and {why}"
+                )))
+            }
+            RetryResult::NotFound => Err(QueueError::NotFound(id)),
+            RetryResult::UniqueKeyHeld => Err(QueueError::Conflict(
+                "another task with this task's unique key is waiting or running, or counts \
+                 as finished"
+                    .into(),
+            )),
+        }
+    }
+
+    /// Makes a SCHEDULED task (delayed, or waiting out a retry's backoff) due now.
+    pub async fn run_now(&self, id: Uuid, by: &Actor) -> Result<TaskView, QueueError> {
+        let note = self.task_note("run_now", by, id);
+        match self.store.run_now(id, self.now_micros(), Some(note)).await? {
+            ActionResult::Done => {
+                let due = self.get(id).await;
+                self.wake_workers();
+                due
+            }
+            ActionResult::NotNow(status) => Err(QueueError::Conflict(format!(
+                "the task is {status}: only a SCHEDULED task (delayed, or waiting to be retried) can be run now"
+            ))),
+            ActionResult::NotFound => Err(QueueError::NotFound(id)),
+        }
+    }
+
+    /// Deletes a finished task (SUCCESS, FAILED or CANCELLED) with its attempts and log.
+    pub async fn delete_finished(&self, id: Uuid, by: &Actor) -> Result<(), QueueError> {
+        let note = self.task_note("delete", by, id);
+        match self.store.delete_finished(id, Some(note)).await? {
+            ActionResult::Done => Ok(()),
+            ActionResult::NotNow(status) => Err(QueueError::Conflict(format!(
+                "the task is {status}: only a finished task can be deleted (cancel it first)"
+            ))),
+            ActionResult::NotFound => Err(QueueError::NotFound(id)),
+        }
+    }
+
+    /// Acts on each task; tasks the action does not apply to (in another state, gone)
+    /// are counted as skipped, any other failure stops the run. `filter` (the query that
+    /// selected them) goes in the one audit entry, written once the tasks are done.
+    pub async fn bulk(
+        &self,
+        ids: &[Uuid],
+        action: Bulk,
+        filter: String,
+        by: &Actor,
+    ) -> Result<BulkResult, QueueError> {
+        let mut result = BulkResult::default();
+        let mut failure = None;
+        for &id in ids {
+            let done = match action {
+                Bulk::Cancel => self.cancel_noted(id, None).await,
+                Bulk::Retry => self.retry_noted(id, None, None).await.map(|_| ()),
+                Bulk::Delete => self.delete_unnoted(id).await,
+            };
+            match done {
+                Ok(()) => result.changed += 1,
+                Err(err) if err.does_not_apply() => result.skipped += 1,
+                Err(err) => {
+                    failure = Some(err);
+                    break;
+                }
+            }
+        }
+        // What was done is recorded even when the run stopped part way.
+        if result.changed > 0 {
+            let note = AuditNote {
+                filter: Some(filter),
+                changed: result.changed as i64,
+                ..self.note(action.audited_as(), by)
+            };
+            self.store.record_audit(note).await?;
+        }
+        match failure {
+            Some(err) => Err(err),
+            None => Ok(result),
+        }
+    }
+
+    async fn delete_unnoted(&self, id: Uuid) -> Result<(), QueueError> {
+        match self.store.delete_finished(id, None).await? {
+            ActionResult::Done => Ok(()),
+            ActionResult::NotNow(_) => Err(QueueError::Conflict(String::new())),
+            ActionResult::NotFound => Err(QueueError::NotFound(id)),
+        }
+    }
+
+    /// Audit entries newest first, before entry `before` if given, of task `task` if
+    /// given.
+    pub async fn audit(
+        &self,
+        task: Option<Uuid>,
+        before: Option<i64>,
+        limit: u64,
+    ) -> Result<Vec<AuditEntry>, QueueError> {
+        if limit == 0 || before.is_some_and(|before| before < 1) {
+            return Err(QueueError::Invalid(vec![FieldError::new(
+                "limit",
+                "limit must be 1 or more, and before a positive entry number",
+            )]));
+        }
+        Ok(self.store.audit_page(task, before, limit).await?)
+    }
+}

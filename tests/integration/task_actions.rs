@@ -1,0 +1,336 @@
+//! Operators' actions through REST and the CLI: run now, delete a finished task (on its
+//! own route: the seed's DELETE still cancels), edit the parameters and retry, bulk
+//! actions by filter; each recorded in the audit log with its access and address, and
+//! every refusal changing nothing.
+
+use crate::cli::{spool, stderr, stdout};
+use crate::support::TestServer;
+use serde_json::{json, Value};
+
+async fn submit(server: &TestServer, body: Value) -> String {
+    let response = server.submit(body).await;
+    assert_eq!(response.status(), 200);
+    let task: Value = response.json().await.unwrap();
+    task["id"].as_str().unwrap().to_string()
+}
+
+async fn post(server: &TestServer, path: &str) -> (u16, Value) {
+    let response = server.post(path).await;
+    let status = response.status().as_u16();
+    let text = response.text().await.unwrap();
+    (status, serde_json::from_str(&text).unwrap_or(Value::Null))
+}
+
+async fn audit_of(server: &TestServer, id: &str) -> Vec<Value> {
+    let (status, entries) = server.get_json(&format!("/api/audit?task={id}")).await;
+    assert_eq!(status, 200, "{entries}");
+    entries.as_array().unwrap().clone()
+}
+
+#[tokio::test]
+async fn run_now_and_delete_act_only_in_their_states_and_are_audited() {
+    let server = TestServer::start().await;
+    let delayed = submit(&server, json!({"task_type": "noop", "delay_ms": 600_000})).await;
+    let (_, task) = server.get_json(&format!("/api/tasks/{delayed}")).await;
+    assert_eq!(task["status"], "SCHEDULED");
+
+    // Not finished: cannot be deleted, and nothing is recorded.
+    let (status, answer) = post(&server, &format!("/api/tasks/{delayed}/delete")).await;
+    assert_eq!(status, 409, "{answer}");
+    assert!(audit_of(&server, &delayed).await.is_empty());
+
+    let (status, answer) = post(&server, &format!("/api/tasks/{delayed}/run-now")).await;
+    assert_eq!(status, 200, "{answer}");
+    assert_ne!(answer["status"], "SCHEDULED", "{answer}");
+    let done = server.wait_final(&delayed).await;
+    assert_eq!(done["status"], "SUCCESS");
+    let (status, _) = post(&server, &format!("/api/tasks/{delayed}/run-now")).await;
+    assert_eq!(status, 409, "a finished task cannot be run now");
+
+    let stored = server.stored_tasks().await;
+    let (status, _) = post(&server, &format!("/api/tasks/{delayed}/delete")).await;
+    assert_eq!(status, 204);
+    assert_eq!(
+        server.stored_tasks().await,
+        stored - 1,
+        "the counters stay exact"
+    );
+    let (status, _) = server.get_json(&format!("/api/tasks/{delayed}")).await;
+    assert_eq!(status, 404);
+    let (status, _) = post(&server, &format!("/api/tasks/{delayed}/delete")).await;
+    assert_eq!(status, 404);
+
+    // The entries outlive the task, newest first, with how and from where.
+    let entries = audit_of(&server, &delayed).await;
+    let actions: Vec<&str> = entries
+        .iter()
+        .map(|e| e["action"].as_str().unwrap())
+        .collect();
+    assert_eq!(actions, ["delete", "run_now"]);
+    for entry in &entries {
+        assert_eq!(
+            (&entry["access"], &entry["address"], &entry["changed"]),
+            (&json!("local"), &json!("127.0.0.1"), &json!(1)),
+            "{entry}"
+        );
+        assert_eq!(entry["task_id"], delayed.as_str());
+    }
+
+    // The seed's DELETE still cancels.
+    let waiting = submit(&server, json!({"task_type": "noop", "delay_ms": 600_000})).await;
+    let response = server.delete(&format!("/api/tasks/{waiting}")).await;
+    assert_eq!(response.status(), 200);
+    let (_, task) = server.get_json(&format!("/api/tasks/{waiting}")).await;
+    assert_eq!(task["status"], "CANCELLED");
+    assert_eq!(audit_of(&server, &waiting).await[0]["action"], "cancel");
+
+    for (path, expected) in [
+        (format!("/api/tasks/{}/run-now", uuid::Uuid::new_v4()), 404),
+        ("/api/tasks/nope/run-now".to_string(), 400),
+        ("/api/tasks/nope/delete".to_string(), 400),
+    ] {
+        assert_eq!(post(&server, &path).await.0, expected, "{path}");
+    }
+    server.stop().await;
+}
+
+#[tokio::test]
+async fn an_edited_retry_is_checked_like_a_submit_and_keeps_both_parameters() {
+    let server = TestServer::start().await;
+    let body =
+        json!({"task_type": "data_processing", "parameters": {"rows": 5}, "delay_ms": 600_000});
+    let id = submit(&server, body).await;
+    assert_eq!(
+        server.delete(&format!("/api/tasks/{id}")).await.status(),
+        200
+    );
+    let edit = format!("/api/tasks/{id}/edit-and-retry");
+
+    let bad = json!({"parameters": {"rows": 0, "pace_ms": 0}});
+    let (status, answer) = server.post_json(&edit, &bad).await;
+    assert_eq!(status, 422, "{answer}");
+    assert_eq!(
+        answer["error"]["details"][0]["field"], "parameters.rows",
+        "{answer}"
+    );
+    for (content_type, body, expected) in [
+        ("text/plain", r#"{"parameters": {}}"#, 415),
+        ("application/json", "{not json", 400),
+        (
+            "application/json",
+            r#"{"parameters": {}, "colour": 1}"#,
+            422,
+        ),
+        ("application/json", r#"{"rows": 3}"#, 422),
+    ] {
+        let response = server
+            .client
+            .post(server.url(&edit))
+            .header("content-type", content_type)
+            .body(body)
+            .send()
+            .await
+            .unwrap();
+        assert_eq!(response.status(), expected, "{content_type} {body}");
+    }
+    let (_, task) = server.get_json(&format!("/api/tasks/{id}")).await;
+    assert_eq!(
+        (&task["status"], &task["parameters"]["rows"]),
+        (&json!("CANCELLED"), &json!(5)),
+        "refusals change nothing"
+    );
+
+    let good = json!({"parameters": {"rows": 20, "pace_ms": 0}});
+    let (status, answer) = server.post_json(&edit, &good).await;
+    assert_eq!(status, 200, "{answer}");
+    let done = server.wait_final(&id).await;
+    assert_eq!(
+        (&done["status"], &done["result_data"]["rows"]),
+        (&json!("SUCCESS"), &json!(20)),
+        "{done}"
+    );
+
+    let entries = audit_of(&server, &id).await;
+    assert_eq!(entries[0]["action"], "edit_retry");
+    assert_eq!(entries[0]["details"]["old"]["rows"], 5);
+    assert_eq!(entries[0]["details"]["new"]["rows"], 20);
+    assert_eq!(entries[1]["action"], "cancel");
+    // Only changes are recorded: the refusals above left nothing.
+    assert_eq!(entries.len(), 2);
+    server.stop().await;
+}
+
+#[tokio::test]
+async fn bulk_actions_by_filter_are_audited_once_with_their_filter() {
+    let server = TestServer::start().await;
+    for _ in 0..3 {
+        submit(
+            &server,
+            json!({"task_type": "noop", "queue": "held", "delay_ms": 600_000}),
+        )
+        .await;
+    }
+    let stored = server.stored_tasks().await;
+    let (status, answer) = post(&server, "/api/tasks/cancel?queue=held").await;
+    assert_eq!((status, &answer["changed"]), (200, &json!(3)), "{answer}");
+    let (status, answer) = post(&server, "/api/tasks/delete?queue=held&status=CANCELLED").await;
+    assert_eq!((status, &answer["changed"]), (200, &json!(3)), "{answer}");
+    assert_eq!(server.stored_tasks().await, stored - 3);
+    // Nothing left to delete: nothing recorded.
+    let (_, answer) = post(&server, "/api/tasks/delete?queue=held").await;
+    assert_eq!(answer["changed"], 0);
+    assert_eq!(
+        post(&server, "/api/tasks/delete").await.0,
+        400,
+        "a filter is required"
+    );
+
+    let (status, entries) = server.get_json("/api/audit?limit=2").await;
+    assert_eq!(status, 200);
+    let summary: Vec<(Value, Value, Value)> = entries
+        .as_array()
+        .unwrap()
+        .iter()
+        .map(|e| {
+            (
+                e["action"].clone(),
+                e["filter"].clone(),
+                e["changed"].clone(),
+            )
+        })
+        .collect();
+    assert_eq!(
+        summary,
+        [
+            (
+                json!("bulk_delete"),
+                json!("status=CANCELLED&queue=held"),
+                json!(3)
+            ),
+            (json!("bulk_cancel"), json!("queue=held"), json!(3)),
+        ]
+    );
+    // Paging: the entry before the newest is the bulk cancel.
+    let newest = entries[0]["id"].as_i64().unwrap();
+    let (_, older) = server
+        .get_json(&format!("/api/audit?before={newest}&limit=1"))
+        .await;
+    assert_eq!(older[0]["action"], "bulk_cancel");
+    for query in ["before=0", "before=x", "limit=0", "limit=501", "task=nope"] {
+        let (status, _) = server.get_json(&format!("/api/audit?{query}")).await;
+        assert_eq!(status, 400, "{query}");
+    }
+    server.stop().await;
+}
+
+#[tokio::test]
+async fn a_token_holders_actions_are_recorded_as_theirs_and_the_read_only_token_only_reads() {
+    const FULL: &str = "full-access-token-for-audit";
+    const READ: &str = "read-only-token-for-audit";
+    let server = TestServer::start_with(|config| {
+        config.token = Some(FULL.into());
+        config.read_only_token = Some(READ.into());
+    })
+    .await;
+    let submitted = server
+        .client
+        .post(server.url("/api/tasks/submit"))
+        .bearer_auth(FULL)
+        .json(&json!({"task_type": "noop", "delay_ms": 600_000}))
+        .send()
+        .await
+        .unwrap();
+    let id = submitted.json::<Value>().await.unwrap()["id"]
+        .as_str()
+        .unwrap()
+        .to_string();
+    let run_now = server.url(&format!("/api/tasks/{id}/run-now"));
+    let refused = server
+        .client
+        .post(&run_now)
+        .bearer_auth(READ)
+        .send()
+        .await
+        .unwrap();
+    assert_eq!(refused.status(), 403);
+    let done = server
+        .client
+        .post(&run_now)
+        .bearer_auth(FULL)
+        .send()
+        .await
+        .unwrap();
+    assert_eq!(done.status(), 200);
+    let entries: Value = server
+        .client
+        .get(server.url(&format!("/api/audit?task={id}")))
+        .bearer_auth(READ)
+        .send()
+        .await
+        .unwrap()
+        .json()
+        .await
+        .unwrap();
+    assert_eq!(entries.as_array().unwrap().len(), 1, "{entries}");
+    assert_eq!(
+        (&entries[0]["action"], &entries[0]["access"]),
+        (&json!("run_now"), &json!("token"))
+    );
+    server.stop().await;
+}
+
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn the_cli_runs_now_retries_with_changes_deletes_and_shows_the_audit() {
+    let server = TestServer::start().await;
+    let body = json!({"task_type": "data_processing", "parameters": {"rows": 5, "pace_ms": 0}, "delay_ms": 600_000});
+    let id = submit(&server, body).await;
+    let output = spool(&server, &["run-now", &id, "--json"]).await;
+    assert_eq!(output.status.code(), Some(0), "{}", stderr(&output));
+    assert_eq!(server.wait_final(&id).await["status"], "SUCCESS");
+
+    let output = spool(&server, &["retry", &id, "--set", "rows=7"]).await;
+    assert_eq!(
+        output.status.code(),
+        Some(2),
+        "a SUCCESS task is not retried"
+    );
+    assert!(stderr(&output).contains("HTTP 409"), "{}", stderr(&output));
+
+    let waiting = submit(&server, json!({"task_type": "data_processing", "parameters": {"rows": 5, "pace_ms": 0}, "delay_ms": 600_000})).await;
+    assert_eq!(
+        spool(&server, &["cancel", &waiting]).await.status.code(),
+        Some(0)
+    );
+    let output = spool(&server, &["retry", &waiting, "--set", "rows=7"]).await;
+    assert_eq!(output.status.code(), Some(0), "{}", stderr(&output));
+    let done = server.wait_final(&waiting).await;
+    assert_eq!(
+        (&done["result_data"]["rows"], &done["parameters"]["pace_ms"]),
+        (&json!(7), &json!(0)),
+        "only rows changed: {done}"
+    );
+    let output = spool(&server, &["retry", &waiting, "--set", "rows"]).await;
+    assert_eq!(output.status.code(), Some(2));
+
+    let output = spool(&server, &["delete", &waiting]).await;
+    assert_eq!(output.status.code(), Some(0), "{}", stderr(&output));
+    assert!(stdout(&output).contains(&format!("deleted {waiting}")));
+
+    let output = spool(&server, &["audit", "--task", &waiting, "--json"]).await;
+    assert_eq!(output.status.code(), Some(0));
+    let entries: Value = serde_json::from_str(&stdout(&output)).unwrap();
+    let actions: Vec<&str> = entries
+        .as_array()
+        .unwrap()
+        .iter()
+        .map(|e| e["action"].as_str().unwrap())
+        .collect();
+    assert_eq!(actions, ["delete", "edit_retry", "cancel"]);
+    let output = spool(&server, &["audit"]).await;
+    let text = stdout(&output);
+    assert!(
+        text.contains("run_now") && text.contains("edit_retry") && text.contains("\"rows\":7"),
+        "{text}"
+    );
+    server.stop().await;
+}
