@@ -106,8 +106,7 @@ pub async fn bulk_action(ids: Vec<Uuid>, retry: bool) -> Result<BulkResult, AppE
         return Err(AppError::bad_request("select at most 1000 tasks at once"));
     }
     let action = if retry { Bulk::Retry } else { Bulk::Cancel };
-    let chosen = format!("{} tasks selected in the dashboard", ids.len());
-    Ok(queue()?.bulk(&ids, action, chosen, &actor()).await?)
+    Ok(queue()?.bulk(&ids, action, None, &actor()).await?)
 }
 
 /// Every queue with its counts and whether it is paused. (Not `/api/queues`: that is

@@ -25,7 +25,7 @@ test('a delayed task is run now, then deleted, and both are in the audit log', a
 
   await page.goto('/audit');
   await expect(page.locator('body[data-hydrated="true"]')).toBeAttached();
-  const entries = page.getByTestId('audit-entry').filter({ hasText: task.id.slice(0, 8) });
+  const entries = page.locator(`[data-testid="audit-entry"][data-task-id="${task.id}"]`);
   await expect(entries).toHaveCount(2);
   await expect(entries.first()).toHaveAttribute('data-action', 'delete');
 });

@@ -84,7 +84,7 @@ fn AuditTable(entries: Vec<AuditEntry>, show_task: bool) -> impl IntoView {
                             };
                             let details = entry.details.as_ref().map(details_text).unwrap_or_default();
                             view! {
-                                <tr data-testid="audit-entry" data-action=entry.action.clone()>
+                                <tr data-testid="audit-entry" data-action=entry.action.clone() data-task-id=entry.task_id.map(|id| id.to_string())>
                                     <td class="mono">{entry.at.format("%Y-%m-%d %H:%M:%S").to_string()}</td>
                                     <td>{entry.action.replace('_', " ")}</td>
                                     {show_task.then(|| view! { <td>{on}</td> })}

@@ -69,8 +69,8 @@ impl ActionPanel {
             };
             panel.confirming.set(None);
             match answer {
-                // Nothing left to show: back to the list.
-                Ok(Act::Delete) => navigate("/tasks", Default::default()),
+                // Nothing left to show or reload: back to the list.
+                Ok(Act::Delete) => return navigate("/tasks", Default::default()),
                 Ok(_) => {
                     panel.editing.set(false);
                     panel.outcome.set(None);
@@ -136,6 +136,7 @@ pub fn TaskActions(task: TaskView, panel: ActionPanel) -> impl IntoView {
                     <button
                         class="primary"
                         data-testid="confirm-button"
+                        disabled=move || act.pending().get()
                         on:click=move |_| {
                             if let Some(chosen) = confirming.get_untracked() {
                                 act.dispatch((id, chosen));

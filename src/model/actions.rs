@@ -29,7 +29,8 @@ pub struct AuditEntry {
     pub filter: Option<String>,
     /// How many tasks it changed.
     pub changed: i64,
-    /// More about it: an edit's `old` and `new` parameters.
+    /// More about it: an edit's `old` and `new` parameters, or the `tasks` of a bulk
+    /// action chosen one by one (on the dashboard).
     #[cfg_attr(feature = "ssr", schema(value_type = Option<Object>))]
     pub details: Option<serde_json::Value>,
 }

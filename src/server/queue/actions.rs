@@ -123,14 +123,19 @@ impl Queue {
     }
 
     /// Retries a FAILED or CANCELLED task with new parameters, checked as a submit's are;
-    /// the audit entry keeps the old and the new (secrets hidden).
+    /// the audit entry keeps the old and the new (secrets hidden). The parameters are
+    /// edited from the task as it is shown, secrets hidden: wherever the new parameters
+    /// still hold what was shown in place of a secret, the secret is kept.
     pub async fn edit_and_retry(
         &self,
         id: Uuid,
-        parameters: Value,
+        mut parameters: Value,
         by: &Actor,
     ) -> Result<TaskView, QueueError> {
         let task = self.store.get(id).await?.ok_or(QueueError::NotFound(id))?;
+        let mut shown = task.parameters.clone();
+        self.registry.redact(&task.task_type, &mut shown);
+        keep_hidden(&task.parameters, &shown, &mut parameters);
         let checked = self
             .registry
             .validate(&task.task_type, &parameters)
@@ -208,13 +213,14 @@ impl Queue {
     }
 
     /// Acts on each task; tasks the action does not apply to (in another state, gone)
-    /// are counted as skipped, any other failure stops the run. `filter` (the query that
-    /// selected them) goes in the one audit entry, written once the tasks are done.
+    /// are counted as skipped, any other failure stops the run. The one audit entry,
+    /// written once the tasks are done, names the `filter` that selected them (a query
+    /// string), or else the tasks, chosen one by one.
     pub async fn bulk(
         &self,
         ids: &[Uuid],
         action: Bulk,
-        filter: String,
+        filter: Option<String>,
         by: &Actor,
     ) -> Result<BulkResult, QueueError> {
         let mut result = BulkResult::default();
@@ -237,7 +243,8 @@ impl Queue {
         // What was done is recorded even when the run stopped part way.
         if result.changed > 0 {
             let note = AuditNote {
-                filter: Some(filter),
+                details: filter.is_none().then(|| json!({ "tasks": ids })),
+                filter,
                 changed: result.changed as i64,
                 ..self.note(action.audited_as(), by)
             };
@@ -272,5 +279,66 @@ impl Queue {
             )]));
         }
         Ok(self.store.audit_page(task, before, limit).await?)
+    }
+}
+
+/// Wherever `new` holds what was `shown` of `stored` and the two differ (a secret hidden
+/// by the kind), puts `stored` back: an edit leaves the secrets it could not see as they
+/// were. A value the editor changed is taken as it is.
+fn keep_hidden(stored: &Value, shown: &Value, new: &mut Value) {
+    if stored == shown {
+        return;
+    }
+    if new == shown {
+        *new = stored.clone();
+        return;
+    }
+    match (stored, shown, new) {
+        (Value::Object(stored), Value::Object(shown), Value::Object(new)) => {
+            for (key, value) in new.iter_mut() {
+                if let (Some(stored), Some(shown)) = (stored.get(key), shown.get(key)) {
+                    keep_hidden(stored, shown, value);
+                }
+            }
+        }
+        (Value::Array(stored), Value::Array(shown), Value::Array(new)) => {
+            for (index, value) in new.iter_mut().enumerate() {
+                if let (Some(stored), Some(shown)) = (stored.get(index), shown.get(index)) {
+                    keep_hidden(stored, shown, value);
+                }
+            }
+        }
+        _ => {}
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::keep_hidden;
+    use serde_json::json;
+
+    #[test]
+    fn an_edit_keeps_the_secrets_it_was_shown_hidden() {
+        let stored = json!({"url": "https://x.test/?key=s3cret", "headers": {"Authorization": "Bearer s3cret", "Accept": "a"}, "timeout_ms": 100});
+        let shown = json!({"url": "https://x.test/?key=(hidden)", "headers": {"Authorization": "(hidden)", "Accept": "a"}, "timeout_ms": 100});
+        let mut new = json!({"url": "https://x.test/?key=(hidden)", "headers": {"Authorization": "(hidden)", "Accept": "b"}, "timeout_ms": 200});
+        keep_hidden(&stored, &shown, &mut new);
+        assert_eq!(
+            new,
+            json!({"url": "https://x.test/?key=s3cret", "headers": {"Authorization": "Bearer s3cret", "Accept": "b"}, "timeout_ms": 200})
+        );
+
+        // What the editor changed, it changed; parameters without secrets are untouched.
+        let mut replaced =
+            json!({"url": "https://y.test/", "headers": {"Authorization": "Bearer new"}});
+        keep_hidden(&stored, &shown, &mut replaced);
+        assert_eq!(
+            replaced,
+            json!({"url": "https://y.test/", "headers": {"Authorization": "Bearer new"}})
+        );
+        let plain = json!({"rows": 5});
+        let mut typed = json!({"rows": "(hidden)"});
+        keep_hidden(&plain, &plain, &mut typed);
+        assert_eq!(typed, json!({"rows": "(hidden)"}));
     }
 }

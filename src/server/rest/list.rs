@@ -151,7 +151,9 @@ async fn bulk(
     action: Bulk,
 ) -> Result<Json<BulkResult>, AppError> {
     let (ids, filter) = selected(&state, query).await?;
-    Ok(Json(state.queue.bulk(&ids, action, filter, &actor).await?))
+    Ok(Json(
+        state.queue.bulk(&ids, action, Some(filter), &actor).await?,
+    ))
 }
 
 /// Ids of the tasks a bulk action's filter selects (at most [`MAX_BULK`]), and the

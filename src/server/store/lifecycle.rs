@@ -163,10 +163,12 @@ async fn cancel_in(
                 return Ok(CancelResult::Cancelled);
             }
         }
+        // Asked once: asking again changes nothing, so it is not recorded again.
         let requested = Tasks::update_many()
             .col_expr(Column::CancelRequested, Expr::value(true))
             .filter(Column::Id.eq(id))
-            .filter(Column::Status.eq(TaskStatus::Running.as_str()));
+            .filter(Column::Status.eq(TaskStatus::Running.as_str()))
+            .filter(Column::CancelRequested.eq(false));
         if txn.run(&requested.into_query()).await? == 1 {
             if let Some(note) = audit.clone() {
                 write_audit(&txn, note).await?;
@@ -180,6 +182,9 @@ async fn cancel_in(
             None => return Ok(CancelResult::NotFound),
             Some(task) if task.status().is_final() => {
                 return Ok(CancelResult::AlreadyFinal(task.status()))
+            }
+            Some(task) if task.status() == TaskStatus::Running && task.cancel_requested => {
+                return Ok(CancelResult::Requested)
             }
             Some(_) => continue,
         }
