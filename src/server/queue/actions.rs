@@ -5,7 +5,6 @@
 //! writes one entry for the whole.
 
 use super::{Queue, QueueError};
-use crate::error::FieldError;
 use crate::model::{AuditEntry, BulkResult, TaskStatus, TaskView};
 use crate::server::store::{ActionResult, AuditNote, CancelResult, RetryResult};
 use serde_json::{json, Value};
@@ -202,8 +201,12 @@ impl Queue {
 
     /// Deletes a finished task (SUCCESS, FAILED or CANCELLED) with its attempts and log.
     pub async fn delete_finished(&self, id: Uuid, by: &Actor) -> Result<(), QueueError> {
-        let note = self.task_note("delete", by, id);
-        match self.store.delete_finished(id, Some(note)).await? {
+        self.delete_noted(id, Some(self.task_note("delete", by, id)))
+            .await
+    }
+
+    async fn delete_noted(&self, id: Uuid, note: Option<AuditNote>) -> Result<(), QueueError> {
+        match self.store.delete_finished(id, note).await? {
             ActionResult::Done => Ok(()),
             ActionResult::NotNow(status) => Err(QueueError::Conflict(format!(
                 "the task is {status}: only a finished task can be deleted (cancel it first)"
@@ -229,7 +232,7 @@ impl Queue {
             let done = match action {
                 Bulk::Cancel => self.cancel_noted(id, None).await,
                 Bulk::Retry => self.retry_noted(id, None, None).await.map(|_| ()),
-                Bulk::Delete => self.delete_unnoted(id).await,
+                Bulk::Delete => self.delete_noted(id, None).await,
             };
             match done {
                 Ok(()) => result.changed += 1,
@@ -256,14 +259,6 @@ impl Queue {
         }
     }
 
-    async fn delete_unnoted(&self, id: Uuid) -> Result<(), QueueError> {
-        match self.store.delete_finished(id, None).await? {
-            ActionResult::Done => Ok(()),
-            ActionResult::NotNow(_) => Err(QueueError::Conflict(String::new())),
-            ActionResult::NotFound => Err(QueueError::NotFound(id)),
-        }
-    }
-
     /// Audit entries newest first, before entry `before` if given, of task `task` if
     /// given.
     pub async fn audit(
@@ -273,10 +268,9 @@ impl Queue {
         limit: u64,
     ) -> Result<Vec<AuditEntry>, QueueError> {
         if limit == 0 || before.is_some_and(|before| before < 1) {
-            return Err(QueueError::Invalid(vec![FieldError::new(
-                "limit",
-                "limit must be 1 or more, and before a positive entry number",
-            )]));
+            return Err(QueueError::BadRequest(
+                "limit must be 1 or more, and before a positive entry number".into(),
+            ));
         }
         Ok(self.store.audit_page(task, before, limit).await?)
     }

@@ -92,7 +92,6 @@ impl TaskContext {
     /// (through `tracing`, target `spool::task`) with the task's id and attempt.
     pub fn log(&self, level: tracing::Level, message: impl std::fmt::Display) {
         let message = message.to_string();
-        self.keep_line(level, &message);
         let (task, attempt) = (self.id, self.attempt);
         // tracing's macros need the level as a constant.
         match level {
@@ -112,6 +111,7 @@ impl TaskContext {
                 tracing::trace!(target: "spool::task", %task, attempt, "{message}")
             }
         }
+        self.keep_line(level, message);
     }
 
     /// [`TaskContext::log`] at INFO.
@@ -124,7 +124,7 @@ impl TaskContext {
         self.log(tracing::Level::WARN, message)
     }
 
-    fn keep_line(&self, level: tracing::Level, message: &str) {
+    fn keep_line(&self, level: tracing::Level, message: String) {
         let level = match level {
             tracing::Level::ERROR => LogLevel::Error,
             tracing::Level::WARN => LogLevel::Warn,
@@ -134,7 +134,7 @@ impl TaskContext {
         };
         let line = NewLogLine {
             level,
-            message: crate::model::bounded_message(message.to_string()),
+            message: crate::model::bounded_message(message),
             at: Some(chrono::Utc::now()),
         };
         if let Ok(mut log) = self.log.lock() {
