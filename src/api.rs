@@ -3,12 +3,21 @@
 
 use crate::error::AppError;
 use crate::model::{
-    AuditEntry, BulkResult, LogPage, Overview, QueueView, ScheduleDefinition, ScheduleTiming,
-    ScheduleView, SubmitRequest, TaskKindInfo, TaskPage, TaskQuery, TaskView, TimingPreview,
+    AuditEntry, BulkAction, BulkCount, BulkResult, LogPage, Overview, QueueView,
+    ScheduleDefinition, ScheduleTiming, ScheduleView, SubmitRequest, TaskFilter, TaskKindInfo,
+    TaskPage, TaskQuery, TaskView, TimingPreview,
 };
 use leptos::prelude::*;
 use leptos::server_fn::codec::Json;
 use uuid::Uuid;
+
+/// Tasks the dashboard acts on per request of a bulk action by filter: small enough to
+/// show progress every second or so.
+#[cfg(feature = "ssr")]
+pub const MATCHING_CHUNK: u64 = 1000;
+
+/// Audit entries per page of the dashboard.
+pub const AUDIT_PAGE: u64 = 100;
 
 /// How many recent tasks the overview shows.
 #[cfg(feature = "ssr")]
@@ -92,21 +101,40 @@ pub async fn delete_task(id: Uuid) -> Result<(), AppError> {
     Ok(queue()?.delete_finished(id, &actor()).await?)
 }
 
-/// The newest audit entries, of one task if given.
+/// Audit entries newest first, of one task if given, before entry `before` if given.
 #[server(endpoint = "audit_log", input = Json)]
-pub async fn audit_log(task: Option<Uuid>) -> Result<Vec<AuditEntry>, AppError> {
-    Ok(queue()?.audit(task, None, 100).await?)
+pub async fn audit_log(
+    task: Option<Uuid>,
+    before: Option<i64>,
+) -> Result<Vec<AuditEntry>, AppError> {
+    Ok(queue()?.audit(task, before, AUDIT_PAGE).await?)
 }
 
-/// Cancels (`retry == false`) or retries each task.
-#[server(endpoint = "bulk_action", input = Json)]
-pub async fn bulk_action(ids: Vec<Uuid>, retry: bool) -> Result<BulkResult, AppError> {
-    use crate::server::queue::Bulk;
+/// Cancels, retries or deletes each of the tasks chosen.
+#[server(endpoint = "act_on_selected", input = Json)]
+pub async fn act_on_selected(ids: Vec<Uuid>, action: BulkAction) -> Result<BulkResult, AppError> {
     if ids.len() > 1000 {
         return Err(AppError::bad_request("select at most 1000 tasks at once"));
     }
-    let action = if retry { Bulk::Retry } else { Bulk::Cancel };
-    Ok(queue()?.bulk(&ids, action, None, &actor()).await?)
+    Ok(queue()?.bulk(&ids, action, &actor()).await?)
+}
+
+/// How many tasks `filter` selects for `action`.
+#[server(endpoint = "count_matching", input = Json)]
+pub async fn count_matching(filter: TaskFilter, action: BulkAction) -> Result<BulkCount, AppError> {
+    Ok(queue()?.count_matching(&filter, Some(action)).await?)
+}
+
+/// Acts on the next chunk of the tasks `filter` selects for `action`, after `cursor`.
+#[server(endpoint = "act_on_matching", input = Json)]
+pub async fn act_on_matching(
+    filter: TaskFilter,
+    action: BulkAction,
+    cursor: Option<String>,
+) -> Result<BulkResult, AppError> {
+    Ok(queue()?
+        .bulk_matching(&filter, action, cursor.as_deref(), MATCHING_CHUNK, &actor())
+        .await?)
 }
 
 /// Every queue with its counts and whether it is paused. (Not `/api/queues`: that is

@@ -2,6 +2,7 @@
 //! page or component lives in a file of its own under `app/`.
 
 mod audit_page;
+mod bulk_matching;
 mod json_parameters;
 mod json_view;
 mod live;

@@ -6,6 +6,7 @@
 //! 2 the request was refused or the server could not be reached.
 
 mod actions;
+mod bulk;
 mod client;
 mod exec;
 mod logs;
@@ -57,6 +58,9 @@ pub enum ClientCommand {
     RunNow(TaskArgs),
     /// Delete a finished task, with its attempts and log.
     Delete(TaskArgs),
+    /// Cancel, retry or delete every task a filter selects, after saying how many:
+    /// `spool bulk retry --status FAILED --queue mail`.
+    Bulk(bulk::BulkArgs),
     /// Show the audit log: who cancelled, retried, ran, edited or deleted what.
     Audit(actions::AuditArgs),
     /// Follow a task with a progress bar until it ends; the exit code tells how.
@@ -117,8 +121,9 @@ pub struct SubmitArgs {
     pub client: ClientArgs,
 }
 
+/// Which tasks a command selects.
 #[derive(Debug, Args)]
-pub struct ListArgs {
+pub struct FilterArgs {
     /// Only tasks in this status (PENDING, RUNNING, SUCCESS, FAILED, CANCELLED, …).
     #[arg(long)]
     pub status: Option<String>,
@@ -131,6 +136,24 @@ pub struct ListArgs {
     /// Only tasks whose parameters, results or errors contain this text (any case).
     #[arg(long)]
     pub search: Option<String>,
+}
+
+impl FilterArgs {
+    fn task_filter(&self) -> Result<TaskFilter, ClientError> {
+        TaskFilter::parse(
+            self.status.as_deref(),
+            self.task_type.as_deref(),
+            self.queue.as_deref(),
+            self.search.as_deref(),
+        )
+        .map_err(ClientError::Usage)
+    }
+}
+
+#[derive(Debug, Args)]
+pub struct ListArgs {
+    #[command(flatten)]
+    pub filter: FilterArgs,
     /// How many tasks to show at most.
     #[arg(long, default_value_t = 20)]
     pub limit: u32,
@@ -150,6 +173,7 @@ impl ClientCommand {
             | ClientCommand::Watch(task) => &task.client,
             ClientCommand::Retry(retry) => &retry.client,
             ClientCommand::Audit(audit) => &audit.client,
+            ClientCommand::Bulk(bulk) => &bulk.client,
             ClientCommand::Logs(logs) => &logs.client,
             ClientCommand::Exec(exec) => &exec.client,
             ClientCommand::Schedule(schedule) => &schedule.client,
@@ -177,6 +201,7 @@ pub async fn run(command: ClientCommand) -> ExitCode {
         ClientCommand::RunNow(TaskArgs { id, .. }) => actions::run_now(&client, &args, &id).await,
         ClientCommand::Delete(TaskArgs { id, .. }) => actions::delete(&client, &id).await,
         ClientCommand::Audit(audit) => actions::audit(&client, &args, audit).await,
+        ClientCommand::Bulk(bulk) => bulk::bulk(&client, &args, bulk).await,
         ClientCommand::Watch(TaskArgs { id, .. }) => watch(&client, &args, &id).await,
         ClientCommand::Logs(logs) => logs::logs(&client, &args, logs).await,
         ClientCommand::Exec(exec) => exec::exec(&client, exec).await,
@@ -247,13 +272,7 @@ async fn list_tasks(
     args: &ClientArgs,
     list: ListArgs,
 ) -> Result<ExitCode, ClientError> {
-    let filter = TaskFilter::parse(
-        list.status.as_deref(),
-        list.task_type.as_deref(),
-        list.queue.as_deref(),
-        list.search.as_deref(),
-    )
-    .map_err(ClientError::Usage)?;
+    let filter = list.filter.task_filter()?;
     let query = filter.query_string(&[("limit", list.limit.to_string())]);
     let tasks: Vec<TaskView> = client.get(&format!("/api/tasks/?{query}")).await?;
     output::table(args.json, &tasks);

@@ -18,7 +18,7 @@ mod schedule;
 mod task_filter;
 mod unique;
 
-pub use actions::{AuditEntry, RetryRequest};
+pub use actions::{thousands, AuditEntry, BulkAction, BulkCount, BulkResult, RetryRequest};
 pub use external::{
     ClaimRequest, ClaimedWork, CompleteRequest, FailRequest, HeartbeatAnswer, HeartbeatRequest,
 };
@@ -356,14 +356,4 @@ pub struct TaskPage {
     pub tasks: Vec<TaskView>,
     /// The cursor of the next page, when there is one.
     pub next: Option<String>,
-}
-
-/// What a bulk cancel or retry did.
-#[cfg_attr(feature = "ssr", derive(utoipa::ToSchema))]
-#[derive(Clone, Copy, Debug, Default, PartialEq, Eq, Serialize, Deserialize)]
-pub struct BulkResult {
-    /// Tasks the action applied to.
-    pub changed: u64,
-    /// Selected tasks it did not apply to (already final, say, or gone).
-    pub skipped: u64,
 }

@@ -3,14 +3,19 @@
 
 use super::live::use_live;
 use super::LoadError;
-use crate::api::audit_log;
+use crate::api::{audit_log, AUDIT_PAGE};
 use crate::model::AuditEntry;
 use leptos::prelude::*;
+use leptos_router::hooks::use_query_map;
 use uuid::Uuid;
 
 #[component]
 pub fn AuditPage() -> impl IntoView {
-    let live = use_live(|| (), |_| audit_log(None));
+    let query_map = use_query_map();
+    // A hand-edited `before` that is not a number shows the newest page.
+    let before =
+        move || query_map.with(|map| map.get("before").and_then(|b| b.parse::<i64>().ok()));
+    let live = use_live(before, |before| audit_log(None, before));
     view! {
         <section class="panel" aria-labelledby="audit-heading">
             <h1 id="audit-heading">"Audit log"</h1>
@@ -20,7 +25,22 @@ pub fn AuditPage() -> impl IntoView {
                     live.data
                         .get()
                         .map(|answer| match answer {
-                            Ok(entries) => view! { <AuditTable entries show_task=true/> }.into_any(),
+                            Ok(entries) => {
+                                let older = entries
+                                    .last()
+                                    .filter(|_| entries.len() as u64 == AUDIT_PAGE)
+                                    .map(|last| view! {
+                                        <a class="page-link" href=format!("/audit?before={}", last.id) data-testid="audit-older">"Older entries →"</a>
+                                    });
+                                let newest = before().is_some().then(|| view! {
+                                    <a class="page-link" href="/audit">"← Newest entries"</a>
+                                });
+                                view! {
+                                    <AuditTable entries show_task=true/>
+                                    <nav class="paging" aria-label="Pages">{newest}{older}</nav>
+                                }
+                                    .into_any()
+                            }
                             Err(error) => view! { <LoadError error/> }.into_any(),
                         })
                 }}
@@ -32,7 +52,7 @@ pub fn AuditPage() -> impl IntoView {
 /// One task's entries, on its page.
 #[component]
 pub fn TaskHistory(id: Uuid) -> impl IntoView {
-    let live = use_live(move || id, |id| audit_log(Some(id)));
+    let live = use_live(move || id, |id| audit_log(Some(id), None));
     view! {
         <section class="panel" aria-labelledby="history-heading">
             <h2 id="history-heading">"Actions taken"</h2>

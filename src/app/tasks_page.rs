@@ -1,12 +1,13 @@
 //! The task list: status tabs, type, queue and text filters, keyset paging, and bulk
-//! cancel or retry of selected rows. All of the view's state is in its URL, so a view can
+//! cancel, retry or delete of the selected rows or of everything the filter matches. All of the view's state is in its URL, so a view can
 //! be shared and survives a reload; tabs, filters and paging work without JavaScript.
 
+use super::bulk_matching::MatchingActions;
 use super::live::use_live;
 use super::task_table::TaskTable;
 use super::LoadError;
-use crate::api::{bulk_action, list_tasks};
-use crate::model::{TaskFilter, TaskQuery, TaskStatus};
+use crate::api::{act_on_selected, list_tasks};
+use crate::model::{BulkAction, TaskFilter, TaskQuery, TaskStatus};
 use leptos::prelude::*;
 use leptos_router::hooks::use_query_map;
 use std::collections::BTreeSet;
@@ -34,10 +35,10 @@ pub fn TasksPage() -> impl IntoView {
     };
     let live = use_live(query, list_tasks);
     let selected: RwSignal<BTreeSet<Uuid>> = RwSignal::new(BTreeSet::new());
-    let bulk = Action::new(move |retry: &bool| {
-        let retry = *retry;
+    let bulk = Action::new(move |action: &BulkAction| {
+        let action = *action;
         let ids: Vec<Uuid> = selected.get_untracked().into_iter().collect();
-        async move { bulk_action(ids, retry).await }
+        async move { act_on_selected(ids, action).await }
     });
     Effect::new(move |_| {
         if bulk.value().get().is_some() {
@@ -55,16 +56,23 @@ pub fn TasksPage() -> impl IntoView {
                 <button
                     data-testid="bulk-cancel"
                     disabled=move || selected.with(|s| s.is_empty())
-                    on:click=move |_| { bulk.dispatch(false); }
+                    on:click=move |_| { bulk.dispatch(BulkAction::Cancel); }
                 >
                     "Cancel selected"
                 </button>
                 <button
                     data-testid="bulk-retry"
                     disabled=move || selected.with(|s| s.is_empty())
-                    on:click=move |_| { bulk.dispatch(true); }
+                    on:click=move |_| { bulk.dispatch(BulkAction::Retry); }
                 >
                     "Retry selected"
+                </button>
+                <button
+                    data-testid="bulk-delete"
+                    disabled=move || selected.with(|s| s.is_empty())
+                    on:click=move |_| { bulk.dispatch(BulkAction::Delete); }
+                >
+                    "Delete selected"
                 </button>
                 <span class="form-status" role="status">
                     {move || match bulk.value().get() {
@@ -74,6 +82,7 @@ pub fn TasksPage() -> impl IntoView {
                     }}
                 </span>
             </div>
+            <MatchingActions filter=Signal::derive(move || query().filter) done=live.refresh/>
             <Transition fallback=|| view! { <p class="empty">"Loading…"</p> }>
                 {move || {
                     live.data

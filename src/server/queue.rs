@@ -5,6 +5,7 @@
 mod actions;
 mod attempts;
 mod backoff;
+mod bulk;
 mod clock;
 mod decision;
 mod error;
@@ -32,7 +33,8 @@ use tokio::sync::Notify;
 use tokio_util::sync::CancellationToken;
 use uuid::Uuid;
 
-pub use actions::{Actor, Bulk, Proof};
+pub use actions::{Actor, Proof};
+pub use bulk::MAX_BULK;
 pub use clock::Clock;
 #[cfg(feature = "testing")]
 pub use clock::ManualClock;

@@ -52,6 +52,7 @@ pub fn routes(task_types: &[crate::model::TaskKindInfo]) -> Router<AppState> {
         .routes(batch)
         .routes(routes!(list::list))
         .routes(routes!(list::list_without_slash))
+        .routes(routes!(list::count))
         .routes(routes!(list::bulk_cancel))
         .routes(routes!(list::bulk_retry))
         .routes(routes!(list::bulk_delete))

@@ -1,6 +1,7 @@
 //! Integration tests: a real server on a loopback port, a real SQLite file per test.
 
 mod access;
+mod bulk_actions;
 mod cli;
 mod clock;
 mod crash;

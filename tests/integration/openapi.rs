@@ -101,9 +101,11 @@ async fn the_document_states_the_limits_the_server_enforces() {
     assert!(list.contains("\"maximum\":1000"), "{list}");
     let bulk = doc["paths"]["/api/tasks/cancel"]["post"]["parameters"].to_string();
     assert!(
-        !bulk.contains("cursor") && !bulk.contains("limit"),
-        "{bulk}"
+        bulk.contains("cursor") && bulk.contains("\"maximum\":10000"),
+        "a bulk action's chunk goes higher than a page: {bulk}"
     );
+    let count = doc["paths"]["/api/tasks/count"]["get"]["parameters"].to_string();
+    assert!(count.contains("\"action\""), "{count}");
     // Each kind's parameters, as the schema its submits are checked against.
     let schemas = &doc["components"]["schemas"];
     let rows = &schemas["DataProcessingParameters"]["properties"]["rows"];

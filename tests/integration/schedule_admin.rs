@@ -19,12 +19,6 @@ pub(crate) async fn put(server: &TestServer, name: &str, body: &Value) -> (u16, 
     (status, response.json().await.unwrap_or(Value::Null))
 }
 
-async fn post(server: &TestServer, path: &str) -> (u16, Value) {
-    let response = server.post(path).await;
-    let status = response.status().as_u16();
-    (status, response.json().await.unwrap_or(Value::Null))
-}
-
 /// Waits until schedule `name` shows at least `count` runs and returns them, newest
 /// first (the deadline only guards against a hang).
 pub(crate) async fn wait_for_runs(server: &TestServer, name: &str, count: usize) -> Vec<Value> {
@@ -182,7 +176,7 @@ async fn a_schedule_that_cannot_be_is_refused_field_by_field_and_nothing_is_stor
         "/api/schedules/none/resume",
         "/api/schedules/none/run",
     ] {
-        let (status, answer) = post(&server, path).await;
+        let (status, answer) = server.post_answer(path).await;
         assert_eq!(status, 404, "{path}: {answer}");
     }
     let (_, list) = server.get_json("/api/schedules").await;
@@ -198,7 +192,7 @@ async fn a_paused_schedule_fires_nothing_but_runs_by_hand() {
     assert_eq!(status, 201);
     wait_for_tasks(&server, "noop", 2).await;
 
-    let (status, paused) = post(&server, "/api/schedules/tick/pause").await;
+    let (status, paused) = server.post_answer("/api/schedules/tick/pause").await;
     assert_eq!(status, 200, "{paused}");
     assert_eq!(paused["definition"]["enabled"], false);
     assert_eq!(
@@ -216,7 +210,7 @@ async fn a_paused_schedule_fires_nothing_but_runs_by_hand() {
         "paused, yet it fired"
     );
 
-    let (status, task) = post(&server, "/api/schedules/tick/run").await;
+    let (status, task) = server.post_answer("/api/schedules/tick/run").await;
     assert_eq!(status, 200, "{task}");
     assert_eq!(task["task_type"], "noop");
     let finished = server.wait_final(task["id"].as_str().unwrap()).await;
@@ -232,7 +226,7 @@ async fn a_paused_schedule_fires_nothing_but_runs_by_hand() {
     assert_eq!(tasks_of(&server, "noop").await, before + 1);
 
     // Resumed, it fires its next slots, not those of the pause ("each" or not).
-    let (status, resumed) = post(&server, "/api/schedules/tick/resume").await;
+    let (status, resumed) = server.post_answer("/api/schedules/tick/resume").await;
     assert_eq!(status, 200);
     assert_eq!(resumed["next"].as_array().map(Vec::len), Some(5));
     wait_for_tasks(&server, "noop", before + 3).await;
@@ -284,7 +278,7 @@ async fn the_file_owns_its_schedules_and_a_pause_outlives_a_restart() {
         server.delete("/api/schedules/from-file").await.status(),
         409
     );
-    let (status, _) = post(&server, "/api/schedules/from-file/pause").await;
+    let (status, _) = server.post_answer("/api/schedules/from-file/pause").await;
     assert_eq!(status, 200);
     server.stop().await;
 
@@ -410,7 +404,7 @@ async fn jitter_starts_each_slots_task_within_its_bound_after_the_slot() {
         );
     }
     // A run by hand starts at once, jitter or not.
-    let (status, task) = post(&server, "/api/schedules/spread/run").await;
+    let (status, task) = server.post_answer("/api/schedules/spread/run").await;
     assert_eq!(status, 200, "{task}");
     let (created, run_at) = (time(&task["created_at"]), time(&task["run_at"]));
     assert!(run_at - created < chrono::Duration::seconds(1), "{task}");

@@ -656,6 +656,47 @@ async fn search_ignores_case_and_takes_wildcards_literally_on_every_database() {
     .await;
 }
 
+#[tokio::test]
+async fn counts_stop_at_their_cap_and_match_the_lists_filter() {
+    use spool::testing::store::ListFilter;
+    each_store(Synchronous::Normal, |store| async move {
+        let now = 1_000_000;
+        for n in 0..5 {
+            store
+                .insert(NewTask {
+                    parameters: json!({ "n": n }),
+                    ..task(0, now)
+                })
+                .await
+                .unwrap();
+        }
+        let later = NewTask {
+            created_at: now,
+            ..task(0, now + 60_000_000)
+        };
+        store.insert(later).await.unwrap();
+        let pending = ListFilter {
+            statuses: vec![TaskStatus::Pending],
+            ..ListFilter::default()
+        };
+        assert_eq!(store.count(&pending, 10).await.unwrap(), (5, false));
+        assert_eq!(store.count(&pending, 5).await.unwrap(), (5, false));
+        assert_eq!(store.count(&pending, 3).await.unwrap(), (3, true));
+        let either = ListFilter {
+            statuses: vec![TaskStatus::Pending, TaskStatus::Scheduled],
+            search: Some("\"n\":4".into()),
+            ..ListFilter::default()
+        };
+        assert_eq!(store.count(&either, 10).await.unwrap(), (1, false));
+        let none = ListFilter {
+            statuses: vec![TaskStatus::Failed],
+            ..ListFilter::default()
+        };
+        assert_eq!(store.count(&none, 10).await.unwrap(), (0, false));
+    })
+    .await;
+}
+
 /// A worker pool's claim is answered before its commit, so its tasks run while the
 /// commit syncs. When that commit fails, the claim never happened: its verdict says so,
 /// the task is still PENDING with no attempt, and until a commit succeeds again claims

@@ -79,6 +79,21 @@ impl TestServer {
         self.client.post(self.url(path)).send().await.unwrap()
     }
 
+    /// A bodiless POST: the status and the answer's JSON (null when it has none).
+    pub async fn post_answer(&self, path: &str) -> (u16, Value) {
+        let response = self.post(path).await;
+        let status = response.status().as_u16();
+        let text = response.text().await.unwrap();
+        (status, serde_json::from_str(&text).unwrap_or(Value::Null))
+    }
+
+    /// Submits a task that must be accepted, and answers its id.
+    pub async fn submit_id(&self, body: Value) -> String {
+        let (status, task) = self.post_json("/api/tasks/submit", &body).await;
+        assert_eq!(status, 200, "{body}: {task}");
+        task["id"].as_str().unwrap().to_string()
+    }
+
     pub async fn delete(&self, path: &str) -> reqwest::Response {
         self.client.delete(self.url(path)).send().await.unwrap()
     }

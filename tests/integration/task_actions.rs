@@ -1,25 +1,11 @@
-//! Operators' actions through REST and the CLI: run now, delete a finished task (on its
-//! own route: the seed's DELETE still cancels), edit the parameters and retry, bulk
-//! actions by filter; each recorded in the audit log with its access and address, and
-//! every refusal changing nothing.
+//! Operators' actions on one task through REST and the CLI: run now, delete a finished
+//! task (on its own route: the seed's DELETE still cancels), edit the parameters and
+//! retry; each recorded in the audit log with its access and address, and every refusal
+//! changing nothing.
 
 use crate::cli::{spool, stderr, stdout};
 use crate::support::TestServer;
 use serde_json::{json, Value};
-
-async fn submit(server: &TestServer, body: Value) -> String {
-    let response = server.submit(body).await;
-    assert_eq!(response.status(), 200);
-    let task: Value = response.json().await.unwrap();
-    task["id"].as_str().unwrap().to_string()
-}
-
-async fn post(server: &TestServer, path: &str) -> (u16, Value) {
-    let response = server.post(path).await;
-    let status = response.status().as_u16();
-    let text = response.text().await.unwrap();
-    (status, serde_json::from_str(&text).unwrap_or(Value::Null))
-}
 
 /// How many tasks `/api/stats` counts in `status`.
 async fn by_status(server: &TestServer, status: &str) -> u64 {
@@ -36,25 +22,35 @@ async fn audit_of(server: &TestServer, id: &str) -> Vec<Value> {
 #[tokio::test]
 async fn run_now_and_delete_act_only_in_their_states_and_are_audited() {
     let server = TestServer::start().await;
-    let delayed = submit(&server, json!({"task_type": "noop", "delay_ms": 600_000})).await;
+    let delayed = server
+        .submit_id(json!({"task_type": "noop", "delay_ms": 600_000}))
+        .await;
     let (_, task) = server.get_json(&format!("/api/tasks/{delayed}")).await;
     assert_eq!(task["status"], "SCHEDULED");
 
     // Not finished: cannot be deleted, and nothing is recorded.
-    let (status, answer) = post(&server, &format!("/api/tasks/{delayed}/delete")).await;
+    let (status, answer) = server
+        .post_answer(&format!("/api/tasks/{delayed}/delete"))
+        .await;
     assert_eq!(status, 409, "{answer}");
     assert!(audit_of(&server, &delayed).await.is_empty());
 
-    let (status, answer) = post(&server, &format!("/api/tasks/{delayed}/run-now")).await;
+    let (status, answer) = server
+        .post_answer(&format!("/api/tasks/{delayed}/run-now"))
+        .await;
     assert_eq!(status, 200, "{answer}");
     assert_ne!(answer["status"], "SCHEDULED", "{answer}");
     let done = server.wait_final(&delayed).await;
     assert_eq!(done["status"], "SUCCESS");
-    let (status, _) = post(&server, &format!("/api/tasks/{delayed}/run-now")).await;
+    let (status, _) = server
+        .post_answer(&format!("/api/tasks/{delayed}/run-now"))
+        .await;
     assert_eq!(status, 409, "a finished task cannot be run now");
 
     let succeeded = by_status(&server, "SUCCESS").await;
-    let (status, _) = post(&server, &format!("/api/tasks/{delayed}/delete")).await;
+    let (status, _) = server
+        .post_answer(&format!("/api/tasks/{delayed}/delete"))
+        .await;
     assert_eq!(status, 204);
     assert_eq!(
         by_status(&server, "SUCCESS").await,
@@ -63,7 +59,9 @@ async fn run_now_and_delete_act_only_in_their_states_and_are_audited() {
     );
     let (status, _) = server.get_json(&format!("/api/tasks/{delayed}")).await;
     assert_eq!(status, 404);
-    let (status, _) = post(&server, &format!("/api/tasks/{delayed}/delete")).await;
+    let (status, _) = server
+        .post_answer(&format!("/api/tasks/{delayed}/delete"))
+        .await;
     assert_eq!(status, 404);
 
     // The entries outlive the task, newest first, with how and from where.
@@ -83,7 +81,9 @@ async fn run_now_and_delete_act_only_in_their_states_and_are_audited() {
     }
 
     // The seed's DELETE still cancels.
-    let waiting = submit(&server, json!({"task_type": "noop", "delay_ms": 600_000})).await;
+    let waiting = server
+        .submit_id(json!({"task_type": "noop", "delay_ms": 600_000}))
+        .await;
     let response = server.delete(&format!("/api/tasks/{waiting}")).await;
     assert_eq!(response.status(), 200);
     let (_, task) = server.get_json(&format!("/api/tasks/{waiting}")).await;
@@ -95,7 +95,7 @@ async fn run_now_and_delete_act_only_in_their_states_and_are_audited() {
         ("/api/tasks/nope/run-now".to_string(), 400),
         ("/api/tasks/nope/delete".to_string(), 400),
     ] {
-        assert_eq!(post(&server, &path).await.0, expected, "{path}");
+        assert_eq!(server.post_answer(&path).await.0, expected, "{path}");
     }
     server.stop().await;
 }
@@ -105,7 +105,7 @@ async fn an_edited_retry_is_checked_like_a_submit_and_keeps_both_parameters() {
     let server = TestServer::start().await;
     let body =
         json!({"task_type": "data_processing", "parameters": {"rows": 5}, "delay_ms": 600_000});
-    let id = submit(&server, body).await;
+    let id = server.submit_id(body).await;
     assert_eq!(
         server.delete(&format!("/api/tasks/{id}")).await.status(),
         200
@@ -163,69 +163,6 @@ async fn an_edited_retry_is_checked_like_a_submit_and_keeps_both_parameters() {
     assert_eq!(entries[1]["action"], "cancel");
     // Only changes are recorded: the refusals above left nothing.
     assert_eq!(entries.len(), 2);
-    server.stop().await;
-}
-
-#[tokio::test]
-async fn bulk_actions_by_filter_are_audited_once_with_their_filter() {
-    let server = TestServer::start().await;
-    for _ in 0..3 {
-        submit(
-            &server,
-            json!({"task_type": "noop", "queue": "held", "delay_ms": 600_000}),
-        )
-        .await;
-    }
-    let stored = server.stored_tasks().await;
-    let (status, answer) = post(&server, "/api/tasks/cancel?queue=held").await;
-    assert_eq!((status, &answer["changed"]), (200, &json!(3)), "{answer}");
-    let (status, answer) = post(&server, "/api/tasks/delete?queue=held&status=CANCELLED").await;
-    assert_eq!((status, &answer["changed"]), (200, &json!(3)), "{answer}");
-    assert_eq!(server.stored_tasks().await, stored - 3);
-    // Nothing left to delete: nothing recorded.
-    let (_, answer) = post(&server, "/api/tasks/delete?queue=held").await;
-    assert_eq!(answer["changed"], 0);
-    assert_eq!(
-        post(&server, "/api/tasks/delete").await.0,
-        400,
-        "a filter is required"
-    );
-
-    let (status, entries) = server.get_json("/api/audit?limit=2").await;
-    assert_eq!(status, 200);
-    let summary: Vec<(Value, Value, Value)> = entries
-        .as_array()
-        .unwrap()
-        .iter()
-        .map(|e| {
-            (
-                e["action"].clone(),
-                e["filter"].clone(),
-                e["changed"].clone(),
-            )
-        })
-        .collect();
-    assert_eq!(
-        summary,
-        [
-            (
-                json!("bulk_delete"),
-                json!("status=CANCELLED&queue=held"),
-                json!(3)
-            ),
-            (json!("bulk_cancel"), json!("queue=held"), json!(3)),
-        ]
-    );
-    // Paging: the entry before the newest is the bulk cancel.
-    let newest = entries[0]["id"].as_i64().unwrap();
-    let (_, older) = server
-        .get_json(&format!("/api/audit?before={newest}&limit=1"))
-        .await;
-    assert_eq!(older[0]["action"], "bulk_cancel");
-    for query in ["before=0", "before=x", "limit=0", "limit=501", "task=nope"] {
-        let (status, _) = server.get_json(&format!("/api/audit?{query}")).await;
-        assert_eq!(status, 400, "{query}");
-    }
     server.stop().await;
 }
 
@@ -289,7 +226,7 @@ async fn a_token_holders_actions_are_recorded_as_theirs_and_the_read_only_token_
 async fn the_cli_runs_now_retries_with_changes_deletes_and_shows_the_audit() {
     let server = TestServer::start().await;
     let body = json!({"task_type": "data_processing", "parameters": {"rows": 5, "pace_ms": 0}, "delay_ms": 600_000});
-    let id = submit(&server, body).await;
+    let id = server.submit_id(body).await;
     let output = spool(&server, &["run-now", &id, "--json"]).await;
     assert_eq!(output.status.code(), Some(0), "{}", stderr(&output));
     assert_eq!(server.wait_final(&id).await["status"], "SUCCESS");
@@ -302,7 +239,7 @@ async fn the_cli_runs_now_retries_with_changes_deletes_and_shows_the_audit() {
     );
     assert!(stderr(&output).contains("HTTP 409"), "{}", stderr(&output));
 
-    let waiting = submit(&server, json!({"task_type": "data_processing", "parameters": {"rows": 5, "pace_ms": 0}, "delay_ms": 600_000})).await;
+    let waiting = server.submit_id(json!({"task_type": "data_processing", "parameters": {"rows": 5, "pace_ms": 0}, "delay_ms": 600_000})).await;
     assert_eq!(
         spool(&server, &["cancel", &waiting]).await.status.code(),
         Some(0)

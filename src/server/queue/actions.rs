@@ -1,11 +1,10 @@
-//! What operators do to tasks — cancel, retry (with new parameters, if given), run now,
-//! delete, and each of cancel, retry and delete on every task a filter selects — each
-//! recorded in the audit log with who did it. A single-task action writes its entry in
-//! the transaction that changes the task; a bulk action, one transaction per task,
-//! writes one entry for the whole.
+//! What operators do to one task — cancel, retry (with new parameters, if given), run
+//! now, delete — each recorded in the audit log with who did it, in the transaction that
+//! changes the task; who did it (the access proved, the address); and reading the log.
+//! Bulk actions are in `bulk`.
 
 use super::{Queue, QueueError};
-use crate::model::{AuditEntry, BulkResult, TaskStatus, TaskView};
+use crate::model::{AuditEntry, TaskStatus, TaskView};
 use crate::server::store::{ActionResult, AuditNote, CancelResult, RetryResult};
 use serde_json::{json, Value};
 use std::net::IpAddr;
@@ -53,26 +52,8 @@ impl Actor {
     }
 }
 
-/// What a bulk action does to each selected task.
-#[derive(Clone, Copy, Debug, PartialEq, Eq)]
-pub enum Bulk {
-    Cancel,
-    Retry,
-    Delete,
-}
-
-impl Bulk {
-    fn audited_as(self) -> &'static str {
-        match self {
-            Bulk::Cancel => "bulk_cancel",
-            Bulk::Retry => "bulk_retry",
-            Bulk::Delete => "bulk_delete",
-        }
-    }
-}
-
 impl Queue {
-    fn note(&self, action: &'static str, by: &Actor) -> AuditNote {
+    pub(super) fn note(&self, action: &'static str, by: &Actor) -> AuditNote {
         AuditNote {
             at: self.now_micros(),
             action,
@@ -100,7 +81,11 @@ impl Queue {
         self.get(id).await
     }
 
-    async fn cancel_noted(&self, id: Uuid, note: Option<AuditNote>) -> Result<(), QueueError> {
+    pub(super) async fn cancel_noted(
+        &self,
+        id: Uuid,
+        note: Option<AuditNote>,
+    ) -> Result<(), QueueError> {
         match self.store.cancel_noted(id, self.now_micros(), note).await? {
             CancelResult::Cancelled => Ok(()),
             CancelResult::Requested => {
@@ -149,7 +134,7 @@ impl Queue {
         self.retry_noted(id, Some(checked), Some(note)).await
     }
 
-    async fn retry_noted(
+    pub(super) async fn retry_noted(
         &self,
         id: Uuid,
         parameters: Option<Value>,
@@ -205,57 +190,17 @@ impl Queue {
             .await
     }
 
-    async fn delete_noted(&self, id: Uuid, note: Option<AuditNote>) -> Result<(), QueueError> {
+    pub(super) async fn delete_noted(
+        &self,
+        id: Uuid,
+        note: Option<AuditNote>,
+    ) -> Result<(), QueueError> {
         match self.store.delete_finished(id, note).await? {
             ActionResult::Done => Ok(()),
             ActionResult::NotNow(status) => Err(QueueError::Conflict(format!(
                 "the task is {status}: only a finished task can be deleted (cancel it first)"
             ))),
             ActionResult::NotFound => Err(QueueError::NotFound(id)),
-        }
-    }
-
-    /// Acts on each task; tasks the action does not apply to (in another state, gone)
-    /// are counted as skipped, any other failure stops the run. The one audit entry,
-    /// written once the tasks are done, names the `filter` that selected them (a query
-    /// string), or else the tasks, chosen one by one.
-    pub async fn bulk(
-        &self,
-        ids: &[Uuid],
-        action: Bulk,
-        filter: Option<String>,
-        by: &Actor,
-    ) -> Result<BulkResult, QueueError> {
-        let mut result = BulkResult::default();
-        let mut failure = None;
-        for &id in ids {
-            let done = match action {
-                Bulk::Cancel => self.cancel_noted(id, None).await,
-                Bulk::Retry => self.retry_noted(id, None, None).await.map(|_| ()),
-                Bulk::Delete => self.delete_noted(id, None).await,
-            };
-            match done {
-                Ok(()) => result.changed += 1,
-                Err(err) if err.does_not_apply() => result.skipped += 1,
-                Err(err) => {
-                    failure = Some(err);
-                    break;
-                }
-            }
-        }
-        // What was done is recorded even when the run stopped part way.
-        if result.changed > 0 {
-            let note = AuditNote {
-                details: filter.is_none().then(|| json!({ "tasks": ids })),
-                filter,
-                changed: result.changed as i64,
-                ..self.note(action.audited_as(), by)
-            };
-            self.store.record_audit(note).await?;
-        }
-        match failure {
-            Some(err) => Err(err),
-            None => Ok(result),
         }
     }
 

@@ -34,7 +34,7 @@ pub fn list_filter(
 ) -> Result<ListFilter, QueueError> {
     filter.check().map_err(QueueError::BadRequest)?;
     Ok(ListFilter {
-        status: filter.status,
+        statuses: filter.status.into_iter().collect(),
         task_type: filter.task_type.clone().filter(|t| !t.is_empty()),
         queue: filter.queue.clone().filter(|q| !q.is_empty()),
         search: filter.q.clone().filter(|q| !q.is_empty()),

@@ -1,11 +1,12 @@
-//! Many tasks at a time: the keyset-paged list (`GET /api/tasks/`) and bulk cancel and
-//! retry of every task a filter selects.
+//! Many tasks at a time: the keyset-paged list (`GET /api/tasks/`), how many a filter
+//! selects (`GET /api/tasks/count`), and bulk cancel, retry and delete of every task a
+//! filter selects, a chunk per request.
 
 use super::openapi::ErrorBody;
 use crate::error::AppError;
-use crate::model::{BulkResult, TaskFilter, TaskView};
+use crate::model::{BulkAction, BulkCount, BulkResult, TaskFilter, TaskView};
 use crate::server::queue::paging::{encode_cursor, list_filter};
-use crate::server::queue::{Actor, Bulk};
+use crate::server::queue::{Actor, MAX_BULK};
 use crate::server::store::ListFilter;
 use crate::server::AppState;
 use axum::extract::rejection::QueryRejection;
@@ -14,14 +15,11 @@ use axum::http::header::LINK;
 use axum::http::{HeaderMap, HeaderValue};
 use axum::Json;
 use serde::Deserialize;
-use uuid::Uuid;
 
 /// Largest page a list returns.
 pub const MAX_LIMIT: u64 = 1000;
 /// Page size when the request names none.
 pub const DEFAULT_LIMIT: u64 = 50;
-/// Most tasks one bulk action touches.
-const MAX_BULK: u64 = 10_000;
 
 /// The list's query string; values are parsed by hand for clear messages.
 #[derive(Debug, Default, Deserialize, utoipa::IntoParams)]
@@ -40,18 +38,39 @@ pub struct ListQuery {
     cursor: Option<String>,
 }
 
-/// What a bulk action selects by: the list's filters without its paging (documentation
-/// only; the handler reads a [`ListQuery`] and refuses paging with a clear message).
+/// What a bulk action selects by: the list's filters, narrowed to the statuses the
+/// action applies to, and its chunk (documentation only; the handler reads a
+/// [`ListQuery`], whose limit goes higher here).
 #[derive(utoipa::IntoParams)]
 #[into_params(parameter_in = Query)]
 #[allow(dead_code)]
 struct BulkQuery {
+    /// PENDING, SCHEDULED, RUNNING, SUCCESS, FAILED or CANCELLED (empty: every status the
+    /// action applies to).
+    status: Option<String>,
+    task_type: Option<String>,
+    queue: Option<String>,
+    /// Text to find in parameters, results and errors.
+    q: Option<String>,
+    /// Most tasks to act on in this request (default and most: 10,000).
+    #[param(value_type = Option<u64>, minimum = 1, maximum = 10000)]
+    limit: Option<String>,
+    /// Where the previous chunk stopped (its result's `next`).
+    cursor: Option<String>,
+}
+
+/// What a count selects by: the list's filters, and the action to count for.
+#[derive(Debug, Default, Deserialize, utoipa::IntoParams)]
+#[into_params(parameter_in = Query)]
+pub struct CountQuery {
     /// PENDING, SCHEDULED, RUNNING, SUCCESS, FAILED or CANCELLED (empty: any).
     status: Option<String>,
     task_type: Option<String>,
     queue: Option<String>,
     /// Text to find in parameters, results and errors.
     q: Option<String>,
+    /// `cancel`, `retry` or `delete`: count only the tasks it would act on.
+    action: Option<String>,
 }
 
 impl ListQuery {
@@ -107,87 +126,85 @@ pub async fn list_without_slash(
     list(state, query).await
 }
 
-/// `POST /api/tasks/cancel?status=…&task_type=…&queue=…`: cancels every selected task.
+/// `POST /api/tasks/cancel?status=…&task_type=…&queue=…`: cancels the selected tasks
+/// that are waiting or running, a chunk at a time.
 #[utoipa::path(post, path = "/api/tasks/cancel", tag = "tasks", params(BulkQuery),
-    responses((status = 200, description = "Cancels every selected task", body = BulkResult),
-        (status = 400, description = "No filter, or a bad one", body = ErrorBody)))]
+    responses((status = 200, description = "Cancels the selected PENDING, SCHEDULED or RUNNING tasks; `next` is set when more follow", body = BulkResult),
+        (status = 400, description = "No filter, or a bad filter, limit or cursor", body = ErrorBody)))]
 pub async fn bulk_cancel(
     State(state): State<AppState>,
     actor: Actor,
     query: Result<Query<ListQuery>, QueryRejection>,
 ) -> Result<Json<BulkResult>, AppError> {
-    bulk(state, actor, query, Bulk::Cancel).await
+    bulk(state, actor, query, BulkAction::Cancel).await
 }
 
 /// `POST /api/tasks/retry?status=FAILED&…`: retries every selected FAILED or CANCELLED task.
 #[utoipa::path(post, path = "/api/tasks/retry", tag = "tasks", params(BulkQuery),
-    responses((status = 200, description = "Retries every selected FAILED or CANCELLED task", body = BulkResult),
-        (status = 400, description = "No filter, or a bad one", body = ErrorBody)))]
+    responses((status = 200, description = "Retries the selected FAILED or CANCELLED tasks; `next` is set when more follow", body = BulkResult),
+        (status = 400, description = "No filter, or a bad filter, limit or cursor", body = ErrorBody)))]
 pub async fn bulk_retry(
     State(state): State<AppState>,
     actor: Actor,
     query: Result<Query<ListQuery>, QueryRejection>,
 ) -> Result<Json<BulkResult>, AppError> {
-    bulk(state, actor, query, Bulk::Retry).await
+    bulk(state, actor, query, BulkAction::Retry).await
 }
 
 /// `POST /api/tasks/delete?status=SUCCESS&…`: deletes every selected finished task.
 #[utoipa::path(post, path = "/api/tasks/delete", tag = "tasks", params(BulkQuery),
-    responses((status = 200, description = "Deletes every selected SUCCESS, FAILED or CANCELLED task", body = BulkResult),
-        (status = 400, description = "No filter, or a bad one", body = ErrorBody)))]
+    responses((status = 200, description = "Deletes the selected SUCCESS, FAILED or CANCELLED tasks; `next` is set when more follow", body = BulkResult),
+        (status = 400, description = "No filter, or a bad filter, limit or cursor", body = ErrorBody)))]
 pub async fn bulk_delete(
     State(state): State<AppState>,
     actor: Actor,
     query: Result<Query<ListQuery>, QueryRejection>,
 ) -> Result<Json<BulkResult>, AppError> {
-    bulk(state, actor, query, Bulk::Delete).await
+    bulk(state, actor, query, BulkAction::Delete).await
 }
 
-/// Acts on the tasks `query` selects, and records it in the audit log with the filter.
+/// Acts on a chunk of the tasks `query` selects; the audit entry names the filter.
 async fn bulk(
     state: AppState,
     actor: Actor,
     query: Result<Query<ListQuery>, QueryRejection>,
-    action: Bulk,
+    action: BulkAction,
 ) -> Result<Json<BulkResult>, AppError> {
-    let (ids, filter) = selected(&state, query).await?;
-    Ok(Json(
-        state.queue.bulk(&ids, action, Some(filter), &actor).await?,
-    ))
+    let Query(query) = query.map_err(|_| AppError::bad_request("the query string is malformed"))?;
+    let limit = super::page_limit(query.limit.as_deref(), MAX_BULK, MAX_BULK)?;
+    let filter = query.task_filter()?;
+    let done = state
+        .queue
+        .bulk_matching(&filter, action, query.cursor.as_deref(), limit, &actor)
+        .await?;
+    Ok(Json(done))
 }
 
-/// Ids of the tasks a bulk action's filter selects (at most [`MAX_BULK`]), and the
-/// filter as a query string. A filter is required, so a bare request cannot touch every
-/// task by accident.
-async fn selected(
-    state: &AppState,
-    query: Result<Query<ListQuery>, QueryRejection>,
-) -> Result<(Vec<Uuid>, String), AppError> {
+/// `GET /api/tasks/count?status=FAILED&action=retry`: how many tasks a filter selects,
+/// for the confirmation a bulk action asks first.
+#[utoipa::path(get, path = "/api/tasks/count", tag = "tasks", params(CountQuery),
+    responses((status = 200, description = "How many tasks match (for the action, if named), counted up to 1,000,000", body = BulkCount),
+        (status = 400, description = "Bad filter or action", body = ErrorBody)))]
+pub async fn count(
+    State(state): State<AppState>,
+    query: Result<Query<CountQuery>, QueryRejection>,
+) -> Result<Json<BulkCount>, AppError> {
     let Query(query) = query.map_err(|_| AppError::bad_request("the query string is malformed"))?;
-    if query.cursor.is_some() || query.limit.is_some() {
-        return Err(AppError::bad_request(
-            "bulk actions take status, task_type, queue and q, not paging",
-        ));
-    }
-    let (task_filter, mut filter) = query.filter(MAX_LIMIT)?;
-    if task_filter.is_empty() {
-        return Err(AppError::bad_request(
-            "name at least one of status, task_type, queue or q to select the tasks",
-        ));
-    }
-    let mut ids = Vec::new();
-    while (ids.len() as u64) < MAX_BULK {
-        let page = state.queue.list(&filter).await?;
-        let Some(last) = page.last() else { break };
-        filter.before = Some((last.created_at.timestamp_micros(), last.id));
-        let full = page.len() as u64 == filter.limit;
-        ids.extend(page.iter().map(|task| task.id));
-        if !full {
-            break;
-        }
-    }
-    ids.truncate(MAX_BULK as usize);
-    Ok((ids, task_filter.query_string(&[])))
+    let filter = TaskFilter::parse(
+        query.status.as_deref(),
+        query.task_type.as_deref(),
+        query.queue.as_deref(),
+        query.q.as_deref(),
+    )
+    .map_err(AppError::bad_request)?;
+    let action = query
+        .action
+        .as_deref()
+        .filter(|action| !action.is_empty())
+        .map(BulkAction::parse)
+        .transpose()
+        .map_err(AppError::bad_request)?;
+    Ok(Json(state.queue.count_matching(&filter, action).await?))
 }
 
 /// The next page's link: the same filters, the same limit, the new cursor.

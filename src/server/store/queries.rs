@@ -1,4 +1,5 @@
-//! Inserting tasks and reading them back: single lookups and keyset-paged lists.
+//! Inserting tasks and reading them back: single lookups, keyset-paged lists, and counts
+//! of what a filter selects.
 
 use super::conn::{is_unique_violation, Begin, Conn};
 use super::counting::Tally;
@@ -7,10 +8,10 @@ use super::writer::on_writer;
 use super::writes::{unexpected, NewTask, Write, Written};
 use super::{Store, StoreError, Task};
 use crate::model::TaskStatus;
-use sea_orm::sea_query::{Expr, Func, LikeExpr};
+use sea_orm::sea_query::{Alias, Expr, Func, LikeExpr, Query};
 use sea_orm::{
     ActiveValue::Set, ColumnTrait, Condition, DbErr, EntityTrait, ExprTrait, QueryFilter,
-    QueryOrder, QuerySelect, QueryTrait,
+    QueryOrder, QuerySelect, QueryTrait, Select,
 };
 use uuid::Uuid;
 
@@ -30,7 +31,8 @@ pub enum InsertError {
 /// Which tasks a list shows, newest first.
 #[derive(Clone, Debug, Default)]
 pub struct ListFilter {
-    pub status: Option<TaskStatus>,
+    /// Only tasks in one of these statuses (none: any).
+    pub statuses: Vec<TaskStatus>,
     pub task_type: Option<String>,
     pub queue: Option<String>,
     /// Text to find in parameters, results or errors, ignoring case.
@@ -88,9 +90,39 @@ impl Store {
 
     /// A page of tasks, newest first, read through the `(created_at, id)` indexes.
     pub async fn list(&self, filter: &ListFilter) -> Result<Vec<Task>, StoreError> {
+        let rows = self
+            .selecting(filter)
+            .order_by_desc(Column::CreatedAt)
+            .order_by_desc(Column::Id)
+            .limit(filter.limit)
+            .all(&self.reader)
+            .await?;
+        Ok(rows.into_iter().map(Task::from).collect())
+    }
+
+    /// How many tasks `filter` selects (its limit aside), counting at most `cap` of them;
+    /// and whether more match. Capped so a count never reads more rows than that.
+    pub async fn count(&self, filter: &ListFilter, cap: u64) -> Result<(u64, bool), StoreError> {
+        let matched = self
+            .selecting(filter)
+            .select_only()
+            .column(Column::Id)
+            .limit(cap.saturating_add(1))
+            .into_query();
+        let count = Query::select()
+            .expr(Expr::cust("COUNT(*)"))
+            .from_subquery(matched, Alias::new("matched"))
+            .to_owned();
+        let counted = self.reader.fetch::<i64>(&count).await?;
+        let counted = u64::try_from(counted.first().copied().unwrap_or(0)).unwrap_or(0);
+        Ok((Ord::min(counted, cap), counted > cap))
+    }
+
+    /// The query selecting what `filter` asks for, unordered and unlimited.
+    fn selecting(&self, filter: &ListFilter) -> Select<Tasks> {
         let mut query = Tasks::find();
-        if let Some(status) = filter.status {
-            query = query.filter(Column::Status.eq(status.as_str()));
+        if !filter.statuses.is_empty() {
+            query = query.filter(Column::Status.is_in(filter.statuses.iter().map(|s| s.as_str())));
         }
         if let Some(task_type) = &filter.task_type {
             query = query.filter(Column::TaskType.eq(task_type.as_str()));
@@ -129,16 +161,9 @@ impl Store {
                 ),
             );
         }
-        let rows = query
-            .order_by_desc(Column::CreatedAt)
-            .order_by_desc(Column::Id)
-            .limit(filter.limit)
-            .all(&self.reader)
-            .await?;
-        Ok(rows.into_iter().map(Task::from).collect())
+        query
     }
 }
-
 /// `text` with LIKE's wildcards (and the escape character) escaped by a backslash.
 fn escape_like(text: &str) -> String {
     let mut escaped = String::with_capacity(text.len());
