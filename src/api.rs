@@ -3,7 +3,7 @@
 
 use crate::error::AppError;
 use crate::model::{
-    AuditEntry, BulkAction, BulkCount, BulkResult, LogPage, Overview, QueueView,
+    AuditEntry, BulkAction, BulkCount, BulkResult, LogPage, Overview, ProcessView, QueueView,
     ScheduleDefinition, ScheduleTiming, ScheduleView, SubmitRequest, TaskFilter, TaskKindInfo,
     TaskPage, TaskQuery, TaskView, TimingPreview,
 };
@@ -142,6 +142,12 @@ pub async fn act_on_matching(
 #[server(endpoint = "queue_list", input = Json)]
 pub async fn queues() -> Result<Vec<QueueView>, AppError> {
     Ok(queue()?.queue_views().await?)
+}
+
+/// Every process: live ones, and those gone within the last day.
+#[server(endpoint = "process_list", input = Json)]
+pub async fn processes() -> Result<Vec<ProcessView>, AppError> {
+    Ok(queue()?.processes().await?)
 }
 
 #[server(endpoint = "set_queue_paused", input = Json)]

@@ -8,6 +8,7 @@ mod json_view;
 mod live;
 mod local_time;
 mod overview;
+mod processes_page;
 mod queues_page;
 mod result_view;
 mod schedule_form;
@@ -83,6 +84,7 @@ pub fn App() -> impl IntoView {
                     <A href="/" exact=true>"Overview"</A>
                     <A href="/tasks">"Tasks"</A>
                     <A href="/queues">"Queues"</A>
+                    <A href="/processes">"Processes"</A>
                     <A href="/schedules">"Schedules"</A>
                     <A href="/audit">"Audit"</A>
                 </nav>
@@ -95,6 +97,7 @@ pub fn App() -> impl IntoView {
                     <Route path=path!("/tasks") view=tasks_page::TasksPage/>
                     <Route path=path!("/tasks/:id") view=task_detail::TaskDetailPage/>
                     <Route path=path!("/queues") view=queues_page::QueuesPage/>
+                    <Route path=path!("/processes") view=processes_page::ProcessesPage/>
                     <Route path=path!("/schedules") view=schedules_page::SchedulesPage/>
                     <Route path=path!("/audit") view=audit_page::AuditPage/>
                 </Routes>

@@ -14,6 +14,7 @@ use uuid::Uuid;
 mod actions;
 mod external;
 mod log;
+mod process;
 mod schedule;
 mod task_filter;
 mod unique;
@@ -26,6 +27,7 @@ pub use log::{
     bounded_message, AppendLogRequest, LogLevel, LogLine, LogPage, NewLogLine,
     LOG_LINES_PER_REQUEST, LOG_MESSAGE_MAX,
 };
+pub use process::{process_of_worker, ProcessQueue, ProcessRole, ProcessState, ProcessView};
 pub use schedule::{
     CatchUp, ScheduleDefinition, ScheduleRun, ScheduleSource, ScheduleTiming, ScheduleView,
     TimingPreview,
@@ -168,7 +170,8 @@ pub struct TaskView {
 pub struct AttemptView {
     /// Which attempt this was (1 for the first).
     pub attempt: i32,
-    /// The worker pool that ran it (`HOST:PID:QUEUE`).
+    /// The worker pool that ran it: `PROCESS/QUEUE` for Spool's own processes (see
+    /// `GET /api/processes`), `external:NAME` for an external worker.
     pub worker_id: String,
     /// When it started.
     pub started_at: DateTime<Utc>,
@@ -327,6 +330,9 @@ pub struct QueueView {
     /// How many of its tasks the answering process runs at once (none: it does not work
     /// this queue; another process may).
     pub concurrency: Option<u32>,
+    /// How many of its tasks every live process together runs at once.
+    #[serde(default)]
+    pub total_concurrency: u32,
 }
 
 /// What the overview page shows.

@@ -49,6 +49,7 @@ test('every page passes an accessibility scan, and screenshots are kept', async 
     ['list', '/tasks'],
     ['detail', `/tasks/${task.id}`],
     ['queues', '/queues'],
+    ['processes', '/processes'],
     ['schedules', '/schedules'],
     ['audit', '/audit'],
     ['history', `/tasks/${delayed.id}`],

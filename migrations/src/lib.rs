@@ -21,6 +21,7 @@ mod m20261207_000012_manual_schedule_runs;
 mod m20261207_000013_unique_tasks;
 mod m20261208_000014_task_logs;
 mod m20261208_000015_audit_log;
+mod m20261209_000016_processes;
 
 /// Runs the statements written for the database being migrated, in order: raw SQL for
 /// what differs between the backends (triggers and their functions, mostly).
@@ -62,6 +63,7 @@ impl MigratorTrait for Migrator {
             Box::new(m20261207_000013_unique_tasks::Migration),
             Box::new(m20261208_000014_task_logs::Migration),
             Box::new(m20261208_000015_audit_log::Migration),
+            Box::new(m20261209_000016_processes::Migration),
         ]
     }
 }

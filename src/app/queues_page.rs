@@ -1,4 +1,5 @@
-//! Queues: what each holds, whether it is paused, and pause / resume.
+//! Queues: what each holds, how many workers this process and every live process give
+//! it, whether it is paused, and pause / resume.
 
 use super::live::use_live;
 use super::LoadError;
@@ -50,6 +51,7 @@ fn QueueTable(queues: Vec<QueueView>, refresh: Callback<()>) -> impl IntoView {
                         <th scope="col">"Running"</th>
                         <th scope="col">"All tasks"</th>
                         <th scope="col">"Concurrency here"</th>
+                        <th scope="col">"All processes"</th>
                         <th scope="col">"State"</th>
                         <th scope="col"><span class="visually-hidden">"Action"</span></th>
                     </tr>
@@ -67,6 +69,7 @@ fn QueueTable(queues: Vec<QueueView>, refresh: Callback<()>) -> impl IntoView {
                                     <td class="num">{queue.running}</td>
                                     <td class="num">{queue.total}</td>
                                     <td class="num">{queue.concurrency.map(|c| c.to_string()).unwrap_or_else(|| "—".into())}</td>
+                                    <td class="num" data-testid="total-concurrency">{queue.total_concurrency}</td>
                                     <td>{if paused { "❚❚ paused" } else { "▶ active" }}</td>
                                     <td>
                                         <button

@@ -140,7 +140,7 @@ fn Timeline(attempts: Vec<AttemptView>) -> impl IntoView {
                             " · "
                             {took}
                             " · "
-                            <span class="mono">{attempt.worker_id.clone()}</span>
+                            {worker_link(&attempt.worker_id)}
                             {attempt.error.clone().map(|error| view! { <div class="error-text">{error}</div> })}
                         </li>
                     }
@@ -149,4 +149,16 @@ fn Timeline(attempts: Vec<AttemptView>) -> impl IntoView {
         </ol>
     }
     .into_any()
+}
+
+/// An attempt's worker: a link to the process that ran it, for Spool's own processes
+/// (`PROCESS/QUEUE`); an external worker's name as it is.
+fn worker_link(worker_id: &str) -> AnyView {
+    if worker_id.contains('/') {
+        let process = crate::model::process_of_worker(worker_id);
+        view! { <a class="mono" data-testid="attempt-process" href=format!("/processes#{process}")>{worker_id.to_string()}</a> }
+            .into_any()
+    } else {
+        view! { <span class="mono">{worker_id.to_string()}</span> }.into_any()
+    }
 }

@@ -9,10 +9,12 @@
 
 use super::config::EngineConfig;
 use super::queue::{
-    run_maintenance, run_producer, run_scheduler, Clock, MaintenanceConfig, Queue, WorkerConfig,
+    run_maintenance, run_producer, run_registrar, run_scheduler, Clock, MaintenanceConfig,
+    ProcessInfo, Queue, WorkerConfig,
 };
 use super::store::{Store, StoreError, StoreOptions};
 use super::tasks::Registry;
+use crate::model::{ProcessQueue, ProcessRole};
 use std::time::Duration;
 use tokio::task::JoinHandle;
 use tokio_util::sync::CancellationToken;
@@ -20,6 +22,8 @@ use tokio_util::sync::CancellationToken;
 /// The running queue; [`Engine::stop`] shuts it down.
 pub struct Engine {
     pub queue: Queue,
+    /// This process's id in the processes table.
+    process_id: String,
     stop: CancellationToken,
     tasks: Vec<JoinHandle<()>>,
 }
@@ -33,9 +37,16 @@ pub struct EngineBuilder {
     own_queues: Vec<String>,
     maintenance: MaintenanceConfig,
     clock: Clock,
+    role: ProcessRole,
 }
 
 impl EngineBuilder {
+    /// What this process is, as the processes page shows it (default: embedded).
+    pub fn role(mut self, role: ProcessRole) -> EngineBuilder {
+        self.role = role;
+        self
+    }
+
     /// Reads time from `clock` instead of the system's: tests move it by hand (see
     /// `ManualClock`).
     #[cfg(feature = "testing")]
@@ -57,9 +68,27 @@ impl EngineBuilder {
         self
     }
 
-    /// Starts the pools, housekeeping and, when tasks run here, the relay that wakes
-    /// idle pools on another process's submit (PostgreSQL).
-    pub fn start(self) -> Engine {
+    /// Registers this process, starts the pools, housekeeping and, when tasks run here,
+    /// the relay that wakes idle pools on another process's submit (PostgreSQL). Each
+    /// pool claims as `PROCESS/QUEUE`, so an attempt names the process that ran it.
+    pub fn start(mut self) -> Engine {
+        let mut process = ProcessInfo::here(self.role);
+        for pool in &mut self.pools {
+            let taken = process
+                .queues
+                .iter()
+                .filter(|q| q.name == pool.queue)
+                .count();
+            pool.worker_id = match taken {
+                0 => process.worker_id(&pool.queue),
+                n => format!("{}#{n}", process.worker_id(&pool.queue)),
+            };
+            process.queues.push(ProcessQueue {
+                name: pool.queue.clone(),
+                concurrency: pool.concurrency as u32,
+            });
+        }
+        let process_id = process.id.clone();
         let queue = Queue::new(self.store, self.registry)
             .with_clock(self.clock)
             .with_worked_queues(
@@ -83,6 +112,11 @@ impl EngineBuilder {
             self.maintenance,
             stop.clone(),
         )));
+        tasks.push(tokio::spawn(run_registrar(
+            queue.clone(),
+            process,
+            stop.clone(),
+        )));
         if works {
             tasks.push(tokio::spawn({
                 let queue = queue.clone();
@@ -90,7 +124,12 @@ impl EngineBuilder {
                 async move { queue.relay_ready_tasks(stop).await }
             }));
         }
-        Engine { queue, stop, tasks }
+        Engine {
+            queue,
+            process_id,
+            stop,
+            tasks,
+        }
     }
 }
 
@@ -104,6 +143,7 @@ impl Engine {
             own_queues: Vec::new(),
             maintenance: MaintenanceConfig::default(),
             clock: Clock::system(),
+            role: ProcessRole::Embedded,
         }
     }
 
@@ -112,6 +152,7 @@ impl Engine {
     pub async fn from_config(
         config: &EngineConfig,
         registry: Registry,
+        role: ProcessRole,
         with_workers: bool,
     ) -> Result<Engine, StoreError> {
         let options = StoreOptions {
@@ -119,11 +160,14 @@ impl Engine {
             log_lines_per_task: config.log_lines_per_task,
         };
         let store = Store::open(&config.database_url, &options).await?;
-        let mut builder = Engine::builder(store, registry).maintenance(MaintenanceConfig {
-            retention: Duration::from_secs(config.retention_hours * 3600),
-            audit_retention: Duration::from_secs(config.audit_retention_days * 24 * 3600),
-            ..MaintenanceConfig::default()
-        });
+        let mut builder =
+            Engine::builder(store, registry)
+                .role(role)
+                .maintenance(MaintenanceConfig {
+                    retention: Duration::from_secs(config.retention_hours * 3600),
+                    audit_retention: Duration::from_secs(config.audit_retention_days * 24 * 3600),
+                    ..MaintenanceConfig::default()
+                });
         if with_workers {
             for spec in config.worked_queues() {
                 let mut pool = WorkerConfig::new(spec.name, spec.concurrency);
@@ -151,8 +195,9 @@ impl Engine {
         self.stop.clone()
     }
 
-    /// Stops claiming, drains the workers (see [`run_producer`]) and stops housekeeping.
-    /// Nothing this process claimed is left RUNNING when this returns.
+    /// Stops claiming, drains the workers (see [`run_producer`]), stops housekeeping and
+    /// marks the process stopped. Nothing this process claimed is left RUNNING when this
+    /// returns.
     pub async fn stop(self) {
         self.stop.cancel();
         for task in self.tasks {
@@ -160,5 +205,6 @@ impl Engine {
                 tracing::error!(error = %err, "a worker pool or housekeeping ended abnormally");
             }
         }
+        self.queue.process_stopped(&self.process_id).await;
     }
 }

@@ -9,7 +9,7 @@ use super::rate_limit::SubmitLimit;
 use super::schedules::read_file;
 use super::tasks::{Destinations, KindSettings, Registry, Resolve, SystemResolver, TaskKind};
 use super::{leptos_options, router, AppState, ServeError};
-use crate::model::ScheduleDefinition;
+use crate::model::{ProcessRole, ScheduleDefinition};
 use std::future::Future;
 use std::net::SocketAddr;
 use std::path::PathBuf;
@@ -132,7 +132,9 @@ impl Spool {
         let settings = self.kind_settings();
         let registry = self.registry(&settings)?;
         let schedules = schedule_file(&config.engine)?;
-        let engine = Engine::from_config(&config.engine, registry, !config.no_workers).await?;
+        let role = ProcessRole::Serve;
+        let engine =
+            Engine::from_config(&config.engine, registry, role, !config.no_workers).await?;
         let engine = with_schedules(engine, &schedules).await?;
         let queue = engine.queue.clone();
         let stopping = engine.stopping();
@@ -272,7 +274,7 @@ pub(super) async fn work(
         return Err(ServeError::Refused(reason));
     }
     let schedules = schedule_file(config)?;
-    let engine = Engine::from_config(config, registry, true).await?;
+    let engine = Engine::from_config(config, registry, ProcessRole::Worker, true).await?;
     let engine = with_schedules(engine, &schedules).await?;
     tracing::info!("working (no HTTP)");
     shutdown.await;

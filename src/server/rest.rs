@@ -67,6 +67,7 @@ pub fn routes(task_types: &[crate::model::TaskKindInfo]) -> Router<AppState> {
         .routes(routes!(queues::stats))
         .routes(routes!(queues::task_types))
         .routes(routes!(queues::queues))
+        .routes(routes!(queues::processes))
         .routes(routes!(queues::pause))
         .routes(routes!(queues::resume))
         .routes(routes!(health::healthz))

@@ -19,6 +19,7 @@ mod lock_races;
 mod openapi;
 mod pickup;
 mod process;
+mod processes;
 mod scale_out;
 mod schedule_admin;
 mod schedule_firing;

@@ -102,6 +102,40 @@ async fn three_workers_run_every_task_once_and_finish_a_killed_workers_tasks() {
         .unwrap();
     assert_eq!(resumed.status(), 204);
 
+    // Each worker registers itself; the queue's concurrency adds theirs up.
+    let deadline = Instant::now() + Duration::from_secs(60);
+    loop {
+        let listed = server.get("/api/processes").await;
+        let live_workers = listed
+            .as_array()
+            .unwrap()
+            .iter()
+            .filter(|p| p["role"] == "worker" && p["state"] == "live")
+            .count();
+        if live_workers == WORKERS {
+            let serving = listed
+                .as_array()
+                .unwrap()
+                .iter()
+                .find(|p| p["role"] == "serve");
+            assert_eq!(serving.map(|p| &p["queues"]), Some(&json!([])), "{listed}");
+            break;
+        }
+        assert!(Instant::now() < deadline, "{listed}");
+        tokio::time::sleep(Duration::from_millis(50)).await;
+    }
+    let queues = server.get("/api/queues").await;
+    let default = queues
+        .as_array()
+        .unwrap()
+        .iter()
+        .find(|q| q["name"] == "default")
+        .cloned();
+    assert_eq!(
+        default.map(|q| q["total_concurrency"].clone()),
+        Some(json!(WORKERS * CONCURRENCY))
+    );
+
     let db = Database::connect(&schema.url).await.unwrap();
     let victim_pid = workers[0].as_ref().map(|w| w.0.id()).unwrap();
     let victim_id = format!("spool-{victim_pid}-%");

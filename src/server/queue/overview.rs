@@ -1,5 +1,6 @@
 //! What the overview and the queues page read (exact counts, the last hour's throughput,
-//! each queue with its counts, pause state and this process's concurrency), and pausing.
+//! each queue with its counts, pause state, this process's concurrency and every live
+//! process's together), and pausing.
 
 use super::{valid_queue_name, Queue, QueueError, MICROS_PER_MINUTE, THROUGHPUT_MINUTES};
 use crate::model::{MinuteThroughput, QueueView, Stats};
@@ -55,6 +56,15 @@ impl Queue {
                     ..QueueView::default()
                 })
                 .concurrency = Some(*concurrency);
+        }
+        for (name, total) in self.total_concurrency().await? {
+            queues
+                .entry(name.clone())
+                .or_insert_with(|| QueueView {
+                    name,
+                    ..QueueView::default()
+                })
+                .total_concurrency = total;
         }
         Ok(queues.into_values().collect())
     }

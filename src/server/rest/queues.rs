@@ -1,8 +1,9 @@
-//! The whole queue at a glance: stats, task kinds, queues, and pausing them.
+//! The whole queue at a glance: stats, task kinds, queues and pausing them, and the
+//! processes that work them.
 
 use super::openapi::ErrorBody;
 use crate::error::AppError;
-use crate::model::{QueueView, Stats, TaskKindInfo};
+use crate::model::{ProcessView, QueueView, Stats, TaskKindInfo};
 use crate::server::AppState;
 use axum::extract::{Path, State};
 use axum::http::StatusCode;
@@ -25,6 +26,14 @@ pub async fn task_types(State(state): State<AppState>) -> Json<Vec<TaskKindInfo>
     responses((status = 200, description = "Queues by name", body = Vec<QueueView>)))]
 pub async fn queues(State(state): State<AppState>) -> Result<Json<Vec<QueueView>>, AppError> {
     Ok(Json(state.queue.queue_views().await?))
+}
+
+/// Every `spool serve` and `spool worker` process: live ones, and those stopped or lost
+/// within the last day.
+#[utoipa::path(get, path = "/api/processes", tag = "queues",
+    responses((status = 200, description = "Processes, newest first", body = Vec<ProcessView>)))]
+pub async fn processes(State(state): State<AppState>) -> Result<Json<Vec<ProcessView>>, AppError> {
+    Ok(Json(state.queue.processes().await?))
 }
 
 #[utoipa::path(post, path = "/api/queues/{name}/pause", tag = "queues",
