@@ -12,6 +12,7 @@ mod exec;
 mod logs;
 mod output;
 mod schedule;
+mod task_ids;
 
 use crate::model::{SubmitRequest, TaskFilter, TaskView};
 use clap::{Args, Subcommand};
@@ -79,7 +80,7 @@ pub enum ClientCommand {
 /// A command about one task.
 #[derive(Debug, Args)]
 pub struct TaskArgs {
-    /// The task's id.
+    /// The task's id, or its last 4 or more hex digits (the short id the dashboard shows).
     pub id: String,
     #[command(flatten)]
     pub client: ClientArgs,
@@ -181,10 +182,36 @@ impl ClientCommand {
     }
 }
 
+impl ClientCommand {
+    /// The task id the command names, if any: a short one is resolved before it runs.
+    fn task_id_mut(&mut self) -> Option<&mut String> {
+        match self {
+            ClientCommand::Get(task)
+            | ClientCommand::Cancel(task)
+            | ClientCommand::RunNow(task)
+            | ClientCommand::Delete(task)
+            | ClientCommand::Watch(task) => Some(&mut task.id),
+            ClientCommand::Retry(retry) => Some(&mut retry.id),
+            ClientCommand::Logs(logs) => Some(&mut logs.id),
+            ClientCommand::Audit(audit) => audit.task.as_mut(),
+            _ => None,
+        }
+    }
+}
+
 /// Runs one client command and returns the process's exit code.
-pub async fn run(command: ClientCommand) -> ExitCode {
+pub async fn run(mut command: ClientCommand) -> ExitCode {
     let args = command.client_args().clone();
     let client = Client::new(&args.server, args.api_token.as_deref());
+    if let Some(id) = command.task_id_mut() {
+        match task_ids::resolve(&client, id).await {
+            Ok(full) => *id = full,
+            Err(err) => {
+                eprintln!("spool: {err}");
+                return ExitCode::from(2);
+            }
+        }
+    }
     let result = match command {
         ClientCommand::Submit(submit) => submit_task(&client, &args, submit).await,
         ClientCommand::List(list) => list_tasks(&client, &args, list).await,

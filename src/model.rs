@@ -16,6 +16,7 @@ mod external;
 mod log;
 mod process;
 mod schedule;
+mod short_id;
 mod task_filter;
 mod unique;
 
@@ -32,6 +33,7 @@ pub use schedule::{
     CatchUp, ScheduleDefinition, ScheduleRun, ScheduleSource, ScheduleTiming, ScheduleView,
     TimingPreview,
 };
+pub use short_id::{id_suffix, short_id, MIN_LOOKUP, SHORT_ID_LEN};
 pub use task_filter::{TaskFilter, MAX_SEARCH};
 pub use unique::{UniqueRequest, FINISHED_BITS, UNIQUE_KEY_MAX};
 

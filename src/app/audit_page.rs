@@ -96,7 +96,7 @@ fn AuditTable(entries: Vec<AuditEntry>, show_task: bool) -> impl IntoView {
                         .map(|entry| {
                             let on = match (entry.task_id, entry.filter.clone()) {
                                 (Some(id), _) => {
-                                    let short = id.to_string()[..8].to_string();
+                                    let short = crate::model::short_id(&id);
                                     view! { <a class="mono" href=format!("/tasks/{id}")>{short}</a> }.into_any()
                                 }
                                 (None, Some(filter)) => view! { <span class="mono">{filter}</span> }.into_any(),

@@ -11,7 +11,8 @@ use leptos::prelude::*;
 enum Stage {
     Idle,
     Counting(BulkAction),
-    Asking(BulkAction, BulkCount),
+    /// The count is in: the question, with the filter it was counted for.
+    Asking(BulkAction, TaskFilter, BulkCount),
     Acting {
         action: BulkAction,
         changed: u64,
@@ -26,7 +27,7 @@ enum Stage {
     Failed(String),
 }
 
-fn question(action: BulkAction, count: BulkCount) -> String {
+fn question(action: BulkAction, count: &BulkCount) -> String {
     let which = match action {
         BulkAction::Cancel => "waiting or running",
         BulkAction::Retry => "failed or cancelled",
@@ -50,8 +51,9 @@ fn said(stage: &Stage) -> String {
             skipped,
             of,
         } => format!(
-            "{} of {of} {}…",
+            "{} of {} {}…",
             thousands(changed + skipped),
+            counted(of),
             action.done()
         ),
         Stage::Done {
@@ -68,43 +70,59 @@ fn said(stage: &Stage) -> String {
     }
 }
 
+/// `1,234`, or `more than 1,000,000`.
+fn counted(count: &BulkCount) -> String {
+    count.to_string()
+}
+
 /// The "… all matching" buttons, shown while a filter is set; `done` runs after each
-/// chunk, so the list shows what changed.
+/// chunk, so the list shows what changed. A run goes on when the page is left: the
+/// operator confirmed every task it counted.
 #[component]
 pub fn MatchingActions(filter: Signal<TaskFilter>, done: Callback<()>) -> impl IntoView {
     let stage = RwSignal::new(Stage::Idle);
-    // A new filter makes any question about the old one moot.
+    let running = RwSignal::new(false);
+    // A new filter makes a question about the old one moot (a run keeps its own).
     Effect::new(move |_| {
         filter.track();
-        stage.set(Stage::Idle);
+        if !running.get_untracked() {
+            stage.set(Stage::Idle);
+        }
     });
     let ask = move |action: BulkAction| {
         stage.set(Stage::Counting(action));
         let chosen = filter.get_untracked();
         leptos::task::spawn_local(async move {
-            let next = match count_matching(chosen, action).await {
-                Ok(count) => Stage::Asking(action, count),
-                Err(err) => Stage::Failed(err.message),
-            };
-            let _ = stage.try_set(next);
+            let answer = count_matching(chosen.clone(), action).await;
+            // A count for a filter no longer shown, or a question withdrawn, is dropped.
+            let current = filter.try_get_untracked().as_ref() == Some(&chosen)
+                && stage.try_get_untracked() == Some(Stage::Counting(action));
+            if current {
+                let _ = stage.try_set(match answer {
+                    Ok(count) => Stage::Asking(action, chosen, count),
+                    Err(err) => Stage::Failed(err.message),
+                });
+            }
         });
     };
-    let act = move |action: BulkAction, of: BulkCount| {
-        let chosen = filter.get_untracked();
+    let act = move |action: BulkAction, chosen: TaskFilter, of: BulkCount| {
+        running.set(true);
         stage.set(Stage::Acting {
             action,
             changed: 0,
             skipped: 0,
-            of,
+            of: of.clone(),
         });
         leptos::task::spawn_local(async move {
-            let (mut changed, mut skipped, mut cursor) = (0, 0, None);
+            let (mut changed, mut skipped) = (0, 0);
+            // From where the count was taken: tasks made since are not part of it.
+            let mut cursor = of.cursor.clone();
             let last = loop {
                 match act_on_matching(chosen.clone(), action, cursor).await {
                     Ok(chunk) => {
                         changed += chunk.changed;
                         skipped += chunk.skipped;
-                        done.run(());
+                        let _ = done.try_run(());
                         let Some(next) = chunk.next else {
                             break Stage::Done {
                                 action,
@@ -113,14 +131,12 @@ pub fn MatchingActions(filter: Signal<TaskFilter>, done: Callback<()>) -> impl I
                             };
                         };
                         cursor = Some(next);
-                        let progress = Stage::Acting {
+                        let _ = stage.try_set(Stage::Acting {
                             action,
                             changed,
                             skipped,
-                            of,
-                        };
-                        // Goes on when the page is left: the operator confirmed them all.
-                        let _ = stage.try_set(progress);
+                            of: of.clone(),
+                        });
                     }
                     Err(err) => {
                         break Stage::Failed(format!(
@@ -132,6 +148,7 @@ pub fn MatchingActions(filter: Signal<TaskFilter>, done: Callback<()>) -> impl I
                     }
                 }
             };
+            let _ = running.try_set(false);
             let _ = stage.try_set(last);
         });
     };
@@ -140,7 +157,7 @@ pub fn MatchingActions(filter: Signal<TaskFilter>, done: Callback<()>) -> impl I
         view! {
             <button
                 data-testid=format!("matching-{}", action.as_str())
-                disabled=move || matches!(stage.get(), Stage::Counting(_) | Stage::Acting { .. })
+                disabled=move || running.get() || matches!(stage.get(), Stage::Counting(_))
                 on:click=move |_| ask(action)
             >
                 {label}
@@ -152,7 +169,7 @@ pub fn MatchingActions(filter: Signal<TaskFilter>, done: Callback<()>) -> impl I
             <div class="bulk" role="group" aria-label="Actions on every matching task">
                 {BulkAction::ALL.map(button).collect_view()}
                 {move || match stage.get() {
-                    Stage::Asking(action, count) if count.count == 0 => view! {
+                    Stage::Asking(action, _, count) if count.count == 0 => view! {
                         <span role="status" data-testid="matching-none">
                             {format!("No task this filter matches can be {}.", action.done())}
                             " "
@@ -160,11 +177,14 @@ pub fn MatchingActions(filter: Signal<TaskFilter>, done: Callback<()>) -> impl I
                         </span>
                     }
                         .into_any(),
-                    Stage::Asking(action, count) => view! {
+                    Stage::Asking(action, chosen, count) => view! {
                         <span role="alertdialog" aria-label="Confirm" data-testid="matching-question">
-                            {question(action, count)}
+                            {question(action, &count)}
                             " "
-                            <button class="danger" data-testid="matching-confirm" on:click=move |_| act(action, count)>
+                            <button class="danger" data-testid="matching-confirm" on:click={
+                                let count = count.clone();
+                                move |_| act(action, chosen.clone(), count.clone())
+                            }>
                                 {format!("{} {}", action.verb(), count)}
                             </button>
                             <button data-testid="matching-dismiss" on:click=move |_| stage.set(Stage::Idle)>"No"</button>
@@ -188,25 +208,28 @@ mod tests {
         let capped = BulkCount {
             count: 1_000_000,
             more: true,
+            cursor: None,
         };
         assert_eq!(
-            question(BulkAction::Delete, capped),
+            question(BulkAction::Delete, &capped),
             "Delete every finished task this filter matches (more than 1,000,000)?"
         );
         let one = BulkCount {
             count: 1,
             more: false,
+            cursor: None,
         };
         assert_eq!(
-            question(BulkAction::Retry, one),
+            question(BulkAction::Retry, &one),
             "Retry the 1 failed or cancelled task this filter matches?"
         );
         let many = BulkCount {
             count: 12_345,
             more: false,
+            cursor: None,
         };
         assert_eq!(
-            question(BulkAction::Cancel, many),
+            question(BulkAction::Cancel, &many),
             "Cancel the 12,345 waiting or running tasks this filter matches?"
         );
     }

@@ -191,7 +191,7 @@ fn KindForm(kinds: Vec<TaskKindInfo>, on_submitted: Callback<TaskView>) -> impl 
                     data-testid="submit-status"
                     data-task-id=move || submitted.get().map(|task| task.id.to_string())
                 >
-                    {move || submitted.get().map(|task| format!("Submitted {}", &task.id.to_string()[..8]))}
+                    {move || submitted.get().map(|task| format!("Submitted {}", crate::model::short_id(&task.id)))}
                 </span>
             </div>
             // Whatever no field shows: an error of the whole, or of a part the form does

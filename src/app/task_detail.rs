@@ -56,7 +56,7 @@ pub fn TaskDetailPage() -> impl IntoView {
 
 #[component]
 fn TaskDetail(task: TaskView, panel: ActionPanel) -> impl IntoView {
-    let title = format!("{} {}", task.task_type, &task.id.to_string()[..8]);
+    let title = format!("{} {}", task.task_type, crate::model::short_id(&task.id));
     let attempts = task.attempts.clone().unwrap_or_default();
     let result = task.result_data.clone().map(|result| {
         view! {
@@ -154,7 +154,7 @@ fn Timeline(attempts: Vec<AttemptView>) -> impl IntoView {
 /// An attempt's worker: a link to the process that ran it, for Spool's own processes
 /// (`PROCESS/QUEUE`); an external worker's name as it is.
 fn worker_link(worker_id: &str) -> AnyView {
-    if worker_id.contains('/') {
+    if worker_id.contains('/') && !worker_id.starts_with("external:") {
         let process = crate::model::process_of_worker(worker_id);
         view! { <a class="mono" data-testid="attempt-process" href=format!("/processes#{process}")>{worker_id.to_string()}</a> }
             .into_any()

@@ -42,7 +42,7 @@ pub fn TaskTable(
 #[component]
 fn TaskRow(task: TaskView, selected: Option<RwSignal<BTreeSet<Uuid>>>) -> impl IntoView {
     let id = task.id;
-    let short_id = id.to_string()[..8].to_string();
+    let short_id = crate::model::short_id(&id);
     let message = task
         .progress_message
         .clone()

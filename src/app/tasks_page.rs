@@ -34,6 +34,8 @@ pub fn TasksPage() -> impl IntoView {
         })
     };
     let live = use_live(query, list_tasks);
+    // Paging changes the URL but not the filter: a question about it stays open.
+    let filter = Memo::new(move |_| query().filter);
     let selected: RwSignal<BTreeSet<Uuid>> = RwSignal::new(BTreeSet::new());
     let bulk = Action::new(move |action: &BulkAction| {
         let action = *action;
@@ -82,7 +84,7 @@ pub fn TasksPage() -> impl IntoView {
                     }}
                 </span>
             </div>
-            <MatchingActions filter=Signal::derive(move || query().filter) done=live.refresh/>
+            <MatchingActions filter=Signal::from(filter) done=live.refresh/>
             <Transition fallback=|| view! { <p class="empty">"Loading…"</p> }>
                 {move || {
                     live.data

@@ -9,7 +9,7 @@ use std::process::ExitCode;
 
 #[derive(Debug, Args)]
 pub struct RetryArgs {
-    /// The task's id.
+    /// The task's id, or its last 4 or more hex digits.
     pub id: String,
     /// Change a parameter first, as NAME=VALUE (typed as `submit` types them); the
     /// others keep their values. Repeatable.

@@ -43,9 +43,13 @@ pub async fn bulk(
         .get(&format!("/api/tasks/count?{count_query}"))
         .await?;
     if count.count > 0 && !bulk.yes {
-        confirm(action, count, &filter)?;
+        confirm(action, &count, &filter)?;
     }
-    let mut total = BulkResult::default();
+    // From where the count was taken: tasks made since are not part of it.
+    let mut total = BulkResult {
+        next: count.cursor.clone(),
+        ..BulkResult::default()
+    };
     if count.count > 0 {
         loop {
             let mut pairs = vec![("limit", bulk.chunk.to_string())];
@@ -88,7 +92,7 @@ pub async fn bulk(
 }
 
 /// Asks at the terminal; without one, refuses, saying how many `--yes` would act on.
-fn confirm(action: BulkAction, count: BulkCount, filter: &TaskFilter) -> Result<(), ClientError> {
+fn confirm(action: BulkAction, count: &BulkCount, filter: &TaskFilter) -> Result<(), ClientError> {
     let what = format!("{count} task(s) matching {}", filter.query_string(&[]));
     if !std::io::stdin().is_terminal() {
         return Err(ClientError::Usage(format!(

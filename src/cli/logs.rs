@@ -11,7 +11,7 @@ use std::time::Duration;
 
 #[derive(Debug, Args)]
 pub struct LogsArgs {
-    /// The task's id.
+    /// The task's id, or its last 4 or more hex digits.
     pub id: String,
     /// Keep printing lines as they are written, until the task is final.
     #[arg(short, long)]

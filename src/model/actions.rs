@@ -134,12 +134,16 @@ pub struct BulkResult {
 
 /// How many tasks a filter selects for an action, counted up to a cap.
 #[cfg_attr(feature = "ssr", derive(utoipa::ToSchema))]
-#[derive(Clone, Copy, Debug, Default, PartialEq, Eq, Serialize, Deserialize)]
+#[derive(Clone, Debug, Default, PartialEq, Eq, Serialize, Deserialize)]
 pub struct BulkCount {
     /// The tasks counted.
     pub count: u64,
     /// True when more tasks match than were counted (`count` is the cap).
     pub more: bool,
+    /// Where the action starts so that it acts on what was counted, not on tasks made
+    /// since: the first chunk's `cursor`.
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub cursor: Option<String>,
 }
 
 impl std::fmt::Display for BulkCount {
@@ -178,6 +182,7 @@ mod tests {
         let capped = BulkCount {
             count: 1_000_000,
             more: true,
+            cursor: None,
         };
         assert_eq!(capped.to_string(), "more than 1,000,000");
     }

@@ -72,9 +72,10 @@ impl TaskFilter {
         Ok(())
     }
 
-    /// Selects every task.
+    /// Selects every task (a part set to empty text means "any", as in [`TaskFilter::parse`]).
     pub fn is_empty(&self) -> bool {
-        self == &TaskFilter::default()
+        let unset = |part: &Option<String>| part.as_deref().is_none_or(str::is_empty);
+        self.status.is_none() && unset(&self.task_type) && unset(&self.queue) && unset(&self.q)
     }
 
     /// The filter's parts that are set, as query-string pairs.
@@ -124,6 +125,12 @@ mod tests {
         assert!(TaskFilter::parse(None, Some(""), Some(""), None)
             .unwrap()
             .is_empty());
+        // As a server function's argument arrives, whole.
+        let blank = TaskFilter {
+            q: Some(String::new()),
+            ..TaskFilter::default()
+        };
+        assert!(blank.is_empty());
     }
 
     #[test]

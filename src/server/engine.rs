@@ -24,6 +24,9 @@ pub struct Engine {
     pub queue: Queue,
     /// This process's id in the processes table.
     process_id: String,
+    /// Stops the heartbeat: only once the pools have drained, so a draining process
+    /// shows live.
+    registrar: (CancellationToken, JoinHandle<()>),
     stop: CancellationToken,
     tasks: Vec<JoinHandle<()>>,
 }
@@ -112,11 +115,8 @@ impl EngineBuilder {
             self.maintenance,
             stop.clone(),
         )));
-        tasks.push(tokio::spawn(run_registrar(
-            queue.clone(),
-            process,
-            stop.clone(),
-        )));
+        let beating = CancellationToken::new();
+        let registrar = tokio::spawn(run_registrar(queue.clone(), process, beating.clone()));
         if works {
             tasks.push(tokio::spawn({
                 let queue = queue.clone();
@@ -127,6 +127,7 @@ impl EngineBuilder {
         Engine {
             queue,
             process_id,
+            registrar: (beating, registrar),
             stop,
             tasks,
         }
@@ -205,6 +206,9 @@ impl Engine {
                 tracing::error!(error = %err, "a worker pool or housekeeping ended abnormally");
             }
         }
+        let (beating, registrar) = self.registrar;
+        beating.cancel();
+        let _ = registrar.await;
         self.queue.process_stopped(&self.process_id).await;
     }
 }

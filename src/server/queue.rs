@@ -78,6 +78,9 @@ pub struct Queue {
     clock: Clock,
 }
 
+/// Most tasks a short-id lookup answers: enough to show an ambiguity.
+pub const LOOKUP_MAX: u64 = 10;
+
 impl Queue {
     pub fn new(store: Store, registry: Registry) -> Queue {
         Queue {
@@ -157,6 +160,18 @@ impl Queue {
         let mut view = task.into_view();
         self.registry.redact(&view.task_type, &mut view.parameters);
         view
+    }
+
+    /// The tasks (at most [`LOOKUP_MAX`], newest first) whose id ends with the 4 to 32
+    /// hex digits of `digits`: how a short id is looked up.
+    pub async fn lookup(&self, digits: &str) -> Result<Vec<TaskView>, QueueError> {
+        let suffix = crate::model::id_suffix(digits).ok_or_else(|| {
+            QueueError::BadRequest(format!(
+                "{digits:?} is not a task id's last digits: give 4 to 32 hex digits"
+            ))
+        })?;
+        let rows = self.store.find_by_id_suffix(&suffix, LOOKUP_MAX).await?;
+        Ok(rows.into_iter().map(|row| self.view(row)).collect())
     }
 
     /// One task with its attempt history, or 404.

@@ -57,6 +57,7 @@ pub fn routes(task_types: &[crate::model::TaskKindInfo]) -> Router<AppState> {
         .routes(routes!(list::bulk_retry))
         .routes(routes!(list::bulk_delete))
         .routes(routes!(tasks::detail, tasks::cancel))
+        .routes(routes!(tasks::lookup))
         .routes(routes!(actions::retry))
         .routes(routes!(actions::edit_and_retry))
         .routes(routes!(actions::run_now))

@@ -117,6 +117,22 @@ async fn the_read_only_token_looks_but_cannot_act() {
         .await
         .unwrap();
     assert_eq!(overview.status(), 200, "a reading server function");
+    for (function, body) in [
+        ("process_list", json!({})),
+        (
+            "count_matching",
+            json!({"filter": {"queue": "default"}, "action": "cancel"}),
+        ),
+    ] {
+        let read = client
+            .post(server.url(&format!("/api/{function}")))
+            .bearer_auth(READ)
+            .json(&body)
+            .send()
+            .await
+            .unwrap();
+        assert_eq!(read.status(), 200, "{function} only reads");
+    }
     let preview = client
         .post(server.url("/api/schedules/preview"))
         .bearer_auth(READ)
@@ -136,6 +152,9 @@ async fn the_read_only_token_looks_but_cannot_act() {
         client
             .post(server.url("/api/submit_task"))
             .json(&json!({"request": noop()})),
+        client
+            .post(server.url("/api/act_on_matching"))
+            .json(&json!({"filter": {"queue": "default"}, "action": "cancel"})),
         client
             .post(server.url("/api/set_queue_paused"))
             .json(&json!({"name": "default", "paused": true})),

@@ -77,9 +77,10 @@ async fn refusals_exit_two_with_the_servers_message() {
     assert_eq!(output.status.code(), Some(2));
     assert!(stderr(&output).contains("NAME=VALUE"));
 
+    // Not an id, nor its last digits: refused before asking the server.
     let output = spool(&server, &["get", "nope"]).await;
     assert_eq!(output.status.code(), Some(2));
-    assert!(stderr(&output).contains("HTTP 400"));
+    assert!(stderr(&output).contains("is not a task id"), "{}", stderr(&output));
 
     let output = spool(&server, &["submit", "noop", "--wait"]).await;
     assert_eq!(output.status.code(), Some(0));

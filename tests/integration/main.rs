@@ -26,6 +26,7 @@ mod schedule_firing;
 mod schedule_store;
 mod schedules;
 mod security_headers;
+mod short_ids;
 mod shutdown;
 mod store;
 mod support;

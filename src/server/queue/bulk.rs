@@ -48,18 +48,27 @@ fn selection(
 
 impl Queue {
     /// How many tasks `filter` selects for `action` (any task, without one), counted up
-    /// to [`COUNT_CAP`].
+    /// to [`COUNT_CAP`], and the cursor to start acting from so that tasks made since
+    /// are left alone.
     pub async fn count_matching(
         &self,
         filter: &TaskFilter,
         action: Option<BulkAction>,
     ) -> Result<BulkCount, QueueError> {
+        let cursor = Some(encode_cursor(self.now_micros(), Uuid::max()));
         let Some(mut list) = selection(filter, action, None, 0)? else {
-            return Ok(BulkCount::default());
+            return Ok(BulkCount {
+                cursor,
+                ..BulkCount::default()
+            });
         };
         list.secret_parameters_of = self.registry.kinds_with_secrets();
         let (count, more) = self.store.count(&list, COUNT_CAP).await?;
-        Ok(BulkCount { count, more })
+        Ok(BulkCount {
+            count,
+            more,
+            cursor,
+        })
     }
 
     /// Acts on up to `limit` (at most [`MAX_BULK`]) of the tasks `filter` selects for
@@ -84,17 +93,18 @@ impl Queue {
                 "limit must be between 1 and {MAX_BULK}"
             )));
         }
-        let Some(list) = selection(filter, Some(action), cursor, limit)? else {
+        let Some(mut list) = selection(filter, Some(action), cursor, limit)? else {
             return Ok(BulkResult::default());
         };
-        let tasks = self.rows(&list).await?;
+        list.secret_parameters_of = self.registry.kinds_with_secrets();
+        let tasks = self.store.list_ids(&list).await?;
         let next = tasks
             .last()
             .filter(|_| tasks.len() as u64 == limit)
-            .map(|last| encode_cursor(last.created_at.timestamp_micros(), last.id));
-        let ids: Vec<Uuid> = tasks.iter().map(|task| task.id).collect();
+            .map(|(id, created_at)| encode_cursor(*created_at, *id));
+        let ids: Vec<Uuid> = tasks.iter().map(|(id, _)| *id).collect();
         let filter = filter.query_string(&[]);
-        let mut result = self.act_on(&ids, action, Some(filter), by).await?;
+        let mut result = self.act_on(ids, action, Some(filter), *by).await?;
         result.next = next;
         Ok(result)
     }
@@ -106,14 +116,33 @@ impl Queue {
         action: BulkAction,
         by: &Actor,
     ) -> Result<BulkResult, QueueError> {
-        self.act_on(ids, action, None, by).await
+        self.act_on(ids.to_vec(), action, None, *by).await
     }
 
     /// Acts on each task, one transaction each; tasks the action does not apply to (in
     /// another state by now, gone) are counted as skipped, any other failure stops the
     /// run. The one audit entry, written once the tasks are done, names the `filter`
-    /// that selected them (a query string), or else the tasks.
+    /// that selected them (a query string), or else the tasks. The run is a task of its
+    /// own, so a client that goes away mid-run cannot stop it before its entry is written.
     async fn act_on(
+        &self,
+        ids: Vec<Uuid>,
+        action: BulkAction,
+        filter: Option<String>,
+        by: Actor,
+    ) -> Result<BulkResult, QueueError> {
+        let queue = self.clone();
+        let run = tokio::spawn(async move { queue.act_on_all(&ids, action, filter, &by).await });
+        run.await.map_err(|err| {
+            // A panic in the store: the client sees a store failure, the log says why.
+            tracing::error!(error = %err, "a bulk action's run ended abnormally");
+            QueueError::Store(
+                sea_orm::DbErr::Custom("a bulk action's run ended abnormally".into()).into(),
+            )
+        })?
+    }
+
+    async fn act_on_all(
         &self,
         ids: &[Uuid],
         action: BulkAction,

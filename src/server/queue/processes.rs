@@ -16,6 +16,9 @@ pub const HEARTBEAT: Duration = Duration::from_secs(5);
 pub const LOST_AFTER: Duration = Duration::from_secs(30);
 /// Gone processes stay listed this long, then their rows are deleted.
 pub const FORGET_AFTER: Duration = Duration::from_secs(24 * 3600);
+/// Most processes listed: the most recently heard from (a crash-looping worker can
+/// leave many rows in a day).
+pub const LISTED_MAX: u64 = 500;
 
 /// What this process is, as registered.
 #[derive(Clone, Debug)]
@@ -96,10 +99,11 @@ impl Queue {
         }
     }
 
-    /// Every live process, and those gone within [`FORGET_AFTER`], newest first.
+    /// Every live process, and those gone within [`FORGET_AFTER`] (at most
+    /// [`LISTED_MAX`]), the most recently heard from first.
     pub async fn processes(&self) -> Result<Vec<ProcessView>, QueueError> {
         let now = self.now_micros();
-        let rows = self.store.processes(now - micros(FORGET_AFTER)).await?;
+        let rows = self.heard_from(now).await?;
         let mut running: HashMap<String, u64> = HashMap::new();
         for (worker, n) in self.store.running_by_worker().await? {
             *running
@@ -108,41 +112,55 @@ impl Queue {
         }
         Ok(rows
             .into_iter()
-            .map(|row| {
-                let state = match row.stopped_at {
-                    Some(_) => ProcessState::Stopped,
-                    None if now - row.heartbeat_at > micros(LOST_AFTER) => ProcessState::Lost,
-                    None => ProcessState::Live,
-                };
-                ProcessView {
-                    running: running.get(&row.id).copied().unwrap_or(0),
-                    role: ProcessRole::from_stored(&row.role),
-                    state,
-                    host: row.host,
-                    pid: row.pid,
-                    version: row.version,
-                    started_at: from_micros(row.started_at),
-                    heartbeat_at: from_micros(row.heartbeat_at),
-                    stopped_at: row.stopped_at.map(from_micros),
-                    // Only Spool writes the column; unreadable text shows as no queues.
-                    queues: serde_json::from_str(&row.queues).unwrap_or_default(),
-                    id: row.id,
-                }
+            .map(|row| ProcessView {
+                running: running.get(&row.id).copied().unwrap_or(0),
+                role: ProcessRole::from_stored(&row.role),
+                state: state_at(&row, now),
+                queues: queues_of(&row),
+                host: row.host,
+                pid: row.pid,
+                version: row.version,
+                started_at: from_micros(row.started_at),
+                heartbeat_at: from_micros(row.heartbeat_at),
+                stopped_at: row.stopped_at.map(from_micros),
+                id: row.id,
             })
             .collect())
     }
 
     /// Each queue's concurrency summed over the live processes that work it.
     pub(crate) async fn total_concurrency(&self) -> Result<HashMap<String, u32>, QueueError> {
+        let now = self.now_micros();
         let mut totals: HashMap<String, u32> = HashMap::new();
-        for process in self.processes().await? {
-            if process.state != ProcessState::Live {
+        for row in self.heard_from(now).await? {
+            if state_at(&row, now) != ProcessState::Live {
                 continue;
             }
-            for queue in process.queues {
+            for queue in queues_of(&row) {
                 *totals.entry(queue.name).or_default() += queue.concurrency;
             }
         }
         Ok(totals)
     }
+
+    async fn heard_from(&self, now: i64) -> Result<Vec<ProcessRow>, QueueError> {
+        let since = now - micros(FORGET_AFTER);
+        Ok(self.store.processes(since, LISTED_MAX).await?)
+    }
+}
+
+/// Live, stopped or lost at `now`. Heartbeats are written with each process's clock and
+/// read with this one's: hosts must keep their clocks within [`LOST_AFTER`] of each
+/// other (as NTP does) for a live process to show live.
+fn state_at(row: &ProcessRow, now: i64) -> ProcessState {
+    match row.stopped_at {
+        Some(_) => ProcessState::Stopped,
+        None if now - row.heartbeat_at > micros(LOST_AFTER) => ProcessState::Lost,
+        None => ProcessState::Live,
+    }
+}
+
+/// Only Spool writes the column; unreadable text shows as no queues.
+fn queues_of(row: &ProcessRow) -> Vec<ProcessQueue> {
+    serde_json::from_str(&row.queues).unwrap_or_default()
 }

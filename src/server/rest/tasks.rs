@@ -1,5 +1,5 @@
 //! One task at a time: submit (with an optional `Idempotency-Key`), a batch of submits,
-//! detail and cancel (the seed's `DELETE`).
+//! detail, lookup by short id, and cancel (the seed's `DELETE`).
 
 use super::openapi::ErrorBody;
 use super::{task_id, ApiJson};
@@ -62,6 +62,21 @@ pub async fn batch(
     // Each task counts against the client's submit rate.
     allow(&state.submit_limit, client, requests.len())?;
     Ok(Json(state.queue.submit_batch(requests).await?))
+}
+
+/// `GET /api/tasks/lookup/{digits}`: the tasks whose id ends with these digits (a short
+/// id, as the dashboard shows it), newest first, at most 10; more than one means the
+/// digits are ambiguous.
+#[utoipa::path(get, path = "/api/tasks/lookup/{digits}", tag = "tasks",
+    params(("digits" = String, Path, pattern = r"^[0-9a-fA-F-]{4,36}$",
+        description = "A task id's last 4 to 32 hex digits")),
+    responses((status = 200, description = "The matching tasks (none, one, or an ambiguity)", body = Vec<TaskView>),
+        (status = 400, description = "Not 4 to 32 hex digits", body = ErrorBody)))]
+pub async fn lookup(
+    State(state): State<AppState>,
+    Path(digits): Path<String>,
+) -> Result<Json<Vec<TaskView>>, AppError> {
+    Ok(Json(state.queue.lookup(&digits).await?))
 }
 
 #[utoipa::path(get, path = "/api/tasks/{id}", tag = "tasks",

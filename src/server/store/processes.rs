@@ -67,14 +67,15 @@ impl Store {
         ))?)
     }
 
-    /// The processes heard from since `since` (a stop counts as the last beat), newest
-    /// first.
-    pub async fn processes(&self, since: i64) -> Result<Vec<ProcessRow>, StoreError> {
+    /// The processes heard from since `since` (a stop counts as the last beat), the
+    /// most recently heard first, at most `limit`.
+    pub async fn processes(&self, since: i64, limit: u64) -> Result<Vec<ProcessRow>, StoreError> {
         let select = Query::select()
             .columns(COLUMNS.map(Alias::new))
             .from(table())
             .and_where(Expr::col(Alias::new("heartbeat_at")).gte(since))
-            .order_by(Alias::new("started_at"), Order::Desc)
+            .order_by(Alias::new("heartbeat_at"), Order::Desc)
+            .limit(limit)
             .to_owned();
         let backend = self.reader.get_database_backend();
         let rows = ProcessRow::find_by_statement(backend.build(&select))

@@ -100,6 +100,22 @@ impl Store {
         Ok(rows.into_iter().map(Task::from).collect())
     }
 
+    /// The ids and creation times of a page of the tasks `filter` selects, newest first:
+    /// what a bulk action needs of them.
+    pub async fn list_ids(&self, filter: &ListFilter) -> Result<Vec<(Uuid, i64)>, StoreError> {
+        Ok(self
+            .selecting(filter)
+            .select_only()
+            .column(Column::Id)
+            .column(Column::CreatedAt)
+            .order_by_desc(Column::CreatedAt)
+            .order_by_desc(Column::Id)
+            .limit(filter.limit)
+            .into_tuple::<(Uuid, i64)>()
+            .all(&self.reader)
+            .await?)
+    }
+
     /// How many tasks `filter` selects (its limit aside), counting at most `cap` of them;
     /// and whether more match. Capped so a count never reads more rows than that.
     pub async fn count(&self, filter: &ListFilter, cap: u64) -> Result<(u64, bool), StoreError> {
@@ -116,6 +132,36 @@ impl Store {
         let counted = self.reader.fetch::<i64>(&count).await?;
         let counted = u64::try_from(counted.first().copied().unwrap_or(0)).unwrap_or(0);
         Ok((Ord::min(counted, cap), counted > cap))
+    }
+
+    /// Tasks whose id ends with the hex digits `suffix` (see [`crate::model::id_suffix`]),
+    /// newest first, at most `limit`. A scan of the ids: for looking up one task by the
+    /// digits a person typed.
+    pub async fn find_by_id_suffix(
+        &self,
+        suffix: &str,
+        limit: u64,
+    ) -> Result<Vec<Task>, StoreError> {
+        let rows = Tasks::find()
+            .filter(self.id_ends_with(suffix))
+            .order_by_desc(Column::CreatedAt)
+            .order_by_desc(Column::Id)
+            .limit(limit)
+            .all(&self.reader)
+            .await?;
+        Ok(rows.into_iter().map(Task::from).collect())
+    }
+
+    /// The id ends with `suffix`. Written into the SQL, so only for hex digits (the
+    /// caller's `id_suffix` checked them): SQLite stores an id as 16 bytes, PostgreSQL
+    /// as a `uuid`, and each spells it as text its own way.
+    fn id_ends_with(&self, suffix: &str) -> Expr {
+        let digits: String = suffix.chars().filter(char::is_ascii_hexdigit).collect();
+        let id_text = match self.backend() {
+            sea_orm::DatabaseBackend::Postgres => "replace(tasks.id::text, '-', '')",
+            _ => "lower(hex(tasks.id))",
+        };
+        Expr::cust(format!("{id_text} LIKE '%{digits}'"))
     }
 
     /// The query selecting what `filter` asks for, unordered and unlimited.
@@ -145,12 +191,14 @@ impl Store {
             let parameters = Condition::all()
                 .add(like(Column::Parameters))
                 .add(Column::TaskType.is_not_in(filter.secret_parameters_of.iter().cloned()));
-            query = query.filter(
-                Condition::any()
-                    .add(parameters)
-                    .add(like(Column::ResultData))
-                    .add(like(Column::ErrorMessage)),
-            );
+            let mut any = Condition::any()
+                .add(parameters)
+                .add(like(Column::ResultData))
+                .add(like(Column::ErrorMessage));
+            if let Some(suffix) = crate::model::id_suffix(text) {
+                any = any.add(self.id_ends_with(&suffix));
+            }
+            query = query.filter(any);
         }
         if let Some((created_at, id)) = filter.before {
             query = query.filter(
