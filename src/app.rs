@@ -26,7 +26,7 @@ use leptos::prelude::*;
 use leptos_meta::{provide_meta_context, Stylesheet, Title};
 use leptos_router::components::{Route, Router, Routes, A};
 use leptos_router::{path, StaticSegment};
-use live::{ConnectionIndicator, OfflineBanner};
+use live::{ConnectionIndicator, OfflineBanner, RefreshToggle};
 
 /// The HTML document every page is rendered into (by the server).
 #[cfg(feature = "ssr")]
@@ -89,6 +89,7 @@ pub fn App() -> impl IntoView {
                     <A href="/audit">"Audit"</A>
                 </nav>
                 <ConnectionIndicator/>
+                <RefreshToggle/>
             </header>
             <OfflineBanner/>
             <main class="content">

@@ -1,7 +1,9 @@
 //! Keeping views live. A view's data is rendered on the server with the page, then
 //! refreshed in the browser every two seconds through a server function: one request at a
 //! time, none while the tab is hidden, and on after a failure until the server answers
-//! again. The connection's state (live, paused, offline) is shared for the header to show.
+//! again, and none while the viewer has paused refreshing (a choice the browser keeps
+//! across reloads). The connection's state (live, paused, offline) is shared for the
+//! header to show.
 
 use crate::error::AppError;
 use leptos::prelude::*;
@@ -20,7 +22,7 @@ pub const REFRESH_MS: u32 = 2_000;
 pub enum Connection {
     /// The last refresh was answered.
     Live,
-    /// The tab is hidden: refreshing waits until it is shown again.
+    /// The tab is hidden, or the viewer paused refreshing: it waits until resumed.
     Paused,
     /// The last refresh failed: the server could not be reached.
     Offline,
@@ -28,6 +30,14 @@ pub enum Connection {
 
 #[derive(Clone, Copy)]
 struct ConnectionState(RwSignal<Connection>);
+
+/// Whether the viewer paused refreshing.
+#[derive(Clone, Copy)]
+struct RefreshPaused(RwSignal<bool>);
+
+/// Where the browser keeps the viewer's pause across reloads.
+#[cfg_attr(not(feature = "hydrate"), allow(dead_code))]
+const PAUSED_KEY: &str = "spool.refresh-paused";
 
 /// The browser's clock, for relative times ("3 min ago"). None on the server and during
 /// hydration, so the server's absolute times hydrate unchanged and then turn relative.
@@ -37,7 +47,19 @@ pub struct Clock(pub RwSignal<Option<chrono::DateTime<chrono::Utc>>>);
 /// Makes the connection state and the clock available to every view; call once, in the
 /// root.
 pub fn provide_connection() {
-    provide_context(ConnectionState(RwSignal::new(Connection::Live)));
+    let connection = RwSignal::new(Connection::Live);
+    provide_context(ConnectionState(connection));
+    // Unpaused on the server and while hydrating, so the page hydrates as rendered; the
+    // stored choice applies right after.
+    let paused = RwSignal::new(false);
+    provide_context(RefreshPaused(paused));
+    #[cfg(feature = "hydrate")]
+    Effect::new(move |_| {
+        if stored_pause() {
+            paused.set(true);
+            connection.set(Connection::Paused);
+        }
+    });
     let clock = Clock(RwSignal::new(None));
     provide_context(clock);
     #[cfg(feature = "hydrate")]
@@ -56,6 +78,37 @@ pub fn provide_connection() {
 /// The clock's reading (see [`Clock`]).
 pub fn now() -> Option<chrono::DateTime<chrono::Utc>> {
     use_context::<Clock>().and_then(|clock| clock.0.get())
+}
+
+/// Whether the viewer paused refreshing.
+fn refresh_paused() -> RwSignal<bool> {
+    use_context::<RefreshPaused>()
+        .map(|state| state.0)
+        .unwrap_or_else(|| RwSignal::new(false))
+}
+
+#[cfg(feature = "hydrate")]
+fn local_storage() -> Option<web_sys::Storage> {
+    web_sys::window()?.local_storage().ok()?
+}
+
+#[cfg(feature = "hydrate")]
+fn stored_pause() -> bool {
+    local_storage()
+        .and_then(|storage| storage.get_item(PAUSED_KEY).ok()?)
+        .is_some_and(|value| value == "1")
+}
+
+/// Remembers the choice in the browser; a browser that keeps nothing (private mode)
+/// forgets it at the next reload.
+#[cfg(feature = "hydrate")]
+fn store_pause(paused: bool) {
+    if let Some(storage) = local_storage() {
+        let _ = match paused {
+            true => storage.set_item(PAUSED_KEY, "1"),
+            false => storage.remove_item(PAUSED_KEY),
+        };
+    }
 }
 
 /// The shared connection state.
@@ -136,6 +189,7 @@ fn keep_refreshing<S, T, F, Fut>(
     Fut: Future<Output = Result<T, AppError>> + Send + 'static,
 {
     let connection = connection();
+    let paused = refresh_paused();
     Effect::new(move |started: Option<()>| {
         if started.is_some() {
             return;
@@ -147,7 +201,7 @@ fn keep_refreshing<S, T, F, Fut>(
                 let Some(asked) = key.try_get_untracked() else {
                     break;
                 };
-                if tab_hidden() {
+                if tab_hidden() || paused.try_get_untracked().unwrap_or(false) {
                     connection.set(Connection::Paused);
                     continue;
                 }
@@ -204,6 +258,32 @@ pub fn ConnectionIndicator() -> impl IntoView {
         <span class=class data-testid="live-indicator" role="status" aria-live="polite">
             {text}
         </span>
+    }
+}
+
+/// Pauses and resumes refreshing for this browser; the choice outlives a reload.
+#[component]
+pub fn RefreshToggle() -> impl IntoView {
+    let paused = refresh_paused();
+    let connection = connection();
+    let toggle = move |_| {
+        let now_paused = !paused.get_untracked();
+        paused.set(now_paused);
+        #[cfg(feature = "hydrate")]
+        store_pause(now_paused);
+        // Said at once; the next refresh confirms it.
+        connection.set(if now_paused { Connection::Paused } else { Connection::Live });
+    };
+    view! {
+        <button
+            class="refresh-toggle"
+            data-testid="refresh-toggle"
+            aria-pressed=move || paused.get().to_string()
+            title="Pause or resume refreshing every 2 seconds (remembered by this browser)"
+            on:click=toggle
+        >
+            {move || if paused.get() { "Resume refresh" } else { "Pause refresh" }}
+        </button>
     }
 }
 
