@@ -272,7 +272,11 @@ pub fn RefreshToggle() -> impl IntoView {
         #[cfg(feature = "hydrate")]
         store_pause(now_paused);
         // Said at once; the next refresh confirms it.
-        connection.set(if now_paused { Connection::Paused } else { Connection::Live });
+        connection.set(if now_paused {
+            Connection::Paused
+        } else {
+            Connection::Live
+        });
     };
     view! {
         <button

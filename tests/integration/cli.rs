@@ -80,7 +80,11 @@ async fn refusals_exit_two_with_the_servers_message() {
     // Not an id, nor its last digits: refused before asking the server.
     let output = spool(&server, &["get", "nope"]).await;
     assert_eq!(output.status.code(), Some(2));
-    assert!(stderr(&output).contains("is not a task id"), "{}", stderr(&output));
+    assert!(
+        stderr(&output).contains("is not a task id"),
+        "{}",
+        stderr(&output)
+    );
 
     let output = spool(&server, &["submit", "noop", "--wait"]).await;
     assert_eq!(output.status.code(), Some(0));
