@@ -31,3 +31,14 @@ test('tabs, filters and search narrow the list and survive a reload', async ({ p
   await expect(page.getByTestId('no-tasks')).toBeVisible();
   await expect(list.tab('FAILED')).toHaveAttribute('aria-current', 'page');
 });
+
+test('the type and queue filters offer the kinds and queues the server lists', async ({ page, request }) => {
+  const queue = `choices-${Date.now()}`;
+  await submitTask(request, { task_type: 'noop', queue, delay_ms: 600_000 });
+  const list = new TasksPage(page);
+  await list.goto('');
+  await expect(list.type).toHaveAttribute('list', 'kind-choices');
+  await expect(page.locator('#kind-choices option[value="data_processing"]')).toHaveCount(1);
+  await expect(page.locator(`#queue-choices option[value="${queue}"]`)).toHaveCount(1);
+  await expect(page.locator('#queue-choices option[value="default"]')).toHaveCount(1);
+});

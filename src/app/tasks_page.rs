@@ -6,7 +6,7 @@ use super::bulk_matching::MatchingActions;
 use super::live::use_live;
 use super::task_table::TaskTable;
 use super::LoadError;
-use crate::api::{act_on_selected, list_tasks};
+use crate::api::{act_on_selected, list_tasks, queues, task_kinds};
 use crate::model::{BulkAction, TaskFilter, TaskQuery, TaskStatus};
 use leptos::prelude::*;
 use leptos_router::hooks::use_query_map;
@@ -161,6 +161,46 @@ fn StatusTabs(current: Signal<Option<TaskStatus>>, query: Signal<TaskQuery>) -> 
     }
 }
 
+/// The kinds and queues the server knows, offered as the type and queue filters' choices
+/// (any other text can still be typed: a queue may have no tasks left).
+#[component]
+fn FilterChoices() -> impl IntoView {
+    let choices = Resource::new(
+        || (),
+        |_| async move {
+            let kinds = task_kinds().await.unwrap_or_default();
+            let queues = queues().await.unwrap_or_default();
+            (
+                kinds.into_iter().map(|kind| kind.name).collect::<Vec<_>>(),
+                queues
+                    .into_iter()
+                    .map(|queue| queue.name)
+                    .collect::<Vec<_>>(),
+            )
+        },
+    );
+    let options = |names: Vec<String>| {
+        names
+            .into_iter()
+            .map(|name| view! { <option value=name.clone()></option> })
+            .collect_view()
+    };
+    view! {
+        <Suspense fallback=|| ()>
+            {move || {
+                choices
+                    .get()
+                    .map(|(kinds, queues)| {
+                        view! {
+                            <datalist id="kind-choices" data-testid="kind-choices">{options(kinds)}</datalist>
+                            <datalist id="queue-choices" data-testid="queue-choices">{options(queues)}</datalist>
+                        }
+                    })
+            }}
+        </Suspense>
+    }
+}
+
 /// A plain GET form: filtering works with or without JavaScript, and lands in the URL.
 #[component]
 fn Filters(query: Signal<TaskQuery>) -> impl IntoView {
@@ -176,12 +216,13 @@ fn Filters(query: Signal<TaskQuery>) -> impl IntoView {
             </div>
             <div class="field">
                 <label for="filter-type">"Type"</label>
-                <input id="filter-type" name="task_type" data-testid="filter-type" prop:value=value(|q| q.task_type.clone())/>
+                <input id="filter-type" name="task_type" list="kind-choices" autocomplete="off" data-testid="filter-type" prop:value=value(|q| q.task_type.clone())/>
             </div>
             <div class="field">
                 <label for="filter-queue">"Queue"</label>
-                <input id="filter-queue" name="queue" data-testid="filter-queue" prop:value=value(|q| q.queue.clone())/>
+                <input id="filter-queue" name="queue" list="queue-choices" autocomplete="off" data-testid="filter-queue" prop:value=value(|q| q.queue.clone())/>
             </div>
+            <FilterChoices/>
             <div class="actions">
                 <button type="submit" class="primary" data-testid="filter-apply">"Filter"</button>
                 <a href="/tasks">"Clear"</a>
