@@ -95,6 +95,7 @@ fn QueueSummary(queues: Vec<QueueView>) -> impl IntoView {
         return view! { <p class="empty">"No queues yet."</p> }.into_any();
     }
     view! {
+        <div class="table-scroll">
         <table class="grid">
             <thead>
                 <tr>
@@ -122,6 +123,7 @@ fn QueueSummary(queues: Vec<QueueView>) -> impl IntoView {
                     .collect_view()}
             </tbody>
         </table>
+        </div>
     }
     .into_any()
 }
