@@ -8,7 +8,8 @@ use uuid::Uuid;
 
 /// The full id `text` names.
 pub async fn resolve(client: &Client, text: &str) -> Result<String, ClientError> {
-    if let Ok(id) = Uuid::parse_str(text.trim()) {
+    let text = text.trim();
+    if let Ok(id) = Uuid::parse_str(text) {
         return Ok(id.to_string());
     }
     let Some(digits) = id_suffix(text) else {

@@ -17,10 +17,9 @@ pub fn short_id(id: &Uuid) -> String {
 }
 
 /// The final digits `text` gives of an id, lower-case without hyphens, when it is 4 to
-/// 32 hex digits (hyphens allowed); else `None`.
+/// 32 hex digits (hyphens allowed, nothing else, not even spaces); else `None`.
 pub fn id_suffix(text: &str) -> Option<String> {
     let digits: String = text
-        .trim()
         .chars()
         .filter(|c| *c != '-')
         .map(|c| c.to_ascii_lowercase())
@@ -40,9 +39,17 @@ mod tests {
         assert_eq!(a.to_string()[..8], b.to_string()[..8], "same time part");
         assert_ne!(short_id(&a), short_id(&b));
         assert!(a.simple().to_string().ends_with(&short_id(&a)));
-        assert_eq!(id_suffix(" 9F3A-61C2 ").as_deref(), Some("9f3a61c2"));
+        assert_eq!(id_suffix("9F3A-61C2").as_deref(), Some("9f3a61c2"));
         assert_eq!(id_suffix(&a.to_string()), Some(a.simple().to_string()));
-        for bad in ["abc", "xyz12", "", "9f3a 61c2", &"a".repeat(33)] {
+        for bad in [
+            "abc",
+            "xyz12",
+            "",
+            "9f3a 61c2",
+            " 9f3a61c2",
+            "abcd\n",
+            &"a".repeat(33),
+        ] {
             assert_eq!(id_suffix(bad), None, "{bad:?}");
         }
     }
