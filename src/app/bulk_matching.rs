@@ -51,9 +51,8 @@ fn said(stage: &Stage) -> String {
             skipped,
             of,
         } => format!(
-            "{} of {} {}…",
+            "{} of {of} {}…",
             thousands(changed + skipped),
-            counted(of),
             action.done()
         ),
         Stage::Done {
@@ -68,11 +67,6 @@ fn said(stage: &Stage) -> String {
         ),
         Stage::Failed(message) => message.clone(),
     }
-}
-
-/// `1,234`, or `more than 1,000,000`.
-fn counted(count: &BulkCount) -> String {
-    count.to_string()
 }
 
 /// The "… all matching" buttons, shown while a filter is set; `done` runs after each
