@@ -72,7 +72,9 @@ export default defineConfig({
     {
       command:
         `${serve} --addr 127.0.0.1:${port} --database-url ${database} --data-dir ${dataDir}` +
-        ` --external-kind resize --external-kind-schema resize=${resizeSchema} --external-kind blob`,
+        ` --external-kind resize --external-kind-schema resize=${resizeSchema} --external-kind blob` +
+        // A queue of the charts' test alone, so it knows what finished there.
+        ' --queue charts=2',
       url: baseURL,
       // The http kind's browser test calls this server itself.
       env: { SPOOL_HTTP_ALLOW: `127.0.0.1:${port}` },

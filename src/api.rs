@@ -3,9 +3,9 @@
 
 use crate::error::AppError;
 use crate::model::{
-    AuditEntry, BulkAction, BulkCount, BulkResult, LogPage, Overview, ProcessView, QueueView,
-    ScheduleDefinition, ScheduleTiming, ScheduleView, SubmitRequest, TaskFilter, TaskKindInfo,
-    TaskPage, TaskQuery, TaskView, TimingPreview,
+    AuditEntry, BulkAction, BulkCount, BulkResult, ChartWindow, Charts, LogPage, Overview,
+    ProcessView, QueueView, ScheduleDefinition, ScheduleTiming, ScheduleView, SubmitRequest,
+    TaskFilter, TaskKindInfo, TaskPage, TaskQuery, TaskView, TimingPreview,
 };
 use leptos::prelude::*;
 use leptos::server_fn::codec::Json;
@@ -150,6 +150,22 @@ pub async fn processes() -> Result<Vec<ProcessView>, AppError> {
     Ok(queue()?.processes().await?)
 }
 
+/// Finished tasks and their latencies over `window`, per slot, queue and kind, limited
+/// to one queue and one type when given. (Not `/api/charts`: that is the REST route.)
+#[server(endpoint = "chart_view", input = Json)]
+pub async fn load_charts(
+    window: ChartWindow,
+    queue_name: Option<String>,
+    task_type: Option<String>,
+) -> Result<Charts, AppError> {
+    fn named(name: &Option<String>) -> Option<&str> {
+        name.as_deref().filter(|name| !name.is_empty())
+    }
+    Ok(queue()?
+        .charts(window, named(&queue_name), named(&task_type))
+        .await?)
+}
+
 #[server(endpoint = "set_queue_paused", input = Json)]
 pub async fn set_queue_paused(name: String, paused: bool) -> Result<(), AppError> {
     Ok(queue()?.set_paused(&name, paused).await?)
@@ -210,6 +226,7 @@ pub fn reading_server_fns() -> Vec<&'static str> {
         CountMatching::PATH,
         Queues::PATH,
         Processes::PATH,
+        LoadCharts::PATH,
         TaskKinds::PATH,
         Schedules::PATH,
         PreviewTiming::PATH,

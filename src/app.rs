@@ -2,7 +2,9 @@
 //! page or component lives in a file of its own under `app/`.
 
 mod audit_page;
+mod bar_chart;
 mod bulk_matching;
+mod charts_page;
 mod json_parameters;
 mod json_view;
 mod live;
@@ -14,13 +16,13 @@ mod result_view;
 mod schedule_form;
 mod schedules_page;
 mod schema_fields;
+mod shortcuts;
 mod submit_form;
 mod task_actions;
 mod task_detail;
 mod task_log;
 mod task_table;
 mod tasks_page;
-mod throughput_chart;
 
 use leptos::prelude::*;
 use leptos_meta::{provide_meta_context, Stylesheet, Title};
@@ -85,11 +87,13 @@ pub fn App() -> impl IntoView {
                     <A href="/tasks">"Tasks"</A>
                     <A href="/queues">"Queues"</A>
                     <A href="/processes">"Processes"</A>
+                    <A href="/charts">"Charts"</A>
                     <A href="/schedules">"Schedules"</A>
                     <A href="/audit">"Audit"</A>
                 </nav>
                 <ConnectionIndicator/>
                 <RefreshToggle/>
+                <shortcuts::Shortcuts/>
             </header>
             <OfflineBanner/>
             <main class="content">
@@ -99,6 +103,7 @@ pub fn App() -> impl IntoView {
                     <Route path=path!("/tasks/:id") view=task_detail::TaskDetailPage/>
                     <Route path=path!("/queues") view=queues_page::QueuesPage/>
                     <Route path=path!("/processes") view=processes_page::ProcessesPage/>
+                    <Route path=path!("/charts") view=charts_page::ChartsPage/>
                     <Route path=path!("/schedules") view=schedules_page::SchedulesPage/>
                     <Route path=path!("/audit") view=audit_page::AuditPage/>
                 </Routes>

@@ -12,6 +12,7 @@ use std::str::FromStr;
 use uuid::Uuid;
 
 mod actions;
+mod charts;
 mod external;
 mod log;
 mod process;
@@ -21,6 +22,7 @@ mod task_filter;
 mod unique;
 
 pub use actions::{thousands, AuditEntry, BulkAction, BulkCount, BulkResult, RetryRequest};
+pub use charts::{ChartGroup, ChartSlot, ChartWindow, Charts, Finished, Percentiles};
 pub use external::{
     ClaimRequest, ClaimedWork, CompleteRequest, FailRequest, HeartbeatAnswer, HeartbeatRequest,
 };
@@ -34,7 +36,7 @@ pub use schedule::{
     TimingPreview,
 };
 pub use short_id::{id_suffix, short_id, MIN_LOOKUP, SHORT_ID_LEN};
-pub use task_filter::{TaskFilter, MAX_SEARCH};
+pub use task_filter::{query_value, TaskFilter, MAX_SEARCH};
 pub use unique::{UniqueRequest, FINISHED_BITS, UNIQUE_KEY_MAX};
 
 /// Where a task is in its lifecycle. Spelled in capitals on the wire, as the seed API did.

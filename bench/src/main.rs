@@ -98,7 +98,7 @@ fn main() -> Result<(), Box<dyn std::error::Error>> {
             .unwrap_or_else(|| default.to_string())
     };
     if flag("--help") {
-        println!("usage: spool-bench [--quick] [--burn-down-only] [--pickup-only] [--postgres-only] [--concurrency N] [--binary target/release/spool] [--site-root target/site] [--peers target/peers/release] [--out target/bench]");
+        println!("usage: spool-bench [--quick] [--burn-down-only] [--pickup-only] [--postgres-only] [--retained-only] [--concurrency N] [--binary target/release/spool] [--site-root target/site] [--peers target/peers/release] [--out target/bench]");
         return Ok(());
     }
     let mut plan = Plan::new(flag("--quick"));
@@ -134,6 +134,15 @@ fn main() -> Result<(), Box<dyn std::error::Error>> {
             let mut rss = server::PeakRss::default();
             let results = postgres::measure(&plan, &paths, &mut rss).await?;
             println!("{}", serde_json::to_string(&results)?);
+            Ok(())
+        });
+    }
+    if flag("--retained-only") {
+        // The reads of a long history alone: stats, list, overview, charts, processes.
+        return runtime.block_on(async {
+            let mut rss = server::PeakRss::default();
+            let retained = retained::measure(&plan, &paths, &mut rss).await?;
+            println!("{}", serde_json::to_string(&retained)?);
             Ok(())
         });
     }

@@ -1,5 +1,6 @@
-//! Reads with a long history: `GET /api/stats` and the first page of `GET /api/tasks/`,
-//! one request at a time, while the database holds many finished tasks.
+//! Reads with a long history, one request at a time, while the database holds many
+//! finished tasks and a busy day of the charts' aggregates: `GET /api/stats`, the first
+//! page of `GET /api/tasks/`, and what the overview, charts and processes pages load.
 
 use crate::sample::Latency;
 use crate::server::{PeakRss, Server};
@@ -14,6 +15,13 @@ pub struct Retained {
     pub requests: usize,
     pub stats: Latency,
     pub list: Latency,
+    /// The overview page's server function.
+    pub overview: Latency,
+    /// `GET /api/charts`, the last hour.
+    pub charts_hour: Latency,
+    /// `GET /api/charts?window=day`.
+    pub charts_day: Latency,
+    pub processes: Latency,
 }
 
 pub async fn measure(plan: &Plan, paths: &Paths, rss: &mut PeakRss) -> Result<Retained, Error> {
@@ -28,6 +36,10 @@ pub async fn measure(plan: &Plan, paths: &Paths, rss: &mut PeakRss) -> Result<Re
     let server = Server::start(paths, &database, "full", plan.concurrency).await?;
     let stats = time_requests(&server, "/api/stats", plan.queries).await?;
     let list = time_requests(&server, "/api/tasks/", plan.queries).await?;
+    let overview = time_post(&server, "/api/overview", plan.queries).await?;
+    let charts_hour = time_requests(&server, "/api/charts", plan.queries).await?;
+    let charts_day = time_requests(&server, "/api/charts?window=day", plan.queries).await?;
+    let processes = time_requests(&server, "/api/processes", plan.queries).await?;
     server.stop(rss).await?;
     prefill::remove(&database);
     Ok(Retained {
@@ -35,23 +47,45 @@ pub async fn measure(plan: &Plan, paths: &Paths, rss: &mut PeakRss) -> Result<Re
         requests: plan.queries,
         stats,
         list,
+        overview,
+        charts_hour,
+        charts_day,
+        processes,
     })
 }
 
 /// Times `count` sequential GETs of `path` (the body read in full), after a few warm-ups.
 async fn time_requests(server: &Server, path: &str, count: usize) -> Result<Latency, Error> {
-    for _ in 0..5 {
-        server.get(path).await?;
-    }
+    time(count, || server.client.get(server.url(path))).await
+}
+
+/// Times `count` sequential calls of the server function at `path` (no arguments).
+async fn time_post(server: &Server, path: &str, count: usize) -> Result<Latency, Error> {
+    time(count, || {
+        server
+            .client
+            .post(server.url(path))
+            .json(&serde_json::json!({}))
+    })
+    .await
+}
+
+async fn time(
+    count: usize,
+    request: impl Fn() -> reqwest::RequestBuilder,
+) -> Result<Latency, Error> {
     let mut samples = Vec::with_capacity(count);
-    for _ in 0..count {
+    for i in 0..count + 5 {
         let started = Instant::now();
-        let response = server.client.get(server.url(path)).send().await?;
+        let response = request().send().await?;
         if !response.status().is_success() {
-            return Err(format!("GET {path} answered {}", response.status()).into());
+            return Err(format!("{:?} answered {}", request(), response.status()).into());
         }
         response.bytes().await?;
-        samples.push(started.elapsed());
+        // The first five warm up.
+        if i >= 5 {
+            samples.push(started.elapsed());
+        }
     }
     Ok(Latency::of(&samples))
 }

@@ -50,6 +50,7 @@ test('every page passes an accessibility scan, and screenshots are kept', async 
     ['detail', `/tasks/${task.id}`],
     ['queues', '/queues'],
     ['processes', '/processes'],
+    ['charts', '/charts'],
     ['schedules', '/schedules'],
     ['audit', '/audit'],
     ['history', `/tasks/${delayed.id}`],
@@ -67,4 +68,8 @@ test('every page passes an accessibility scan, and screenshots are kept', async 
   await page.getByTestId('new-schedule').click();
   await expect(page.getByTestId('timing-next').locator('li')).toHaveCount(5);
   expect(await scan(page), 'the schedule form').toEqual([]);
+  // The keyboard shortcuts' overlay, open.
+  await page.keyboard.press('?');
+  await expect(page.getByTestId('shortcuts')).toBeVisible();
+  expect(await scan(page), 'the shortcuts overlay').toEqual([]);
 });

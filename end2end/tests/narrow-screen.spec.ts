@@ -12,7 +12,7 @@ test('no page scrolls sideways at 375 px', async ({ page, request }) => {
   await submitTask(request, { task_type: 'noop', queue: 'q'.repeat(64), delay_ms: 600_000 });
   const made = await request.put('/api/schedules/narrow-hourly', { data: { cron: '0 * * * *', task: { task_type: 'noop' } } });
   expect([200, 201]).toContain(made.status());
-  for (const url of ['/', '/tasks', `/tasks/${task.id}`, '/queues', '/processes', '/schedules', '/audit']) {
+  for (const url of ['/', '/tasks', `/tasks/${task.id}`, '/queues', '/processes', '/charts', '/schedules', '/audit']) {
     await page.goto(url);
     await expect(page.locator('body[data-hydrated="true"]')).toBeAttached();
     const overflow = await page.evaluate(() => {

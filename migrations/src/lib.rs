@@ -22,6 +22,7 @@ mod m20261207_000013_unique_tasks;
 mod m20261208_000014_task_logs;
 mod m20261208_000015_audit_log;
 mod m20261209_000016_processes;
+mod m20261210_000017_task_stats;
 
 /// Runs the statements written for the database being migrated, in order: raw SQL for
 /// what differs between the backends (triggers and their functions, mostly).
@@ -64,6 +65,7 @@ impl MigratorTrait for Migrator {
             Box::new(m20261208_000014_task_logs::Migration),
             Box::new(m20261208_000015_audit_log::Migration),
             Box::new(m20261209_000016_processes::Migration),
+            Box::new(m20261210_000017_task_stats::Migration),
         ]
     }
 }

@@ -2,6 +2,7 @@
 //! they proved their access and from where; and the same list for one task, on its page.
 
 use super::live::use_live;
+use super::local_time::LocalTime;
 use super::LoadError;
 use crate::api::{audit_log, AUDIT_PAGE};
 use crate::model::AuditEntry;
@@ -30,10 +31,10 @@ pub fn AuditPage() -> impl IntoView {
                                     .last()
                                     .filter(|_| entries.len() as u64 == AUDIT_PAGE)
                                     .map(|last| view! {
-                                        <a class="page-link" href=format!("/audit?before={}", last.id) data-testid="audit-older">"Older entries →"</a>
+                                        <a class="page-link" href=format!("/audit?before={}", last.id) data-testid="audit-older" data-shortcut="next-page">"Older entries →"</a>
                                     });
                                 let newest = before().is_some().then(|| view! {
-                                    <a class="page-link" href="/audit">"← Newest entries"</a>
+                                    <a class="page-link" href="/audit" data-shortcut="first-page">"← Newest entries"</a>
                                 });
                                 view! {
                                     <AuditTable entries show_task=true/>
@@ -81,7 +82,7 @@ fn AuditTable(entries: Vec<AuditEntry>, show_task: bool) -> impl IntoView {
             <table class="grid" data-testid="audit-table">
                 <thead>
                     <tr>
-                        <th scope="col">"When (UTC)"</th>
+                        <th scope="col">"When"</th>
                         <th scope="col">"Action"</th>
                         {show_task.then(|| view! { <th scope="col">"On"</th> })}
                         <th scope="col">"Changed"</th>
@@ -105,7 +106,7 @@ fn AuditTable(entries: Vec<AuditEntry>, show_task: bool) -> impl IntoView {
                             let details = entry.details.as_ref().map(details_text).unwrap_or_default();
                             view! {
                                 <tr data-testid="audit-entry" data-action=entry.action.clone() data-task-id=entry.task_id.map(|id| id.to_string())>
-                                    <td class="mono">{entry.at.format("%Y-%m-%d %H:%M:%S").to_string()}</td>
+                                    <td><LocalTime at=entry.at/></td>
                                     <td>{entry.action.replace('_', " ")}</td>
                                     {show_task.then(|| view! { <td>{on}</td> })}
                                     <td>{entry.changed}</td>

@@ -282,6 +282,7 @@ pub fn RefreshToggle() -> impl IntoView {
         <button
             class="refresh-toggle"
             data-testid="refresh-toggle"
+            data-shortcut="refresh"
             aria-pressed=move || paused.get().to_string()
             title="Pause or resume refreshing every 2 seconds (remembered by this browser)"
             on:click=toggle

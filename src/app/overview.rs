@@ -1,13 +1,13 @@
 //! The overview: counts per status, queues, finished and failed tasks per minute over the
 //! last hour, the submit form and the most recent tasks.
 
+use super::bar_chart::{Bar, BarChart};
 use super::live::use_live;
 use super::submit_form::SubmitForm;
 use super::task_table::{StatusBadge, TaskTable};
-use super::throughput_chart::ThroughputChart;
 use super::LoadError;
 use crate::api::load_overview;
-use crate::model::{Overview, QueueView, Stats, TaskStatus};
+use crate::model::{MinuteThroughput, Overview, QueueView, Stats, TaskStatus};
 use leptos::prelude::*;
 
 #[component]
@@ -39,7 +39,7 @@ fn OverviewBody(overview: Overview) -> impl IntoView {
         queues,
         recent,
     } = overview;
-    let minutes = stats.throughput.clone();
+    let (bars, summary) = throughput_bars(&stats.throughput);
     view! {
         <section class="panel" aria-labelledby="counts-heading">
             <h2 id="counts-heading">"Tasks by status"</h2>
@@ -47,8 +47,8 @@ fn OverviewBody(overview: Overview) -> impl IntoView {
         </section>
         <div class="columns">
             <section class="panel" aria-labelledby="chart-heading">
-                <h2 id="chart-heading">"Finished per minute, last hour"</h2>
-                <ThroughputChart minutes/>
+                <h2 id="chart-heading">"Finished per minute, last hour " <a class="more" href="/charts">"charts →"</a></h2>
+                <BarChart bars summary testid="throughput-chart" ok_legend="succeeded" bad_legend="failed or cancelled"/>
             </section>
             <section class="panel" aria-labelledby="queues-heading">
                 <h2 id="queues-heading">"Queues"</h2>
@@ -126,4 +126,28 @@ fn QueueSummary(queues: Vec<QueueView>) -> impl IntoView {
         </div>
     }
     .into_any()
+}
+
+/// The last hour's minutes as bars, with a sentence that sums them up.
+fn throughput_bars(minutes: &[MinuteThroughput]) -> (Vec<Bar>, String) {
+    use chrono::Timelike;
+    let succeeded: i64 = minutes.iter().map(|m| m.succeeded).sum();
+    let failed: i64 = minutes.iter().map(|m| m.failed + m.cancelled).sum();
+    let bars = minutes
+        .iter()
+        .map(|minute| Bar {
+            label: format!(
+                "{:02}:{:02} UTC: {} succeeded, {} failed, {} cancelled",
+                minute.minute.hour(),
+                minute.minute.minute(),
+                minute.succeeded,
+                minute.failed,
+                minute.cancelled
+            ),
+            ok: minute.succeeded,
+            bad: minute.failed + minute.cancelled,
+        })
+        .collect();
+    let summary = format!("In the last hour: {succeeded} succeeded, {failed} failed or cancelled.");
+    (bars, summary)
 }

@@ -2,8 +2,9 @@
 //! parameters, result, error, the timeline of its attempts, its log and the actions taken.
 
 use super::audit_page::TaskHistory;
-use super::json_view::JsonView;
+use super::json_view::{JsonView, RawJson};
 use super::live::use_live;
+use super::local_time::LocalTime;
 use super::result_view::ResultView;
 use super::task_actions::{ActionPanel, TaskActions};
 use super::task_log::TaskLog;
@@ -62,7 +63,8 @@ fn TaskDetail(task: TaskView, panel: ActionPanel) -> impl IntoView {
         view! {
             <section class="panel" aria-labelledby="result-heading">
                 <h2 id="result-heading">"Result"</h2>
-                <ResultView task_type=task.task_type.clone() result/>
+                <ResultView task_type=task.task_type.clone() result=result.clone()/>
+                <RawJson value=result testid="raw-result"/>
             </section>
         }
     });
@@ -90,16 +92,17 @@ fn TaskDetail(task: TaskView, panel: ActionPanel) -> impl IntoView {
                 <dt>"Queue"</dt><dd>{task.queue.clone()}</dd>
                 <dt>"Priority"</dt><dd>{task.priority}</dd>
                 <dt>"Attempts"</dt><dd data-testid="attempt-count">{format!("{} of {}", task.attempt, task.max_attempts)}</dd>
-                <dt>"Created"</dt><dd class="mono">{time(Some(task.created_at))}</dd>
-                <dt>"Runs at"</dt><dd class="mono">{time(Some(task.run_at))}</dd>
-                <dt>"Started"</dt><dd class="mono">{time(task.started_at)}</dd>
-                <dt>"Completed"</dt><dd class="mono">{time(task.completed_at)}</dd>
+                <dt>"Created"</dt><dd><LocalTime at=task.created_at millis=true/></dd>
+                <dt>"Runs at"</dt><dd><LocalTime at=task.run_at millis=true/></dd>
+                <dt>"Started"</dt><dd>{time(task.started_at)}</dd>
+                <dt>"Completed"</dt><dd>{time(task.completed_at)}</dd>
                 <dt>"Timeout"</dt><dd>{task.timeout_ms.map(human_duration).unwrap_or_else(|| "none".into())}</dd>
             </dl>
         </section>
         <section class="panel" aria-labelledby="parameters-heading">
             <h2 id="parameters-heading">"Parameters"</h2>
             <JsonView value=task.parameters.clone()/>
+            <RawJson value=task.parameters.clone() testid="raw-parameters"/>
         </section>
         {result}
         {error}
@@ -110,9 +113,12 @@ fn TaskDetail(task: TaskView, panel: ActionPanel) -> impl IntoView {
     }
 }
 
-fn time(at: Option<chrono::DateTime<chrono::Utc>>) -> String {
-    at.map(|at| at.format("%Y-%m-%d %H:%M:%S%.3f UTC").to_string())
-        .unwrap_or_else(|| "—".into())
+/// A time to the millisecond in the viewer's zone, or a dash.
+fn time(at: Option<chrono::DateTime<chrono::Utc>>) -> AnyView {
+    match at {
+        Some(at) => view! { <LocalTime at millis=true/> }.into_any(),
+        None => "—".into_any(),
+    }
 }
 
 #[component]
@@ -136,7 +142,7 @@ fn Timeline(attempts: Vec<AttemptView>) -> impl IntoView {
                             " · "
                             <span class=format!("outcome outcome-{}", outcome.to_ascii_lowercase())>{outcome.clone()}</span>
                             " · "
-                            <span class="mono">{time(Some(attempt.started_at))}</span>
+                            <LocalTime at=attempt.started_at millis=true/>
                             " · "
                             {took}
                             " · "

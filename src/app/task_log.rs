@@ -3,6 +3,7 @@
 //! written, and kept scrolled to the newest line while "Follow" is on. Lines are read in
 //! the browser only, so the server's page and the hydrated one start alike ("Reading…").
 
+use super::local_time::ClockTime;
 use crate::api::task_log;
 use crate::model::{LogLine, LogPage};
 use leptos::prelude::*;
@@ -113,7 +114,7 @@ pub fn TaskLog(id: Uuid, written: Memo<i64>) -> impl IntoView {
                         {match entry {
                             Entry::Line(line) => view! {
                                 <li class=format!("log-line level-{}", line.level) data-testid="log-line" data-seq=line.seq>
-                                    <span class="mono log-time">{line.at.format("%H:%M:%S%.3f").to_string()}</span>
+                                    <span class="mono log-time"><ClockTime at=line.at/></span>
                                     <span class="log-level">{line.level.as_str()}</span>
                                     <span class="log-attempt" title="attempt">{format!("#{}", line.attempt)}</span>
                                     <span class="log-message">{line.message}</span>

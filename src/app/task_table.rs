@@ -111,7 +111,8 @@ pub fn duration_text(task: &TaskView) -> String {
 pub fn human_duration(ms: i64) -> String {
     match ms {
         ms if ms < 1_000 => format!("{ms} ms"),
-        ms if ms < 60_000 => format!("{:.1} s", ms as f64 / 1000.0),
+        // Integers only: formatting a float would bring its code into the WebAssembly.
+        ms if ms < 60_000 => format!("{}.{} s", ms / 1000, ms % 1000 / 100),
         ms if ms < 3_600_000 => format!("{} min {:02} s", ms / 60_000, ms % 60_000 / 1000),
         ms => format!("{} h {:02} min", ms / 3_600_000, ms % 3_600_000 / 60_000),
     }
@@ -166,7 +167,7 @@ mod tests {
 /// exact UTC time as its title; the server renders the exact time.
 #[component]
 pub fn RelativeTime(at: chrono::DateTime<chrono::Utc>) -> impl IntoView {
-    let exact = at.format("%Y-%m-%d %H:%M:%S UTC").to_string();
+    let exact = super::local_time::utc_text(at, false);
     let text = {
         let exact = exact.clone();
         move || match super::live::now() {

@@ -93,11 +93,11 @@ pub fn TasksPage() -> impl IntoView {
                             Ok(page) => {
                                 let next = page.next.clone().map(|cursor| {
                                     let href = href(&TaskQuery { cursor: Some(cursor), ..query() });
-                                    view! { <a class="page-link" href=href data-testid="next-page">"Next page →"</a> }
+                                    view! { <a class="page-link" href=href data-testid="next-page" data-shortcut="next-page">"Next page →"</a> }
                                 });
                                 let first = query().cursor.is_some().then(|| {
                                     let href = href(&TaskQuery { cursor: None, ..query() });
-                                    view! { <a class="page-link" href=href>"← First page"</a> }
+                                    view! { <a class="page-link" href=href data-shortcut="first-page">"← First page"</a> }
                                 });
                                 view! {
                                     <TaskTable tasks=page.tasks selected/>
@@ -212,7 +212,7 @@ fn Filters(query: Signal<TaskQuery>) -> impl IntoView {
             {move || query.get().filter.status.map(|status| view! { <input type="hidden" name="status" value=status.as_str()/> })}
             <div class="field">
                 <label for="filter-q">"Search"</label>
-                <input id="filter-q" name="q" type="search" data-testid="filter-q" prop:value=value(|q| q.q.clone()) placeholder="parameters, results, errors"/>
+                <input id="filter-q" name="q" type="search" data-testid="filter-q" data-shortcut="search" prop:value=value(|q| q.q.clone()) placeholder="parameters, results, errors"/>
             </div>
             <div class="field">
                 <label for="filter-type">"Type"</label>

@@ -102,10 +102,15 @@ impl TaskFilter {
             .iter()
             .map(|(key, value)| (*key, value.as_str()))
             .chain(extra.iter().map(|(key, value)| (*key, value.as_str())))
-            .map(|(key, value)| format!("{key}={}", utf8_percent_encode(value, QUERY_VALUE)))
+            .map(|(key, value)| format!("{key}={}", query_value(value)))
             .collect::<Vec<_>>()
             .join("&")
     }
+}
+
+/// `value` percent-encoded for a query string.
+pub fn query_value(value: &str) -> String {
+    utf8_percent_encode(value, QUERY_VALUE).to_string()
 }
 
 #[cfg(test)]

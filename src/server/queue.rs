@@ -6,6 +6,7 @@ mod actions;
 mod attempts;
 mod backoff;
 mod bulk;
+mod charts;
 mod clock;
 mod decision;
 mod error;

@@ -6,6 +6,7 @@
 //! matching status (see [`crate::error::AppError`]); bad input never reaches the store.
 
 mod actions;
+mod charts;
 mod events;
 mod health;
 mod list;
@@ -69,6 +70,7 @@ pub fn routes(task_types: &[crate::model::TaskKindInfo]) -> Router<AppState> {
         .routes(routes!(queues::task_types))
         .routes(routes!(queues::queues))
         .routes(routes!(queues::processes))
+        .routes(routes!(charts::charts))
         .routes(routes!(queues::pause))
         .routes(routes!(queues::resume))
         .routes(routes!(health::healthz))

@@ -33,6 +33,7 @@ mod stats;
 mod successes;
 mod task;
 pub mod task_row;
+mod task_stats;
 mod unique;
 mod verdict;
 mod writer;
@@ -60,11 +61,14 @@ pub use schedules::ScheduleRow;
 pub use stats::CountRow;
 pub use task::Task;
 pub use task_row::from_micros;
+pub use task_stats::{
+    bucket_millis, StatRow, StatsBy, StatsRange, HOUR_SPAN, MINUTE_SPAN, RUN, WAIT,
+};
 pub use unique::Unique;
 pub use verdict::CommitVerdict;
 pub use writes::{Heartbeat, NewTask, UniqueKey};
 #[cfg(feature = "testing")]
-pub use {lifecycle::Rescued, schedules::RunRow, stats::ThroughputRow};
+pub use {lifecycle::Rescued, schedules::RunRow, stats::ThroughputRow, task_stats::latency_bucket};
 
 /// SQLite's `synchronous` setting: how hard a commit waits for the disk.
 #[derive(Clone, Copy, Debug, PartialEq, Eq, clap::ValueEnum)]

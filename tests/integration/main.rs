@@ -2,6 +2,7 @@
 
 mod access;
 mod bulk_actions;
+mod charts;
 mod cli;
 mod clock;
 mod crash;

@@ -70,6 +70,9 @@ pub async fn run_maintenance(queue: Queue, config: MaintenanceConfig, stop: Canc
                 if let Err(err) = store.prune_throughput(a_day_ago).await {
                     tracing::error!(error = %err, "pruning throughput counters failed");
                 }
+                if let Err(err) = prune_task_stats(store, queue.now_micros()).await {
+                    tracing::error!(error = %err, "pruning the charts' aggregates failed");
+                }
                 if let Err(err) = store.prune_schedule_runs(cutoff).await {
                     tracing::error!(error = %err, "pruning schedule runs failed");
                 }
@@ -80,4 +83,19 @@ pub async fn run_maintenance(queue: Queue, config: MaintenanceConfig, stop: Canc
             }
         }
     }
+}
+
+/// Keeps the charts' minute rows for two hours and their hour rows for two days: a
+/// window and a margin for a clock that moved.
+async fn prune_task_stats(
+    store: &crate::server::store::Store,
+    now: i64,
+) -> Result<(), crate::server::store::StoreError> {
+    use crate::server::store::{HOUR_SPAN, MINUTE_SPAN};
+    let minute = now.div_euclid(super::MICROS_PER_MINUTE);
+    store.prune_task_stats(MINUTE_SPAN, minute - 2 * 60).await?;
+    store
+        .prune_task_stats(HOUR_SPAN, minute - 2 * 24 * 60)
+        .await?;
+    Ok(())
 }

@@ -3,9 +3,11 @@
 //! in [`super::attempts`].
 
 use super::claimed::{self, ClaimedTask};
+use super::conn::rows;
 use super::conn::Conn;
-use super::counting::{rows, Tally};
+use super::counting::Tally;
 use super::task_row::{status_is, Column, Entity as Tasks};
+use super::task_stats::Times;
 use super::writes::Write;
 use super::{CommitVerdict, ParkedClaim, Store, StoreError};
 use crate::model::TaskStatus;
@@ -117,7 +119,7 @@ pub(super) async fn claim_in(
             &task.task_type,
             TaskStatus::Pending,
             TaskStatus::Running,
-            None,
+            Times::default(),
         );
     }
     Ok(claimed)

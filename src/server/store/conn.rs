@@ -235,3 +235,41 @@ impl Commit for DatabaseTransaction {
         DatabaseTransaction::rollback(self).await
     }
 }
+
+/// `(?, ?), (?, ?)…` — `count` rows of `width` placeholders in the backend's syntax.
+pub(super) fn rows(backend: DatabaseBackend, count: usize, width: usize) -> String {
+    let mut sql = String::with_capacity(count * width * 5);
+    for row in 0..count {
+        if row > 0 {
+            sql.push_str(", ");
+        }
+        sql.push('(');
+        for column in 0..width {
+            if column > 0 {
+                sql.push_str(", ");
+            }
+            match backend {
+                DatabaseBackend::Postgres => {
+                    sql.push_str(&format!("${}", row * width + column + 1))
+                }
+                _ => sql.push('?'),
+            }
+        }
+        sql.push(')');
+    }
+    sql
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn placeholders_follow_the_backend() {
+        assert_eq!(rows(DatabaseBackend::Sqlite, 2, 2), "(?, ?), (?, ?)");
+        assert_eq!(
+            rows(DatabaseBackend::Postgres, 2, 3),
+            "($1, $2, $3), ($4, $5, $6)"
+        );
+    }
+}

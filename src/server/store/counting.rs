@@ -9,16 +9,20 @@
 //! more in the throughput of the minute of its `completed_at`. A write that adds, moves or
 //! deletes tasks tells a [`Tally`] what its statements changed (from the rows they
 //! returned), and the tally is written once per transaction: two upserts, however many
-//! tasks moved. The SQL below is the same on both databases but for placeholders.
+//! tasks moved. The SQL below is the same on both databases but for placeholders. A
+//! finished task is also added to the per-queue and per-kind aggregates of
+//! [`super::task_stats`], in the same write.
 //!
 //! No trigger counts anything (migration 000010 dropped them), so an older Spool, which
 //! relied on them, must not write to the same database (README, "Upgrading").
 
+use super::conn::rows;
 use super::conn::{Commit, Conn, FromRow};
 use super::task_row::Column;
+use super::task_stats::{StatsTally, Times};
 use crate::model::TaskStatus;
 use sea_orm::sea_query::{Query, ReturningClause};
-use sea_orm::{DatabaseBackend, DbErr, QueryResult, Statement, Value};
+use sea_orm::{DbErr, QueryResult, Statement, Value};
 use std::collections::BTreeMap;
 use uuid::Uuid;
 
@@ -32,6 +36,8 @@ pub(super) struct Tally {
     counts: BTreeMap<(String, String, &'static str), i64>,
     /// By (minute, final status): how many tasks finished.
     finished: BTreeMap<(i64, &'static str), i64>,
+    /// Finished tasks by queue, kind and minute, with their wait and run times.
+    stats: StatsTally,
 }
 
 impl Tally {
@@ -45,14 +51,14 @@ impl Tally {
         self.count(queue, task_type, status, -1);
     }
 
-    /// A task moved from `from` to `to`, completed at `completed_at` if it finished.
+    /// A task moved from `from` to `to`; `times` matter only if it finished.
     pub fn moved(
         &mut self,
         queue: &str,
         task_type: &str,
         from: TaskStatus,
         to: TaskStatus,
-        completed_at: Option<i64>,
+        times: Times,
     ) {
         if from == to {
             return;
@@ -62,8 +68,19 @@ impl Tally {
         if to.is_final() {
             // Integer division, as SQL's `/` (what the counts written before the store
             // counted for itself used).
-            let minute = completed_at.unwrap_or(0) / MINUTE_MICROS;
+            let minute = times.completed_at.unwrap_or(0) / MINUTE_MICROS;
             *self.finished.entry((minute, to.as_str())).or_default() += 1;
+            // Only a task that ends from RUNNING ran just now: one cancelled while it
+            // waited for a retry still carries its earlier attempt's start.
+            let ran = if from == TaskStatus::Running {
+                times
+            } else {
+                Times {
+                    started_at: None,
+                    ..times
+                }
+            };
+            self.stats.finished(queue, task_type, to, ran);
         }
     }
 
@@ -75,7 +92,7 @@ impl Tally {
                 &task.task_type,
                 from,
                 task.status,
-                task.completed_at,
+                task.times(),
             );
         }
     }
@@ -124,7 +141,7 @@ impl Tally {
             db.execute(Statement::from_sql_and_values(backend, sql, values))
                 .await?;
         }
-        Ok(())
+        self.stats.write(db).await
     }
 
     /// Writes what was tallied in `txn`, then commits it.
@@ -147,16 +164,30 @@ pub(super) struct Changed {
     pub task_type: String,
     /// The status the statement left (or, for a delete, found).
     pub status: TaskStatus,
+    pub run_at: i64,
+    pub started_at: Option<i64>,
     pub completed_at: Option<i64>,
 }
 
+impl Changed {
+    pub fn times(&self) -> Times {
+        Times {
+            run_at: self.run_at,
+            started_at: self.started_at,
+            completed_at: self.completed_at,
+        }
+    }
+}
+
 /// The columns a counted statement returns, in [`Changed`]'s order.
-pub(super) const CHANGED: [Column; 6] = [
+pub(super) const CHANGED: [Column; 8] = [
     Column::Id,
     Column::Attempt,
     Column::Queue,
     Column::TaskType,
     Column::Status,
+    Column::RunAt,
+    Column::StartedAt,
     Column::CompletedAt,
 ];
 
@@ -179,7 +210,9 @@ impl FromRow for Changed {
             queue: row.try_get_by_index(2)?,
             task_type: row.try_get_by_index(3)?,
             status: status(&row.try_get_by_index::<String>(4)?),
-            completed_at: row.try_get_by_index(5)?,
+            run_at: row.try_get_by_index(5)?,
+            started_at: row.try_get_by_index(6)?,
+            completed_at: row.try_get_by_index(7)?,
         })
     }
 
@@ -190,47 +223,24 @@ impl FromRow for Changed {
             queue: row.get(2)?,
             task_type: row.get(3)?,
             status: status(&row.get::<_, String>(4)?),
-            completed_at: row.get(5)?,
+            run_at: row.get(5)?,
+            started_at: row.get(6)?,
+            completed_at: row.get(7)?,
         })
     }
-}
-
-/// `(?, ?), (?, ?)…` — `count` rows of `width` placeholders in the backend's syntax.
-pub(super) fn rows(backend: DatabaseBackend, count: usize, width: usize) -> String {
-    let mut sql = String::with_capacity(count * width * 5);
-    for row in 0..count {
-        if row > 0 {
-            sql.push_str(", ");
-        }
-        sql.push('(');
-        for column in 0..width {
-            if column > 0 {
-                sql.push_str(", ");
-            }
-            match backend {
-                DatabaseBackend::Postgres => {
-                    sql.push_str(&format!("${}", row * width + column + 1))
-                }
-                _ => sql.push('?'),
-            }
-        }
-        sql.push(')');
-    }
-    sql
 }
 
 #[cfg(test)]
 mod tests {
     use super::*;
+    use sea_orm::DatabaseBackend;
     use TaskStatus::*;
 
-    #[test]
-    fn placeholders_follow_the_backend() {
-        assert_eq!(rows(DatabaseBackend::Sqlite, 2, 2), "(?, ?), (?, ?)");
-        assert_eq!(
-            rows(DatabaseBackend::Postgres, 2, 3),
-            "($1, $2, $3), ($4, $5, $6)"
-        );
+    fn done_at(completed_at: i64) -> Times {
+        Times {
+            completed_at: Some(completed_at),
+            ..Times::default()
+        }
     }
 
     #[test]
@@ -247,7 +257,7 @@ mod tests {
                 "t",
                 Pending,
                 Success,
-                Some(queue * MINUTE_MICROS),
+                done_at(queue * MINUTE_MICROS),
             );
         }
         let sql = |text: &str| Statement::from_string(DatabaseBackend::Sqlite, text);
@@ -262,25 +272,54 @@ mod tests {
                  PRIMARY KEY (minute, status))",
             ))
             .await?;
+            conn.execute(sql(
+                "CREATE TABLE task_stats (span INTEGER, at INTEGER, queue TEXT, task_type TEXT, \
+                 measure TEXT, bucket INTEGER, n INTEGER, \
+                 PRIMARY KEY (span, at, queue, task_type, measure, bucket))",
+            ))
+            .await?;
             tally.write(&conn).await?;
             conn.query::<i64>(sql(
                 "SELECT (SELECT SUM(n) FROM task_counts WHERE status = 'SUCCESS') \
-                 + (SELECT COUNT(*) FROM task_throughput)",
+                 + (SELECT COUNT(*) FROM task_throughput) \
+                 + (SELECT COUNT(*) FROM task_stats)",
             ))
             .await
         })
         .unwrap();
-        assert_eq!(counted, [5_000]);
+        // 2,500 successes counted, in 2,500 minutes, each in a minute row and an hour row.
+        assert_eq!(counted, [2_500 + 2_500 + 5_000]);
+    }
+
+    #[test]
+    fn only_a_task_that_ends_while_running_has_its_latencies_kept() {
+        let mut tally = Tally::default();
+        let times = Times {
+            run_at: 0,
+            started_at: Some(1_000_000),
+            completed_at: Some(3_000_000),
+        };
+        tally.moved("q", "t", Running, Success, times);
+        tally.moved("q", "t", Scheduled, Cancelled, times);
+        let mut measures = tally.stats.measures();
+        measures.sort();
+        assert_eq!(measures, ["CANCELLED", "SUCCESS", "run", "wait"]);
     }
 
     #[test]
     fn moves_net_out_and_only_final_statuses_count_as_finished() {
         let mut tally = Tally::default();
         tally.added("q", "t", Pending);
-        tally.moved("q", "t", Pending, Running, None);
-        tally.moved("q", "t", Running, Scheduled, None);
-        tally.moved("q", "t", Scheduled, Scheduled, None);
-        tally.moved("q", "t", Scheduled, Cancelled, Some(2 * MINUTE_MICROS + 1));
+        tally.moved("q", "t", Pending, Running, Times::default());
+        tally.moved("q", "t", Running, Scheduled, Times::default());
+        tally.moved("q", "t", Scheduled, Scheduled, Times::default());
+        tally.moved(
+            "q",
+            "t",
+            Scheduled,
+            Cancelled,
+            done_at(2 * MINUTE_MICROS + 1),
+        );
         tally.removed("q", "t", Cancelled);
         assert!(tally.counts.values().all(|n| *n == 0), "{:?}", tally.counts);
         assert_eq!(

@@ -326,7 +326,7 @@ async fn rescue_expired_in(db: &impl Begin, now: i64) -> Result<Rescued, DbErr> 
             &task.task_type,
             TaskStatus::Running,
             task.status,
-            task.completed_at,
+            task.times(),
         );
     }
     let clear = Tasks::update_many()

@@ -3,8 +3,10 @@
 //! their counts added to the batch's [`Tally`]. Each row still carries its own fence
 //! (RUNNING, this attempt), its own finish time and result.
 
+use super::conn::rows;
 use super::conn::{by_position, Conn};
-use super::counting::{rows, Tally};
+use super::counting::Tally;
+use super::task_stats::Times;
 use crate::model::TaskStatus;
 use sea_orm::{DbErr, Statement, Value as SqlValue};
 use std::collections::HashSet;
@@ -29,6 +31,8 @@ struct Finished {
     attempt: i32,
     queue: String,
     task_type: String,
+    run_at: i64,
+    started_at: Option<i64>,
     completed_at: i64,
 }
 
@@ -51,7 +55,11 @@ pub(super) async fn record_all(
                 &task.task_type,
                 TaskStatus::Running,
                 TaskStatus::Success,
-                Some(task.completed_at),
+                Times {
+                    run_at: task.run_at,
+                    started_at: task.started_at,
+                    completed_at: Some(task.completed_at),
+                },
             );
             changed.insert((task.id, task.attempt));
         }
@@ -73,7 +81,8 @@ async fn finish_tasks(db: &impl Conn, chunk: &[&Success]) -> Result<Vec<Finished
          progress = 100, error_message = NULL, lease_expires_at = NULL, worker_id = NULL \
          FROM (VALUES {}) AS v \
          WHERE tasks.id = v.column1 AND tasks.attempt = v.column2 AND tasks.status = 'RUNNING' \
-         RETURNING tasks.id, tasks.attempt, tasks.queue, tasks.task_type, tasks.completed_at",
+         RETURNING tasks.id, tasks.attempt, tasks.queue, tasks.task_type, tasks.run_at, \
+         tasks.started_at, tasks.completed_at",
         rows(backend, chunk.len(), 4)
     );
     db.query::<Finished>(Statement::from_sql_and_values(backend, sql, values))
@@ -110,6 +119,8 @@ by_position!(Finished {
     attempt,
     queue,
     task_type,
+    run_at,
+    started_at,
     completed_at,
 });
 

@@ -1,0 +1,237 @@
+//! What the charts show: the aggregates the store keeps as tasks finish, read back as
+//! slots of time, queues and kinds, with percentiles taken from their latency buckets,
+//! and each queue's longest-waiting task. Nothing here scans the tasks table.
+
+use super::{Queue, QueueError, MICROS_PER_MINUTE};
+use crate::model::{ChartGroup, ChartSlot, ChartWindow, Charts, Finished, Percentiles};
+use crate::server::store::{bucket_millis, from_micros, StatRow, StatsBy, StatsRange, RUN, WAIT};
+use std::collections::BTreeMap;
+
+/// Queues whose oldest pending task is looked up, at most; each costs a few index seeks.
+const OLDEST_PENDING_QUEUES: usize = 200;
+
+/// The longest queue or type name a chart is asked for; longer names match nothing.
+const NAME_MAX: usize = 64;
+
+impl Queue {
+    /// The charts of `window`, limited to one queue and one task type when given.
+    pub async fn charts(
+        &self,
+        window: ChartWindow,
+        queue: Option<&str>,
+        task_type: Option<&str>,
+    ) -> Result<Charts, QueueError> {
+        for name in [queue, task_type].into_iter().flatten() {
+            if name.is_empty() || name.len() > NAME_MAX {
+                return Err(QueueError::BadRequest(format!(
+                    "a queue or type name is 1 to {NAME_MAX} bytes long"
+                )));
+            }
+        }
+        let now = self.now_micros();
+        let span = window.slot_minutes();
+        let now_minute = now.div_euclid(MICROS_PER_MINUTE);
+        let first = now_minute - now_minute.rem_euclid(span) - (window.slots() - 1) * span;
+        let range = StatsRange {
+            span: span as i32,
+            since: first,
+            queue,
+            task_type,
+        };
+        let store = self.store();
+        let mut slots: Vec<Summary> = (0..window.slots()).map(|_| Summary::default()).collect();
+        let mut total = Summary::default();
+        for row in store.task_stats(range, StatsBy::Slot).await? {
+            total.add(&row);
+            let index = (row.slot - first) / span;
+            if let Some(slot) = usize::try_from(index).ok().and_then(|i| slots.get_mut(i)) {
+                slot.add(&row);
+            }
+        }
+        let by_queue = StatsRange {
+            queue: None,
+            ..range
+        };
+        let mut queues = groups(store.task_stats(by_queue, StatsBy::Queue).await?);
+        self.add_oldest_pending(&mut queues, now).await?;
+        let by_kind = StatsRange {
+            task_type: None,
+            ..range
+        };
+        let kinds = groups(store.task_stats(by_kind, StatsBy::Kind).await?);
+        Ok(Charts {
+            window,
+            queue: queue.map(str::to_string),
+            task_type: task_type.map(str::to_string),
+            slots: slots
+                .into_iter()
+                .zip(0..)
+                .map(|(summary, i)| ChartSlot {
+                    at: from_micros((first + i * span) * MICROS_PER_MINUTE),
+                    finished: summary.finished(),
+                })
+                .collect(),
+            total: total.finished(),
+            queues: queues.into_values().collect(),
+            kinds: kinds.into_values().collect(),
+        })
+    }
+
+    /// Sets the oldest pending age of every queue with PENDING tasks (the first
+    /// [`OLDEST_PENDING_QUEUES`] by name), adding the queues that finished nothing.
+    async fn add_oldest_pending(
+        &self,
+        queues: &mut BTreeMap<String, ChartGroup>,
+        now: i64,
+    ) -> Result<(), QueueError> {
+        let mut waiting: Vec<String> = self
+            .store()
+            .counts()
+            .await?
+            .into_iter()
+            .filter(|row| row.status == "PENDING" && row.n > 0)
+            .map(|row| row.queue)
+            .collect();
+        waiting.dedup();
+        for name in waiting.into_iter().take(OLDEST_PENDING_QUEUES) {
+            let Some(due) = self.store().oldest_pending(&name).await? else {
+                continue;
+            };
+            let group = queues.entry(name.clone()).or_insert_with(|| ChartGroup {
+                name,
+                ..ChartGroup::default()
+            });
+            group.oldest_pending_ms = Some((now - due).max(0) / 1000);
+        }
+        Ok(())
+    }
+}
+
+/// Rows summed by name, as groups.
+fn groups(rows: Vec<StatRow>) -> BTreeMap<String, ChartGroup> {
+    let mut summaries: BTreeMap<String, Summary> = BTreeMap::new();
+    for row in &rows {
+        summaries.entry(row.name.clone()).or_default().add(row);
+    }
+    summaries
+        .into_iter()
+        .map(|(name, summary)| {
+            let group = ChartGroup {
+                name: name.clone(),
+                finished: summary.finished(),
+                oldest_pending_ms: None,
+            };
+            (name, group)
+        })
+        .collect()
+}
+
+/// Counts and latency buckets added up from rows.
+#[derive(Debug, Default)]
+struct Summary {
+    succeeded: i64,
+    failed: i64,
+    cancelled: i64,
+    wait: BTreeMap<i32, i64>,
+    run: BTreeMap<i32, i64>,
+}
+
+impl Summary {
+    fn add(&mut self, row: &StatRow) {
+        match row.measure.as_str() {
+            "SUCCESS" => self.succeeded += row.n,
+            "FAILED" => self.failed += row.n,
+            "CANCELLED" => self.cancelled += row.n,
+            WAIT => *self.wait.entry(row.bucket).or_default() += row.n,
+            RUN => *self.run.entry(row.bucket).or_default() += row.n,
+            _ => {}
+        }
+    }
+
+    fn finished(&self) -> Finished {
+        Finished {
+            succeeded: self.succeeded,
+            failed: self.failed,
+            cancelled: self.cancelled,
+            wait: percentiles(&self.wait),
+            run: percentiles(&self.run),
+        }
+    }
+}
+
+fn percentiles(buckets: &BTreeMap<i32, i64>) -> Percentiles {
+    Percentiles {
+        p50_ms: percentile(buckets, 50),
+        p95_ms: percentile(buckets, 95),
+    }
+}
+
+/// The latency below which `per_cent` of the samples fall: the nearest-rank sample's
+/// bucket, as the middle of its range.
+fn percentile(buckets: &BTreeMap<i32, i64>, per_cent: i64) -> Option<i64> {
+    let total: i64 = buckets.values().sum();
+    if total <= 0 {
+        return None;
+    }
+    let rank = ((total * per_cent + 99) / 100).max(1);
+    let mut seen = 0;
+    for (bucket, n) in buckets {
+        seen += n;
+        if seen >= rank {
+            return Some(bucket_millis(*bucket));
+        }
+    }
+    None
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+    use crate::server::store::latency_bucket;
+
+    #[test]
+    fn percentiles_take_the_nearest_rank_bucket() {
+        let mut buckets = BTreeMap::new();
+        // 90 samples at about 10 ms, 10 at about 1 s.
+        buckets.insert(latency_bucket(10_000), 90);
+        buckets.insert(latency_bucket(1_000_000), 10);
+        let found = percentiles(&buckets);
+        let p50 = found.p50_ms.unwrap();
+        let p95 = found.p95_ms.unwrap();
+        assert!((8..=12).contains(&p50), "{p50}");
+        assert!((800..=1_200).contains(&p95), "{p95}");
+        assert_eq!(percentiles(&BTreeMap::new()), Percentiles::default());
+    }
+
+    #[test]
+    fn rows_add_up_by_measure() {
+        let row = |measure: &str, bucket, n| StatRow {
+            slot: 0,
+            name: "q".into(),
+            measure: measure.into(),
+            bucket,
+            n,
+        };
+        let mut summary = Summary::default();
+        for r in [
+            row("SUCCESS", 0, 3),
+            row("FAILED", 0, 2),
+            row("CANCELLED", 0, 1),
+            row("SUCCESS", 0, 4),
+            row(RUN, latency_bucket(5_000), 6),
+            row("unknown", 0, 100),
+        ] {
+            summary.add(&r);
+        }
+        let finished = summary.finished();
+        assert_eq!(
+            (finished.succeeded, finished.failed, finished.cancelled),
+            (7, 2, 1)
+        );
+        assert_eq!(
+            finished.run.p50_ms,
+            Some(bucket_millis(latency_bucket(5_000)))
+        );
+        assert_eq!(finished.wait, Percentiles::default());
+    }
+}
