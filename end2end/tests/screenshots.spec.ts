@@ -64,6 +64,11 @@ test('the overview, the task list and a task page, with tasks in every status', 
   await detail.goto(failed.id);
   await expect(detail.attempts).toHaveCount(2);
   await picture(page, 'task');
+
+  await page.goto('/charts');
+  await expect(page.locator('body[data-hydrated="true"]')).toBeAttached();
+  await expect(page.locator('[data-testid="chart-queues"] [data-name="reports"] [data-testid="oldest-pending"]')).not.toHaveText('—');
+  await picture(page, 'charts');
 });
 
 test('the schedules page, with runs and the form open', async ({ page, request }) => {

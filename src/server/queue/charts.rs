@@ -39,26 +39,32 @@ impl Queue {
             task_type,
         };
         let store = self.store();
+        let by_queue = StatsRange {
+            queue: None,
+            ..range
+        };
+        let by_kind = StatsRange {
+            task_type: None,
+            ..range
+        };
+        // Three reads of the same rows, on three of the readers' connections at once.
+        let (by_slot, by_queue, by_kind) = tokio::try_join!(
+            store.task_stats(range, StatsBy::Slot),
+            store.task_stats(by_queue, StatsBy::Queue),
+            store.task_stats(by_kind, StatsBy::Kind),
+        )?;
         let mut slots: Vec<Summary> = (0..window.slots()).map(|_| Summary::default()).collect();
         let mut total = Summary::default();
-        for row in store.task_stats(range, StatsBy::Slot).await? {
+        for row in by_slot {
             total.add(&row);
             let index = (row.slot - first) / span;
             if let Some(slot) = usize::try_from(index).ok().and_then(|i| slots.get_mut(i)) {
                 slot.add(&row);
             }
         }
-        let by_queue = StatsRange {
-            queue: None,
-            ..range
-        };
-        let mut queues = groups(store.task_stats(by_queue, StatsBy::Queue).await?);
+        let mut queues = groups(by_queue);
         self.add_oldest_pending(&mut queues, now).await?;
-        let by_kind = StatsRange {
-            task_type: None,
-            ..range
-        };
-        let kinds = groups(store.task_stats(by_kind, StatsBy::Kind).await?);
+        let kinds = groups(by_kind);
         Ok(Charts {
             window,
             queue: queue.map(str::to_string),
