@@ -38,7 +38,7 @@ test('finished tasks are charted by queue and kind, and one queue can be charted
   await row.getByRole('link', { name: queue }).click();
   await expect(page).toHaveURL(new RegExp(`queue=${queue}`));
   await expect(page.getByTestId('chart-limits')).toContainText(queue);
-  await expect(page.getByTestId('finished-chart')).toContainText(`${before + 3} succeeded`);
+  await expect(page.getByTestId('finished-chart')).toContainText(`In the last hour: ${before + 3} succeeded`);
   await page.getByRole('link', { name: 'Last day' }).click();
   await expect(page).toHaveURL(/window=day/);
   await expect(page.getByRole('link', { name: 'Last day' })).toHaveAttribute('aria-current', 'page');

@@ -52,14 +52,14 @@ pub fn BarChart(
         })
         .collect_view();
     view! {
-        <figure class="chart" data-testid=testid>
-            <svg viewBox=format!("0 0 {WIDTH} {HEIGHT}") role="img" aria-label=summary.clone() preserveAspectRatio="none">
+        <figure class="chart" data-testid=testid.clone()>
+            <svg viewBox=format!("0 0 {WIDTH} {HEIGHT}") role="img" aria-labelledby=format!("{testid}-summary") preserveAspectRatio="none">
                 {bars}
             </svg>
             <figcaption>
                 <span class="legend legend-ok">"■ "{ok_legend}</span>
                 <span class="legend legend-bad">"■ "{bad_legend}</span>
-                <span class="summary">{summary}</span>
+                <span class="summary" id=format!("{testid}-summary")>{summary}</span>
             </figcaption>
         </figure>
     }
@@ -89,15 +89,15 @@ pub fn LineChart(
     let first_path = line_path(&first, peak);
     let second_path = line_path(&second, peak);
     view! {
-        <figure class="chart" data-testid=testid>
-            <svg viewBox=format!("0 0 {WIDTH} {HEIGHT}") role="img" aria-label=summary.clone() preserveAspectRatio="none">
+        <figure class="chart" data-testid=testid.clone()>
+            <svg viewBox=format!("0 0 {WIDTH} {HEIGHT}") role="img" aria-labelledby=format!("{testid}-summary") preserveAspectRatio="none">
                 <path class="line-first" d=first_path></path>
                 <path class="line-second" d=second_path></path>
             </svg>
             <figcaption>
                 <span class="legend legend-first">"— "{first_legend}</span>
                 <span class="legend legend-second">"— "{second_legend}</span>
-                <span class="summary">"Top of the scale: "{peak_label}". "{summary}</span>
+                <span class="summary" id=format!("{testid}-summary")>"Top of the scale: "{peak_label}". "{summary}</span>
             </figcaption>
         </figure>
     }

@@ -94,11 +94,13 @@ fn ChoiceBar(choice: Memo<Choice>) -> impl IntoView {
         limits
     };
     view! {
-        <nav class="tabs" aria-label="Window">
-            {window_link(ChartWindow::Hour, "Last hour")}
-            {window_link(ChartWindow::Day, "Last day")}
+        <div class="tabs">
+            <nav aria-label="Window">
+                {window_link(ChartWindow::Hour, "Last hour")}
+                {window_link(ChartWindow::Day, "Last day")}
+            </nav>
             <span class="limits" data-testid="chart-limits">{limits}</span>
-        </nav>
+        </div>
     }
 }
 

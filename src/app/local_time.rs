@@ -30,10 +30,11 @@ pub fn utc_text(at: DateTime<Utc>, millis: bool) -> String {
 #[component]
 pub fn LocalTime(at: DateTime<Utc>, #[prop(optional)] millis: bool) -> impl IntoView {
     let utc = utc_text(at, millis);
+    let live = page_is_live();
     let text = {
         let utc = utc.clone();
         move || {
-            if super::live::now().is_some() {
+            if live.get() {
                 in_viewers_zone(at, millis).unwrap_or_else(|| utc.clone())
             } else {
                 utc.clone()
@@ -48,8 +49,9 @@ pub fn LocalTime(at: DateTime<Utc>, #[prop(optional)] millis: bool) -> impl Into
 #[component]
 pub fn ClockTime(at: DateTime<Utc>) -> impl IntoView {
     let utc = utc_text(at, true);
+    let live = page_is_live();
     let text = move || {
-        let offset_minutes = if super::live::now().is_some() {
+        let offset_minutes = if live.get() {
             viewers_offset_minutes(at)
         } else {
             0
@@ -64,6 +66,12 @@ pub fn ClockTime(at: DateTime<Utc>) -> impl IntoView {
         )
     };
     view! { <time datetime=at.to_rfc3339() title=utc>{text}</time> }
+}
+
+/// Whether the browser has taken over the page: changes once, where the clock it is read
+/// from ticks every refresh, so a time is formatted once, not at every tick.
+fn page_is_live() -> Memo<bool> {
+    Memo::new(move |_| super::live::now().is_some())
 }
 
 /// The viewer's IANA time zone, as the browser reports it.

@@ -30,12 +30,31 @@ pub fn Shortcuts() -> impl IntoView {
         on_cleanup(move || handle.remove());
     }
     let close = move |_| open.set(false);
+    let opener = NodeRef::<leptos::html::Button>::new();
+    let closer = NodeRef::<leptos::html::Button>::new();
+    // Focus moves into the list when it opens and back to its button when it closes.
+    Effect::new(move |was_open: Option<bool>| {
+        let is_open = open.get();
+        let target = if is_open {
+            closer.get()
+        } else {
+            opener.get_untracked()
+        };
+        if was_open.is_some_and(|was| was != is_open) || is_open {
+            if let Some(button) = target {
+                let _ = button.focus();
+            }
+        }
+        is_open
+    });
     view! {
         <button
             type="button"
             class="shortcuts-button"
             aria-label="Keyboard shortcuts"
+            aria-expanded=move || open.get().to_string()
             title="Keyboard shortcuts (?)"
+            node_ref=opener
             on:click=move |_| open.update(|open| *open = !*open)
         >
             "?"
@@ -53,7 +72,7 @@ pub fn Shortcuts() -> impl IntoView {
                             <tr><th scope="row"><kbd>"?"</kbd></th><td>"Show or hide this list"</td></tr>
                         </tbody>
                     </table>
-                    <button type="button" on:click=close autofocus>"Close"</button>
+                    <button type="button" on:click=close node_ref=closer>"Close"</button>
                 </div>
             </div>
         </Show>
@@ -64,10 +83,17 @@ pub fn Shortcuts() -> impl IntoView {
 #[cfg(feature = "hydrate")]
 fn on_key(event: &web_sys::KeyboardEvent, open: RwSignal<bool>) -> Option<bool> {
     use wasm_bindgen::JsCast;
-    if event.ctrl_key() || event.alt_key() || event.meta_key() {
+    // A held key repeats; one press is one action.
+    if event.ctrl_key() || event.alt_key() || event.meta_key() || event.repeat() {
         return None;
     }
+    // Caps Lock on: N is n (named keys such as Escape stay as they are).
     let key = event.key();
+    let key = if key.chars().count() == 1 {
+        key.to_lowercase()
+    } else {
+        key
+    };
     if key == "Escape" && open.get_untracked() {
         open.set(false);
         return Some(true);

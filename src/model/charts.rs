@@ -101,7 +101,7 @@ pub struct ChartGroup {
     /// What finished in the window.
     pub finished: Finished,
     /// How long its longest-waiting PENDING task has been due, in milliseconds (queues
-    /// only; absent when none waits).
+    /// only, and only when no type is asked for; absent when none waits).
     #[serde(default, skip_serializing_if = "Option::is_none")]
     pub oldest_pending_ms: Option<i64>,
 }

@@ -152,6 +152,45 @@ async fn finished_tasks_are_kept_by_queue_kind_and_slot_with_their_latencies() {
 }
 
 #[tokio::test]
+async fn a_task_cancelled_instead_of_retried_keeps_the_due_time_it_waited_for() {
+    each_store(Synchronous::Normal, |store: Store| async move {
+        let task = store.insert(in_queue("q", "t", 0, NOW)).await.unwrap();
+        let claimed = store
+            .claim("q", 1, "w", NOW + 1_000_000, NOW + MINUTE)
+            .await
+            .unwrap();
+        assert_eq!(claimed.len(), 1);
+        store.cancel(task.id, NOW + 1_500_000).await.unwrap();
+        // The attempt fails and asks for a retry an hour on, but the cancel wins.
+        let failed = Outcome::Failed {
+            error: "no".into(),
+            retry_at: Some(NOW + 60 * MINUTE),
+        };
+        assert!(store
+            .finish(task.id, 1, NOW + 2_000_000, failed)
+            .await
+            .unwrap());
+        let stored = store.get(task.id).await.unwrap().unwrap();
+        assert_eq!(
+            (stored.status.as_str(), stored.run_at.timestamp_micros()),
+            ("CANCELLED", NOW)
+        );
+        let minutes = StatsRange {
+            span: MINUTE_SPAN,
+            since: NOW / MINUTE - 59,
+            queue: None,
+            task_type: None,
+        };
+        let by_queue = summed(store.task_stats(minutes, StatsBy::Queue).await.unwrap());
+        assert!(
+            by_queue.contains(&row("q", "wait", latency_bucket(1_000_000), 1)),
+            "{by_queue:?}"
+        );
+    })
+    .await;
+}
+
+#[tokio::test]
 async fn the_oldest_pending_task_is_found_whatever_its_priority() {
     each_store(Synchronous::Normal, |store: Store| async move {
         assert_eq!(store.oldest_pending("work").await.unwrap(), None);

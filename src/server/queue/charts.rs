@@ -63,7 +63,10 @@ impl Queue {
             }
         }
         let mut queues = groups(by_queue);
-        self.add_oldest_pending(&mut queues, now).await?;
+        // A queue's waiting tasks are not told apart by type.
+        if task_type.is_none() {
+            self.add_oldest_pending(&mut queues, now).await?;
+        }
         let kinds = groups(by_kind);
         Ok(Charts {
             window,
@@ -99,8 +102,12 @@ impl Queue {
             .map(|row| row.queue)
             .collect();
         waiting.dedup();
-        for name in waiting.into_iter().take(OLDEST_PENDING_QUEUES) {
-            let Some(due) = self.store().oldest_pending(&name).await? else {
+        waiting.truncate(OLDEST_PENDING_QUEUES);
+        let store = self.store();
+        let lookups = waiting.iter().map(|name| store.oldest_pending(name));
+        let oldest = futures_util::future::try_join_all(lookups).await?;
+        for (name, due) in waiting.into_iter().zip(oldest) {
+            let Some(due) = due else {
                 continue;
             };
             let group = queues.entry(name.clone()).or_insert_with(|| ChartGroup {

@@ -201,7 +201,7 @@ pub(super) async fn finish_in(
                     unless_cancel_requested(TaskStatus::Scheduled),
                 )
                 .col_expr(Column::CompletedAt, completed_if_cancel_requested(now))
-                .col_expr(Column::RunAt, Expr::value(retry_at))
+                .col_expr(Column::RunAt, retry_unless_cancel_requested(retry_at))
                 .col_expr(Column::ErrorMessage, Expr::value(error.clone()));
             (TaskStatus::Failed, Some(error))
         }
@@ -293,6 +293,17 @@ fn completed_if_cancel_requested(now: i64) -> sea_orm::sea_query::SimpleExpr {
         Expr::value(now),
     )
     .finally(Expr::col(Column::CompletedAt))
+    .into()
+}
+
+/// `retry_at` unless a cancel was requested (the task is finishing as CANCELLED, so it
+/// keeps the due time it ran for), else unchanged.
+fn retry_unless_cancel_requested(retry_at: i64) -> sea_orm::sea_query::SimpleExpr {
+    Expr::case(
+        Expr::col(Column::CancelRequested).eq(true),
+        Expr::col(Column::RunAt),
+    )
+    .finally(Expr::value(retry_at))
     .into()
 }
 
