@@ -158,11 +158,8 @@ pub async fn load_charts(
     queue_name: Option<String>,
     task_type: Option<String>,
 ) -> Result<Charts, AppError> {
-    fn named(name: &Option<String>) -> Option<&str> {
-        name.as_deref().filter(|name| !name.is_empty())
-    }
     Ok(queue()?
-        .charts(window, named(&queue_name), named(&task_type))
+        .charts(window, queue_name.as_deref(), task_type.as_deref())
         .await?)
 }
 

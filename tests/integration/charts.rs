@@ -32,6 +32,16 @@ fn summed(mut rows: Vec<StatRow>) -> Vec<(String, String, i32, i64)> {
         .collect()
 }
 
+/// Every minute row of the hour up to `NOW`.
+fn last_hour() -> StatsRange<'static> {
+    StatsRange {
+        span: MINUTE_SPAN,
+        since: NOW / MINUTE - 59,
+        queue: None,
+        task_type: None,
+    }
+}
+
 fn row(name: &str, measure: &str, bucket: i32, n: i64) -> (String, String, i32, i64) {
     (name.into(), measure.into(), bucket, n)
 }
@@ -71,12 +81,7 @@ async fn finished_tasks_are_kept_by_queue_kind_and_slot_with_their_latencies() {
             .unwrap());
         store.cancel(never_ran.id, NOW + 1).await.unwrap();
 
-        let minutes = StatsRange {
-            span: MINUTE_SPAN,
-            since: NOW / MINUTE - 59,
-            queue: None,
-            task_type: None,
-        };
+        let minutes = last_hour();
         let by_queue = summed(store.task_stats(minutes, StatsBy::Queue).await.unwrap());
         assert_eq!(
             by_queue,
@@ -175,12 +180,7 @@ async fn a_task_cancelled_instead_of_retried_keeps_the_due_time_it_waited_for() 
             (stored.status.as_str(), stored.run_at.timestamp_micros()),
             ("CANCELLED", NOW)
         );
-        let minutes = StatsRange {
-            span: MINUTE_SPAN,
-            since: NOW / MINUTE - 59,
-            queue: None,
-            task_type: None,
-        };
+        let minutes = last_hour();
         let by_queue = summed(store.task_stats(minutes, StatsBy::Queue).await.unwrap());
         assert!(
             by_queue.contains(&row("q", "wait", latency_bucket(1_000_000), 1)),
@@ -307,15 +307,26 @@ async fn the_charts_show_what_finished_per_queue_and_kind_and_what_waits() {
     let held = group(&charts, "queues", "held");
     assert!(held["oldest_pending_ms"].as_i64() >= Some(200), "{charts}");
     assert_eq!(held["finished"]["succeeded"], 0, "{held}");
+    // Waiting tasks are not told apart by type, so a type's charts give no age.
+    let (_, noop) = server.get_json("/api/charts?type=noop").await;
+    assert!(
+        group(&noop, "queues", "held")["oldest_pending_ms"].is_null(),
+        "{noop}"
+    );
 
     // An empty queue means every queue; bad values say what is wrong.
-    let (status, _) = server.get_json("/api/charts?queue=&type=").await;
-    assert_eq!(status, 200);
+    let (status, every) = server.get_json("/api/charts?queue=&type=").await;
+    assert_eq!(status, 200, "{every}");
+    assert!(
+        every["queue"].is_null() && every["task_type"].is_null(),
+        "{every}"
+    );
+    assert_eq!(every["total"]["succeeded"], 3, "{every}");
     let long_name = format!("/api/charts?queue={}", "q".repeat(65));
     for (path, words) in [
         ("/api/charts?window=week", "not a window"),
         ("/api/charts?window=", "not a window"),
-        (long_name.as_str(), "1 to 64"),
+        (long_name.as_str(), "at most 64"),
     ] {
         let (status, body) = server.get_json(path).await;
         assert_eq!(status, 400, "{path}: {body}");

@@ -2,6 +2,7 @@
 //! slots of time, queues and kinds, with percentiles taken from their latency buckets,
 //! and each queue's longest-waiting task. Nothing here scans the tasks table.
 
+use super::submit::QUEUE_NAME_MAX;
 use super::{Queue, QueueError, MICROS_PER_MINUTE};
 use crate::model::{ChartGroup, ChartSlot, ChartWindow, Charts, Finished, Percentiles};
 use crate::server::store::{bucket_millis, from_micros, StatRow, StatsBy, StatsRange, RUN, WAIT};
@@ -10,21 +11,22 @@ use std::collections::BTreeMap;
 /// Queues whose oldest pending task is looked up, at most; each costs a few index seeks.
 const OLDEST_PENDING_QUEUES: usize = 200;
 
-/// The longest queue or type name a chart is asked for; longer names match nothing.
-const NAME_MAX: usize = 64;
-
 impl Queue {
-    /// The charts of `window`, limited to one queue and one task type when given.
+    /// The charts of `window`, limited to one queue and one task type when given (an
+    /// empty name is no limit, as an empty filter field is).
     pub async fn charts(
         &self,
         window: ChartWindow,
         queue: Option<&str>,
         task_type: Option<&str>,
     ) -> Result<Charts, QueueError> {
+        let queue = queue.filter(|name| !name.is_empty());
+        let task_type = task_type.filter(|name| !name.is_empty());
+        // Queue names and type names are stored in columns of the same width.
         for name in [queue, task_type].into_iter().flatten() {
-            if name.is_empty() || name.len() > NAME_MAX {
+            if name.len() > QUEUE_NAME_MAX {
                 return Err(QueueError::BadRequest(format!(
-                    "a queue or type name is 1 to {NAME_MAX} bytes long"
+                    "a queue or type name is at most {QUEUE_NAME_MAX} bytes long"
                 )));
             }
         }

@@ -38,13 +38,10 @@ pub async fn charts(
         None => ChartWindow::default(),
         Some(text) => text.parse().map_err(AppError::bad_request)?,
     };
-    fn named(name: &Option<String>) -> Option<&str> {
-        name.as_deref().filter(|name| !name.is_empty())
-    }
     Ok(Json(
         state
             .queue
-            .charts(window, named(&query.queue), named(&query.task_type))
+            .charts(window, query.queue.as_deref(), query.task_type.as_deref())
             .await?,
     ))
 }

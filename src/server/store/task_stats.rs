@@ -23,8 +23,7 @@ const MICROS_PER_MINUTE: i64 = 60_000_000;
 pub const WAIT: &str = "wait";
 pub const RUN: &str = "run";
 
-/// The largest latency kept apart, in milliseconds (2^40 ms, about 35 years); longer
-/// ones share its bucket.
+/// Latencies of 2^(this + 1) ms (about 70 years) and more share the last bucket.
 const LOG2_MAX_MS: u32 = 40;
 
 /// The bucket of a latency: four to each doubling of milliseconds (each about a fifth
