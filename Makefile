@@ -23,7 +23,7 @@ run: build ## Build in release mode and serve on $(ADDR) with $(DATABASE_URL)
 	target/release/spool serve --addr $(ADDR) --database-url $(DATABASE_URL)
 
 build: rust-tools node-tools ## Release build: server binary and dashboard (wasm, JS, CSS)
-	cargo leptos build --release
+	cargo leptos build --release --split
 
 dev: rust-tools node-tools ## Rebuild and reload on every change (cargo leptos watch)
 	cargo leptos watch
@@ -96,17 +96,20 @@ screenshots: build browser ## Retake the README's pictures of the dashboard (doc
 	cd end2end && SPOOL_SCREENSHOTS=1 npx playwright test screenshots.spec.ts
 
 # `make bench QUICK=1` runs every measurement small (under 2 minutes once built).
+# `make bench BASELINE=path/to/an/earlier/spool` runs only this build's burn-down beside
+# that binary's, round by round (build the earlier one with `git worktree add` and
+# `cargo build --release --features ssr`).
 # The harness builds in its own target directory: cargo-leptos builds with LEPTOS_*
 # variables set, and sharing target/release would rebuild Leptos on every switch.
 bench: target/release/spool peers ## Measure Spool against its targets and its peers (BENCHMARKS.md)
 	cargo build --release -p spool-bench --target-dir target/bench-build
-	target/bench-build/release/spool-bench $(if $(QUICK),--quick,)
+	target/bench-build/release/spool-bench $(if $(QUICK),--quick,) $(if $(BASELINE),--baseline $(BASELINE),)
 
 # The release build, redone for the benchmark only when one of its inputs changed
 # (cargo-leptos re-runs wasm-bindgen and wasm-opt, half a minute, even when nothing did).
 BUILD_INPUTS := Cargo.toml Cargo.lock $(shell find src style public migrations -type f -not -path '*/target/*')
 target/release/spool: $(BUILD_INPUTS) | rust-tools node-tools
-	cargo leptos build --release
+	cargo leptos build --release --split
 	@touch $@
 
 # The peer queues' benchmarks build outside the workspace, so `make test` never compiles them.

@@ -7,6 +7,7 @@ mod bulk_matching;
 mod charts_page;
 mod json_parameters;
 mod json_view;
+mod lazy_pages;
 mod live;
 mod local_time;
 mod overview;
@@ -24,10 +25,14 @@ mod task_log;
 mod task_table;
 mod tasks_page;
 
+use lazy_pages::{
+    AuditRoute, ChartsRoute, ProcessesRoute, QueuesRoute, SchedulesRoute, TaskDetailRoute,
+    TasksRoute,
+};
 use leptos::prelude::*;
 use leptos_meta::{provide_meta_context, Stylesheet, Title};
 use leptos_router::components::{Route, Router, Routes, A};
-use leptos_router::{path, StaticSegment};
+use leptos_router::{path, Lazy, StaticSegment};
 use live::{ConnectionIndicator, OfflineBanner, RefreshToggle};
 
 /// The HTML document every page is rendered into (by the server).
@@ -75,7 +80,6 @@ fn allow_only_nonced_scripts() {
 pub fn App() -> impl IntoView {
     provide_meta_context();
     live::provide_connection();
-    mark_hydrated();
     view! {
         <Stylesheet id="leptos" href="/pkg/spool.css"/>
         <Title text="Spool"/>
@@ -99,28 +103,17 @@ pub fn App() -> impl IntoView {
             <main class="content">
                 <Routes fallback=|| view! { <p class="empty">"There is no such page."</p> }>
                     <Route path=StaticSegment("") view=overview::OverviewPage/>
-                    <Route path=path!("/tasks") view=tasks_page::TasksPage/>
-                    <Route path=path!("/tasks/:id") view=task_detail::TaskDetailPage/>
-                    <Route path=path!("/queues") view=queues_page::QueuesPage/>
-                    <Route path=path!("/processes") view=processes_page::ProcessesPage/>
-                    <Route path=path!("/charts") view=charts_page::ChartsPage/>
-                    <Route path=path!("/schedules") view=schedules_page::SchedulesPage/>
-                    <Route path=path!("/audit") view=audit_page::AuditPage/>
+                    <Route path=path!("/tasks") view={Lazy::<TasksRoute>::new()}/>
+                    <Route path=path!("/tasks/:id") view={Lazy::<TaskDetailRoute>::new()}/>
+                    <Route path=path!("/queues") view={Lazy::<QueuesRoute>::new()}/>
+                    <Route path=path!("/processes") view={Lazy::<ProcessesRoute>::new()}/>
+                    <Route path=path!("/charts") view={Lazy::<ChartsRoute>::new()}/>
+                    <Route path=path!("/schedules") view={Lazy::<SchedulesRoute>::new()}/>
+                    <Route path=path!("/audit") view={Lazy::<AuditRoute>::new()}/>
                 </Routes>
             </main>
         </Router>
     }
-}
-
-/// Sets `data-hydrated="true"` on `<body>` once the WebAssembly has taken over the page
-/// (effects run only in the browser), so tests and scripts can wait for interactivity.
-fn mark_hydrated() {
-    Effect::new(|_| {
-        #[cfg(feature = "hydrate")]
-        if let Some(body) = document().body() {
-            let _ = body.set_attribute("data-hydrated", "true");
-        }
-    });
 }
 
 /// An error a view could not load its data through, shown in place of the data.

@@ -43,10 +43,23 @@ pub use server::{
     work, ServeError, Spool,
 };
 
-/// Entry point of the WebAssembly bundle: hydrates the server-rendered page.
+/// Entry point of the WebAssembly bundle: hydrates the server-rendered page, fetching the
+/// code of the page's route first when it is a lazy one (`app/lazy_pages.rs`), then sets
+/// `data-hydrated="true"` on `<body>`, so tests and scripts can wait for interactivity.
+///
+/// This is `leptos::mount::hydrate_lazy` with the mark added: only once the async
+/// hydration has finished are the route's event handlers attached.
 #[cfg(feature = "hydrate")]
 #[wasm_bindgen::prelude::wasm_bindgen]
 pub fn hydrate() {
     console_error_panic_hook::set_once();
-    leptos::mount::hydrate_body(app::App);
+    wasm_bindgen_futures::spawn_local(async {
+        let Some(body) = leptos::prelude::document().body() else {
+            return;
+        };
+        leptos::mount::hydrate_from_async(body.clone(), app::App)
+            .await
+            .forget();
+        let _ = body.set_attribute("data-hydrated", "true");
+    });
 }

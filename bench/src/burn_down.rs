@@ -54,12 +54,7 @@ pub async fn run_once(
     let database = paths.work.join(format!("burn-{synchronous}-{run}.db"));
     prefill::backlog(&database, plan.burn_tasks).await?;
     let server = Server::start(paths, &database, synchronous, plan.concurrency).await?;
-    let started = Instant::now();
-    server
-        .post("/api/queues/default/resume", &serde_json::json!({}))
-        .await?;
-    server.wait_for_successes(plan.burn_tasks).await?;
-    let rate = plan.burn_tasks as f64 / started.elapsed().as_secs_f64();
+    let rate = resume_and_time(&server, plan.burn_tasks).await?;
     let commits = commit_stats(&server).await.unwrap_or_default();
     eprintln!(
         "  {synchronous} run {}: {rate:.0} tasks/s ({commits})",
@@ -68,6 +63,17 @@ pub async fn run_once(
     server.stop(rss).await?;
     prefill::remove(&database);
     Ok(rate)
+}
+
+/// Resumes the paused `default` queue holding `tasks` tasks and waits until every one is
+/// counted SUCCESS; tasks per second.
+pub async fn resume_and_time(server: &Server, tasks: u64) -> Result<f64, Error> {
+    let started = Instant::now();
+    server
+        .post("/api/queues/default/resume", &serde_json::json!({}))
+        .await?;
+    server.wait_for_successes(tasks).await?;
+    Ok(tasks as f64 / started.elapsed().as_secs_f64())
 }
 
 /// The group committer's counters from `/metrics`, as "N writes in M transactions".

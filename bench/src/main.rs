@@ -2,6 +2,7 @@
 //! the same machine and workload, prints one table and writes `target/bench/results.json`.
 //! What each number means is in BENCHMARKS.md.
 
+mod baseline;
 mod burn_down;
 mod fsync_floor;
 mod interleaved;
@@ -98,7 +99,7 @@ fn main() -> Result<(), Box<dyn std::error::Error>> {
             .unwrap_or_else(|| default.to_string())
     };
     if flag("--help") {
-        println!("usage: spool-bench [--quick] [--burn-down-only] [--pickup-only] [--postgres-only] [--retained-only] [--concurrency N] [--binary target/release/spool] [--site-root target/site] [--peers target/peers/release] [--out target/bench]");
+        println!("usage: spool-bench [--quick] [--burn-down-only] [--pickup-only] [--postgres-only] [--retained-only] [--baseline EARLIER_SPOOL_BINARY] [--concurrency N] [--binary target/release/spool] [--site-root target/site] [--peers target/peers/release] [--out target/bench]");
         return Ok(());
     }
     let mut plan = Plan::new(flag("--quick"));
@@ -134,6 +135,17 @@ fn main() -> Result<(), Box<dyn std::error::Error>> {
             let mut rss = server::PeakRss::default();
             let results = postgres::measure(&plan, &paths, &mut rss).await?;
             println!("{}", serde_json::to_string(&results)?);
+            Ok(())
+        });
+    }
+    let baseline = value("--baseline", "");
+    if !baseline.is_empty() {
+        // This build's burn-down beside an earlier build's, and nothing else.
+        return runtime.block_on(async {
+            let mut rss = server::PeakRss::default();
+            let comparison =
+                baseline::measure(&plan, &paths, std::path::Path::new(&baseline), &mut rss).await?;
+            println!("{}", serde_json::to_string(&comparison)?);
             Ok(())
         });
     }
