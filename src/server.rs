@@ -10,6 +10,7 @@ pub(crate) mod config;
 pub(crate) mod engine;
 mod http_error;
 mod launch;
+pub(crate) mod logging;
 pub(crate) mod queue;
 pub(crate) mod rate_limit;
 mod rest;
@@ -74,11 +75,11 @@ pub async fn main() -> ExitCode {
     let result = match command {
         Command::Client(command) => return crate::cli::run(command).await,
         Command::Serve(config) => {
-            init_logging();
+            logging::init(config.engine.log_format);
             serve_until_signal(config).await
         }
         Command::Worker(config) => {
-            init_logging();
+            logging::init(config.log_format);
             work(config, shutdown_signal()).await
         }
     };
@@ -89,17 +90,6 @@ pub async fn main() -> ExitCode {
             ExitCode::FAILURE
         }
     }
-}
-
-/// Logs go to stderr, so stdout stays free for what a command prints.
-fn init_logging() {
-    tracing_subscriber::fmt()
-        .with_writer(std::io::stderr)
-        .with_env_filter(
-            tracing_subscriber::EnvFilter::try_from_default_env()
-                .unwrap_or_else(|_| "info,sqlx=warn,sea_orm=warn".into()),
-        )
-        .init();
 }
 
 async fn serve_until_signal(config: ServeConfig) -> Result<(), ServeError> {
@@ -163,6 +153,7 @@ fn router(state: AppState) -> Router {
         .layer(axum::middleware::from_fn_with_state(access, access::check))
         .layer(axum::middleware::from_fn(web_security::refuse_cross_site))
         .layer(axum::middleware::from_fn(web_security::headers))
+        .layer(axum::middleware::from_fn(logging::access_log))
 }
 
 /// Leptos settings: those cargo-leptos baked in at build time when present, with the

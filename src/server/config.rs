@@ -185,6 +185,10 @@ pub struct EngineConfig {
     #[arg(long, env = "SPOOL_RETENTION_HOURS", default_value_t = 168,
           value_parser = clap::value_parser!(u64).range(1..=87_600))]
     pub retention_hours: u64,
+
+    /// The process's log on stderr: `text` for people, `json` for one JSON object a line
+    #[arg(long, env = "SPOOL_LOG_FORMAT", value_enum, default_value = "text")]
+    pub log_format: crate::server::logging::LogFormat,
 }
 
 /// Tokens are 16 to 512 visible ASCII characters, so they fit in a header and cannot be

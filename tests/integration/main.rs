@@ -20,6 +20,7 @@ mod lock_races;
 mod openapi;
 mod pickup;
 mod process;
+mod process_log;
 mod processes;
 mod scale_out;
 mod schedule_admin;

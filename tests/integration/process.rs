@@ -66,11 +66,19 @@ impl SpoolProcess {
     }
 
     /// Runs `command` (which starts `spool serve` on `port`) and waits until it answers.
-    pub async fn spawn(mut command: Command, port: u16) -> SpoolProcess {
+    pub async fn spawn(command: Command, port: u16) -> SpoolProcess {
+        SpoolProcess::spawn_logging_to(command, port, Stdio::inherit()).await
+    }
+
+    /// [`SpoolProcess::spawn`] with the process's log (stderr) sent to `log`; at WARN
+    /// unless the command sets `RUST_LOG` itself.
+    pub async fn spawn_logging_to(mut command: Command, port: u16, log: Stdio) -> SpoolProcess {
+        if !command.get_envs().any(|(name, _)| name == "RUST_LOG") {
+            command.env("RUST_LOG", "warn");
+        }
         let child = command
-            .env("RUST_LOG", "warn")
             .stdout(Stdio::null())
-            .stderr(Stdio::inherit())
+            .stderr(log)
             .spawn()
             .expect("the spool binary starts");
         let process = SpoolProcess {

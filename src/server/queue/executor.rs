@@ -34,8 +34,22 @@ pub(super) struct Execution {
     pub slot: OwnedSemaphorePermit,
 }
 
+/// Writes an event about an attempt to the process's log with the fields every line about
+/// a task carries: its id, kind, attempt and the worker pool running it.
+macro_rules! attempt_event {
+    ($level:ident, $ctx:expr, $($rest:tt)+) => {
+        tracing::$level!(
+            task = %$ctx.id(),
+            kind = $ctx.kind(),
+            attempt = $ctx.attempt(),
+            process = $ctx.process(),
+            $($rest)+
+        )
+    };
+}
+
 // A debug span: one at INFO per task would cost every task on the hot path, so the
-// warnings and errors below name their task and attempt themselves.
+// events below (`attempt_event!`) name their task, kind, attempt and pool themselves.
 #[tracing::instrument(level = "debug", skip_all, fields(task = %task.id, kind = %task.task_type, attempt = task.attempt))]
 pub(super) async fn execute(execution: Execution, task: ClaimedTask) {
     let Execution {
@@ -51,7 +65,13 @@ pub(super) async fn execute(execution: Execution, task: ClaimedTask) {
     let user_cancel = CancellationToken::new();
     let _tracked = queue.track(task.id, user_cancel.clone());
     let token = CancellationToken::new();
-    let ctx = TaskContext::new(task.id, task.attempt, token.clone());
+    let ctx = TaskContext::for_attempt(
+        task.id,
+        task.attempt,
+        &task.task_type,
+        &config.worker_id,
+        token.clone(),
+    );
     let params = serde_json::from_str(&task.parameters).unwrap_or(serde_json::Value::Null);
     let Some(run) = queue.registry().start(&task.task_type, ctx.clone(), params) else {
         let error = format!("this Spool process has no task kind {:?}", task.task_type);
@@ -61,6 +81,7 @@ pub(super) async fn execute(execution: Execution, task: ClaimedTask) {
         record(
             &queue,
             &task,
+            &ctx,
             Outcome::Failed {
                 error,
                 retry_at: None,
@@ -101,7 +122,7 @@ pub(super) async fn execute(execution: Execution, task: ClaimedTask) {
             joined = &mut handle => break match joined {
                 Ok(result) => Ended::Returned(result),
                 Err(join) if join.is_panic() => {
-                    tracing::error!(task = %task.id, attempt = task.attempt, panic = %panic_text(join), "the task panicked");
+                    attempt_event!(error, ctx, panic = %panic_text(join), "the task panicked");
                     Ended::Panicked
                 }
                 Err(_) => Ended::Stopped,
@@ -114,7 +135,7 @@ pub(super) async fn execute(execution: Execution, task: ClaimedTask) {
             committed = claim.committed(), if !verdict_seen => {
                 verdict_seen = true;
                 if !committed {
-                    tracing::warn!(task = %task.id, attempt = task.attempt, "the claim of this task did not commit; stopping it");
+                    attempt_event!(warn, ctx, "the claim of this task did not commit; stopping it");
                     stop = Some(Stop::Lost);
                     token.cancel();
                     deadline.get_or_insert(Instant::now() + config.cancel_grace);
@@ -131,12 +152,12 @@ pub(super) async fn execute(execution: Execution, task: ClaimedTask) {
                     token.cancel();
                     deadline = Some(Instant::now() + config.cancel_grace);
                 } else if !aborted {
-                    tracing::warn!(task = %task.id, attempt = task.attempt, "the handler did not stop within the grace period; aborting it");
+                    attempt_event!(warn, ctx, "the handler did not stop within the grace period; aborting it");
                     handle.abort();
                     aborted = true;
                     deadline = Some(Instant::now() + config.cancel_grace);
                 } else {
-                    tracing::error!(task = %task.id, attempt = task.attempt, "the handler cannot be stopped (blocking code?); abandoning it");
+                    attempt_event!(error, ctx, "the handler cannot be stopped (blocking code?); abandoning it");
                     break Ended::Stopped;
                 }
             }
@@ -156,12 +177,12 @@ pub(super) async fn execute(execution: Execution, task: ClaimedTask) {
                     Ok(Heartbeat::Owned { cancel_requested: true }) => user_cancel.cancel(),
                     Ok(Heartbeat::Owned { .. }) => {}
                     Ok(Heartbeat::Lost) => {
-                        tracing::warn!(task = %task.id, attempt = task.attempt, "the task is no longer this attempt's; stopping it");
+                        attempt_event!(warn, ctx, "the task is no longer this attempt's; stopping it");
                         stop = Some(Stop::Lost);
                         token.cancel();
                         deadline.get_or_insert(Instant::now() + config.cancel_grace);
                     }
-                    Err(err) => tracing::error!(task = %task.id, attempt = task.attempt, error = %err, "heartbeat failed"),
+                    Err(err) => attempt_event!(error, ctx, error = %err, "heartbeat failed"),
                 }
             }
         }
@@ -169,7 +190,11 @@ pub(super) async fn execute(execution: Execution, task: ClaimedTask) {
 
     drop(slot);
     if !claim.committed().await {
-        return tracing::warn!(task = %task.id, attempt = task.attempt, "the claim of this task did not commit; its outcome is dropped");
+        return attempt_event!(
+            warn,
+            ctx,
+            "the claim of this task did not commit; its outcome is dropped"
+        );
     }
     // While the task is still this attempt's: the lines are fenced on that.
     store_log(&queue, &task, &ctx).await;
@@ -185,7 +210,7 @@ pub(super) async fn execute(execution: Execution, task: ClaimedTask) {
         backoff: retry_delay,
     }) {
         Decision::Nothing => return,
-        Decision::Requeue => return requeue(&queue, &task, started).await,
+        Decision::Requeue => return requeue(&queue, &task, &ctx, started).await,
         Decision::Record(outcome) => outcome,
     };
     // The last progress report may not have been written yet: keep its message.
@@ -196,10 +221,10 @@ pub(super) async fn execute(execution: Execution, task: ClaimedTask) {
             .heartbeat(task.id, task.attempt, lease_until, progress)
             .await
         {
-            tracing::warn!(task = %task.id, attempt = task.attempt, error = %err, "could not write the final progress");
+            attempt_event!(warn, ctx, error = %err, "could not write the final progress");
         }
     }
-    record(&queue, &task, outcome, started, config.lease).await;
+    record(&queue, &task, &ctx, outcome, started, config.lease).await;
 }
 
 /// Writes the attempt's outcome. When the write fails (the database is unreachable, or
@@ -209,6 +234,7 @@ pub(super) async fn execute(execution: Execution, task: ClaimedTask) {
 async fn record(
     queue: &Queue,
     task: &ClaimedTask,
+    ctx: &TaskContext,
     outcome: Outcome,
     started: Instant,
     lease: Duration,
@@ -229,13 +255,17 @@ async fn record(
         {
             Ok(true) => return,
             Ok(false) => {
-                return tracing::warn!(task = %task.id, attempt = task.attempt, "outcome dropped: the task is no longer this attempt's")
+                return attempt_event!(
+                    warn,
+                    ctx,
+                    "outcome dropped: the task is no longer this attempt's"
+                )
             }
             Err(err) if Instant::now() + pause >= give_up => {
-                return tracing::error!(task = %task.id, attempt = task.attempt, error = %err, "could not record the outcome; the lease will expire and the task will be rescued");
+                return attempt_event!(error, ctx, error = %err, "could not record the outcome; the lease will expire and the task will be rescued");
             }
             Err(err) => {
-                tracing::warn!(task = %task.id, attempt = task.attempt, error = %err, "could not record the outcome yet; trying again");
+                attempt_event!(warn, ctx, error = %err, "could not record the outcome yet; trying again");
                 tokio::time::sleep(pause).await;
                 pause = (pause * 2).min(Duration::from_secs(1));
                 let lease_until = queue.now_micros() + lease.as_micros() as i64;
@@ -243,7 +273,11 @@ async fn record(
                     .heartbeat(task.id, task.attempt, lease_until, None)
                     .await
                 {
-                    return tracing::warn!(task = %task.id, attempt = task.attempt, "outcome dropped: the task is no longer this attempt's");
+                    return attempt_event!(
+                        warn,
+                        ctx,
+                        "outcome dropped: the task is no longer this attempt's"
+                    );
                 }
             }
         }
@@ -263,24 +297,28 @@ async fn store_log(queue: &Queue, task: &ClaimedTask, ctx: &TaskContext) {
     {
         Ok(true) => {}
         Ok(false) => {
-            tracing::debug!(task = %task.id, attempt = task.attempt, "log lines dropped: the task is no longer this attempt's")
+            attempt_event!(
+                debug,
+                ctx,
+                "log lines dropped: the task is no longer this attempt's"
+            )
         }
         Err(err) => {
             // Counted with the next lines stored, so the log shows where these were.
             ctx.lost_lines(taken);
-            tracing::warn!(task = %task.id, attempt = task.attempt, error = %err, "could not store log lines")
+            attempt_event!(warn, ctx, error = %err, "could not store log lines")
         }
     }
 }
 
-async fn requeue(queue: &Queue, task: &ClaimedTask, started: Instant) {
+async fn requeue(queue: &Queue, task: &ClaimedTask, ctx: &TaskContext, started: Instant) {
     queue.metrics().finished("interrupted", started.elapsed());
     if let Err(err) = queue
         .store()
         .requeue(task.id, task.attempt, queue.now_micros())
         .await
     {
-        tracing::error!(task = %task.id, attempt = task.attempt, error = %err, "could not requeue an interrupted attempt");
+        attempt_event!(error, ctx, error = %err, "could not requeue an interrupted attempt");
     }
 }
 

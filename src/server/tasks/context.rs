@@ -43,6 +43,10 @@ struct LogBuffer {
 pub struct TaskContext {
     id: Uuid,
     attempt: i32,
+    /// The task's kind and the worker pool running it (`PROCESS/QUEUE`), named in every
+    /// line this attempt writes to the process's log; empty outside Spool.
+    kind: Arc<str>,
+    process: Arc<str>,
     cancel: CancellationToken,
     /// Latest report, taken by the executor when it next writes (writes are coalesced).
     progress: Arc<Mutex<Option<ProgressSnapshot>>>,
@@ -55,9 +59,23 @@ pub struct TaskContext {
 impl TaskContext {
     /// A context for attempt `attempt` of task `id`, stopped by `cancel` (for testing a kind's handler outside Spool).
     pub fn new(id: Uuid, attempt: i32, cancel: CancellationToken) -> TaskContext {
+        TaskContext::for_attempt(id, attempt, "", "", cancel)
+    }
+
+    /// The context the executor gives attempt `attempt` of task `id`, of kind `kind`, run
+    /// by the worker pool `process`.
+    pub(crate) fn for_attempt(
+        id: Uuid,
+        attempt: i32,
+        kind: &str,
+        process: &str,
+        cancel: CancellationToken,
+    ) -> TaskContext {
         TaskContext {
             id,
             attempt,
+            kind: kind.into(),
+            process: process.into(),
             cancel,
             progress: Arc::default(),
             log: Arc::default(),
@@ -75,6 +93,16 @@ impl TaskContext {
         self.attempt
     }
 
+    /// The task's kind (empty for a context made with [`TaskContext::new`]).
+    pub fn kind(&self) -> &str {
+        &self.kind
+    }
+
+    /// The worker pool running this attempt, `PROCESS/QUEUE` (empty outside Spool).
+    pub(crate) fn process(&self) -> &str {
+        &self.process
+    }
+
     /// Reports progress (0–100, clamped) with a short message. Cheap: only the latest
     /// report is kept and the executor writes it on its own schedule.
     pub fn progress(&self, percent: u8, message: impl Into<String>) {
@@ -89,26 +117,26 @@ impl TaskContext {
 
     /// Writes `message` to the task's log at `level`: stored with the task (shown on its
     /// page, `GET /api/tasks/{id}/logs`, `spool logs`) and written to the process's log
-    /// (through `tracing`, target `spool::task`) with the task's id and attempt.
+    /// (through `tracing`, target `spool::task`) with the task's id, kind, attempt and pool.
     pub fn log(&self, level: tracing::Level, message: impl std::fmt::Display) {
         let message = message.to_string();
-        let (task, attempt) = (self.id, self.attempt);
+        let (task, kind, attempt, process) = (self.id, &*self.kind, self.attempt, &*self.process);
         // tracing's macros need the level as a constant.
         match level {
             tracing::Level::ERROR => {
-                tracing::error!(target: "spool::task", %task, attempt, "{message}")
+                tracing::error!(target: "spool::task", %task, kind, attempt, process, "{message}")
             }
             tracing::Level::WARN => {
-                tracing::warn!(target: "spool::task", %task, attempt, "{message}")
+                tracing::warn!(target: "spool::task", %task, kind, attempt, process, "{message}")
             }
             tracing::Level::INFO => {
-                tracing::info!(target: "spool::task", %task, attempt, "{message}")
+                tracing::info!(target: "spool::task", %task, kind, attempt, process, "{message}")
             }
             tracing::Level::DEBUG => {
-                tracing::debug!(target: "spool::task", %task, attempt, "{message}")
+                tracing::debug!(target: "spool::task", %task, kind, attempt, process, "{message}")
             }
             tracing::Level::TRACE => {
-                tracing::trace!(target: "spool::task", %task, attempt, "{message}")
+                tracing::trace!(target: "spool::task", %task, kind, attempt, process, "{message}")
             }
         }
         self.keep_line(level, message);
