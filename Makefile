@@ -22,8 +22,14 @@ help: ## List the targets
 run: build ## Build in release mode and serve on $(ADDR) with $(DATABASE_URL)
 	target/release/spool serve --addr $(ADDR) --database-url $(DATABASE_URL)
 
-build: rust-tools node-tools ## Release build: server binary and dashboard (wasm, JS, CSS)
-	cargo leptos build --release --split
+# The release build: the dashboard (split by route, precompressed with brotli and gzip),
+# then the server with it compiled in (`embed-site`), so the binary alone serves it.
+# `--precompress` is also what makes cargo-leptos finish the site before it compiles the
+# server (otherwise it builds both at once).
+RELEASE_BUILD := cargo leptos build --release --split --precompress --bin-features ssr,embed-site
+
+build: rust-tools node-tools ## Release build: one server binary with the dashboard (wasm, JS, CSS) inside
+	$(RELEASE_BUILD)
 
 dev: rust-tools node-tools ## Rebuild and reload on every change (cargo leptos watch)
 	cargo leptos watch
@@ -35,6 +41,7 @@ lint: rust-tools
 	cargo fmt --all -- --check
 	cargo clippy --workspace --features ssr,testing --all-targets -- -D warnings
 	cargo clippy -p spool --lib --features ssr -- -D warnings
+	cargo clippy -p spool --lib --features embed-site -- -D warnings
 	RUSTDOCFLAGS="-D warnings" cargo doc -p spool --no-deps --features ssr
 	cargo clippy --lib --features hydrate --target wasm32-unknown-unknown -- -D warnings
 
@@ -109,7 +116,7 @@ bench: target/release/spool peers ## Measure Spool against its targets and its p
 # (cargo-leptos re-runs wasm-bindgen and wasm-opt, half a minute, even when nothing did).
 BUILD_INPUTS := Cargo.toml Cargo.lock $(shell find src style public migrations -type f -not -path '*/target/*')
 target/release/spool: $(BUILD_INPUTS) | rust-tools node-tools
-	cargo leptos build --release --split
+	$(RELEASE_BUILD)
 	@touch $@
 
 # The peer queues' benchmarks build outside the workspace, so `make test` never compiles them.

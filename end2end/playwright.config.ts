@@ -3,9 +3,9 @@
 // The browser is Debian's Chromium; Playwright never downloads one.
 import { defineConfig } from '@playwright/test';
 import { execFileSync } from 'node:child_process';
-import { mkdtempSync, writeFileSync } from 'node:fs';
+import { mkdirSync, mkdtempSync, writeFileSync } from 'node:fs';
 import { tmpdir } from 'node:os';
-import { join } from 'node:path';
+import { join, resolve } from 'node:path';
 import { GUARDED_READ_ONLY_TOKEN, GUARDED_TOKEN } from './tests/fixtures/guarded';
 
 // The config is evaluated by the runner and again by every worker: decide the port and
@@ -26,7 +26,14 @@ const dataDir = join(process.env.SPOOL_E2E_DATA, 'data');
 // A second server that needs a token, for the login tests (see fixtures/guarded.ts).
 const guardedPort = process.env.SPOOL_E2E_GUARDED_PORT;
 const guardedDatabase = `sqlite://${join(process.env.SPOOL_E2E_DATA, 'guarded.db')}`;
-const serve = '../target/release/spool serve --site-root ../target/site';
+// The main server is the release binary alone, run from an empty directory: the
+// dashboard it serves is the one built into it (one-file.spec.ts). The second one serves
+// the site from disk with --site-root, as development does.
+const binary = resolve('../target/release/spool');
+const emptyDir = join(process.env.SPOOL_E2E_DATA, 'empty');
+mkdirSync(emptyDir, { recursive: true });
+const serve = `${binary} serve`;
+const serveFromDisk = `${binary} serve --site-root ${resolve('../target/site')}`;
 // External kinds, one with a JSON Schema (the form draws its fields) and one without (the
 // form offers a JSON editor): see external-kind-form.spec.ts.
 const resizeSchema = join(process.env.SPOOL_E2E_DATA, 'resize.schema.json');
@@ -76,6 +83,7 @@ export default defineConfig({
         // A queue of the charts' test alone, so it knows what finished there.
         ' --queue charts=2',
       url: baseURL,
+      cwd: emptyDir,
       // The http kind's browser test calls this server itself.
       env: { SPOOL_HTTP_ALLOW: `127.0.0.1:${port}` },
       reuseExistingServer: false,
@@ -84,7 +92,7 @@ export default defineConfig({
       stderr: 'pipe',
     },
     {
-      command: `${serve} --addr 127.0.0.1:${guardedPort} --database-url ${guardedDatabase} --data-dir ${dataDir}`,
+      command: `${serveFromDisk} --addr 127.0.0.1:${guardedPort} --database-url ${guardedDatabase} --data-dir ${dataDir}`,
       url: `http://127.0.0.1:${guardedPort}/healthz`,
       env: { SPOOL_TOKEN: GUARDED_TOKEN, SPOOL_READ_ONLY_TOKEN: GUARDED_READ_ONLY_TOKEN },
       reuseExistingServer: false,

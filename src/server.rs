@@ -16,6 +16,7 @@ pub(crate) mod rate_limit;
 mod rest;
 pub(crate) mod schedules;
 mod server_fns;
+pub(crate) mod site;
 pub(crate) mod store;
 pub(crate) mod tasks;
 mod turns;
@@ -43,6 +44,8 @@ use tokio::net::TcpListener;
 #[derive(Clone, FromRef)]
 pub struct AppState {
     pub leptos_options: LeptosOptions,
+    /// Where the dashboard's assets come from.
+    pub site: site::SiteAssets,
     pub queue: Queue,
     /// Images made by `image_processing`, served under `/media/images/`.
     pub images_dir: std::path::PathBuf,
@@ -147,7 +150,7 @@ fn router(state: AppState) -> Router {
             "/media/images",
             tower_http::services::ServeDir::new(&state.images_dir),
         )
-        .fallback(leptos_axum::file_and_error_handler::<AppState, _>(shell))
+        .fallback(assets_or_page)
         .with_state(state)
         .layer(axum::middleware::from_fn(server_fns::status_from_code))
         .layer(axum::middleware::from_fn_with_state(access, access::check))
@@ -156,9 +159,25 @@ fn router(state: AppState) -> Router {
         .layer(axum::middleware::from_fn(logging::access_log))
 }
 
+/// Any path no route took: an embedded asset when the site is embedded, else what Leptos
+/// answers (a file of the site root on disk, a page, or the 404 page).
+async fn assets_or_page(
+    axum::extract::State(state): axum::extract::State<AppState>,
+    request: axum::extract::Request,
+) -> axum::response::Response {
+    if state.site.is_embedded() {
+        let (method, path) = (request.method(), request.uri().path());
+        if let Some(response) = site::respond(method, path, request.headers()) {
+            return response;
+        }
+    }
+    let leptos = leptos_axum::file_and_error_handler::<AppState, _>(shell);
+    leptos(request.uri().clone(), axum::extract::State(state), request).await
+}
+
 /// Leptos settings: those cargo-leptos baked in at build time when present, with the
 /// site root and address this process actually uses.
-fn leptos_options(config: &ServeConfig, addr: std::net::SocketAddr) -> LeptosOptions {
+fn leptos_options(site_root: &std::path::Path, addr: std::net::SocketAddr) -> LeptosOptions {
     let built_by_cargo_leptos = option_env!("LEPTOS_OUTPUT_NAME").is_some()
         || std::env::var_os("LEPTOS_OUTPUT_NAME").is_some();
     let mut options = built_by_cargo_leptos
@@ -166,7 +185,7 @@ fn leptos_options(config: &ServeConfig, addr: std::net::SocketAddr) -> LeptosOpt
         .flatten()
         .map(|conf| conf.leptos_options)
         .unwrap_or_else(|| LeptosOptions::builder().output_name("spool").build());
-    options.site_root = config.site_root.to_string_lossy().as_ref().into();
+    options.site_root = site_root.to_string_lossy().as_ref().into();
     options.site_addr = addr;
     options
 }

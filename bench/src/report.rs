@@ -53,6 +53,8 @@ pub struct Results {
     pub list_p99_ms_1m: f64,
     pub wasm_raw_bytes: u64,
     pub wasm_gz_bytes: u64,
+    /// The main module as the release binary sends it to a browser that accepts brotli.
+    pub wasm_br_bytes: u64,
     /// The chunks the other pages fetch on demand, gzipped one by one, summed.
     pub wasm_chunks: u64,
     pub wasm_chunks_gz_bytes: u64,
@@ -219,6 +221,7 @@ impl Results {
             list_p99_ms_1m: m.retained.list.p99_ms,
             wasm_raw_bytes: m.wasm.raw_bytes,
             wasm_gz_bytes: m.wasm.gz_bytes,
+            wasm_br_bytes: m.wasm.br_bytes,
             wasm_chunks: m.wasm.chunks,
             wasm_chunks_gz_bytes: m.wasm.chunks_gz_bytes,
             rss_peak_mb: m.rss_peak_mb,

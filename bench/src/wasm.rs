@@ -15,6 +15,9 @@ pub struct WasmSize {
     pub raw_bytes: u64,
     /// Gzip at the highest level, as a static file server would precompress it.
     pub gz_bytes: u64,
+    /// The brotli copy the release binary sends to browsers that accept it
+    /// (`pkg/spool.wasm.br`, made by `cargo leptos build --precompress`); 0 when absent.
+    pub br_bytes: u64,
     /// How many chunks the other pages load on demand.
     pub chunks: u64,
     /// All the chunks together, gzipped one by one.
@@ -29,6 +32,7 @@ pub fn measure(site_root: &Path) -> Result<WasmSize, Error> {
     let mut size = WasmSize {
         raw_bytes: bytes.len() as u64,
         gz_bytes: gzipped_len(&bytes)?,
+        br_bytes: std::fs::metadata(pkg.join("spool.wasm.br")).map_or(0, |file| file.len()),
         chunks: 0,
         chunks_gz_bytes: 0,
     };

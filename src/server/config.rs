@@ -64,14 +64,10 @@ pub struct ServeConfig {
     #[command(flatten)]
     pub engine: EngineConfig,
 
-    /// Directory holding the dashboard's compiled assets (wasm, JS, CSS)
-    #[arg(
-        long,
-        env = "LEPTOS_SITE_ROOT",
-        default_value = "target/site",
-        help_heading = "HTTP"
-    )]
-    pub site_root: PathBuf,
+    /// Serve the dashboard's compiled assets (wasm, JS, CSS) from this directory
+    /// [default: those built into the binary by `make build`, else target/site]
+    #[arg(long, env = "LEPTOS_SITE_ROOT", help_heading = "HTTP")]
+    pub site_root: Option<PathBuf>,
 
     /// Full-access token (16–512 characters): required of the API and the dashboard
     #[arg(long, env = "SPOOL_TOKEN", hide_env_values = true, value_parser = parse_token,

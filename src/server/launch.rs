@@ -7,6 +7,7 @@ use super::config::{EngineConfig, ExternalKind, QueueSpec, ServeConfig};
 use super::engine::Engine;
 use super::rate_limit::SubmitLimit;
 use super::schedules::read_file;
+use super::site::SiteAssets;
 use super::tasks::{Destinations, KindSettings, Registry, Resolve, SystemResolver, TaskKind};
 use super::{leptos_options, router, AppState, ServeError};
 use crate::model::{ProcessRole, ScheduleDefinition};
@@ -106,9 +107,11 @@ impl Spool {
     }
 
     /// Serves the dashboard's built assets (`cargo leptos build` puts them in
-    /// `target/site`) from `dir`; without them the REST API still works.
+    /// `target/site`) from `dir`, rather than those built into the binary (when it was
+    /// built with the `embed-site` feature) or `target/site`; without them the REST API
+    /// still works.
     pub fn site_root(mut self, dir: impl Into<PathBuf>) -> Spool {
-        self.config.site_root = dir.into();
+        self.config.site_root = Some(dir.into());
         self
     }
 
@@ -139,8 +142,16 @@ impl Spool {
         let queue = engine.queue.clone();
         let stopping = engine.stopping();
 
+        let site = SiteAssets::choose(config.site_root.as_deref())?;
+        match &site {
+            SiteAssets::Embedded(_) => {
+                tracing::info!("serving the dashboard built into this binary")
+            }
+            SiteAssets::Disk(dir) => tracing::info!("serving the dashboard from {}", dir.display()),
+        }
         let state = AppState {
-            leptos_options: leptos_options(&config, listener.local_addr()?),
+            leptos_options: leptos_options(site.leptos_root(), listener.local_addr()?),
+            site,
             queue,
             images_dir: settings.images_dir(),
             submit_limit: Arc::new(SubmitLimit::new(config.submit_rate, config.submit_burst)),
