@@ -142,7 +142,7 @@ impl Spool {
         let queue = engine.queue.clone();
         let stopping = engine.stopping();
 
-        let site = SiteAssets::choose(config.site_root.as_deref())?;
+        let site = SiteAssets::choose(config.site_root.as_deref());
         match &site {
             SiteAssets::Embedded(_) => {
                 tracing::info!("serving the dashboard built into this binary")

@@ -5,6 +5,7 @@
 //! Task events carry `task`, `kind`, `attempt` and `process` (the worker pool) fields; in
 //! JSON they are top-level keys beside `timestamp`, `level`, `target` and `message`.
 
+use crate::server::tasks::is_secret_query;
 use axum::extract::{ConnectInfo, Request};
 use axum::middleware::Next;
 use axum::response::Response;
@@ -35,20 +36,9 @@ pub fn init(format: LogFormat) {
     }
 }
 
-/// Query parameters whose values never reach the log.
-const SECRET_PARAMETERS: [&str; 8] = [
-    "token",
-    "access_token",
-    "key",
-    "api_key",
-    "password",
-    "secret",
-    "signature",
-    "session",
-];
-
-/// Logs every request once answered: method, path, query (secrets replaced), status,
-/// duration and the client's address.
+/// Logs every request once its response has begun (so `duration_ms` is the time to the
+/// response's head; a stream's body goes on after): method, path, query (secrets
+/// replaced), status and the client's address.
 pub async fn access_log(request: Request, next: Next) -> Response {
     let started = Instant::now();
     let method = request.method().clone();
@@ -73,14 +63,20 @@ pub async fn access_log(request: Request, next: Next) -> Response {
     response
 }
 
-/// `query` with the value of every secret-looking parameter replaced by `redacted`.
+/// `query` with the value of every parameter that carries credentials (named as the
+/// `http` kind's redaction names them: `token`, `api_key`, `sig`…) replaced by
+/// `redacted`, and the login page's `next` cut to its path, since the query it carries
+/// is another request's.
 fn redact_query(query: &str) -> String {
     let mut kept = url::form_urlencoded::Serializer::new(String::new());
     for (name, value) in url::form_urlencoded::parse(query.as_bytes()) {
-        let secret = SECRET_PARAMETERS
-            .iter()
-            .any(|secret| name.eq_ignore_ascii_case(secret));
-        kept.append_pair(&name, if secret { "redacted" } else { &value });
+        if is_secret_query(&name) {
+            kept.append_pair(&name, "redacted");
+        } else if name == "next" {
+            kept.append_pair(&name, value.split('?').next().unwrap_or_default());
+        } else {
+            kept.append_pair(&name, &value);
+        }
     }
     kept.finish()
 }

@@ -38,7 +38,8 @@ pub enum SiteAssets {
     Disk(PathBuf),
     /// Compiled into the binary. Leptos still reads one file from disk (the split
     /// manifest, to preload a page's chunks), so that one is written to a private
-    /// directory, removed when the server stops.
+    /// directory, removed when the server stops (without it, pages load their chunks
+    /// only once they need them).
     Embedded(Arc<ManifestDir>),
 }
 
@@ -51,14 +52,14 @@ const SPLIT_MANIFEST: &str = "pkg/__wasm_split_manifest.json";
 impl SiteAssets {
     /// `site_root` when given; else the embedded site when this binary has one; else
     /// `target/site`.
-    pub fn choose(site_root: Option<&Path>) -> std::io::Result<SiteAssets> {
+    pub fn choose(site_root: Option<&Path>) -> SiteAssets {
         if let Some(dir) = site_root {
-            return Ok(SiteAssets::Disk(dir.to_path_buf()));
+            return SiteAssets::Disk(dir.to_path_buf());
         }
         if embedded("pkg/spool.wasm").is_none() {
-            return Ok(SiteAssets::Disk(PathBuf::from(DEFAULT_SITE_ROOT)));
+            return SiteAssets::Disk(PathBuf::from(DEFAULT_SITE_ROOT));
         }
-        Ok(SiteAssets::Embedded(Arc::new(ManifestDir::write()?)))
+        SiteAssets::Embedded(Arc::new(ManifestDir::write()))
     }
 
     /// The directory Leptos treats as its site root.
@@ -79,7 +80,9 @@ impl SiteAssets {
 pub struct ManifestDir(PathBuf);
 
 impl ManifestDir {
-    fn write() -> std::io::Result<ManifestDir> {
+    /// A read-only file system (a bare container, say) only loses the preloads: the
+    /// pages still fetch their chunks when they need them.
+    fn write() -> ManifestDir {
         let dir = std::env::temp_dir().join(format!(
             "spool-site-{}-{}",
             std::process::id(),
@@ -88,12 +91,15 @@ impl ManifestDir {
         let manifest = ManifestDir(dir);
         if let Some(file) = embedded(SPLIT_MANIFEST) {
             let path = manifest.0.join(SPLIT_MANIFEST);
-            if let Some(parent) = path.parent() {
-                std::fs::create_dir_all(parent)?;
+            let written = path
+                .parent()
+                .map_or(Ok(()), std::fs::create_dir_all)
+                .and_then(|()| std::fs::write(&path, &file.bytes));
+            if let Err(err) = written {
+                tracing::warn!(error = %err, path = %path.display(), "cannot write the dashboard's split manifest; its pages will not preload their code");
             }
-            std::fs::write(path, &file.bytes)?;
         }
-        Ok(manifest)
+        manifest
     }
 }
 
@@ -141,12 +147,7 @@ pub fn respond(method: &Method, path: &str, headers: &HeaderMap) -> Option<Respo
         })
         .unwrap_or((None, original));
     let etag = format!("\"{}\"", hex(&asset.sha256));
-    let unchanged = headers
-        .get_all(header::IF_NONE_MATCH)
-        .iter()
-        .filter_map(|value| value.to_str().ok())
-        .flat_map(|value| value.split(','))
-        .any(|tag| tag.trim() == etag || tag.trim() == "*");
+    let unchanged = already_has(headers, &etag);
     let mut response = Response::builder()
         .header(header::ETAG, &etag)
         .header(header::CACHE_CONTROL, "no-cache")
@@ -186,6 +187,18 @@ fn file_path(path: &str) -> Option<&str> {
     (safe && !copy).then_some(path)
 }
 
+/// Whether the request's `If-None-Match` names `etag` (or `*`), compared weakly as RFC 9110
+/// asks of it: `W/"x"` matches `"x"`.
+fn already_has(headers: &HeaderMap, etag: &str) -> bool {
+    headers
+        .get_all(header::IF_NONE_MATCH)
+        .iter()
+        .filter_map(|value| value.to_str().ok())
+        .flat_map(|value| value.split(','))
+        .map(|tag| tag.trim())
+        .any(|tag| tag == "*" || tag.strip_prefix("W/").unwrap_or(tag) == etag)
+}
+
 /// Whether `Accept-Encoding` accepts `coding` (named, with a q-value above zero).
 fn accepts(headers: &HeaderMap, coding: &str) -> bool {
     headers
@@ -210,7 +223,7 @@ fn hex(bytes: &[u8]) -> String {
 
 #[cfg(test)]
 mod tests {
-    use super::{accepts, file_path};
+    use super::{accepts, already_has, file_path};
     use axum::http::{header, HeaderMap, HeaderValue};
 
     fn accept_encoding(value: &'static str) -> HeaderMap {
@@ -227,6 +240,21 @@ mod tests {
         assert!(accepts(&accept_encoding("BR;q=0.5"), "br"));
         assert!(!accepts(&HeaderMap::new(), "gzip"));
         assert!(!accepts(&accept_encoding("gzip;q=0.000"), "gzip"));
+    }
+
+    #[test]
+    fn if_none_match_is_compared_weakly_and_across_a_list() {
+        let tagged = |value: &'static str| {
+            let mut headers = HeaderMap::new();
+            headers.insert(header::IF_NONE_MATCH, HeaderValue::from_static(value));
+            headers
+        };
+        assert!(already_has(&tagged("\"ab\""), "\"ab\""));
+        assert!(already_has(&tagged("W/\"ab\""), "\"ab\""));
+        assert!(already_has(&tagged("\"x\", W/\"ab\""), "\"ab\""));
+        assert!(already_has(&tagged("*"), "\"ab\""));
+        assert!(!already_has(&tagged("\"abc\""), "\"ab\""));
+        assert!(!already_has(&HeaderMap::new(), "\"ab\""));
     }
 
     #[test]

@@ -28,6 +28,7 @@ use std::time::Duration;
 
 pub use context::{ProgressSnapshot, TaskContext};
 pub use email_simulation::Delivery;
+pub(crate) use http::is_secret_query;
 pub use http::{Destinations, HttpAllow, Resolve, Resolving, SystemResolver};
 pub use registry::Registry;
 

@@ -22,6 +22,7 @@ use std::collections::BTreeMap;
 use std::time::{Duration, Instant};
 
 pub use destination::{Destinations, HttpAllow, Resolve, Resolving, SystemResolver};
+pub(crate) use redact::is_secret_query;
 
 /// Headers a task may not set: the connection's own, which the client manages.
 const MANAGED_HEADERS: [&str; 9] = [

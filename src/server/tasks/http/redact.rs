@@ -49,8 +49,8 @@ pub fn url(url: &Url) -> String {
 }
 
 /// True for query parameters that carry credentials: those named like secret headers,
-/// and the short names signed URLs and webhooks use.
-fn is_secret_query(name: &str) -> bool {
+/// and the short names signed URLs and webhooks use. The access log hides them too.
+pub(crate) fn is_secret_query(name: &str) -> bool {
     let short = [
         "sig",
         "code",
