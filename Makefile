@@ -14,7 +14,7 @@ DATABASE_URL ?= sqlite://spool.db
 NODE_BIN := $(CURDIR)/end2end/node_modules/.bin
 export PATH := $(NODE_BIN):$(HOME)/.cargo/bin:$(PATH)
 
-.PHONY: help run build dev test lint unit dev-loop e2e api-fuzz openapi-client coverage screenshots bench peers tools rust-tools node-tools browser clean
+.PHONY: help run build dev test lint unit dev-loop e2e api-fuzz openapi-client coverage screenshots bench peers deploy-check tools rust-tools node-tools browser clean
 
 help: ## List the targets
 	@grep -E '^[a-z0-9-]+:.*## ' $(MAKEFILE_LIST) | awk -F':.*## ' '{ printf "  make %-12s %s\n", $$1, $$2 }'
@@ -34,7 +34,7 @@ build: rust-tools node-tools ## Release build: one server binary with the dashbo
 dev: rust-tools node-tools ## Rebuild and reload on every change (cargo leptos watch)
 	cargo leptos watch
 
-test: lint unit dev-loop e2e api-fuzz openapi-client ## Everything CI runs: module circles, formatting, clippy (both builds), docs, Rust tests, the dev loop, browser tests, API fuzzing, a generated API client
+test: lint unit dev-loop e2e api-fuzz openapi-client deploy-check ## Everything CI runs: module circles, formatting, clippy (both builds), docs, Rust tests, the dev loop, browser tests, API fuzzing, a generated API client, the deployment files
 
 lint: rust-tools
 	python3 .ci/module-circles.py
@@ -76,6 +76,9 @@ openapi-client: build $(OPENAPI_CLIENT) ## A Python client generated from the se
 $(OPENAPI_CLIENT):
 	python3 -m venv target/openapi-client
 	target/openapi-client/bin/pip install --quiet openapi-python-client==$(OPENAPI_CLIENT_VERSION)
+
+deploy-check: build ## hadolint, kubernetes-validate and systemd-analyze on deploy/ (the tools from PyPI)
+	deploy/check.sh
 
 # Line coverage with cargo-tarpaulin's LLVM engine: rustup components (llvm-tools) cannot
 # be fetched here, and tarpaulin reads LLVM's profiles itself. It builds in its own target
