@@ -19,7 +19,9 @@ export PATH := $(NODE_BIN):$(HOME)/.cargo/bin:$(PATH)
 help: ## List the targets
 	@grep -E '^[a-z0-9-]+:.*## ' $(MAKEFILE_LIST) | awk -F':.*## ' '{ printf "  make %-12s %s\n", $$1, $$2 }'
 
-run: build ## Build in release mode and serve on $(ADDR) with $(DATABASE_URL)
+# The file target, not `build`: an unchanged tree is not rebuilt (re-embedding the site
+# relinks the server, minutes).
+run: target/release/spool ## Build in release mode (when a source changed) and serve on $(ADDR) with $(DATABASE_URL)
 	target/release/spool serve --addr $(ADDR) --database-url $(DATABASE_URL)
 
 # The release build: the dashboard (split by route, precompressed with brotli and gzip),

@@ -127,13 +127,19 @@ impl SpoolProcess {
     /// Waits until the task's attempt number `attempt` is RUNNING (the deadline only
     /// guards against a hang).
     pub async fn wait_running(&self, id: &str, attempt: i64) {
+        self.wait_for(id, "RUNNING", Some(attempt)).await
+    }
+
+    /// Waits until the task is in `status` (and at `attempt`, when given).
+    pub async fn wait_for(&self, id: &str, status: &str, attempt: Option<i64>) {
         let deadline = Instant::now() + Duration::from_secs(60);
         loop {
             let task = self.get(&format!("/api/tasks/{id}")).await;
-            if task["status"] == "RUNNING" && task["attempt"] == attempt {
+            if task["status"] == status && attempt.is_none_or(|attempt| task["attempt"] == attempt)
+            {
                 return;
             }
-            assert!(Instant::now() < deadline, "never RUNNING: {task}");
+            assert!(Instant::now() < deadline, "never {status}: {task}");
             tokio::time::sleep(Duration::from_millis(20)).await;
         }
     }

@@ -5,7 +5,6 @@
 use crate::process::{database_url, free_port, serve_args, SpoolProcess, BINARY};
 use serde_json::{json, Value};
 use std::process::{Command, Stdio};
-use std::time::{Duration, Instant};
 
 /// Runs `spool serve --log-format json` with `RUST_LOG=info`, logging to a file.
 async fn serve_logging_json(dir: &std::path::Path) -> SpoolProcess {
@@ -40,11 +39,7 @@ async fn json_log_lines_name_the_task_and_every_request_without_its_secrets() {
     let id = server
         .submit(&json!({"task_type": "data_processing", "parameters": {"rows": 20, "pace_ms": 0}}))
         .await;
-    let deadline = Instant::now() + Duration::from_secs(60);
-    while server.get(&format!("/api/tasks/{id}")).await["status"] != "SUCCESS" {
-        assert!(Instant::now() < deadline, "the task never succeeded");
-        tokio::time::sleep(Duration::from_millis(20)).await;
-    }
+    server.wait_for(&id, "SUCCESS", None).await;
     let missing = server
         .client
         .get(server.url("/api/no-such-route?token=hunter2hunter2&page=2"))
