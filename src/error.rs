@@ -150,6 +150,11 @@ impl AppError {
         )
     }
 
+    /// The process is shutting down and takes no more work.
+    pub fn draining() -> Self {
+        Self::new(ErrorCode::Unavailable, "this process is shutting down")
+    }
+
     /// Something failed inside Spool. The cause is logged, never sent.
     pub fn internal() -> Self {
         Self::new(ErrorCode::Internal, "internal error")

@@ -36,7 +36,9 @@ pub mod testing;
 
 #[cfg(feature = "ssr")]
 pub use server::{
-    config::{EngineConfig, ExternalKind, QueueSpec, ServeConfig},
+    config::{
+        AccessConfig, Concurrency, EngineConfig, ExternalKind, QueueSpec, ServeConfig, WorkConfig,
+    },
     main, serve,
     store::Synchronous,
     tasks::{HttpAllow, ProgressSnapshot, Resolve, Resolving, TaskContext, TaskError, TaskKind},

@@ -29,7 +29,7 @@ use access::AccessPolicy;
 use axum::extract::FromRef;
 use axum::Router;
 use clap::Parser;
-use config::{Cli, Command, EngineConfig, ServeConfig};
+use config::{Cli, Command, ServeConfig, WorkConfig};
 use leptos::prelude::*;
 use leptos_axum::{generate_route_list, LeptosRoutes};
 use queue::Queue;
@@ -82,7 +82,7 @@ pub async fn main() -> ExitCode {
             serve_until_signal(config).await
         }
         Command::Worker(config) => {
-            logging::init(config.log_format);
+            logging::init(config.engine.log_format);
             work(config, shutdown_signal()).await
         }
     };
@@ -114,13 +114,25 @@ pub async fn serve(
     Spool::from_config(config).serve(listener, shutdown).await
 }
 
-/// Runs Spool's own kinds without HTTP until `shutdown` resolves (see [`Spool::work`]).
+/// Runs Spool's own kinds until `shutdown` resolves, serving metrics and probes on
+/// `--metrics-addr` when it is given (see [`Spool::work`]).
 pub async fn work(
-    config: EngineConfig,
+    config: WorkConfig,
     shutdown: impl Future<Output = ()> + Send + 'static,
 ) -> Result<(), ServeError> {
-    let registry = Registry::builtin(&launch::kind_settings(&config));
-    launch::work(&config, registry, shutdown).await
+    if let Some(reason) = config.refusal() {
+        return Err(ServeError::Refused(reason));
+    }
+    let observed = match config.metrics_addr {
+        Some(addr) => {
+            let listener = TcpListener::bind(addr).await?;
+            tracing::info!("metrics and probes on http://{}", listener.local_addr()?);
+            Some((listener, config.access.policy(Vec::new())))
+        }
+        None => None,
+    };
+    let registry = Registry::builtin(&launch::kind_settings(&config.engine));
+    launch::work(&config.engine, registry, observed, shutdown).await
 }
 
 /// Dashboard pages and server functions (through leptos), the REST API, static files
@@ -156,6 +168,17 @@ fn router(state: AppState) -> Router {
         .layer(axum::middleware::from_fn_with_state(access, access::check))
         .layer(axum::middleware::from_fn(web_security::refuse_cross_site))
         .layer(axum::middleware::from_fn(web_security::headers))
+        .layer(axum::middleware::from_fn(logging::access_log))
+}
+
+/// What `spool worker --metrics-addr` serves: metrics and probes, behind the access
+/// check, in the access log.
+fn operations_router(queue: Queue, access: AccessPolicy) -> Router {
+    rest::operations(queue)
+        .layer(axum::middleware::from_fn_with_state(
+            Arc::new(access),
+            access::check,
+        ))
         .layer(axum::middleware::from_fn(logging::access_log))
 }
 

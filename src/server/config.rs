@@ -1,6 +1,14 @@
 //! Every setting of the `spool` binary, from flags with environment fallbacks, validated
 //! once at start-up by clap.
 
+mod access;
+mod concurrency;
+mod work;
+
+pub use access::AccessConfig;
+pub use concurrency::Concurrency;
+pub use work::WorkConfig;
+
 use crate::server::store::Synchronous;
 use crate::server::tasks::HttpAllow;
 use clap::{Args, Parser, Subcommand};
@@ -24,8 +32,9 @@ pub struct Cli {
 pub enum Command {
     /// Serve the dashboard and the REST API, and run workers (the default command).
     Serve(ServeConfig),
-    /// Run workers only, with no HTTP, against a PostgreSQL database other processes share.
-    Worker(EngineConfig),
+    /// Run workers only, against a PostgreSQL database other processes share; HTTP only
+    /// for metrics and probes (--metrics-addr).
+    Worker(WorkConfig),
     #[command(flatten)]
     Client(crate::cli::ClientCommand),
 }
@@ -69,19 +78,9 @@ pub struct ServeConfig {
     #[arg(long, env = "LEPTOS_SITE_ROOT", help_heading = "HTTP")]
     pub site_root: Option<PathBuf>,
 
-    /// Full-access token (16–512 characters): required of the API and the dashboard
-    #[arg(long, env = "SPOOL_TOKEN", hide_env_values = true, value_parser = parse_token,
-          help_heading = "Access")]
-    pub token: Option<String>,
-
-    /// Read-only token: its holder sees everything and changes nothing
-    #[arg(long, env = "SPOOL_READ_ONLY_TOKEN", hide_env_values = true,
-          value_parser = parse_token, requires = "token", help_heading = "Access")]
-    pub read_only_token: Option<String>,
-
-    /// Serve a non-loopback address with no token (only behind a checking proxy)
-    #[arg(long, env = "SPOOL_INSECURE_OPEN_ACCESS", help_heading = "Access")]
-    pub insecure_open_access: bool,
+    /// Who may use the API and the dashboard.
+    #[command(flatten)]
+    pub access: AccessConfig,
 
     /// Tasks one client may submit per second on average (0: no limit)
     #[arg(
@@ -117,12 +116,13 @@ pub struct EngineConfig {
     )]
     pub sqlite_synchronous: Synchronous,
 
-    /// Tasks of the `default` queue this process runs at once (1–1024)
-    #[arg(long, env = "SPOOL_CONCURRENCY", default_value_t = 8,
-          value_parser = clap::value_parser!(u16).range(1..=1024))]
-    pub concurrency: u16,
+    /// Tasks of the `default` queue this process runs at once: 1–1024, or auto=MIN..MAX
+    /// to grow with the backlog and shrink when idle or when the machine is loaded
+    #[arg(long, env = "SPOOL_CONCURRENCY", default_value = "8", value_parser = Concurrency::parse)]
+    pub concurrency: Concurrency,
 
-    /// Another queue to work, as NAME=CONCURRENCY; repeatable (`default=N` too)
+    /// Another queue to work, as NAME=CONCURRENCY (a number or auto=MIN..MAX);
+    /// repeatable (`default=…` too)
     #[arg(long = "queue", env = "SPOOL_QUEUES", value_delimiter = ',', value_parser = parse_queue)]
     pub queues: Vec<QueueSpec>,
 
@@ -204,8 +204,8 @@ fn parse_token(text: &str) -> Result<String, String> {
 pub struct QueueSpec {
     /// The queue's name.
     pub name: String,
-    /// How many of its tasks run at once (1 to 1024).
-    pub concurrency: usize,
+    /// How many of its tasks run at once.
+    pub concurrency: Concurrency,
 }
 
 /// A kind of task that external workers run, and the queue its tasks wait in.
@@ -273,14 +273,9 @@ fn parse_queue(text: &str) -> Result<QueueSpec, String> {
             "{name:?} is not a queue name (letters, digits, '_', '-', '.')"
         ));
     }
-    let concurrency = concurrency
-        .parse::<usize>()
-        .ok()
-        .filter(|n| (1..=1024).contains(n))
-        .ok_or_else(|| format!("{text:?}: concurrency must be from 1 to 1024"))?;
     Ok(QueueSpec {
         name: name.to_string(),
-        concurrency,
+        concurrency: Concurrency::parse(concurrency)?,
     })
 }
 
@@ -338,7 +333,7 @@ impl EngineConfig {
     pub fn worked_queues(&self) -> Vec<QueueSpec> {
         let mut queues = vec![QueueSpec {
             name: crate::server::queue::DEFAULT_QUEUE.to_string(),
-            concurrency: usize::from(self.concurrency),
+            concurrency: self.concurrency,
         }];
         for spec in &self.queues {
             match queues.iter_mut().find(|q| q.name == spec.name) {
@@ -357,20 +352,12 @@ impl ServeConfig {
         self.addr.or(self.leptos_site_addr).unwrap_or(DEFAULT_ADDR)
     }
 
-    /// Why this configuration must not start, if it must not: an address other
-    /// machines can reach needs a token (or the loudly named opt-out), the two tokens
-    /// must differ, and a server without workers needs workers elsewhere (PostgreSQL).
+    /// Why this configuration must not start, if it must not: the access rule (see
+    /// [`AccessConfig::refusal`]), and a server without workers needs workers elsewhere
+    /// (PostgreSQL).
     pub fn refusal(&self) -> Option<String> {
-        let addr = self.listen_addr();
-        if !addr.ip().is_loopback() && self.token.is_none() && !self.insecure_open_access {
-            return Some(format!(
-                "refusing to serve {addr} without an access token: anyone on the network could \
-                 run and read tasks. Set --token (or SPOOL_TOKEN), or pass \
-                 --insecure-open-access if something in front of Spool does the checking"
-            ));
-        }
-        if self.token.is_some() && self.token == self.read_only_token {
-            return Some("--token and --read-only-token must differ".into());
+        if let Some(reason) = self.access.refusal("Spool", self.listen_addr()) {
+            return Some(reason);
         }
         if self.no_workers {
             return self.engine.refusal_to_share("--no-workers");

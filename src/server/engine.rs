@@ -7,7 +7,7 @@
 //! the tests and the benchmark all choose the store, the kinds, the pools and the
 //! housekeeping through it, so none of them wires the parts by hand.
 
-use super::config::EngineConfig;
+use super::config::{Concurrency, EngineConfig};
 use super::queue::{
     run_maintenance, run_producer, run_registrar, run_scheduler, Clock, MaintenanceConfig,
     ProcessInfo, Queue, WorkerConfig,
@@ -88,19 +88,20 @@ impl EngineBuilder {
             };
             process.queues.push(ProcessQueue {
                 name: pool.queue.clone(),
-                concurrency: pool.concurrency as u32,
+                concurrency: pool.most_workers() as u32,
             });
         }
         let process_id = process.id.clone();
+        let stop = CancellationToken::new();
         let queue = Queue::new(self.store, self.registry)
             .with_clock(self.clock)
+            .with_draining(stop.clone())
             .with_worked_queues(
                 self.pools
                     .iter()
-                    .map(|pool| (pool.queue.clone(), pool.concurrency as u32)),
+                    .map(|pool| (pool.queue.clone(), pool.most_workers() as u32)),
             )
             .with_own_queues(self.own_queues);
-        let stop = CancellationToken::new();
         let mut tasks = Vec::new();
         let works = !self.pools.is_empty();
         for pool in self.pools {
@@ -171,7 +172,10 @@ impl Engine {
                 });
         if with_workers {
             for spec in config.worked_queues() {
-                let mut pool = WorkerConfig::new(spec.name, spec.concurrency);
+                let mut pool = match spec.concurrency {
+                    Concurrency::Fixed(n) => WorkerConfig::new(spec.name, n),
+                    Concurrency::Auto { min, max } => WorkerConfig::autoscaled(spec.name, min, max),
+                };
                 pool.shutdown_grace = Duration::from_secs(config.shutdown_grace_secs);
                 pool.lease = Duration::from_secs(config.lease_secs);
                 builder = builder.pool(pool);

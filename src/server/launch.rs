@@ -2,8 +2,8 @@
 //! serves (REST API, dashboard and workers) or only works (workers, no HTTP). The
 //! `spool` binary is one such program; an application embedding Spool is another.
 
-use super::access::{AccessPolicy, Tokens};
-use super::config::{EngineConfig, ExternalKind, QueueSpec, ServeConfig};
+use super::access::AccessPolicy;
+use super::config::{Concurrency, EngineConfig, ExternalKind, QueueSpec, ServeConfig};
 use super::engine::Engine;
 use super::rate_limit::SubmitLimit;
 use super::schedules::read_file;
@@ -16,6 +16,7 @@ use std::net::SocketAddr;
 use std::path::PathBuf;
 use std::sync::Arc;
 use tokio::net::TcpListener;
+use tokio_util::sync::CancellationToken;
 
 /// What a Spool process runs, chosen before it starts.
 ///
@@ -83,7 +84,17 @@ impl Spool {
     pub fn queue(mut self, name: impl Into<String>, concurrency: usize) -> Spool {
         self.config.engine.queues.push(QueueSpec {
             name: name.into(),
-            concurrency,
+            concurrency: Concurrency::Fixed(concurrency),
+        });
+        self
+    }
+
+    /// Works `name` with `min` to `max` tasks at once (1 ≤ min ≤ max ≤ 1024): more while
+    /// tasks wait and every worker is busy, fewer when idle or when the machine is loaded.
+    pub fn queue_autoscaled(mut self, name: impl Into<String>, min: usize, max: usize) -> Spool {
+        self.config.engine.queues.push(QueueSpec {
+            name: name.into(),
+            concurrency: Concurrency::Auto { min, max },
         });
         self
     }
@@ -155,11 +166,7 @@ impl Spool {
             queue,
             images_dir: settings.images_dir(),
             submit_limit: Arc::new(SubmitLimit::new(config.submit_rate, config.submit_burst)),
-            access: Arc::new(AccessPolicy::new(
-                Tokens::new(config.token.clone(), config.read_only_token.clone()),
-                config.insecure_open_access,
-                reading_posts(),
-            )),
+            access: Arc::new(config.access.policy(reading_posts())),
             stopping: stopping.clone(),
         };
         let app = router(state).into_make_service_with_connect_info::<SocketAddr>();
@@ -186,7 +193,26 @@ impl Spool {
             return Err(ServeError::Refused(reason));
         }
         let registry = self.registry(&self.kind_settings())?;
-        work(&self.config.engine, registry, shutdown).await
+        work(&self.config.engine, registry, None, shutdown).await
+    }
+
+    /// [`Spool::work`], serving `/metrics`, `/healthz` and `/readyz` on `listener` too,
+    /// to the holders of the configured tokens (see [`ServeConfig`]'s access settings).
+    pub async fn work_observed(
+        self,
+        listener: TcpListener,
+        shutdown: impl Future<Output = ()> + Send + 'static,
+    ) -> Result<(), ServeError> {
+        let refusal = match listener.local_addr() {
+            Ok(addr) => self.config.access.refusal("the metrics", addr),
+            Err(err) => Some(format!("the metrics listener has no address: {err}")),
+        };
+        if let Some(reason) = self.refusal().or(refusal) {
+            return Err(ServeError::Refused(reason));
+        }
+        let registry = self.registry(&self.kind_settings())?;
+        let observed = Some((listener, self.config.access.policy(Vec::new())));
+        work(&self.config.engine, registry, observed, shutdown).await
     }
 
     /// Why the choices made here cannot run, if they cannot.
@@ -221,13 +247,9 @@ impl Spool {
                     "{:?} is not a queue name (letters, digits, '_', '-', '.')",
                     queue.name
                 ))
-            } else if !(1..=1024).contains(&queue.concurrency) {
-                Some(format!(
-                    "queue {:?}: concurrency must be from 1 to 1024",
-                    queue.name
-                ))
             } else {
-                None
+                (queue.concurrency.refusal())
+                    .map(|reason| format!("queue {:?}: {reason}", queue.name))
             }
         })
     }
@@ -271,11 +293,13 @@ fn read_schema(path: &std::path::Path) -> Result<serde_json::Value, ServeError> 
     serde_json::from_str(&text).map_err(|e| refuse(format!("not JSON: {e}")))
 }
 
-/// Runs the workers of `registry`'s kinds and housekeeping without HTTP until `shutdown`
-/// resolves, then drains them.
+/// Runs the workers of `registry`'s kinds and housekeeping until `shutdown` resolves,
+/// then drains them. With `observed`, serves metrics and probes on its listener, checked
+/// by its policy, until the drain is over: `/readyz` answers 503 while it lasts.
 pub(super) async fn work(
     config: &EngineConfig,
     registry: Registry,
+    observed: Option<(TcpListener, AccessPolicy)>,
     shutdown: impl Future<Output = ()> + Send + 'static,
 ) -> Result<(), ServeError> {
     if let Some(reason) = config
@@ -287,10 +311,29 @@ pub(super) async fn work(
     let schedules = schedule_file(config)?;
     let engine = Engine::from_config(config, registry, ProcessRole::Worker, true).await?;
     let engine = with_schedules(engine, &schedules).await?;
-    tracing::info!("working (no HTTP)");
+    let drained = CancellationToken::new();
+    let http = observed.map(|(listener, access)| {
+        let app = super::operations_router(engine.queue.clone(), access)
+            .into_make_service_with_connect_info::<SocketAddr>();
+        let drained = drained.clone();
+        tokio::spawn(async move {
+            axum::serve(listener, app)
+                .with_graceful_shutdown(drained.cancelled_owned())
+                .await
+        })
+    });
+    tracing::info!("working");
     shutdown.await;
     tracing::info!("shutting down");
     engine.stop().await;
+    drained.cancel();
+    if let Some(http) = http {
+        match http.await {
+            Ok(Ok(())) => {}
+            Ok(Err(err)) => tracing::error!(error = %err, "the metrics port failed"),
+            Err(err) => tracing::error!(error = %err, "the metrics port ended abnormally"),
+        }
+    }
     Ok(())
 }
 

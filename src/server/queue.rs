@@ -4,6 +4,7 @@
 
 mod actions;
 mod attempts;
+mod autoscaler;
 mod backoff;
 mod bulk;
 mod charts;
@@ -11,6 +12,7 @@ mod clock;
 mod decision;
 mod error;
 mod executor;
+mod exposition;
 mod external;
 mod intake;
 mod logs;
@@ -22,6 +24,7 @@ mod processes;
 mod producer;
 mod schedule_book;
 mod scheduler;
+mod slot;
 mod submit;
 mod worker_config;
 
@@ -36,11 +39,14 @@ use tokio_util::sync::CancellationToken;
 use uuid::Uuid;
 
 pub use actions::{Actor, Proof};
+#[cfg(feature = "testing")]
+pub use autoscaler::Autoscale;
 pub use bulk::MAX_BULK;
 pub use clock::Clock;
 #[cfg(feature = "testing")]
 pub use clock::ManualClock;
 pub use error::QueueError;
+pub use exposition::METRICS_CONTENT_TYPE;
 pub use maintenance::{run_maintenance, MaintenanceConfig};
 pub use processes::{run_registrar, ProcessInfo};
 pub use producer::run_producer;
@@ -71,6 +77,9 @@ pub struct Queue {
     /// of their own (two runs of one task can overlap, see `Store::claim_before_commit`).
     running: Arc<Mutex<HashMap<(Uuid, u64), CancellationToken>>>,
     metrics: Arc<metrics::Metrics>,
+    /// Cancelled when the engine starts shutting down: the pools stop claiming and the
+    /// process is no longer ready.
+    draining: CancellationToken,
     /// The queues this process works, with their concurrency.
     worked: Arc<std::collections::BTreeMap<String, u32>>,
     /// The queues Spool's own workers take, in this process or in `spool worker`
@@ -84,13 +93,18 @@ pub const LOOKUP_MAX: u64 = 10;
 
 impl Queue {
     pub fn new(store: Store, registry: Registry) -> Queue {
+        let metrics = metrics::Metrics::new(
+            registry.describe().into_iter().map(|kind| kind.name),
+            [DEFAULT_QUEUE.to_string()],
+        );
         Queue {
             store,
             registry: Arc::new(registry),
             wake: Arc::new(Notify::new()),
             wake_claims: Arc::new(Notify::new()),
             running: Arc::default(),
-            metrics: Arc::default(),
+            metrics: Arc::new(metrics),
+            draining: CancellationToken::new(),
             worked: Arc::default(),
             own_queues: Arc::default(),
             clock: Clock::system(),
@@ -101,13 +115,31 @@ impl Queue {
     /// on the queues page).
     pub fn with_worked_queues(mut self, queues: impl IntoIterator<Item = (String, u32)>) -> Queue {
         self.worked = Arc::new(queues.into_iter().collect());
+        for queue in self.worked.keys() {
+            self.metrics.queue_label(queue);
+        }
         self
     }
 
     /// Records the queues Spool's own workers take, wherever they run.
     pub fn with_own_queues(mut self, queues: impl IntoIterator<Item = String>) -> Queue {
         self.own_queues = Arc::new(queues.into_iter().collect());
+        for queue in self.own_queues.iter() {
+            self.metrics.queue_label(queue);
+        }
         self
+    }
+
+    /// Takes `draining` as the sign that the engine is shutting down.
+    pub(crate) fn with_draining(mut self, draining: CancellationToken) -> Queue {
+        self.draining = draining;
+        self
+    }
+
+    /// True once the engine has begun to shut down: it claims nothing more, and a load
+    /// balancer or orchestrator should send it nothing more.
+    pub fn is_draining(&self) -> bool {
+        self.draining.is_cancelled()
     }
 
     /// True when Spool's own workers take tasks from `queue`: this process's pools, or
@@ -138,6 +170,11 @@ impl Queue {
         Ok(self.store.counts().await?)
     }
 
+    /// Whether the database answers now (readiness).
+    pub async fn ping(&self) -> Result<(), QueueError> {
+        Ok(self.store.ping().await?)
+    }
+
     /// How many transactions the store's group committer made, and the writes in them.
     pub fn commit_stats(&self) -> CommitStats {
         self.store.commit_stats()
@@ -151,7 +188,7 @@ impl Queue {
         &self.wake
     }
 
-    /// This process's counters for `/metrics`.
+    /// This process's own metrics (see [`Queue::metrics_text`] for all of them).
     pub fn metrics(&self) -> &metrics::Metrics {
         &self.metrics
     }

@@ -102,6 +102,16 @@ pub fn routes(task_types: &[crate::model::TaskKindInfo]) -> Router<AppState> {
         .layer(DefaultBodyLimit::max(BODY_LIMIT))
 }
 
+/// Metrics and probes alone, for a process that serves no API (`spool worker
+/// --metrics-addr`); the same handlers as on `spool serve`'s port.
+pub fn operations(queue: crate::server::queue::Queue) -> Router {
+    Router::new()
+        .route("/metrics", get(metrics::metrics))
+        .route("/healthz", get(health::healthz))
+        .route("/readyz", get(health::readyz))
+        .with_state(queue)
+}
+
 async fn no_such_endpoint() -> AppError {
     AppError::not_found("no such endpoint")
 }

@@ -180,6 +180,11 @@ impl Store {
         self.commits.stats()
     }
 
+    /// Whether the database answers a query now.
+    pub async fn ping(&self) -> Result<(), StoreError> {
+        Ok(self.reader.ping().await?)
+    }
+
     /// Reads a pragma's current value on the writer connection and on a reader (for tests
     /// and diagnostics: every connection must carry the same settings).
     pub async fn pragma(&self, name: &str) -> Result<(String, String), StoreError> {

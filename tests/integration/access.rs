@@ -12,8 +12,8 @@ const READ: &str = "read-only-token-for-tests";
 
 async fn guarded() -> TestServer {
     TestServer::start_with(|config| {
-        config.token = Some(FULL.into());
-        config.read_only_token = Some(READ.into());
+        config.access.token = Some(FULL.into());
+        config.access.read_only_token = Some(READ.into());
     })
     .await
 }

@@ -476,17 +476,87 @@ async fn metrics_expose_counts_depths_and_this_process_counters() {
         .starts_with("text/plain; version=0.0.4"));
     let text = response.text().await.unwrap();
     for line in [
-        "spool_tasks{queue=\"default\",task_type=\"noop\",status=\"SUCCESS\"} 1",
-        "spool_tasks{queue=\"later\",task_type=\"noop\",status=\"PENDING\"} 1",
+        "spool_tasks{kind=\"noop\",queue=\"default\",status=\"SUCCESS\"} 1",
+        "spool_tasks{kind=\"noop\",queue=\"later\",status=\"PENDING\"} 1",
         "spool_queue_depth{queue=\"later\"} 1",
         "spool_queue_depth{queue=\"default\"} 0",
-        "spool_tasks_submitted_total 2",
-        "spool_attempts_finished_total{outcome=\"success\"} 1",
-        "spool_attempt_duration_seconds_count 1",
+        "spool_tasks_submitted_total{kind=\"noop\",queue=\"default\"} 1",
+        "spool_tasks_submitted_total{kind=\"noop\",queue=\"later\"} 1",
+        "spool_attempts_started_total{kind=\"noop\",queue=\"default\"} 1",
+        "spool_attempts_finished_total{kind=\"noop\",outcome=\"success\",queue=\"default\"} 1",
+        "spool_attempt_duration_seconds_count{kind=\"noop\",queue=\"default\"} 1",
+        "spool_task_wait_seconds_count{kind=\"noop\",queue=\"default\"} 1",
+        "spool_workers{queue=\"default\"} 8",
+        "spool_workers_busy{queue=\"default\"} 0",
+        "spool_draining 0",
     ] {
         assert!(
             text.lines().any(|l| l == line),
             "missing {line:?} in\n{text}"
+        );
+    }
+    // The paused queue's task has waited since its submit.
+    let age: f64 = text
+        .lines()
+        .find_map(|l| l.strip_prefix("spool_queue_oldest_pending_age_seconds{queue=\"later\"} "))
+        .and_then(|value| value.parse().ok())
+        .unwrap_or_else(|| panic!("no oldest pending age for later in\n{text}"));
+    assert!((0.0..600.0).contains(&age), "{age}");
+    assert!(
+        text.contains("\nspool_queue_oldest_pending_age_seconds{queue=\"default\"} 0\n"),
+        "a queue with nothing pending waits for nothing:\n{text}"
+    );
+    assert!(text.contains("\nprocess_resident_memory_bytes "), "{text}");
+    server.stop().await;
+}
+
+/// Every metric the reference Grafana dashboard (deploy/grafana/spool.json) charts is one
+/// `/metrics` serves, so the dashboard cannot drift from the names.
+#[tokio::test]
+async fn the_grafana_dashboard_charts_only_metrics_spool_serves() {
+    let dashboard: Value = serde_json::from_str(
+        &std::fs::read_to_string(concat!(
+            env!("CARGO_MANIFEST_DIR"),
+            "/deploy/grafana/spool.json"
+        ))
+        .unwrap(),
+    )
+    .unwrap();
+    let exprs: Vec<String> = dashboard["panels"]
+        .as_array()
+        .unwrap()
+        .iter()
+        .flat_map(|panel| panel["targets"].as_array().unwrap().clone())
+        .map(|target| target["expr"].as_str().unwrap().to_string())
+        .collect();
+    let server = TestServer::start().await;
+    let done = submit_ok(&server, json!({"task_type": "noop"})).await;
+    server.wait_final(done["id"].as_str().unwrap()).await;
+    let text = server
+        .client
+        .get(server.url("/metrics"))
+        .send()
+        .await
+        .unwrap()
+        .text()
+        .await
+        .unwrap();
+    let mut charted = std::collections::BTreeSet::new();
+    for expr in &exprs {
+        let words = expr.split(|c: char| !(c.is_ascii_lowercase() || c == '_'));
+        for word in words.filter(|w| w.starts_with("spool_") || w.starts_with("process_")) {
+            let name = ["_bucket", "_count", "_sum"]
+                .iter()
+                .find_map(|suffix| word.strip_suffix(suffix))
+                .unwrap_or(word);
+            charted.insert(name.to_string());
+        }
+    }
+    assert!(charted.len() >= 10, "{charted:?}");
+    for name in &charted {
+        assert!(
+            text.contains(&format!("# TYPE {name} ")),
+            "the dashboard charts {name}, which /metrics does not serve:\n{text}"
         );
     }
     server.stop().await;

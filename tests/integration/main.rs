@@ -1,6 +1,7 @@
 //! Integration tests: a real server on a loopback port, a real SQLite file per test.
 
 mod access;
+mod autoscaling;
 mod bulk_actions;
 mod charts;
 mod cli;
@@ -17,6 +18,7 @@ mod http_kind;
 mod http_more;
 mod lifecycle_store;
 mod lock_races;
+mod observability;
 mod openapi;
 mod pickup;
 mod process;

@@ -171,8 +171,8 @@ async fn a_token_holders_actions_are_recorded_as_theirs_and_the_read_only_token_
     const FULL: &str = "full-access-token-for-audit";
     const READ: &str = "read-only-token-for-audit";
     let server = TestServer::start_with(|config| {
-        config.token = Some(FULL.into());
-        config.read_only_token = Some(READ.into());
+        config.access.token = Some(FULL.into());
+        config.access.read_only_token = Some(READ.into());
     })
     .await;
     let submitted = server

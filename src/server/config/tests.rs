@@ -2,11 +2,23 @@
 
 use super::*;
 
+/// `spool COMMAND ARGS…` parsed, its command's settings picked by `pick`.
+fn parse_command<T>(
+    command: &str,
+    args: &[&str],
+    pick: impl Fn(Command) -> Option<T>,
+) -> Result<T, clap::Error> {
+    let argv = ["spool", command].into_iter().chain(args.iter().copied());
+    Cli::try_parse_from(argv).map(|cli| match cli.command.and_then(&pick) {
+        Some(config) => config,
+        None => panic!("{args:?} parsed as another command than {command}"),
+    })
+}
+
 fn parse(args: &[&str]) -> Result<ServeConfig, clap::Error> {
-    let argv = ["spool", "serve"].iter().chain(args).copied();
-    Cli::try_parse_from(argv).map(|cli| match cli.command {
-        Some(Command::Serve(config)) => config,
-        other => panic!("parsed as another command: {other:?}"),
+    parse_command("serve", args, |command| match command {
+        Command::Serve(config) => Some(config),
+        _ => None,
     })
 }
 
@@ -29,7 +41,10 @@ fn queues_are_named_with_their_concurrency_and_default_can_be_overridden() {
         .collect();
     assert_eq!(
         queues,
-        vec![("default".to_string(), 6), ("emails".to_string(), 2)]
+        vec![
+            ("default".to_string(), Concurrency::Fixed(6)),
+            ("emails".to_string(), Concurrency::Fixed(2))
+        ]
     );
 }
 
@@ -40,6 +55,8 @@ fn bad_settings_are_refused_at_start() {
         &["--queue", "bad name=2"],
         &["--queue", "emails=0"],
         &["--concurrency", "0"],
+        &["--concurrency", "auto=9..3"],
+        &["--queue", "emails=auto=0..3"],
         &["--addr", "not-an-address"],
         &["--sqlite-synchronous", "sometimes"],
         &["--smtp-relay", "localhost"],
@@ -70,6 +87,54 @@ fn only_loopback_is_served_without_a_token_unless_explicitly_opened() {
     assert!(refused(&["--token", token, "--read-only-token", token]).is_some());
 }
 
+fn parse_worker(args: &[&str]) -> Result<WorkConfig, clap::Error> {
+    parse_command("worker", args, |command| match command {
+        Command::Worker(config) => Some(config),
+        _ => None,
+    })
+}
+
+#[test]
+fn a_workers_metrics_port_follows_the_closed_by_default_rule() {
+    let token = "a-long-enough-token";
+    let refused = |args: &[&str]| parse_worker(args).unwrap().refusal();
+    assert_eq!(refused(&[]), None, "no metrics port, nothing to refuse");
+    assert_eq!(refused(&["--metrics-addr", "127.0.0.1:9100"]), None);
+    let open = refused(&["--metrics-addr", "0.0.0.0:9100"]).expect("refused");
+    assert!(
+        open.contains("the metrics") && open.contains("--token"),
+        "{open}"
+    );
+    assert_eq!(
+        refused(&["--metrics-addr", "0.0.0.0:9100", "--token", token]),
+        None
+    );
+    assert_eq!(
+        refused(&["--metrics-addr", "0.0.0.0:9100", "--insecure-open-access"]),
+        None
+    );
+    assert!(parse_worker(&["--metrics-addr", "nowhere:1"]).is_err());
+}
+
+#[test]
+fn automatic_concurrency_is_taken_for_any_queue() {
+    let config =
+        parse_worker(&["--concurrency", "auto=2..16", "--queue", "emails=auto=1..4"]).unwrap();
+    let queues: Vec<_> = config
+        .engine
+        .worked_queues()
+        .into_iter()
+        .map(|q| (q.name, q.concurrency))
+        .collect();
+    assert_eq!(
+        queues,
+        vec![
+            ("default".to_string(), Concurrency::Auto { min: 2, max: 16 }),
+            ("emails".to_string(), Concurrency::Auto { min: 1, max: 4 })
+        ]
+    );
+}
+
 #[test]
 fn only_postgresql_is_shared_between_processes() {
     let refused = |args: &[&str]| parse(args).unwrap().refusal();
@@ -83,7 +148,7 @@ fn only_postgresql_is_shared_between_processes() {
     let worker = |url: &str| match Cli::try_parse_from(["spool", "worker", "--database-url", url]) {
         Ok(Cli {
             command: Some(Command::Worker(config)),
-        }) => config.refusal_to_share("spool worker"),
+        }) => config.engine.refusal_to_share("spool worker"),
         other => panic!("did not parse as a worker: {other:?}"),
     };
     assert!(worker("sqlite://spool.db").is_some());

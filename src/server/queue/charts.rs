@@ -5,7 +5,9 @@
 use super::submit::QUEUE_NAME_MAX;
 use super::{Queue, QueueError, MICROS_PER_MINUTE};
 use crate::model::{ChartGroup, ChartSlot, ChartWindow, Charts, Finished, Percentiles};
-use crate::server::store::{bucket_millis, from_micros, StatRow, StatsBy, StatsRange, RUN, WAIT};
+use crate::server::store::{
+    bucket_millis, from_micros, CountRow, StatRow, StatsBy, StatsRange, RUN, WAIT,
+};
 use std::collections::BTreeMap;
 
 /// Queues whose oldest pending task is looked up, at most; each costs a few index seeks.
@@ -67,7 +69,7 @@ impl Queue {
         let mut queues = groups(by_queue);
         // A queue's waiting tasks are not told apart by type.
         if task_type.is_none() {
-            self.add_oldest_pending(&mut queues, now).await?;
+            self.add_oldest_pending(&mut queues).await?;
         }
         let kinds = groups(by_kind);
         Ok(Charts {
@@ -93,32 +95,41 @@ impl Queue {
     async fn add_oldest_pending(
         &self,
         queues: &mut BTreeMap<String, ChartGroup>,
-        now: i64,
     ) -> Result<(), QueueError> {
-        let mut waiting: Vec<String> = self
-            .store()
-            .counts()
-            .await?
-            .into_iter()
+        let counts = self.store().counts().await?;
+        for (name, age) in self.oldest_pending_ages(&counts).await? {
+            let group = queues.entry(name.clone()).or_insert_with(|| ChartGroup {
+                name,
+                ..ChartGroup::default()
+            });
+            group.oldest_pending_ms = Some(age / 1000);
+        }
+        Ok(())
+    }
+
+    /// How long, in microseconds, the longest-waiting PENDING task of each queue that
+    /// `counts` shows PENDING tasks in (the first [`OLDEST_PENDING_QUEUES`] by name) has
+    /// been due.
+    pub(super) async fn oldest_pending_ages(
+        &self,
+        counts: &[CountRow],
+    ) -> Result<Vec<(String, i64)>, QueueError> {
+        let mut waiting: Vec<&str> = counts
+            .iter()
             .filter(|row| row.status == "PENDING" && row.n > 0)
-            .map(|row| row.queue)
+            .map(|row| row.queue.as_str())
             .collect();
         waiting.dedup();
         waiting.truncate(OLDEST_PENDING_QUEUES);
         let store = self.store();
         let lookups = waiting.iter().map(|name| store.oldest_pending(name));
         let oldest = futures_util::future::try_join_all(lookups).await?;
-        for (name, due) in waiting.into_iter().zip(oldest) {
-            let Some(due) = due else {
-                continue;
-            };
-            let group = queues.entry(name.clone()).or_insert_with(|| ChartGroup {
-                name,
-                ..ChartGroup::default()
-            });
-            group.oldest_pending_ms = Some((now - due).max(0) / 1000);
-        }
-        Ok(())
+        let now = self.now_micros();
+        Ok(waiting
+            .into_iter()
+            .zip(oldest)
+            .filter_map(|(name, due)| due.map(|due| (name.to_string(), (now - due).max(0))))
+            .collect())
     }
 }
 

@@ -5,13 +5,13 @@
 //! on the attempt it claimed.
 
 use super::decision::{decide, Decision, Ended, Facts, Stop};
+use super::slot::Slot;
 use super::worker_config::WorkerConfig;
 use super::{backoff, Queue};
 use crate::server::store::{ClaimedTask, CommitVerdict, Heartbeat, Outcome};
 use crate::server::tasks::TaskContext;
 use std::sync::Arc;
 use std::time::Duration;
-use tokio::sync::OwnedSemaphorePermit;
 use tokio::time::{sleep_until, Instant};
 use tokio_util::sync::CancellationToken;
 
@@ -31,7 +31,7 @@ pub(super) struct Execution {
     pub claim: CommitVerdict,
     /// The pool's slot this attempt holds while its handler runs. It is given back before
     /// the outcome is written, so the pool's next claim can share that commit.
-    pub slot: OwnedSemaphorePermit,
+    pub slot: Slot,
 }
 
 /// Writes an event about an attempt to the process's log with the fields every line about
@@ -72,6 +72,12 @@ pub(super) async fn execute(execution: Execution, task: ClaimedTask) {
         &config.worker_id,
         token.clone(),
     );
+    let waited = (queue.now_micros() - task.run_at).max(0) as u64;
+    queue.metrics().started(
+        &config.queue,
+        &task.task_type,
+        Duration::from_micros(waited),
+    );
     let params = serde_json::from_str(&task.parameters).unwrap_or(serde_json::Value::Null);
     let Some(run) = queue.registry().start(&task.task_type, ctx.clone(), params) else {
         let error = format!("this Spool process has no task kind {:?}", task.task_type);
@@ -87,7 +93,7 @@ pub(super) async fn execute(execution: Execution, task: ClaimedTask) {
                 retry_at: None,
             },
             started,
-            config.lease,
+            &config,
         )
         .await;
         return;
@@ -210,7 +216,7 @@ pub(super) async fn execute(execution: Execution, task: ClaimedTask) {
         backoff: retry_delay,
     }) {
         Decision::Nothing => return,
-        Decision::Requeue => return requeue(&queue, &task, &ctx, started).await,
+        Decision::Requeue => return requeue(&queue, &task, &ctx, started, &config).await,
         Decision::Record(outcome) => outcome,
     };
     // The last progress report may not have been written yet: keep its message.
@@ -224,7 +230,7 @@ pub(super) async fn execute(execution: Execution, task: ClaimedTask) {
             attempt_event!(warn, ctx, error = %err, "could not write the final progress");
         }
     }
-    record(&queue, &task, &ctx, outcome, started, config.lease).await;
+    record(&queue, &task, &ctx, outcome, started, &config).await;
 }
 
 /// Writes the attempt's outcome. When the write fails (the database is unreachable, or
@@ -237,14 +243,17 @@ async fn record(
     ctx: &TaskContext,
     outcome: Outcome,
     started: Instant,
-    lease: Duration,
+    config: &WorkerConfig,
 ) {
+    let lease = config.lease;
     let label = match &outcome {
         Outcome::Succeeded(_) => "success",
         Outcome::Failed { .. } => "failure",
         Outcome::Cancelled => "cancelled",
     };
-    queue.metrics().finished(label, started.elapsed());
+    queue
+        .metrics()
+        .finished(&config.queue, &task.task_type, label, started.elapsed());
     let store = queue.store();
     let give_up = Instant::now() + lease;
     let mut pause = Duration::from_millis(50);
@@ -311,8 +320,19 @@ async fn store_log(queue: &Queue, task: &ClaimedTask, ctx: &TaskContext) {
     }
 }
 
-async fn requeue(queue: &Queue, task: &ClaimedTask, ctx: &TaskContext, started: Instant) {
-    queue.metrics().finished("interrupted", started.elapsed());
+async fn requeue(
+    queue: &Queue,
+    task: &ClaimedTask,
+    ctx: &TaskContext,
+    started: Instant,
+    config: &WorkerConfig,
+) {
+    queue.metrics().finished(
+        &config.queue,
+        &task.task_type,
+        "interrupted",
+        started.elapsed(),
+    );
     if let Err(err) = queue
         .store()
         .requeue(task.id, task.attempt, queue.now_micros())

@@ -47,7 +47,7 @@ impl Queue {
         };
         match inserted {
             Ok(stored) => {
-                self.metrics().submitted(1);
+                self.metrics().submitted(&stored.queue, &stored.task_type);
                 self.wake_workers();
                 Ok(self.view(stored))
             }
@@ -99,7 +99,9 @@ impl Queue {
             self.refuse_external_here(task, &format!("[{index}]."))?;
         }
         let stored = self.store().insert_all(tasks).await?;
-        self.metrics().submitted(stored.len() as u64);
+        for task in &stored {
+            self.metrics().submitted(&task.queue, &task.task_type);
+        }
         self.wake_workers();
         Ok(stored.into_iter().map(|row| self.view(row)).collect())
     }

@@ -54,6 +54,7 @@ pub async fn run_maintenance(queue: Queue, config: MaintenanceConfig, stop: Canc
             _ = rescue.tick() => match store.rescue_expired(queue.now_micros()).await {
                 Ok(rescued) if rescued == Default::default() => {}
                 Ok(rescued) => {
+                    queue.metrics().rescued(rescued.retried, rescued.failed, rescued.cancelled);
                     tracing::warn!(?rescued, "rescued tasks whose worker stopped responding");
                     queue.wake_workers();
                 }

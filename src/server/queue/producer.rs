@@ -8,7 +8,9 @@
 //! group commit instead of taking turns.
 
 use super::attempts::Attempts;
+use super::autoscaler::{run_autoscaler, Sizing};
 use super::executor::{execute, Execution};
+use super::slot::Slots;
 use super::worker_config::WorkerConfig;
 use super::Queue;
 use crate::server::store::{ClaimedTask, CommitVerdict, StoreError};
@@ -25,10 +27,23 @@ const CLAIM_ERROR_BACKOFF: Duration = Duration::from_millis(500);
 /// task is left RUNNING under this pool's worker id.
 pub async fn run_producer(queue: Queue, config: WorkerConfig, shutdown: CancellationToken) {
     let config = Arc::new(config);
-    let slots = Arc::new(Semaphore::new(config.concurrency));
+    let initial = (config.autoscale.as_ref()).map_or(config.concurrency, |auto| auto.min);
+    let gauges = queue.metrics().pool(&config.queue);
+    gauges.workers.set(initial as i64);
+    let pool = Slots::new(initial, gauges.busy.clone());
+    let slots = Arc::clone(pool.semaphore());
     let abort = CancellationToken::new();
     let running = Attempts::start();
-    tracing::info!(queue = %config.queue, concurrency = config.concurrency, worker = %config.worker_id, "workers started");
+    let autoscaler = config.autoscale.clone().map(|autoscale| {
+        let sizing = Sizing {
+            queue_name: config.queue.clone(),
+            slots: pool.clone(),
+            workers: gauges.workers.clone(),
+        };
+        let stop = shutdown.clone();
+        tokio::spawn(run_autoscaler(queue.clone(), autoscale, sizing, stop))
+    });
+    tracing::info!(queue = %config.queue, concurrency = initial, autoscale = ?config.autoscale, worker = %config.worker_id, "workers started");
 
     loop {
         let first = tokio::select! {
@@ -42,7 +57,12 @@ pub async fn run_producer(queue: Queue, config: WorkerConfig, shutdown: Cancella
         };
         let mut permits = vec![first];
         take_free_slots(&slots, &mut permits);
-        gather_slots(&slots, &mut permits, config.concurrency).await;
+        gather_slots(&slots, &mut permits, pool.size()).await;
+        // A pool that shrank gives up the free slots it no longer has.
+        pool.trim(&mut permits);
+        if permits.is_empty() {
+            continue;
+        }
         let now = queue.now_micros();
         let lease_until = now + config.lease.as_micros() as i64;
         // The tasks may start before the claim's commit is on disk; each attempt waits
@@ -80,12 +100,15 @@ pub async fn run_producer(queue: Queue, config: WorkerConfig, shutdown: Cancella
                 config: Arc::clone(&config),
                 abort: abort.child_token(),
                 claim: verdict.clone(),
-                slot,
+                slot: pool.taken(slot),
             };
             running.run(execute(execution, task));
         }
     }
 
+    if let Some(autoscaler) = autoscaler {
+        let _ = autoscaler.await;
+    }
     drain(&queue, &config, &abort, running).await;
 }
 

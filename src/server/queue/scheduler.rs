@@ -126,8 +126,8 @@ impl Queue {
             .store()
             .fire(&definition.name, slot.timestamp_micros(), task, manual)
             .await?;
-        if let Some(Unique::Stored(_)) = fired {
-            self.metrics().submitted(1);
+        if let Some(Unique::Stored(task)) = &fired {
+            self.metrics().submitted(&task.queue, &task.task_type);
             tracing::info!(schedule = %definition.name, %slot, manual, "fired a schedule's slot");
         }
         Ok(fired)

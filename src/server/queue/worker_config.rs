@@ -1,6 +1,7 @@
 //! How a worker pool behaves: what the pool (`workers`) and each attempt it runs
 //! (`executor`) both read.
 
+use super::autoscaler::Autoscale;
 use std::time::Duration;
 
 /// How a worker pool behaves.
@@ -9,6 +10,8 @@ pub struct WorkerConfig {
     pub queue: String,
     /// Handlers run at once, at most.
     pub concurrency: usize,
+    /// Grow and shrink the pool within bounds (`concurrency` is then ignored).
+    pub autoscale: Option<Autoscale>,
     /// How long a claim is valid without a heartbeat.
     pub lease: Duration,
     /// How often a running task's progress is written and its lease renewed.
@@ -25,10 +28,26 @@ pub struct WorkerConfig {
 }
 
 impl WorkerConfig {
+    /// The most workers the pool can have.
+    pub fn most_workers(&self) -> usize {
+        self.autoscale
+            .as_ref()
+            .map_or(self.concurrency, |auto| auto.max)
+    }
+
+    /// A pool of `min` to `max` workers, sized by [`Autoscale::new`].
+    pub fn autoscaled(queue: impl Into<String>, min: usize, max: usize) -> WorkerConfig {
+        let mut config = WorkerConfig::new(queue, max);
+        let min = min.clamp(1, config.concurrency);
+        config.autoscale = Some(Autoscale::new(min, config.concurrency));
+        config
+    }
+
     pub fn new(queue: impl Into<String>, concurrency: usize) -> WorkerConfig {
         WorkerConfig {
             queue: queue.into(),
             concurrency: concurrency.max(1),
+            autoscale: None,
             lease: Duration::from_secs(10),
             heartbeat: Duration::from_millis(500),
             poll_interval: Duration::from_secs(1),
