@@ -142,6 +142,14 @@ impl AppError {
         }
     }
 
+    /// Too many event streams open (`message` says whose); retry after `retry_after_secs`.
+    pub fn too_many_streams(message: String, retry_after_secs: u64) -> Self {
+        AppError {
+            retry_after_secs: Some(retry_after_secs),
+            ..Self::new(ErrorCode::RateLimited, message)
+        }
+    }
+
     /// The storage is unreachable or out of space; the client may try again later.
     pub fn unavailable() -> Self {
         Self::new(

@@ -18,6 +18,7 @@ pub(crate) mod schedules;
 mod server_fns;
 pub(crate) mod site;
 pub(crate) mod store;
+pub(crate) mod stream_limit;
 pub(crate) mod tasks;
 mod turns;
 pub(crate) mod web_security;
@@ -50,6 +51,8 @@ pub struct AppState {
     /// Images made by `image_processing`, served under `/media/images/`.
     pub images_dir: std::path::PathBuf,
     pub submit_limit: Arc<SubmitLimit>,
+    /// Open event streams, bounded per client and in all.
+    pub streams: Arc<stream_limit::StreamLimits>,
     pub access: Arc<AccessPolicy>,
     /// Cancelled when the server starts shutting down; long-lived responses end then.
     pub stopping: tokio_util::sync::CancellationToken,

@@ -91,6 +91,17 @@ pub struct ServeConfig {
     )]
     pub submit_rate: u32,
 
+    /// Event streams (`/api/tasks/{id}/events`) one client may hold open at once; more
+    /// get 429
+    #[arg(long, env = "SPOOL_MAX_STREAMS_PER_CLIENT", default_value_t = 64,
+          value_parser = clap::value_parser!(u32).range(1..=100_000), help_heading = "Access")]
+    pub max_streams_per_client: u32,
+
+    /// Event streams the server holds open at once, from all clients; more get 429
+    #[arg(long, env = "SPOOL_MAX_STREAMS", default_value_t = 1024,
+          value_parser = clap::value_parser!(u32).range(1..=1_000_000), help_heading = "Access")]
+    pub max_streams: u32,
+
     /// Tasks one client may submit at once above that rate before it gets 429
     #[arg(long, env = "SPOOL_SUBMIT_BURST", default_value_t = 2000,
           value_parser = clap::value_parser!(u32).range(1..), help_heading = "Access")]

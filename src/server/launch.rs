@@ -8,6 +8,7 @@ use super::engine::Engine;
 use super::rate_limit::SubmitLimit;
 use super::schedules::read_file;
 use super::site::SiteAssets;
+use super::stream_limit::StreamLimits;
 use super::tasks::{Destinations, KindSettings, Registry, Resolve, SystemResolver, TaskKind};
 use super::{leptos_options, router, AppState, ServeError};
 use crate::model::{ProcessRole, ScheduleDefinition};
@@ -166,6 +167,7 @@ impl Spool {
             queue,
             images_dir: settings.images_dir(),
             submit_limit: Arc::new(SubmitLimit::new(config.submit_rate, config.submit_burst)),
+            streams: StreamLimits::new(config.max_streams_per_client, config.max_streams),
             access: Arc::new(config.access.policy(reading_posts())),
             stopping: stopping.clone(),
         };

@@ -14,6 +14,7 @@ mod error;
 mod executor;
 mod exposition;
 mod external;
+mod follow;
 mod intake;
 mod logs;
 mod maintenance;
@@ -77,6 +78,8 @@ pub struct Queue {
     /// of their own (two runs of one task can overlap, see `Store::claim_before_commit`).
     running: Arc<Mutex<HashMap<(Uuid, u64), CancellationToken>>>,
     metrics: Arc<metrics::Metrics>,
+    /// The readers of tasks that event streams follow.
+    followed: Arc<follow::Followed>,
     /// Cancelled when the engine starts shutting down: the pools stop claiming and the
     /// process is no longer ready.
     draining: CancellationToken,
@@ -104,6 +107,7 @@ impl Queue {
             wake_claims: Arc::new(Notify::new()),
             running: Arc::default(),
             metrics: Arc::new(metrics),
+            followed: Arc::default(),
             draining: CancellationToken::new(),
             worked: Arc::default(),
             own_queues: Arc::default(),
@@ -275,6 +279,12 @@ impl Queue {
                 }
             }
         }
+    }
+
+    /// True while an attempt of task `id` runs in this process.
+    pub fn runs_here(&self, id: Uuid) -> bool {
+        let running = self.running.lock().unwrap_or_else(|e| e.into_inner());
+        running.keys().any(|(task, _)| *task == id)
     }
 
     /// Registers a local attempt's cancel signal for the lifetime of the guard.

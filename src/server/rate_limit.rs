@@ -87,7 +87,7 @@ impl SubmitLimit {
 }
 
 /// One bucket per IPv4 address and per IPv6 /64 (one host may hold a whole /64).
-fn client_key(ip: IpAddr) -> IpAddr {
+pub(crate) fn client_key(ip: IpAddr) -> IpAddr {
     match ip {
         IpAddr::V6(v6) => match v6.to_ipv4_mapped() {
             Some(v4) => IpAddr::V4(v4),

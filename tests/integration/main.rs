@@ -33,6 +33,7 @@ mod security_headers;
 mod short_ids;
 mod shutdown;
 mod store;
+mod streams;
 mod support;
 mod task_actions;
 mod task_logs;

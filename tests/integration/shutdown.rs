@@ -61,7 +61,7 @@ async fn sigterm_lets_running_tasks_finish_and_exits_0_with_nothing_running() {
 }
 
 #[tokio::test]
-async fn sigterm_stops_claims_and_event_streams_while_a_client_is_still_listening() {
+async fn sigterm_stops_claims_and_event_streams_but_a_draining_tasks_stream_sees_it_end() {
     let dir = tempfile::tempdir().unwrap();
     let server = SpoolProcess::start(dir.path(), &["--concurrency", "1"]).await;
     // The first task runs about 3 s (within the 10 s grace), so it is still running when
@@ -70,20 +70,31 @@ async fn sigterm_stops_claims_and_event_streams_while_a_client_is_still_listenin
     for _ in 0..3 {
         ids.push(server.submit(&paced(25)).await);
     }
-    // A client follows the last task, which would not be final for seconds yet.
-    let mut events = reqwest::Client::new()
-        .get(server.url(&format!("/api/tasks/{}/events", ids[3])))
-        .send()
-        .await
-        .unwrap();
+    // A client follows the last task, which would not be final for seconds yet, and
+    // another the running one.
+    let follow = |id: &str| {
+        reqwest::Client::new()
+            .get(server.url(&format!("/api/tasks/{id}/events")))
+            .send()
+    };
+    let mut events = follow(&ids[3]).await.unwrap();
     assert_eq!(events.status(), 200);
     let first = events.chunk().await.unwrap().expect("the first event");
     assert!(String::from_utf8_lossy(&first).contains("PENDING"));
     server.wait_running(&ids[0], 1).await;
+    let drained = follow(&ids[0]).await.unwrap();
+    assert_eq!(drained.status(), 200);
     server.terminate();
+    // The running task's stream goes on through the drain and ends with its final event.
+    let drained = drained.text().await.unwrap();
+    let last = drained.lines().rfind(|l| l.starts_with("data: "));
+    assert!(
+        last.is_some_and(|data| data.contains("\"status\":\"SUCCESS\"")),
+        "{drained}"
+    );
     let status = server.exited().await;
     assert_eq!(status.code(), Some(0), "{status:?}");
-    // The stream ended with the server, not with the task.
+    // The waiting task's stream ended with the server, not with the task.
     while let Ok(Some(chunk)) = events.chunk().await {
         assert!(!String::from_utf8_lossy(&chunk).contains("SUCCESS"));
     }

@@ -2,23 +2,33 @@
 //! `task` carries the task's JSON whenever its status or progress changes; an event named
 //! `log` carries each line of its log (those already written first), always before the
 //! `task` event read at the same moment. The stream ends after the event that shows the
-//! task final (its last lines come before it), or when the server shuts down.
+//! task final (its last lines come before it), or when the server shuts down: at once
+//! for a task this process is not running, after its final event (or its return to the
+//! queue) for one it drains.
+//!
+//! Every event's id is the number of the last log line sent before or with it, so a
+//! client that reconnects with `Last-Event-ID` gets the lines after that one, then the
+//! task as it is. However many streams follow a task, one reader follows it for all
+//! of them (see `Queue::follow`); each stream reads only the log lines it sends. Streams
+//! are bounded per client and in all (see [`crate::server::stream_limit`]).
 
 use super::task_id;
 use crate::error::AppError;
 use crate::model::TaskView;
 use crate::server::queue::{Queue, QueueError};
+use crate::server::rate_limit::Client;
+use crate::server::stream_limit::StreamPermit;
 use crate::server::AppState;
 use axum::extract::{Path, State};
+use axum::http::HeaderMap;
 use axum::response::sse::{Event, KeepAlive, Sse};
-use futures_util::stream::{self, Stream, StreamExt};
+use futures_util::stream::{self, Stream};
 use serde::Serialize;
 use std::collections::VecDeque;
 use std::convert::Infallible;
-use std::time::Duration;
-
-/// How often the store is looked at for changes.
-const POLL: Duration = Duration::from_millis(250);
+use std::sync::Arc;
+use tokio::sync::watch;
+use tokio_util::sync::CancellationToken;
 
 /// Log lines read per page: a connection holds at most this many unsent.
 const LINES_PER_READ: u64 = 100;
@@ -26,38 +36,57 @@ const LINES_PER_READ: u64 = 100;
 /// Where the stream is: what it sent last and what it has still to send.
 struct Follow {
     queue: Queue,
-    /// The task as last read.
-    task: TaskView,
+    feed: watch::Receiver<Arc<TaskView>>,
+    /// The task as last seen.
+    task: Arc<TaskView>,
     /// The task's event still to send, once every line it counts has gone before it.
-    unsent: Option<TaskView>,
+    unsent: Option<Arc<TaskView>>,
     /// The number of the last log line sent (or dropped before it could be).
     log_seq: i64,
-    /// How many lines the task counted when last read.
+    /// How many lines the task counted when last seen.
     log_target: i64,
     /// Events read but not sent yet.
     ready: VecDeque<Event>,
     /// Whether the task's final event has been queued.
     finished: bool,
+    /// Cancelled when the server starts shutting down.
+    stopping: CancellationToken,
+    /// Whether the shutdown has been noticed.
+    stopping_seen: bool,
+    /// This stream's place under the limits, given back when it ends.
+    _permit: StreamPermit,
 }
 
 #[utoipa::path(get, path = "/api/tasks/{id}/events", tag = "tasks",
-    params(("id" = uuid::Uuid, Path, description = "Task id")),
-    responses((status = 200, description = "Server-Sent Events: `task`, with the task's JSON, at each change of status or progress, and `log`, with each log line, until the task is final or the server shuts down", content_type = "text/event-stream", body = super::openapi::TaskEvent),
-        (status = 400, description = "Malformed id", body = super::openapi::ErrorBody),
-        (status = 404, description = "No such task", body = super::openapi::ErrorBody)))]
+    params(("id" = uuid::Uuid, Path, description = "Task id"),
+        ("Last-Event-ID" = Option<i64>, Header, description = "The id of the last event received: the stream resumes with the log lines after it")),
+    responses((status = 200, description = "Server-Sent Events: `task`, with the task's JSON, at each change of status or progress, and `log`, with each log line, until the task is final or the server shuts down; each event's id is the number of the last log line sent", content_type = "text/event-stream", body = super::openapi::TaskEvent),
+        (status = 400, description = "Malformed id or Last-Event-ID", body = super::openapi::ErrorBody),
+        (status = 404, description = "No such task", body = super::openapi::ErrorBody),
+        (status = 429, description = "Too many open streams, from this client or in all; retry after Retry-After seconds", body = super::openapi::ErrorBody)))]
 pub async fn events(
     State(state): State<AppState>,
+    Client(client): Client,
     Path(id): Path<String>,
+    headers: HeaderMap,
 ) -> Result<Sse<impl Stream<Item = Result<Event, Infallible>>>, AppError> {
-    let task = state.queue.get(task_id(&id)?).await?;
+    let id = task_id(&id)?;
+    let resume_after = last_event_id(&headers)?;
+    let permit = state.streams.open(client)?;
+    let mut feed = state.queue.follow(id).await?;
+    let task = feed.borrow_and_update().clone();
     let follow = Follow {
         queue: state.queue.clone(),
-        log_seq: 0,
+        feed,
+        log_seq: resume_after.min(task.log_lines),
         log_target: task.log_lines,
         ready: VecDeque::new(),
         finished: false,
         unsent: Some(task.clone()),
         task,
+        stopping: state.stopping.clone(),
+        stopping_seen: false,
+        _permit: permit,
     };
     let events = stream::unfold(follow, |mut follow| async move {
         loop {
@@ -71,15 +100,26 @@ pub async fn events(
             }
             if let Some(task) = follow.unsent.take() {
                 follow.finished = task.status.is_final();
-                follow.ready.push_back(event("task", &task));
+                let event = event("task", &*task).id(follow.log_seq.to_string());
+                follow.ready.push_back(event);
                 continue;
             }
             if follow.finished {
                 return None;
             }
-            tokio::time::sleep(POLL).await;
-            // Pruned or unreadable: nothing more to follow.
-            let current = follow.queue.get(follow.task.id).await.ok()?;
+            // During a shutdown only a task this process is draining may still change.
+            if follow.stopping_seen && !follow.queue.runs_here(follow.task.id) {
+                return None;
+            }
+            tokio::select! {
+                // The reader stopped: the task is gone or unreadable, nothing to follow.
+                changed = follow.feed.changed() => changed.ok()?,
+                _ = follow.stopping.cancelled(), if !follow.stopping_seen => {
+                    follow.stopping_seen = true;
+                    continue;
+                }
+            }
+            let current = follow.feed.borrow_and_update().clone();
             follow.log_target = current.log_lines;
             let previous = &follow.task;
             let changed = (current.status, current.progress, &current.progress_message)
@@ -94,20 +134,35 @@ pub async fn events(
             follow.task = current;
         }
     });
-    let events = events.take_until(state.stopping.clone().cancelled_owned());
     Ok(Sse::new(events).keep_alive(KeepAlive::default()))
+}
+
+/// The `Last-Event-ID` a reconnecting client sends: 0 when there is none.
+fn last_event_id(headers: &HeaderMap) -> Result<i64, AppError> {
+    let Some(value) = headers.get("last-event-id") else {
+        return Ok(0);
+    };
+    value
+        .to_str()
+        .ok()
+        .and_then(|text| text.trim().parse::<i64>().ok())
+        .filter(|seq| *seq >= 0)
+        .ok_or_else(|| {
+            AppError::bad_request("Last-Event-ID must be the id of an event this stream sent")
+        })
 }
 
 impl Follow {
     /// Queues the next page of log lines after the last one sent. Lines up to the count
-    /// last read are there to read (a line's count commits with it), or were dropped.
+    /// last seen are there to read (a line's count commits with it), or were dropped.
     async fn read_log(&mut self) -> Result<(), QueueError> {
         let page = self
             .queue
             .task_log(self.task.id, self.log_seq, LINES_PER_READ)
             .await?;
         for line in &page.lines {
-            self.ready.push_back(event("log", line));
+            self.ready
+                .push_back(event("log", line).id(line.seq.to_string()));
         }
         self.log_seq = if page.more {
             page.next_after
