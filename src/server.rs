@@ -9,6 +9,7 @@ pub(crate) mod access;
 pub(crate) mod config;
 pub(crate) mod engine;
 mod http_error;
+mod http_server;
 mod launch;
 pub(crate) mod logging;
 pub(crate) mod queue;

@@ -5,6 +5,7 @@
 use super::access::AccessPolicy;
 use super::config::{Concurrency, EngineConfig, ExternalKind, QueueSpec, ServeConfig};
 use super::engine::Engine;
+use super::http_server::{self, ConnectionLimits};
 use super::rate_limit::SubmitLimit;
 use super::schedules::read_file;
 use super::site::SiteAssets;
@@ -16,6 +17,7 @@ use std::future::Future;
 use std::net::SocketAddr;
 use std::path::PathBuf;
 use std::sync::Arc;
+use std::time::Duration;
 use tokio::net::TcpListener;
 use tokio_util::sync::CancellationToken;
 
@@ -171,15 +173,22 @@ impl Spool {
             access: Arc::new(config.access.policy(reading_posts())),
             stopping: stopping.clone(),
         };
-        let app = router(state).into_make_service_with_connect_info::<SocketAddr>();
-        let served = axum::serve(listener, app)
-            .with_graceful_shutdown(async move {
-                shutdown.await;
-                tracing::info!("shutting down");
-                // Workers stop claiming now, not once the last connection has closed.
-                stopping.cancel();
-            })
-            .await;
+        let app = router(state).layer(tower_http::timeout::TimeoutLayer::with_status_code(
+            axum::http::StatusCode::REQUEST_TIMEOUT,
+            Duration::from_secs(config.request_timeout_secs),
+        ));
+        let limits = ConnectionLimits {
+            per_client: config.max_connections_per_client as usize,
+            total: config.max_connections as usize,
+            header_timeout: Duration::from_secs(config.header_timeout_secs),
+        };
+        let served = http_server::run(listener, app, limits, async move {
+            shutdown.await;
+            tracing::info!("shutting down");
+            // Workers stop claiming now, not once the last connection has closed.
+            stopping.cancel();
+        })
+        .await;
         engine.stop().await;
         Ok(served?)
     }

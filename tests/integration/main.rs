@@ -12,6 +12,7 @@ mod disk_full;
 mod engine;
 mod external_schemas;
 mod external_workers;
+mod floods;
 mod hostile_input;
 mod http_api;
 mod http_kind;
