@@ -142,8 +142,9 @@ impl AppError {
         }
     }
 
-    /// Too many event streams open (`message` says whose); retry after `retry_after_secs`.
-    pub fn too_many_streams(message: String, retry_after_secs: u64) -> Self {
+    /// Too many of something from this client or in all (`message` says what); retry
+    /// after `retry_after_secs`.
+    pub fn too_many(message: String, retry_after_secs: u64) -> Self {
         AppError {
             retry_after_secs: Some(retry_after_secs),
             ..Self::new(ErrorCode::RateLimited, message)

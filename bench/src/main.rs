@@ -4,6 +4,7 @@
 
 mod baseline;
 mod burn_down;
+mod flood;
 mod fsync_floor;
 mod interleaved;
 mod machine;
@@ -99,7 +100,7 @@ fn main() -> Result<(), Box<dyn std::error::Error>> {
             .unwrap_or_else(|| default.to_string())
     };
     if flag("--help") {
-        println!("usage: spool-bench [--quick] [--burn-down-only] [--pickup-only] [--postgres-only] [--retained-only] [--baseline EARLIER_SPOOL_BINARY] [--concurrency N] [--binary target/release/spool] [--site-root target/site] [--peers target/peers/release] [--out target/bench]");
+        println!("usage: spool-bench [--quick] [--burn-down-only] [--pickup-only] [--postgres-only] [--retained-only] [--flood-only] [--baseline EARLIER_SPOOL_BINARY] [--concurrency N] [--binary target/release/spool] [--site-root target/site] [--peers target/peers/release] [--out target/bench]");
         return Ok(());
     }
     let mut plan = Plan::new(flag("--quick"));
@@ -158,6 +159,14 @@ fn main() -> Result<(), Box<dyn std::error::Error>> {
             Ok(())
         });
     }
+    if flag("--flood-only") {
+        return runtime.block_on(async {
+            let mut rss = server::PeakRss::default();
+            let flood = flood::measure(&plan, &paths, &mut rss).await?;
+            println!("{}", serde_json::to_string(&flood)?);
+            Ok(())
+        });
+    }
     if flag("--pickup-only") {
         return runtime.block_on(async {
             for synchronous in ["full", "normal"] {
@@ -194,6 +203,8 @@ async fn run(plan: &Plan, paths: &Paths) -> Result<report::Results, Box<dyn std:
     let submit = rest_submit::measure(plan, paths, &mut rss).await?;
     eprintln!("» stats and list with {} finished tasks", plan.retained);
     let retained = retained::measure(plan, paths, &mut rss).await?;
+    eprintln!("» stats with {} event streams open", flood::STREAMS);
+    let flood = flood::measure(plan, paths, &mut rss).await?;
     let wasm = wasm::measure(&paths.site_root)?;
     eprintln!("» PostgreSQL: burn-down with 1, 2 and 4 worker processes, pickup across processes");
     let postgres = postgres::measure(plan, paths, &mut rss)
@@ -214,6 +225,7 @@ async fn run(plan: &Plan, paths: &Paths) -> Result<report::Results, Box<dyn std:
             pickup_rest,
             submit,
             retained,
+            flood,
             wasm,
             rss_peak_mb: rss.megabytes(),
             postgres,

@@ -1,6 +1,7 @@
 //! The results: the flat fields `results.json` promises, the details behind them, the
 //! targets they are held to, and the table printed at the end of a run.
 
+use crate::flood::Flood;
 use crate::interleaved::Interleaved;
 use crate::machine::Machine;
 use crate::peers::Peer;
@@ -23,6 +24,7 @@ pub struct Measured {
     pub pickup_rest: Pickup,
     pub submit: RestSubmit,
     pub retained: Retained,
+    pub flood: Flood,
     pub wasm: WasmSize,
     pub rss_peak_mb: f64,
     /// The PostgreSQL rows, or why they were not measured.
@@ -75,6 +77,7 @@ pub struct Details {
     pub pickup: [Pickup; 3],
     pub rest_submit: RestSubmit,
     pub retained: Retained,
+    pub flood: Flood,
     pub peers: Vec<Peer>,
 }
 
@@ -201,6 +204,20 @@ impl Results {
                 "KB",
                 false,
             ),
+            Target::new(
+                "GET /api/stats p99, 4,000 event streams open (caps raised by flag)",
+                m.flood.stats.p99_ms,
+                20.0,
+                "ms",
+                false,
+            ),
+            Target::new(
+                "server RSS, 4,000 event streams open",
+                m.flood.rss_mb_with_streams,
+                64.0,
+                "MB",
+                false,
+            ),
             Target::new("server peak RSS", m.rss_peak_mb, 64.0, "MB", false),
         ];
         Results {
@@ -235,6 +252,7 @@ impl Results {
                 pickup: [m.pickup_full, m.pickup_normal, m.pickup_rest],
                 rest_submit: m.submit,
                 retained: m.retained,
+                flood: m.flood,
                 peers: m.peers,
             },
             measured_at: chrono::Utc::now(),

@@ -55,7 +55,7 @@ pub async fn measure(plan: &Plan, paths: &Paths, rss: &mut PeakRss) -> Result<Re
 }
 
 /// Times `count` sequential GETs of `path` (the body read in full), after a few warm-ups.
-async fn time_requests(server: &Server, path: &str, count: usize) -> Result<Latency, Error> {
+pub async fn time_requests(server: &Server, path: &str, count: usize) -> Result<Latency, Error> {
     time(count, || server.client.get(server.url(path))).await
 }
 

@@ -129,6 +129,11 @@ impl Server {
         Ok(response.json().await?)
     }
 
+    /// The server's resident memory now, in kB.
+    pub fn rss_kb(&self) -> u64 {
+        self.child.id().map_or(0, |pid| status_kb(pid, "VmRSS:"))
+    }
+
     /// Stops the server (SIGTERM, then waits), adding its peak RSS to `rss`.
     pub async fn stop(self, rss: &mut PeakRss) -> Result<(), Error> {
         terminate(self.child, rss).await
@@ -192,10 +197,15 @@ async fn terminate(mut child: Child, rss: &mut PeakRss) -> Result<(), Error> {
 
 /// VmHWM: the most resident memory the process has had.
 fn peak_rss_kb(pid: u32) -> u64 {
+    status_kb(pid, "VmHWM:")
+}
+
+/// A figure in kB from the process's `/proc/PID/status` (0 when it cannot be read).
+fn status_kb(pid: u32, field: &str) -> u64 {
     std::fs::read_to_string(format!("/proc/{pid}/status"))
         .unwrap_or_default()
         .lines()
-        .find_map(|line| line.strip_prefix("VmHWM:"))
+        .find_map(|line| line.strip_prefix(field))
         .and_then(|rest| rest.split_whitespace().next())
         .and_then(|kb| kb.parse().ok())
         .unwrap_or(0)

@@ -14,6 +14,7 @@ pub use actor::actor_of;
 pub use tokens::{Access, Tokens};
 
 use crate::server::queue::Proof;
+use crate::server::rate_limit::SubmitLimit;
 
 use crate::error::{AppError, ErrorCode};
 use axum::extract::{Request, State};
@@ -33,7 +34,14 @@ pub struct AccessPolicy {
     /// POST endpoints that only read (server functions, the timing preview): the method
     /// cannot tell.
     reading_posts: Vec<&'static str>,
+    /// Failed logins per client: past the allowance, the login page answers 429
+    /// without looking at the token.
+    failed_logins: Arc<SubmitLimit>,
 }
+
+/// Failed logins a client may make at once, then one per [`LOGIN_RETRY_SECS`].
+const FAILED_LOGINS: u32 = 10;
+const LOGIN_RETRY_SECS: f64 = 6.0;
 
 impl AccessPolicy {
     pub fn new(
@@ -45,6 +53,10 @@ impl AccessPolicy {
             loopback_only: !tokens.required() && !insecure_open_access,
             tokens,
             reading_posts,
+            failed_logins: Arc::new(SubmitLimit::with_rate(
+                1.0 / LOGIN_RETRY_SECS,
+                FAILED_LOGINS,
+            )),
         }
     }
 

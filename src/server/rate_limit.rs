@@ -39,8 +39,14 @@ struct Bucket {
 
 impl SubmitLimit {
     pub fn new(rate_per_sec: u32, burst: u32) -> SubmitLimit {
+        SubmitLimit::with_rate(f64::from(rate_per_sec), burst)
+    }
+
+    /// A limit refilling `rate_per_sec` (a fraction: slower than one a second) with
+    /// room for `burst`.
+    pub fn with_rate(rate_per_sec: f64, burst: u32) -> SubmitLimit {
         SubmitLimit {
-            rate: f64::from(rate_per_sec),
+            rate: rate_per_sec,
             burst: f64::from(burst.max(1)),
             clients: Mutex::new(Clients::default()),
         }

@@ -51,13 +51,13 @@ impl StreamLimits {
         let mut open = self.open.lock().unwrap_or_else(|e| e.into_inner());
         let mine = open.by_client.get(&client).copied().unwrap_or(0);
         if mine >= self.per_client {
-            return Err(AppError::too_many_streams(
+            return Err(AppError::too_many(
                 format!("this client has {mine} event streams open, the most it may"),
                 RETRY_AFTER_SECS,
             ));
         }
         if open.total >= self.total {
-            return Err(AppError::too_many_streams(
+            return Err(AppError::too_many(
                 "the server has as many event streams open as it takes".to_string(),
                 RETRY_AFTER_SECS,
             ));

@@ -3,7 +3,8 @@
 //! them as documented (429 past a client's share of streams or connections, a closed
 //! connection once the header timeout passes), while a second client on 127.0.0.2 still
 //! gets its answers. Judged by what each connection sees, never by how long it took;
-//! sized well under the open-file limit.
+//! sized well under the open-file limit. A client guessing tokens on the login page is
+//! throttled the same way.
 
 use crate::support::TestServer;
 use serde_json::json;
@@ -129,5 +130,47 @@ async fn a_flooding_client_is_refused_and_timed_out_while_another_is_still_serve
     // A connection that sends nothing is closed too.
     closed(connect(addr, other).await).await;
     drop((streams, their_stream));
+    server.stop().await;
+}
+
+#[tokio::test]
+async fn failed_logins_are_throttled_per_client_without_checking_the_token() {
+    const TOKEN: &str = "the-right-token-for-login";
+    let server = TestServer::start_with(|config| {
+        config.access.token = Some(TOKEN.into());
+    })
+    .await;
+    let client_from = |source: Ipv4Addr| {
+        reqwest::Client::builder()
+            .local_address(std::net::IpAddr::V4(source))
+            .redirect(reqwest::redirect::Policy::none())
+            .build()
+            .unwrap()
+    };
+    let login = |client: reqwest::Client, token: &str| {
+        let request = client
+            .post(server.url("/login"))
+            .header("Content-Type", "application/x-www-form-urlencoded")
+            .body(format!("token={token}&next=%2F"));
+        async move { request.send().await.unwrap() }
+    };
+    let guesser = client_from(Ipv4Addr::LOCALHOST);
+    for _ in 0..10 {
+        let wrong = login(guesser.clone(), "not-the-token-at-all").await;
+        assert_eq!(wrong.status(), 401);
+    }
+    let throttled = login(guesser.clone(), "not-the-token-at-all").await;
+    assert_eq!(throttled.status(), 429);
+    assert!(throttled.headers().contains_key("retry-after"));
+    let right_but_throttled = login(guesser, TOKEN).await;
+    assert_eq!(
+        right_but_throttled.status(),
+        429,
+        "the token is not even looked at"
+    );
+
+    let other = login(client_from(Ipv4Addr::new(127, 0, 0, 2)), TOKEN).await;
+    assert_eq!(other.status(), 303, "another client logs in");
+    assert!(other.headers().contains_key("set-cookie"));
     server.stop().await;
 }

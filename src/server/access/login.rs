@@ -3,13 +3,16 @@
 
 use super::{now_secs, session, AccessPolicy};
 use crate::error::AppError;
+use crate::server::rate_limit::Client;
 use axum::extract::rejection::{FormRejection, QueryRejection};
 use axum::extract::{Query, State};
 use axum::http::{header, HeaderMap, StatusCode, Uri};
 use axum::response::{Html, IntoResponse, Redirect, Response};
 use axum::Form;
 use serde::Deserialize;
+use std::net::{IpAddr, Ipv4Addr};
 use std::sync::Arc;
+use std::time::Instant;
 
 pub const PATH: &str = "/login";
 
@@ -46,18 +49,27 @@ pub async fn page(
 
 pub async fn submit(
     State(policy): State<Arc<AccessPolicy>>,
+    Client(client): Client,
     headers: HeaderMap,
     login: Result<Form<Login>, FormRejection>,
 ) -> Response {
     let Ok(Form(login)) = login else {
         return AppError::bad_request("the login form needs a token").into_response();
     };
+    // A client out of failed attempts is not even checked: guessing costs it time.
+    let client = client.unwrap_or(IpAddr::V4(Ipv4Addr::UNSPECIFIED));
+    if let Err(wait) = policy.failed_logins.take(client, 0, Instant::now()) {
+        let retry = wait.as_secs_f64().ceil().max(1.0) as u64;
+        let message = format!("too many failed logins from this client; retry in {retry} s");
+        return AppError::too_many(message, retry).into_response();
+    }
     let next = local_path(login.next.as_deref());
     let session = policy
         .tokens
         .recognise(login.token.trim())
         .and_then(|access| session::issue(&policy.tokens, access, now_secs()));
     let Some(session) = session else {
+        let _ = policy.failed_logins.take(client, 1, Instant::now());
         let page = form(next, Some("That token is not valid."));
         return (StatusCode::UNAUTHORIZED, Html(page)).into_response();
     };
