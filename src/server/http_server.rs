@@ -43,6 +43,33 @@ pub struct ConnectionLimits {
     /// How long a client may take to send a request's headers, and how long an idle
     /// keep-alive connection is kept.
     pub header_timeout: Duration,
+    /// On shutdown, how long open requests and streams may take to end before their
+    /// connections are dropped.
+    pub drain_within: Duration,
+}
+
+/// The long-polled claim of external workers waits up to its own bound (30 s).
+const NO_DEADLINE: &[&str] = &["/api/workers/claim"];
+
+/// Answers 503 to a request not answered within `deadline` (an event stream: not
+/// started), except the external workers' long-polled claim.
+pub async fn request_deadline(
+    axum::extract::State(deadline): axum::extract::State<Duration>,
+    request: axum::extract::Request,
+    next: axum::middleware::Next,
+) -> axum::response::Response {
+    use axum::response::IntoResponse;
+    if NO_DEADLINE.contains(&request.uri().path()) {
+        return next.run(request).await;
+    }
+    match tokio::time::timeout(deadline, next.run(request)).await {
+        Ok(response) => response,
+        Err(_) => crate::error::AppError::new(
+            crate::error::ErrorCode::Unavailable,
+            "the request took too long to answer; try again",
+        )
+        .into_response(),
+    }
 }
 
 /// Serves `app` on `listener` until `shutdown` resolves, then drains (see the module's
@@ -73,8 +100,10 @@ pub async fn run(
                 Err(err) => {
                     // Out of file descriptors, say: wait for some to close.
                     tracing::warn!(error = %err, "could not accept a connection");
-                    tokio::time::sleep(Duration::from_millis(100)).await;
-                    continue;
+                    tokio::select! {
+                        _ = &mut shutdown => break,
+                        _ = tokio::time::sleep(Duration::from_millis(100)) => continue,
+                    }
                 }
             },
         };
@@ -111,7 +140,12 @@ pub async fn run(
     drop(listener);
     closing.cancel();
     connections.close();
-    connections.wait().await;
+    if tokio::time::timeout(limits.drain_within, connections.wait())
+        .await
+        .is_err()
+    {
+        tracing::warn!("connections still open after the drain; closing them");
+    }
     Ok(())
 }
 

@@ -168,19 +168,28 @@ impl Spool {
             site,
             queue,
             images_dir: settings.images_dir(),
-            submit_limit: Arc::new(SubmitLimit::new(config.submit_rate, config.submit_burst)),
-            streams: StreamLimits::new(config.max_streams_per_client, config.max_streams),
+            submit_limit: Arc::new(SubmitLimit::new(
+                config.limits.submit_rate,
+                config.limits.submit_burst,
+            )),
+            streams: StreamLimits::new(
+                config.limits.max_streams_per_client,
+                config.limits.max_streams,
+            ),
             access: Arc::new(config.access.policy(reading_posts())),
             stopping: stopping.clone(),
         };
-        let app = router(state).layer(tower_http::timeout::TimeoutLayer::with_status_code(
-            axum::http::StatusCode::REQUEST_TIMEOUT,
-            Duration::from_secs(config.request_timeout_secs),
+        let deadline = Duration::from_secs(config.limits.request_timeout_secs);
+        let app = router(state).layer(axum::middleware::from_fn_with_state(
+            deadline,
+            http_server::request_deadline,
         ));
         let limits = ConnectionLimits {
-            per_client: config.max_connections_per_client as usize,
-            total: config.max_connections as usize,
-            header_timeout: Duration::from_secs(config.header_timeout_secs),
+            per_client: config.limits.max_connections_per_client as usize,
+            total: config.limits.max_connections as usize,
+            header_timeout: Duration::from_secs(config.limits.header_timeout_secs),
+            // Running tasks get the grace, then the cancel's, before their streams end.
+            drain_within: Duration::from_secs(config.engine.shutdown_grace_secs + 30),
         };
         let served = http_server::run(listener, app, limits, async move {
             shutdown.await;

@@ -359,8 +359,8 @@ async fn a_malformed_server_function_call_is_a_client_error_not_a_server_error()
 /// A server that lets each client submit one task a second, two at once.
 async fn limited_to_one_a_second() -> TestServer {
     TestServer::start_with(|config| {
-        config.submit_rate = 1;
-        config.submit_burst = 2;
+        config.limits.submit_rate = 1;
+        config.limits.submit_burst = 2;
     })
     .await
 }

@@ -45,18 +45,6 @@ async fn every_stream_of_a_task_shares_one_reader_which_stops_with_the_last() {
         3,
         "one reader per task, not per stream"
     );
-    // Each reader reads its task once a tick, whatever its number of followers: over
-    // the same ticks, 600 followers cost what 3 would.
-    let before = queue.followed().reads();
-    until("a few more reads", || {
-        queue.followed().reads() >= before + 9
-    })
-    .await;
-    let reads = queue.followed().reads() - before;
-    assert!(
-        reads < 600,
-        "{reads} reads for 600 followers over a few ticks"
-    );
     assert!(
         followers
             .iter()
@@ -74,7 +62,7 @@ async fn every_stream_of_a_task_shares_one_reader_which_stops_with_the_last() {
 #[tokio::test]
 async fn streams_over_a_clients_share_get_429_while_another_client_gets_its_own() {
     let server = TestServer::start_with(|config| {
-        config.max_streams_per_client = 3;
+        config.limits.max_streams_per_client = 3;
     })
     .await;
     let slow =

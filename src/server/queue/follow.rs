@@ -7,7 +7,6 @@
 use super::{Queue, QueueError};
 use crate::model::TaskView;
 use std::collections::HashMap;
-use std::sync::atomic::{AtomicU64, Ordering};
 use std::sync::{Arc, Mutex};
 use std::time::Duration;
 use tokio::sync::watch;
@@ -20,15 +19,27 @@ const POLL: Duration = Duration::from_millis(250);
 #[derive(Default)]
 pub struct Followed {
     feeds: Mutex<HashMap<Uuid, watch::Sender<Arc<TaskView>>>>,
-    /// Reads of followed tasks since the start: what the tests compare with the number
-    /// of followers.
-    reads: AtomicU64,
 }
 
 impl Followed {
-    /// How many times followed tasks were read.
-    pub fn reads(&self) -> u64 {
-        self.reads.load(Ordering::Relaxed)
+    /// Forgets `sender`'s feed of task `id` when no one follows it; true when it did.
+    fn stop_unless_followed(&self, id: Uuid, sender: &watch::Sender<Arc<TaskView>>) -> bool {
+        let mut feeds = self.feeds.lock().unwrap_or_else(|e| e.into_inner());
+        if !sender.is_closed() {
+            return false;
+        }
+        if feeds.get(&id).is_some_and(|kept| kept.same_channel(sender)) {
+            feeds.remove(&id);
+        }
+        true
+    }
+
+    /// Forgets `sender`'s feed of task `id`: its reader is done.
+    fn forget(&self, id: Uuid, sender: &watch::Sender<Arc<TaskView>>) {
+        let mut feeds = self.feeds.lock().unwrap_or_else(|e| e.into_inner());
+        if feeds.get(&id).is_some_and(|kept| kept.same_channel(sender)) {
+            feeds.remove(&id);
+        }
     }
 
     /// How many tasks are followed now: one reader each.
@@ -89,11 +100,18 @@ async fn read_while_followed(queue: Queue, id: Uuid, sender: watch::Sender<Arc<T
         if sender.borrow().status.is_final() {
             break;
         }
-        tokio::select! {
-            _ = sender.closed() => break,
-            _ = ticker.tick() => {}
+        let closed = tokio::select! {
+            _ = sender.closed() => true,
+            _ = ticker.tick() => false,
+        };
+        // A follower may have subscribed since: stop only if none has, under the lock
+        // that `follow` subscribes under.
+        if closed && queue.followed.stop_unless_followed(id, &sender) {
+            return;
         }
-        queue.followed.reads.fetch_add(1, Ordering::Relaxed);
+        if closed {
+            continue;
+        }
         let Ok(current) = queue.get(id).await else {
             // Pruned, or the store is unreachable: the followers end their streams.
             break;
@@ -116,15 +134,5 @@ async fn read_while_followed(queue: Queue, id: Uuid, sender: watch::Sender<Arc<T
             changed
         });
     }
-    let mut feeds = queue
-        .followed
-        .feeds
-        .lock()
-        .unwrap_or_else(|e| e.into_inner());
-    if feeds
-        .get(&id)
-        .is_some_and(|kept| kept.same_channel(&sender))
-    {
-        feeds.remove(&id);
-    }
+    queue.followed.forget(id, &sender);
 }

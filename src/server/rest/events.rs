@@ -107,8 +107,11 @@ pub async fn events(
             if follow.finished {
                 return None;
             }
-            // During a shutdown only a task this process is draining may still change.
-            if follow.stopping_seen && !follow.queue.runs_here(follow.task.id) {
+            // During a shutdown only a task this process is draining may still change:
+            // one it runs and has not yet seen back in the queue or final.
+            let draining_here =
+                follow.task.status.as_str() == "RUNNING" && follow.queue.runs_here(follow.task.id);
+            if follow.stopping_seen && !draining_here {
                 return None;
             }
             tokio::select! {
