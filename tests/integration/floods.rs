@@ -197,3 +197,19 @@ async fn failed_logins_are_throttled_per_client_without_checking_the_token() {
     assert!(other.headers().contains_key("set-cookie"));
     server.stop().await;
 }
+
+/// The request deadline spares the external workers' long-polled claim: a claim waiting
+/// longer than the deadline for work is answered its empty list, not a 503.
+#[tokio::test]
+async fn a_workers_long_poll_outlasts_the_request_deadline() {
+    let server = TestServer::start_with(|config| {
+        crate::external_workers::with_kinds(config);
+        config.limits.request_timeout_secs = 1;
+    })
+    .await;
+    let body = json!({"worker": "patient", "queues": ["resize"], "wait_secs": 3});
+    let (status, claimed) = server.post_json("/api/workers/claim", &body).await;
+    assert_eq!(status, 200, "{claimed}");
+    assert_eq!(claimed, json!([]));
+    server.stop().await;
+}

@@ -532,15 +532,7 @@ async fn the_grafana_dashboard_charts_only_metrics_spool_serves() {
     let server = TestServer::start().await;
     let done = submit_ok(&server, json!({"task_type": "noop"})).await;
     server.wait_final(done["id"].as_str().unwrap()).await;
-    let text = server
-        .client
-        .get(server.url("/metrics"))
-        .send()
-        .await
-        .unwrap()
-        .text()
-        .await
-        .unwrap();
+    let (_, text) = server.get_text("/metrics", &[]).await;
     let mut charted = std::collections::BTreeSet::new();
     for expr in &exprs {
         let words = expr.split(|c: char| !(c.is_ascii_lowercase() || c == '_'));

@@ -114,24 +114,16 @@ async fn a_reconnect_with_last_event_id_resumes_after_the_last_line_received() {
     let id = server.submit_id(task).await;
     server.wait_final(&id).await;
     let path = format!("/api/tasks/{id}/events");
-    let whole = server.client.get(server.url(&path)).send().await.unwrap();
-    let whole = whole.text().await.unwrap();
+    let (status, whole) = server.get_text(&path, &[]).await;
+    assert_eq!(status, 200);
     let ids: Vec<&str> = whole
         .lines()
         .filter_map(|l| l.strip_prefix("id: "))
         .collect();
     assert_eq!(ids, ["1", "2", "2"], "two lines, then the task: {whole}");
 
-    let resumed = server
-        .client
-        .get(server.url(&path))
-        .header("Last-Event-ID", "1")
-        .send()
-        .await
-        .unwrap()
-        .text()
-        .await
-        .unwrap();
+    let (status, resumed) = server.get_text(&path, &[("Last-Event-ID", "1")]).await;
+    assert_eq!(status, 200);
     let events: Vec<&str> = resumed
         .lines()
         .filter_map(|l| l.strip_prefix("event: "))
@@ -143,13 +135,9 @@ async fn a_reconnect_with_last_event_id_resumes_after_the_last_line_received() {
     );
     assert!(resumed.contains("\"seq\":2"), "{resumed}");
 
-    let bad = server
-        .client
-        .get(server.url(&path))
-        .header("Last-Event-ID", "yesterday")
-        .send()
-        .await
-        .unwrap();
-    assert_eq!(bad.status(), 400);
+    let (bad, _) = server
+        .get_text(&path, &[("Last-Event-ID", "yesterday")])
+        .await;
+    assert_eq!(bad, 400);
     server.stop().await;
 }

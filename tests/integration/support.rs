@@ -98,6 +98,17 @@ impl TestServer {
         self.client.delete(self.url(path)).send().await.unwrap()
     }
 
+    /// GETs `path` with `headers` added; the status and the whole body as text.
+    pub async fn get_text(&self, path: &str, headers: &[(&str, &str)]) -> (u16, String) {
+        let mut request = self.client.get(self.url(path));
+        for (name, value) in headers {
+            request = request.header(*name, *value);
+        }
+        let response = request.send().await.unwrap();
+        let status = response.status().as_u16();
+        (status, response.text().await.unwrap())
+    }
+
     pub async fn get_json(&self, path: &str) -> (u16, Value) {
         let response = self.client.get(self.url(path)).send().await.unwrap();
         let status = response.status().as_u16();

@@ -87,12 +87,12 @@ impl Queue {
         )
         .expect("a valid metric definition");
         writes.inc_by(commits.writes);
-        let up = Gauge::new(
+        let draining = Gauge::new(
             "spool_draining",
             "1 while this process is shutting down (no longer claiming), else 0.",
         )
         .expect("a valid metric definition");
-        up.set(if self.is_draining() { 1.0 } else { 0.0 });
+        draining.set(if self.is_draining() { 1.0 } else { 0.0 });
 
         let mut families = Vec::new();
         for collector in [
@@ -101,7 +101,7 @@ impl Queue {
             &age,
             &transactions,
             &writes,
-            &up,
+            &draining,
         ] {
             collect_into(&mut families, collector);
         }
