@@ -23,6 +23,7 @@ mod m20261208_000014_task_logs;
 mod m20261208_000015_audit_log;
 mod m20261209_000016_processes;
 mod m20261210_000017_task_stats;
+mod m20261211_000018_change_notifications;
 
 /// Runs the statements written for the database being migrated, in order: raw SQL for
 /// what differs between the backends (triggers and their functions, mostly).
@@ -66,6 +67,7 @@ impl MigratorTrait for Migrator {
             Box::new(m20261208_000015_audit_log::Migration),
             Box::new(m20261209_000016_processes::Migration),
             Box::new(m20261210_000017_task_stats::Migration),
+            Box::new(m20261211_000018_change_notifications::Migration),
         ]
     }
 }

@@ -1,6 +1,7 @@
 //! The queue running in this process: the store, the worker pools of the queues this
-//! process works (none for `serve --no-workers`), housekeeping, and on PostgreSQL (with
-//! workers) the relay that wakes idle workers when another process makes a task ready.
+//! process works (none for `serve --no-workers`), housekeeping, and on PostgreSQL the
+//! relay that wakes idle workers when another process makes a task ready and tells event
+//! streams when any process changes their task.
 //! `spool serve` puts HTTP in front of it; `spool worker` runs it alone.
 //!
 //! [`EngineBuilder`] is the one way to start it: production ([`Engine::from_config`]),
@@ -24,9 +25,10 @@ pub struct Engine {
     pub queue: Queue,
     /// This process's id in the processes table.
     process_id: String,
-    /// Stops the heartbeat: only once the pools have drained, so a draining process
-    /// shows live.
-    registrar: (CancellationToken, JoinHandle<()>),
+    /// Stops what outlives the drain, once the pools have drained: the heartbeat, so a
+    /// draining process shows live, and the relay, so a stream following a task that
+    /// drains still hears how it ends.
+    after_drain: (CancellationToken, Vec<JoinHandle<()>>),
     stop: CancellationToken,
     tasks: Vec<JoinHandle<()>>,
 }
@@ -103,7 +105,6 @@ impl EngineBuilder {
             )
             .with_own_queues(self.own_queues);
         let mut tasks = Vec::new();
-        let works = !self.pools.is_empty();
         for pool in self.pools {
             tasks.push(tokio::spawn(run_producer(
                 queue.clone(),
@@ -116,19 +117,17 @@ impl EngineBuilder {
             self.maintenance,
             stop.clone(),
         )));
-        let beating = CancellationToken::new();
-        let registrar = tokio::spawn(run_registrar(queue.clone(), process, beating.clone()));
-        if works {
-            tasks.push(tokio::spawn({
-                let queue = queue.clone();
-                let stop = stop.clone();
-                async move { queue.relay_ready_tasks(stop).await }
-            }));
-        }
+        let drained = CancellationToken::new();
+        let registrar = tokio::spawn(run_registrar(queue.clone(), process, drained.clone()));
+        let relay = tokio::spawn({
+            let queue = queue.clone();
+            let drained = drained.clone();
+            async move { queue.relay_notifications(drained).await }
+        });
         Engine {
             queue,
             process_id,
-            registrar: (beating, registrar),
+            after_drain: (drained, vec![registrar, relay]),
             stop,
             tasks,
         }
@@ -210,9 +209,11 @@ impl Engine {
                 tracing::error!(error = %err, "a worker pool or housekeeping ended abnormally");
             }
         }
-        let (beating, registrar) = self.registrar;
-        beating.cancel();
-        let _ = registrar.await;
+        let (drained, outliving) = self.after_drain;
+        drained.cancel();
+        for task in outliving {
+            let _ = task.await;
+        }
         self.queue.process_stopped(&self.process_id).await;
     }
 }

@@ -78,7 +78,7 @@ pub struct Queue {
     /// of their own (two runs of one task can overlap, see `Store::claim_before_commit`).
     running: Arc<Mutex<HashMap<(Uuid, u64), CancellationToken>>>,
     metrics: Arc<metrics::Metrics>,
-    /// The readers of tasks that event streams follow.
+    /// The tasks that event streams follow.
     followed: Arc<follow::Followed>,
     /// Cancelled when the engine starts shutting down: the pools stop claiming and the
     /// process is no longer ready.
@@ -261,11 +261,12 @@ impl Queue {
         &self.wake_claims
     }
 
-    /// Wakes this process's idle workers whenever another process sharing the database
-    /// makes a task ready (PostgreSQL only), until `stop` is cancelled.
-    pub async fn relay_ready_tasks(&self, stop: CancellationToken) {
+    /// Relays what other processes sharing the database do (PostgreSQL only), until
+    /// `stop` is cancelled: wakes this process's idle workers whenever a task becomes
+    /// ready, and tells the followers of a task when it changes.
+    pub async fn relay_notifications(&self, stop: CancellationToken) {
         self.store
-            .relay_ready_tasks(|| self.wake_workers(), stop)
+            .relay_notifications(|| self.wake_workers(), stop)
             .await;
     }
 

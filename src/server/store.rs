@@ -9,6 +9,7 @@ pub mod attempt_row;
 mod attempts;
 mod audit;
 mod batch;
+mod changes;
 mod checkpoints;
 mod claimed;
 mod claims;
@@ -48,6 +49,7 @@ use writer::{on_writer, Writer};
 pub use actions::ActionResult;
 pub use attempts::Outcome;
 pub use audit::{AuditNote, AUDIT_PAGE_MAX};
+pub use changes::Changed;
 pub use claimed::ClaimedTask;
 pub use group_commit::CommitStats;
 pub use lifecycle::{CancelResult, RetryResult};
@@ -122,6 +124,8 @@ pub struct Store {
     checkpoints: Option<checkpoints::Checkpoints>,
     /// See [`StoreOptions::log_lines_per_task`].
     log_lines_per_task: u32,
+    /// The tasks changed, as the database reports them (see [`changes`]).
+    changes: changes::TaskChanges,
 }
 
 impl Store {
@@ -136,6 +140,7 @@ impl Store {
                 reader: pool,
                 checkpoints: None,
                 log_lines_per_task: options.log_lines_per_task,
+                changes: changes::TaskChanges::default(),
             });
         }
         // Every connection of the store opens the file anew, so an in-memory database
@@ -148,7 +153,12 @@ impl Store {
         Migrator::up(&migrator, None).await?;
         migrator.close().await?;
         let path = sqlite::path(url)?;
-        let writer = Writer::Sqlite(sqlite_writer::SqliteWriter::open(&path, options)?);
+        let changes = changes::TaskChanges::default();
+        let writer = Writer::Sqlite(sqlite_writer::SqliteWriter::open(
+            &path,
+            options,
+            changes::SqliteChanges::new(changes.clone()),
+        )?);
         let reader = Database::connect(sqlite::options(url, options, Role::Reader)).await?;
         let checkpointer =
             Database::connect(sqlite::options(url, options, Role::Checkpointer)).await?;
@@ -158,6 +168,7 @@ impl Store {
             reader,
             checkpoints: Some(checkpoints::Checkpoints::start(checkpointer)),
             log_lines_per_task: options.log_lines_per_task,
+            changes,
         })
     }
 
@@ -166,13 +177,22 @@ impl Store {
         self.reader.get_database_backend()
     }
 
-    /// Wakes this process's idle workers (`wake`) whenever another process makes a task
-    /// ready, until `stop` is cancelled. Only PostgreSQL can tell; on SQLite, where one
-    /// process owns the file, this returns at once.
-    pub async fn relay_ready_tasks(&self, wake: impl Fn(), stop: CancellationToken) {
+    /// Relays what other processes sharing the database do, until `stop` is cancelled:
+    /// wakes this process's idle workers (`wake`) whenever a task becomes ready, and
+    /// publishes the tasks changed to [`Store::task_changes`]. Only PostgreSQL has other
+    /// processes; on SQLite, where one process owns the file, this returns at once.
+    pub async fn relay_notifications(&self, wake: impl Fn(), stop: CancellationToken) {
         if let Writer::Postgres(pool) = &self.writer {
-            postgres::relay_ready(pool, wake, stop).await;
+            postgres::relay(pool, wake, &self.changes, stop).await;
         }
+    }
+
+    /// Hears which tasks change from now on, as a follower sees them (status, progress,
+    /// log line count) or deleted, whichever process changes them; on PostgreSQL only
+    /// while [`Store::relay_notifications`] runs. A receiver that lags hears
+    /// `RecvError::Lagged`: any task may have changed.
+    pub fn task_changes(&self) -> tokio::sync::broadcast::Receiver<std::sync::Arc<Changed>> {
+        self.changes.subscribe()
     }
 
     /// How many transactions the group committer has made, and for how many writes.

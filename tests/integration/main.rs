@@ -3,6 +3,7 @@
 mod access;
 mod autoscaling;
 mod bulk_actions;
+mod change_feed;
 mod charts;
 mod cli;
 mod clock;

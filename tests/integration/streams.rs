@@ -1,5 +1,5 @@
-//! Event streams under load: one reader per followed task however many streams follow
-//! it, streams bounded per client and in all (429 with `Retry-After`, while another
+//! Event streams under load: a followed task is read only when it changes, once however
+//! many streams follow it; streams bounded per client and in all (429 with `Retry-After`, while another
 //! client still gets its streams), and a reconnect with `Last-Event-ID` that resumes
 //! after the last log line received.
 
@@ -8,6 +8,7 @@ use crate::support::TestServer;
 use serde_json::{json, Value};
 use spool::model::SubmitRequest;
 use spool::testing::engine::Engine;
+use spool::testing::queue::Actor;
 use spool::testing::store::Synchronous;
 use spool::testing::tasks::{KindSettings, Registry};
 use std::net::{IpAddr, Ipv4Addr};
@@ -23,7 +24,7 @@ async fn until(what: &str, holds: impl Fn() -> bool) {
 }
 
 #[tokio::test]
-async fn every_stream_of_a_task_shares_one_reader_which_stops_with_the_last() {
+async fn streams_read_nothing_while_their_tasks_wait_and_once_per_change_however_many() {
     let (store, _dir) = open_store(Synchronous::Normal).await;
     let registry = Registry::builtin(&KindSettings::in_dir("unused"));
     // No workers: the tasks stay PENDING, followed for as long as the test wants.
@@ -40,20 +41,49 @@ async fn every_stream_of_a_task_shares_one_reader_which_stops_with_the_last() {
             followers.push(queue.follow(*id).await.unwrap());
         }
     }
-    assert_eq!(
-        queue.followed().readers(),
-        3,
-        "one reader per task, not per stream"
-    );
+    assert_eq!(queue.followed().tasks(), 3);
     assert!(
         followers
             .iter()
             .all(|feed| feed.borrow().status.as_str() == "PENDING"),
         "every follower sees the task"
     );
+    // Each task is read when first followed and once more when the hub takes it on
+    // (it may have changed in between); the 199 other streams of each read nothing.
+    until("the hub has read each task again", || {
+        queue.followed().reads() == 6
+    })
+    .await;
+    // Nothing changes, so nothing is read, however long the streams stay open.
+    tokio::time::sleep(Duration::from_millis(2500)).await;
+    assert_eq!(queue.followed().reads(), 6, "no reads on a timer");
+
+    // One change: one read, and all 200 followers of the task see it.
+    let cancelled = ids[0];
+    queue.cancel(cancelled, &Actor::local()).await.unwrap();
+    let mut theirs: Vec<_> = followers
+        .iter_mut()
+        .filter(|feed| feed.borrow().id == cancelled)
+        .collect();
+    for feed in &mut theirs {
+        tokio::time::timeout(
+            Duration::from_secs(60),
+            feed.wait_for(|task| task.status.as_str() == "CANCELLED"),
+        )
+        .await
+        .expect("the change reached every follower")
+        .unwrap();
+    }
+    assert_eq!(queue.followed().reads(), 7);
+    assert_eq!(
+        queue.followed().tasks(),
+        2,
+        "a final task is followed no more"
+    );
+
     drop(followers);
-    until("the readers stop with their followers", || {
-        queue.followed().readers() == 0
+    until("the hub forgets tasks no one follows", || {
+        queue.followed().tasks() == 0
     })
     .await;
     engine.stop().await;

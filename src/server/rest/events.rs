@@ -8,9 +8,10 @@
 //!
 //! Every event's id is the number of the last log line sent before or with it, so a
 //! client that reconnects with `Last-Event-ID` gets the lines after that one, then the
-//! task as it is. However many streams follow a task, one reader follows it for all
-//! of them (see `Queue::follow`); each stream reads only the log lines it sends. Streams
-//! are bounded per client and in all (see [`crate::server::stream_limit`]).
+//! task as it is. No stream reads its task: the process's one hub reads a followed task
+//! again only when the database reports that it changed, once for all its streams (see
+//! `Queue::follow`); each stream reads only the log lines it sends. Streams are bounded
+//! per client and in all (see [`crate::server::stream_limit`]).
 
 use super::task_id;
 use crate::error::AppError;
@@ -53,6 +54,8 @@ struct Follow {
     stopping: CancellationToken,
     /// Whether the shutdown has been noticed.
     stopping_seen: bool,
+    /// Whether the task was seen running in this process during the shutdown.
+    drains_here: bool,
     /// This stream's place under the limits, given back when it ends.
     _permit: StreamPermit,
 }
@@ -86,6 +89,7 @@ pub async fn events(
         task,
         stopping: state.stopping.clone(),
         stopping_seen: false,
+        drains_here: false,
         _permit: permit,
     };
     let events = stream::unfold(follow, |mut follow| async move {
@@ -108,14 +112,18 @@ pub async fn events(
                 return None;
             }
             // During a shutdown only a task this process is draining may still change:
-            // one it runs and has not yet seen back in the queue or final.
-            let draining_here =
-                follow.task.status.as_str() == "RUNNING" && follow.queue.runs_here(follow.task.id);
-            if follow.stopping_seen && !draining_here {
-                return None;
+            // one it runs. Once seen running here the stream waits for the feed to show
+            // it final or back in the queue, though the attempt may end (and stop
+            // running here) a moment before the feed shows how.
+            if follow.stopping_seen {
+                let running = follow.task.status.as_str() == "RUNNING";
+                follow.drains_here |= running && follow.queue.runs_here(follow.task.id);
+                if !(running && follow.drains_here) {
+                    return None;
+                }
             }
             tokio::select! {
-                // The reader stopped: the task is gone or unreadable, nothing to follow.
+                // The feed closed: the task is gone, nothing more to follow.
                 changed = follow.feed.changed() => changed.ok()?,
                 _ = follow.stopping.cancelled(), if !follow.stopping_seen => {
                     follow.stopping_seen = true;

@@ -1,10 +1,12 @@
 //! Connections to PostgreSQL, where many Spool processes share one queue. One pool serves
 //! reads and writes (PostgreSQL locks rows, so no single writer is needed); claims skip
 //! rows another process has locked (`FOR UPDATE SKIP LOCKED`). Migrations run under an
-//! advisory lock, so processes starting together migrate once. A trigger sends a
-//! notification whenever a task becomes ready, and [`relay_ready`] turns it into a
-//! wake-up of this process's idle workers.
+//! advisory lock, so processes starting together migrate once. Triggers send a
+//! notification whenever a task becomes ready and whenever tasks change, and [`relay`]
+//! turns the first into a wake-up of this process's idle workers and the second into
+//! this process's task change feed (see [`super::changes`]).
 
+use super::changes::{Changed, TaskChanges};
 use migrations::{Migrator, MigratorTrait};
 use sea_orm::sqlx::postgres::PgListener;
 use sea_orm::{ConnectOptions, ConnectionTrait, Database, DatabaseConnection, DbErr};
@@ -17,6 +19,8 @@ const POOL: u32 = 8;
 const MIGRATION_LOCK: i64 = 0x5370_6f6f_6c4d; // "SpoolM"
 /// The channel the ready trigger notifies, with the queue's name as payload.
 pub(super) const READY_CHANNEL: &str = "spool_ready";
+/// The channel the change triggers notify, with the changed ids as payload.
+const CHANGED_CHANNEL: &str = "spool_changed";
 /// Pause before listening again after the listener failed.
 const RELISTEN_AFTER: Duration = Duration::from_secs(1);
 
@@ -55,35 +59,54 @@ async fn migrate(url: &str) -> Result<(), DbErr> {
     unlocked.map(|_| ())
 }
 
-/// Calls `wake` whenever a task becomes ready in any process sharing the database, until
-/// `stop` is cancelled. Notifications sent while the listener is reconnecting are lost,
-/// so it also calls `wake` after every reconnection: the workers then look for
-/// themselves.
-pub(super) async fn relay_ready(db: &DatabaseConnection, wake: impl Fn(), stop: CancellationToken) {
+/// Calls `wake` whenever a task becomes ready in any process sharing the database, and
+/// publishes to `changes` the tasks any of them changed, until `stop` is cancelled.
+/// Notifications sent while the listener is reconnecting are lost, so after every
+/// (re)connection it also calls `wake` (the workers then look for themselves) and
+/// publishes [`Changed::Unknown`] (the followers read their tasks again), and so it
+/// does when it stops.
+pub(super) async fn relay(
+    db: &DatabaseConnection,
+    wake: impl Fn(),
+    changes: &TaskChanges,
+    stop: CancellationToken,
+) {
     let pool = db.get_postgres_connection_pool();
     while !stop.is_cancelled() {
-        let mut listener = match PgListener::connect_with(pool).await {
+        let listening = async {
+            let mut listener = PgListener::connect_with(pool).await?;
+            listener
+                .listen_all([READY_CHANNEL, CHANGED_CHANNEL])
+                .await?;
+            Ok::<_, sea_orm::sqlx::Error>(listener)
+        };
+        let mut listener = match listening.await {
             Ok(listener) => listener,
             Err(err) => {
-                tracing::warn!(error = %err, "could not listen for ready tasks");
+                tracing::warn!(error = %err, "could not listen for notifications");
                 pause(&stop).await;
                 continue;
             }
         };
-        if let Err(err) = listener.listen(READY_CHANNEL).await {
-            tracing::warn!(error = %err, "could not listen for ready tasks");
-            pause(&stop).await;
-            continue;
-        }
-        // It may have missed a notification while it was not listening.
         wake();
+        changes.publish(Changed::Unknown);
         loop {
             tokio::select! {
-                _ = stop.cancelled() => return,
+                _ = stop.cancelled() => {
+                    // Notifications of the last commits may not have been read yet.
+                    changes.publish(Changed::Unknown);
+                    return;
+                }
                 received = listener.try_recv() => match received {
+                    Ok(Some(notification)) if notification.channel() == CHANGED_CHANNEL => {
+                        changes.publish_payload(notification.payload());
+                    }
                     Ok(Some(_)) => wake(),
                     // The connection dropped; the next call reconnects and listens again.
-                    Ok(None) => wake(),
+                    Ok(None) => {
+                        wake();
+                        changes.publish(Changed::Unknown);
+                    }
                     Err(err) => {
                         tracing::warn!(error = %err, "lost the notification listener");
                         break;

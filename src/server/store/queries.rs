@@ -88,6 +88,15 @@ impl Store {
         Ok(row.map(Task::from))
     }
 
+    /// Those of these tasks that exist, in one read (the caller keeps the list short).
+    pub async fn get_many(&self, ids: &[Uuid]) -> Result<Vec<Task>, StoreError> {
+        let rows = Tasks::find()
+            .filter(Column::Id.is_in(ids.iter().copied()))
+            .all(&self.reader)
+            .await?;
+        Ok(rows.into_iter().map(Task::from).collect())
+    }
+
     /// A page of tasks, newest first, read through the `(created_at, id)` indexes.
     pub async fn list(&self, filter: &ListFilter) -> Result<Vec<Task>, StoreError> {
         let rows = self

@@ -9,6 +9,7 @@
 //! await ever waits (every call is synchronous underneath), so the thread polls a job's
 //! future once and it is done. A future that does wait is a bug, reported as an error.
 
+use super::changes::{watch_sqlite, SqliteChanges};
 use super::conn::{Begin, Commit, Conn, FromRow};
 use super::sqlite::{BUSY_TIMEOUT, WAL_SIZE_LIMIT};
 use super::sqlite_values::{db_err, values};
@@ -42,9 +43,14 @@ impl std::fmt::Debug for SqliteWriter {
 
 impl SqliteWriter {
     /// Opens the writing connection to the (already migrated) file at `path` and starts
-    /// the thread that owns it.
-    pub fn open(path: &Path, options: &StoreOptions) -> Result<SqliteWriter, DbErr> {
+    /// the thread that owns it, which publishes to `changes` what each job changed.
+    pub fn open(
+        path: &Path,
+        options: &StoreOptions,
+        changes: SqliteChanges,
+    ) -> Result<SqliteWriter, DbErr> {
         let conn = SqliteConn::open(path, options).map_err(db_err)?;
+        watch_sqlite(&conn.conn, changes.clone()).map_err(db_err)?;
         let (jobs, receiver) = mpsc::channel::<Job>();
         std::thread::Builder::new()
             .name("spool-sqlite-writer".into())
@@ -59,6 +65,7 @@ impl SqliteWriter {
                         );
                         conn.roll_back_if_open();
                     }
+                    changes.publish();
                 }
             })
             .map_err(|err| DbErr::Custom(format!("cannot start the SQLite writer: {err}")))?;
@@ -236,136 +243,4 @@ impl Drop for SqliteTxn<'_> {
 }
 
 #[cfg(test)]
-mod tests {
-    use super::*;
-    use sea_orm::Value;
-
-    fn open() -> (tempfile::TempDir, SqliteConn) {
-        let dir = tempfile::tempdir().unwrap();
-        let conn = SqliteConn::open(&dir.path().join("w.db"), &StoreOptions::default()).unwrap();
-        (dir, conn)
-    }
-
-    fn sql(text: &str, values: Vec<Value>) -> Statement {
-        Statement::from_sql_and_values(DatabaseBackend::Sqlite, text, values)
-    }
-
-    #[test]
-    fn values_are_stored_as_sqlx_stores_them_and_read_back() {
-        let (_dir, conn) = open();
-        let id = uuid::Uuid::now_v7();
-        finish_at_once(async {
-            conn.execute(sql(
-                "CREATE TABLE t (id BLOB, flag INTEGER, n INTEGER, doc TEXT)",
-                vec![],
-            ))
-            .await?;
-            let row = vec![
-                Value::from(id),
-                Value::from(true),
-                Value::BigUnsigned(Some(7)),
-                Value::from(serde_json::json!({"a": 1})),
-            ];
-            conn.execute(sql("INSERT INTO t VALUES (?, ?, ?, ?)", row))
-                .await?;
-            let types: Vec<String> = conn
-                .query(sql(
-                    "SELECT typeof(id) || typeof(flag) || typeof(n) || typeof(doc) FROM t",
-                    vec![],
-                ))
-                .await?;
-            assert_eq!(types, ["blobintegerintegertext"]);
-            let read: Vec<(uuid::Uuid, i32)> = conn
-                .query(sql(
-                    "SELECT id, n FROM t WHERE flag = ?",
-                    vec![Value::from(true)],
-                ))
-                .await?;
-            assert_eq!(read, [(id, 7)]);
-            Ok::<_, DbErr>(())
-        })
-        .unwrap();
-    }
-
-    #[test]
-    fn a_dropped_transaction_rolls_back_and_a_duplicate_is_marked() {
-        let (_dir, conn) = open();
-        finish_at_once(async {
-            conn.execute(sql("CREATE TABLE t (k TEXT UNIQUE)", vec![]))
-                .await?;
-            {
-                let txn = conn.begin().await?;
-                txn.execute(sql("INSERT INTO t VALUES ('a')", vec![]))
-                    .await?;
-            }
-            let txn = conn.begin().await?;
-            txn.execute(sql("INSERT INTO t VALUES ('b')", vec![]))
-                .await?;
-            txn.commit().await?;
-            let keys: Vec<String> = conn.query(sql("SELECT k FROM t", vec![])).await?;
-            assert_eq!(keys, ["b"]);
-            let err = conn
-                .execute(sql("INSERT INTO t VALUES ('b')", vec![]))
-                .await
-                .unwrap_err();
-            assert!(super::super::conn::is_unique_violation(&err), "{err}");
-            let other = conn
-                .execute(sql("INSERT INTO nowhere VALUES (1)", vec![]))
-                .await;
-            assert!(!super::super::conn::is_unique_violation(
-                &other.unwrap_err()
-            ));
-            Ok::<_, DbErr>(())
-        })
-        .unwrap();
-    }
-
-    #[tokio::test]
-    async fn a_job_runs_on_the_writer_thread_and_a_waiting_job_is_an_error() {
-        let dir = tempfile::tempdir().unwrap();
-        let writer =
-            SqliteWriter::open(&dir.path().join("w.db"), &StoreOptions::default()).unwrap();
-        let thread = writer
-            .run(async |_conn: &SqliteConn| Ok(std::thread::current().name().map(String::from)))
-            .await
-            .unwrap();
-        assert_eq!(thread.as_deref(), Some("spool-sqlite-writer"));
-        let waited = writer
-            .run(async |_conn: &SqliteConn| std::future::pending::<Result<(), DbErr>>().await)
-            .await;
-        assert!(waited.is_err());
-    }
-
-    #[tokio::test]
-    async fn a_job_that_panics_fails_alone_and_leaves_no_transaction_open() {
-        let dir = tempfile::tempdir().unwrap();
-        let writer =
-            SqliteWriter::open(&dir.path().join("w.db"), &StoreOptions::default()).unwrap();
-        let create = sql("CREATE TABLE t (k TEXT)", vec![]);
-        writer
-            .run(async move |conn: &SqliteConn| conn.execute(create).await)
-            .await
-            .unwrap();
-        let panicked = writer
-            .run(async |conn: &SqliteConn| -> Result<(), DbErr> {
-                let txn = conn.begin().await?;
-                txn.execute(sql("INSERT INTO t VALUES ('lost')", vec![]))
-                    .await?;
-                std::mem::forget(txn);
-                panic!("a bug in a write");
-            })
-            .await;
-        assert!(panicked.is_err());
-        let keys = writer
-            .run(async |conn: &SqliteConn| {
-                let txn = conn.begin().await?;
-                txn.execute(sql("INSERT INTO t VALUES ('kept')", vec![]))
-                    .await?;
-                txn.commit().await?;
-                conn.query::<String>(sql("SELECT k FROM t", vec![])).await
-            })
-            .await
-            .unwrap();
-        assert_eq!(keys, ["kept"]);
-    }
-}
+mod tests;

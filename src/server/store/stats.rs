@@ -13,6 +13,7 @@ use sea_orm::{
     ActiveValue::Set, ColumnTrait, EntityTrait, ExprTrait, FromQueryResult, QueryFilter,
     QueryOrder, QueryTrait, Statement,
 };
+use std::collections::HashMap;
 use uuid::Uuid;
 
 /// How many tasks of one queue and type have one status.
@@ -97,15 +98,28 @@ impl Store {
 
     /// A task's attempts, first to last.
     pub async fn attempts(&self, task_id: Uuid) -> Result<Vec<AttemptView>, StoreError> {
+        let mut attempts = self.attempts_of(&[task_id]).await?;
+        Ok(attempts.remove(&task_id).unwrap_or_default())
+    }
+
+    /// The attempts of each of these tasks that has any, first to last, in one read.
+    pub async fn attempts_of(
+        &self,
+        task_ids: &[Uuid],
+    ) -> Result<HashMap<Uuid, Vec<AttemptView>>, StoreError> {
         let rows = Attempts::find()
-            .filter(attempt_row::Column::TaskId.eq(task_id))
+            .filter(attempt_row::Column::TaskId.is_in(task_ids.iter().copied()))
             .order_by_asc(attempt_row::Column::Attempt)
             .order_by_asc(attempt_row::Column::Id)
             .all(&self.reader)
             .await?;
-        Ok(rows
-            .into_iter()
-            .map(attempt_row::Model::into_view)
-            .collect())
+        let mut attempts: HashMap<Uuid, Vec<AttemptView>> = HashMap::new();
+        for row in rows {
+            attempts
+                .entry(row.task_id)
+                .or_default()
+                .push(row.into_view());
+        }
+        Ok(attempts)
     }
 }
