@@ -126,6 +126,8 @@ pub struct Store {
     log_lines_per_task: u32,
     /// The tasks changed, as the database reports them (see [`changes`]).
     changes: changes::TaskChanges,
+    /// SQLite only: what reports the changes on the writer's connection.
+    sqlite_changes: Option<changes::SqliteChanges>,
 }
 
 impl Store {
@@ -141,6 +143,7 @@ impl Store {
                 checkpoints: None,
                 log_lines_per_task: options.log_lines_per_task,
                 changes: changes::TaskChanges::default(),
+                sqlite_changes: None,
             });
         }
         // Every connection of the store opens the file anew, so an in-memory database
@@ -154,10 +157,11 @@ impl Store {
         migrator.close().await?;
         let path = sqlite::path(url)?;
         let changes = changes::TaskChanges::default();
+        let sqlite_changes = changes::SqliteChanges::new(changes.clone());
         let writer = Writer::Sqlite(sqlite_writer::SqliteWriter::open(
             &path,
             options,
-            changes::SqliteChanges::new(changes.clone()),
+            sqlite_changes.clone(),
         )?);
         let reader = Database::connect(sqlite::options(url, options, Role::Reader)).await?;
         let checkpointer =
@@ -169,6 +173,7 @@ impl Store {
             checkpoints: Some(checkpoints::Checkpoints::start(checkpointer)),
             log_lines_per_task: options.log_lines_per_task,
             changes,
+            sqlite_changes: Some(sqlite_changes),
         })
     }
 
@@ -193,6 +198,19 @@ impl Store {
     /// `RecvError::Lagged`: any task may have changed.
     pub fn task_changes(&self) -> tokio::sync::broadcast::Receiver<std::sync::Arc<Changed>> {
         self.changes.subscribe()
+    }
+
+    /// One more (`on`) or one fewer watcher of [`Store::task_changes`]. On SQLite the
+    /// changes are reported only while someone watches, since reporting them costs every
+    /// write a little; PostgreSQL reports them always (any process may follow a task).
+    pub async fn watch_task_changes(&self, on: bool) -> Result<(), StoreError> {
+        if let (Writer::Sqlite(thread), Some(changes)) = (&self.writer, &self.sqlite_changes) {
+            let changes = changes.clone();
+            thread
+                .run(async move |db: &sqlite_writer::SqliteConn| changes.watch(db, on).await)
+                .await?;
+        }
+        Ok(())
     }
 
     /// How many transactions the group committer has made, and for how many writes.

@@ -56,6 +56,7 @@ async fn the_feed_names_each_task_a_follower_sees_change_in_whichever_process() 
             writer.clone()
         };
         let mut heard = listener.task_changes();
+        listener.watch_task_changes(true).await.unwrap();
         let stop = CancellationToken::new();
         let relay = tokio::spawn({
             let (listener, stop) = (listener.clone(), stop.clone());

@@ -138,7 +138,20 @@ impl Wanted {
 }
 
 /// Publishes the changes of the followed tasks until none is followed.
-async fn run_hub(queue: Queue, mut changes: broadcast::Receiver<Arc<Changed>>) {
+async fn run_hub(queue: Queue, changes: broadcast::Receiver<Arc<Changed>>) {
+    if let Err(err) = queue.store.watch_task_changes(true).await {
+        // Without the changes, the followers would wait for nothing.
+        tracing::warn!(error = %err, "cannot follow task changes; ending the event streams");
+        return stop_hub(&queue);
+    }
+    relay_changes(&queue, changes).await;
+    if let Err(err) = queue.store.watch_task_changes(false).await {
+        tracing::warn!(error = %err, "cannot stop watching task changes");
+    }
+}
+
+/// Publishes the changes of the followed tasks until none is followed.
+async fn relay_changes(queue: &Queue, mut changes: broadcast::Receiver<Arc<Changed>>) {
     let mut sweep = tokio::time::interval(SWEEP);
     sweep.set_missed_tick_behavior(tokio::time::MissedTickBehavior::Delay);
     loop {
@@ -148,7 +161,7 @@ async fn run_hub(queue: Queue, mut changes: broadcast::Receiver<Arc<Changed>>) {
                 Ok(changed) => wanted.hear(Ok(changed)),
                 Err(RecvError::Lagged(_)) => wanted.hear(Err(())),
                 // The store is gone: nothing will change any more.
-                Err(RecvError::Closed) => return stop_hub(&queue),
+                Err(RecvError::Closed) => return stop_hub(queue),
             },
             _ = queue.followed.poke.notified() => {}
             _ = sweep.tick() => {}
@@ -161,13 +174,13 @@ async fn run_hub(queue: Queue, mut changes: broadcast::Receiver<Arc<Changed>>) {
                 Err(TryRecvError::Empty | TryRecvError::Closed) => break,
             }
         }
-        let Some(ids) = to_read(&queue, wanted) else {
+        let Some(ids) = to_read(queue, wanted) else {
             return;
         };
         for chunk in ids.chunks(MOST_READ) {
             queue.followed.reads.fetch_add(chunk.len() as u64, Relaxed);
             match queue.get_many(chunk).await {
-                Ok(tasks) => publish(&queue, chunk, tasks),
+                Ok(tasks) => publish(queue, chunk, tasks),
                 Err(err) => {
                     tracing::debug!(error = %err, "could not read followed tasks; trying again");
                     queue.followed.state().recheck.extend(chunk);

@@ -4,9 +4,9 @@
 //!
 //! The database itself reports the changes, so no write path can forget to:
 //! - On SQLite, where one process owns the file, temporary triggers on the writer's
-//!   connection call a function of this module for each changed row (see
-//!   [`watch_sqlite`]); the writer thread publishes what a job changed once the job is
-//!   over, its commit included.
+//!   connection, installed while anything follows a task, call a function of this
+//!   module for each changed row (see [`SqliteChanges::watch`]); the writer thread
+//!   publishes what a job changed once the job is over, its commit included.
 //! - On PostgreSQL, statement triggers send one notification per changing statement
 //!   with the changed ids (a `*` when there are too many to list), delivered to every
 //!   process on commit; each process's listener publishes them here (see
@@ -15,6 +15,9 @@
 //! A change is a hint to read the task again, never the task itself: a change reported
 //! for a transaction that then rolled back costs a read and nothing else.
 
+use super::conn::Conn;
+use sea_orm::{DatabaseBackend, DbErr, Statement};
+use std::sync::atomic::{AtomicUsize, Ordering::Relaxed};
 use std::sync::{Arc, Mutex};
 use tokio::sync::broadcast;
 use uuid::Uuid;
@@ -82,11 +85,13 @@ impl TaskChanges {
 }
 
 /// The changes the SQLite writer's current job has made, gathered by the triggers of
-/// [`watch_sqlite`] and published by [`SqliteChanges::publish`] after the job.
+/// [`SqliteChanges::watch`] and published by [`SqliteChanges::publish`] after the job.
 #[derive(Clone, Debug)]
 pub(super) struct SqliteChanges {
     feed: TaskChanges,
     pending: Arc<Mutex<Pending>>,
+    /// How many watch the changes (see [`SqliteChanges::watch`]).
+    watchers: Arc<AtomicUsize>,
 }
 
 #[derive(Debug, Default)]
@@ -100,6 +105,7 @@ impl SqliteChanges {
         SqliteChanges {
             feed,
             pending: Arc::default(),
+            watchers: Arc::default(),
         }
     }
 
@@ -131,10 +137,9 @@ impl SqliteChanges {
     }
 }
 
-/// Calls `changes` for each task row a statement on `conn` changes as a follower sees
-/// it, or deletes: a function and temporary triggers that live on this connection only,
-/// the only one that writes.
-pub(super) fn watch_sqlite(
+/// Registers on `conn` the function the triggers of [`SqliteChanges::watch`] call for
+/// each changed task row; it tells `changes`.
+pub(super) fn register_sqlite(
     conn: &rusqlite::Connection,
     changes: SqliteChanges,
 ) -> rusqlite::Result<()> {
@@ -151,16 +156,50 @@ pub(super) fn watch_sqlite(
             }
             Ok(rusqlite::types::Null)
         },
-    )?;
-    conn.execute_batch(
-        "CREATE TEMP TRIGGER IF NOT EXISTS spool_task_updated AFTER UPDATE ON main.tasks
-         WHEN OLD.status IS NOT NEW.status OR OLD.progress IS NOT NEW.progress
-           OR OLD.progress_message IS NOT NEW.progress_message
-           OR OLD.log_lines IS NOT NEW.log_lines
-         BEGIN SELECT spool_task_changed(NEW.id); END;
-         CREATE TEMP TRIGGER IF NOT EXISTS spool_task_deleted AFTER DELETE ON main.tasks
-         BEGIN SELECT spool_task_changed(OLD.id); END;",
     )
+}
+
+/// Temporary triggers, on the writer's connection only (the only one that writes), that
+/// report each task row changed as a follower sees it, or deleted.
+const TRIGGERS: [&str; 2] = [
+    "CREATE TEMP TRIGGER IF NOT EXISTS spool_task_updated AFTER UPDATE ON main.tasks
+     WHEN OLD.status IS NOT NEW.status OR OLD.progress IS NOT NEW.progress
+       OR OLD.progress_message IS NOT NEW.progress_message
+       OR OLD.log_lines IS NOT NEW.log_lines
+     BEGIN SELECT spool_task_changed(NEW.id); END",
+    "CREATE TEMP TRIGGER IF NOT EXISTS spool_task_deleted AFTER DELETE ON main.tasks
+     BEGIN SELECT spool_task_changed(OLD.id); END",
+];
+const DROP_TRIGGERS: [&str; 2] = [
+    "DROP TRIGGER IF EXISTS temp.spool_task_updated",
+    "DROP TRIGGER IF EXISTS temp.spool_task_deleted",
+];
+
+impl SqliteChanges {
+    /// One more (`true`) or one fewer watcher of the changes. A trigger costs every
+    /// write a little, so they are installed for the first watcher and dropped after the
+    /// last: a process that follows no task writes as fast as one without a feed. Runs
+    /// on the writer's connection, one job at a time, so the count and the triggers
+    /// agree.
+    pub async fn watch(&self, conn: &impl Conn, on: bool) -> Result<(), DbErr> {
+        let before = self.watchers.load(Relaxed);
+        let after = if on {
+            before + 1
+        } else {
+            before.saturating_sub(1)
+        };
+        let statements = match (before, after) {
+            (0, 1) => TRIGGERS,
+            (1, 0) => DROP_TRIGGERS,
+            _ => [""; 2],
+        };
+        for sql in statements.into_iter().filter(|sql| !sql.is_empty()) {
+            conn.execute(Statement::from_string(DatabaseBackend::Sqlite, sql))
+                .await?;
+        }
+        self.watchers.store(after, Relaxed);
+        Ok(())
+    }
 }
 
 #[cfg(test)]

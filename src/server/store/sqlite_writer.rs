@@ -9,7 +9,7 @@
 //! await ever waits (every call is synchronous underneath), so the thread polls a job's
 //! future once and it is done. A future that does wait is a bug, reported as an error.
 
-use super::changes::{watch_sqlite, SqliteChanges};
+use super::changes::{register_sqlite, SqliteChanges};
 use super::conn::{Begin, Commit, Conn, FromRow};
 use super::sqlite::{BUSY_TIMEOUT, WAL_SIZE_LIMIT};
 use super::sqlite_values::{db_err, values};
@@ -50,7 +50,7 @@ impl SqliteWriter {
         changes: SqliteChanges,
     ) -> Result<SqliteWriter, DbErr> {
         let conn = SqliteConn::open(path, options).map_err(db_err)?;
-        watch_sqlite(&conn.conn, changes.clone()).map_err(db_err)?;
+        register_sqlite(&conn.conn, changes.clone()).map_err(db_err)?;
         let (jobs, receiver) = mpsc::channel::<Job>();
         std::thread::Builder::new()
             .name("spool-sqlite-writer".into())

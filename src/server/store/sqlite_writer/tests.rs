@@ -3,6 +3,8 @@
 use super::super::changes::{Changed, TaskChanges};
 use super::*;
 use sea_orm::Value;
+use std::sync::Arc;
+use tokio::sync::broadcast::Receiver;
 use uuid::Uuid;
 
 fn open() -> (tempfile::TempDir, SqliteConn) {
@@ -85,12 +87,13 @@ fn a_dropped_transaction_rolls_back_and_a_duplicate_is_marked() {
     .unwrap();
 }
 
-/// A writer on a file with the task columns followers see, and the changes it
-/// publishes.
+/// A writer on a file with the task columns followers see, what reports its changes,
+/// and the changes it publishes.
 fn writer() -> (
     tempfile::TempDir,
     SqliteWriter,
-    tokio::sync::broadcast::Receiver<std::sync::Arc<Changed>>,
+    SqliteChanges,
+    Receiver<Arc<Changed>>,
 ) {
     let dir = tempfile::tempdir().unwrap();
     let path = dir.path().join("w.db");
@@ -103,39 +106,87 @@ fn writer() -> (
         .unwrap();
     let feed = TaskChanges::default();
     let heard = feed.subscribe();
-    let writer =
-        SqliteWriter::open(&path, &StoreOptions::default(), SqliteChanges::new(feed)).unwrap();
-    (dir, writer, heard)
+    let changes = SqliteChanges::new(feed);
+    let writer = SqliteWriter::open(&path, &StoreOptions::default(), changes.clone()).unwrap();
+    (dir, writer, changes, heard)
+}
+
+/// Runs `sql` on `writer` as one job.
+async fn write(writer: &SqliteWriter, sql: Statement) {
+    writer
+        .run(async move |conn: &SqliteConn| conn.execute(sql).await)
+        .await
+        .unwrap();
+}
+
+/// One more (`on`) or one fewer watcher of `changes`.
+async fn watch(writer: &SqliteWriter, changes: &SqliteChanges, on: bool) {
+    let changes = changes.clone();
+    writer
+        .run(async move |conn: &SqliteConn| changes.watch(conn, on).await)
+        .await
+        .unwrap();
+}
+
+/// The next change published: after the job's answer, so it is waited for.
+async fn next(heard: &mut Receiver<Arc<Changed>>) -> Changed {
+    let next = tokio::time::timeout(std::time::Duration::from_secs(30), heard.recv());
+    (*next.await.expect("a change").unwrap()).clone()
+}
+
+#[tokio::test]
+async fn changes_are_reported_only_while_someone_watches() {
+    let (_dir, writer, changes, mut heard) = writer();
+    let (a, b) = (Uuid::new_v4(), Uuid::new_v4());
+    let insert = "INSERT INTO tasks VALUES (?, 'PENDING', 0, NULL, 0, NULL), (?, 'PENDING', 0, NULL, 0, NULL)";
+    write(&writer, sql(insert, vec![a.into(), b.into()])).await;
+    let step = |id: Uuid, progress: i32| {
+        sql(
+            "UPDATE tasks SET progress = ? WHERE id = ?",
+            vec![progress.into(), id.into()],
+        )
+    };
+    // Unwatched, a's step is not reported; so the first change heard is b's.
+    write(&writer, step(a, 1)).await;
+    watch(&writer, &changes, true).await;
+    watch(&writer, &changes, true).await;
+    write(&writer, step(b, 1)).await;
+    assert_eq!(next(&mut heard).await, Changed::Tasks(vec![b]));
+    watch(&writer, &changes, false).await;
+    write(&writer, step(a, 2)).await;
+    assert_eq!(
+        next(&mut heard).await,
+        Changed::Tasks(vec![a]),
+        "one watcher left"
+    );
+    watch(&writer, &changes, false).await;
+    write(&writer, step(a, 3)).await;
+    watch(&writer, &changes, true).await;
+    write(&writer, step(b, 2)).await;
+    assert_eq!(
+        next(&mut heard).await,
+        Changed::Tasks(vec![b]),
+        "nothing was reported between the last watcher and the next"
+    );
 }
 
 #[tokio::test]
 async fn a_job_publishes_the_tasks_it_changed_as_followers_see_them_once_it_is_over() {
-    let (_dir, writer, mut heard) = writer();
+    let (_dir, writer, changes, mut heard) = writer();
+    watch(&writer, &changes, true).await;
     let (a, b) = (Uuid::new_v4(), Uuid::new_v4());
-    let insert = sql(
-        "INSERT INTO tasks VALUES (?, 'PENDING', 0, NULL, 0, NULL), (?, 'PENDING', 0, NULL, 0, NULL)",
-        vec![a.into(), b.into()],
-    );
-    writer
-        .run(async move |conn: &SqliteConn| conn.execute(insert).await)
-        .await
-        .unwrap();
-    assert!(
-        heard.try_recv().is_err(),
-        "a new task is no one's to follow yet"
-    );
-
-    // A lease renewed is not a change a follower sees; a status is.
+    let insert = "INSERT INTO tasks VALUES (?, 'PENDING', 0, NULL, 0, NULL), (?, 'PENDING', 0, NULL, 0, NULL)";
+    write(&writer, sql(insert, vec![a.into(), b.into()])).await;
+    // A lease renewed is not a change a follower sees; a status is. (Nor is a new
+    // task, no one's to follow yet: the first change heard is a's status.)
     let run = sql(
         "UPDATE tasks SET lease_expires_at = 5, status = CASE id WHEN ? THEN 'RUNNING' ELSE status END",
         vec![a.into()],
     );
-    writer
-        .run(async move |conn: &SqliteConn| conn.execute(run).await)
-        .await
-        .unwrap();
-    assert_eq!(*heard.try_recv().unwrap(), Changed::Tasks(vec![a]));
+    write(&writer, run).await;
+    assert_eq!(next(&mut heard).await, Changed::Tasks(vec![a]));
 
+    // One job's changes are published together.
     let logged = sql(
         "UPDATE tasks SET log_lines = 1 WHERE id = ?",
         vec![b.into()],
@@ -148,13 +199,12 @@ async fn a_job_publishes_the_tasks_it_changed_as_followers_see_them_once_it_is_o
         })
         .await
         .unwrap();
-    assert_eq!(*heard.try_recv().unwrap(), Changed::Tasks(vec![b, a]));
-    assert!(heard.try_recv().is_err());
+    assert_eq!(next(&mut heard).await, Changed::Tasks(vec![b, a]));
 }
 
 #[tokio::test]
 async fn a_job_runs_on_the_writer_thread_and_a_waiting_job_is_an_error() {
-    let (_dir, writer, _) = writer();
+    let (_dir, writer, _, _) = writer();
     let thread = writer
         .run(async |_conn: &SqliteConn| Ok(std::thread::current().name().map(String::from)))
         .await
@@ -168,7 +218,7 @@ async fn a_job_runs_on_the_writer_thread_and_a_waiting_job_is_an_error() {
 
 #[tokio::test]
 async fn a_job_that_panics_fails_alone_and_leaves_no_transaction_open() {
-    let (_dir, writer, _) = writer();
+    let (_dir, writer, _, _) = writer();
     let create = sql("CREATE TABLE t (k TEXT)", vec![]);
     writer
         .run(async move |conn: &SqliteConn| conn.execute(create).await)
