@@ -182,10 +182,11 @@ impl Store {
         self.reader.get_database_backend()
     }
 
-    /// Relays what other processes sharing the database do, until `stop` is cancelled:
-    /// wakes this process's idle workers (`wake`) whenever a task becomes ready, and
-    /// publishes the tasks changed to [`Store::task_changes`]. Only PostgreSQL has other
-    /// processes; on SQLite, where one process owns the file, this returns at once.
+    /// Relays PostgreSQL's notifications, from this process and every other sharing the
+    /// database, until `stop` is cancelled: wakes this process's idle workers (`wake`)
+    /// whenever a task becomes ready, and publishes the tasks changed to
+    /// [`Store::task_changes`]. On SQLite, where one process owns the file and reports
+    /// its own changes, this returns at once.
     pub async fn relay_notifications(&self, wake: impl Fn(), stop: CancellationToken) {
         if let Writer::Postgres(pool) = &self.writer {
             postgres::relay(pool, wake, &self.changes, stop).await;
@@ -193,11 +194,19 @@ impl Store {
     }
 
     /// Hears which tasks change from now on, as a follower sees them (status, progress,
-    /// log line count) or deleted, whichever process changes them; on PostgreSQL only
-    /// while [`Store::relay_notifications`] runs. A receiver that lags hears
+    /// progress message, log line count) or deleted, whichever process changes them; on
+    /// PostgreSQL only while [`Store::relay_notifications`] runs. A receiver that lags hears
     /// `RecvError::Lagged`: any task may have changed.
     pub fn task_changes(&self) -> tokio::sync::broadcast::Receiver<std::sync::Arc<Changed>> {
         self.changes.subscribe()
+    }
+
+    /// Whether [`Store::task_changes`] reports every change: on SQLite, where the
+    /// writer's own connection reports them, it does; PostgreSQL's notifications can be
+    /// lost on the way (a proxy that drops them, a half-open connection), so a follower
+    /// also reads its tasks again now and then.
+    pub fn change_feed_is_complete(&self) -> bool {
+        matches!(self.writer, Writer::Sqlite(_))
     }
 
     /// One more (`on`) or one fewer watcher of [`Store::task_changes`]. On SQLite the

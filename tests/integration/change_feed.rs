@@ -8,7 +8,7 @@ use crate::store::task;
 use serde_json::json;
 use spool::model::SubmitRequest;
 use spool::testing::engine::Engine;
-use spool::testing::queue::WorkerConfig;
+use spool::testing::queue::{Queue, WorkerConfig};
 use spool::testing::store::{is_postgres, Changed, Outcome, Store, StoreOptions};
 use spool::testing::tasks::{KindSettings, Registry};
 use std::collections::HashSet;
@@ -158,4 +158,32 @@ async fn a_process_follows_a_task_another_process_runs_to_its_end() {
     );
     working.stop().await;
     watching.stop().await;
+}
+
+/// On PostgreSQL a follower whose process hears no notifications (a proxy that drops
+/// them, say) still sees its task change: the hub reads its tasks again now and then.
+#[tokio::test]
+async fn without_notifications_a_follower_still_sees_the_change_on_postgresql() {
+    let Some(schema) = postgres_schema().await else {
+        return;
+    };
+    let stores = stores_on(&schema, 2).await;
+    // A queue with no engine: nothing relays the notifications.
+    let deaf = Queue::new(
+        stores[0].clone(),
+        Registry::builtin(&KindSettings::in_dir("unused")),
+    );
+    let id = stores[1].insert(task(0, NOW)).await.unwrap().id;
+    let mut feed = deaf.follow(id).await.unwrap();
+    assert_eq!(feed.borrow_and_update().status.as_str(), "PENDING");
+    stores[1].cancel(id, NOW).await.unwrap();
+    let seen = tokio::time::timeout(
+        Duration::from_secs(60),
+        feed.wait_for(|task| task.status.is_final()),
+    )
+    .await
+    .expect("the change is seen without a notification")
+    .unwrap()
+    .clone();
+    assert_eq!(seen.status.as_str(), "CANCELLED");
 }

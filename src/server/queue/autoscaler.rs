@@ -2,7 +2,7 @@
 //! backlog (PENDING tasks, from the store's counters), how many workers are busy and the
 //! machine's load, and sizes the pool. It grows, at most doubling per tick, while every
 //! worker is busy and tasks wait; it shrinks, half the idle workers per tick, after a few
-//! idle ticks in a row; while the machine's load per core is above [`OVERLOADED`] it
+//! idle ticks in a row (idle: no task waits, or none is taken though tasks wait); while the machine's load per core is above [`OVERLOADED`] it
 //! takes no more, and gives a quarter back each time the load has stayed high for
 //! [`LOADED_TICKS`] ticks; always within MIN..MAX.
 //!
@@ -19,7 +19,7 @@ use tokio_util::sync::CancellationToken;
 /// Load per core (the one-minute load average over the cores) above which the pool
 /// gives workers back rather than taking more.
 pub const OVERLOADED: f64 = 0.9;
-/// Ticks in a row with idle workers and no backlog before the pool shrinks.
+/// Ticks in a row that the pool idles (see [`idles`]) before it shrinks.
 const IDLE_TICKS: u32 = 3;
 /// Ticks in a row above [`OVERLOADED`] before the pool shrinks (and between shrinks).
 const LOADED_TICKS: u32 = 5;
@@ -68,7 +68,7 @@ pub struct Facts {
     pub backlog: u64,
     /// Ticks in a row, this one included, with the machine's load above [`OVERLOADED`].
     pub overloaded_ticks: u32,
-    /// Ticks in a row before this one with idle workers and no backlog.
+    /// Ticks in a row before this one when the pool idled (see [`idles`]).
     pub idle_ticks: u32,
 }
 
@@ -90,12 +90,19 @@ pub fn next_size(facts: Facts, min: usize, max: usize) -> usize {
     } else if backlog > 0 && busy >= size {
         let wanted = usize::try_from(backlog).unwrap_or(usize::MAX);
         size + wanted.min(size).max(1)
-    } else if backlog == 0 && busy < size && idle_ticks + 1 >= IDLE_TICKS {
+    } else if idles(facts) && idle_ticks + 1 >= IDLE_TICKS {
         size - (size - busy).div_ceil(2)
     } else {
         size
     };
     next.clamp(min, max)
+}
+
+/// Whether the pool has workers it does not need: some are idle and no task waits, or
+/// none works though tasks wait (the queue is paused, say), when more workers would sit
+/// idle too.
+fn idles(facts: Facts) -> bool {
+    facts.busy < facts.size && (facts.backlog == 0 || facts.busy == 0)
 }
 
 /// The pool the autoscaler sizes.
@@ -152,8 +159,7 @@ pub(super) async fn run_autoscaler(
             overloaded_ticks: loaded_ticks,
             idle_ticks,
         };
-        let idle = backlog == 0 && facts.busy < facts.size;
-        idle_ticks = if idle { idle_ticks + 1 } else { 0 };
+        idle_ticks = if idles(facts) { idle_ticks + 1 } else { 0 };
         let next = next_size(facts, config.min, config.max);
         if next != facts.size {
             tracing::info!(queue = %queue_name, from = facts.size, to = next, busy = facts.busy, backlog, ?load, "resizing the worker pool");
@@ -213,6 +219,15 @@ mod tests {
         let busy = next_size(facts(8, 6, 0, IDLE_TICKS), 2, 16);
         assert_eq!(busy, 7, "busy workers stay");
         assert_eq!(next_size(facts(3, 0, 0, IDLE_TICKS), 2, 16), 2);
+    }
+
+    #[test]
+    fn a_pool_whose_workers_all_sit_idle_beside_a_backlog_shrinks_as_an_idle_one() {
+        // A paused queue: tasks wait, no worker can take one.
+        assert_eq!(next_size(facts(8, 0, 100, IDLE_TICKS - 1), 2, 16), 4);
+        assert_eq!(next_size(facts(8, 0, 100, 0), 2, 16), 8, "not at once");
+        // One worker between two tasks of a backlog is no reason to shrink.
+        assert_eq!(next_size(facts(8, 7, 100, IDLE_TICKS), 2, 16), 8);
     }
 
     #[test]

@@ -9,14 +9,15 @@
 //!   publishes what a job changed once the job is over, its commit included.
 //! - On PostgreSQL, statement triggers send one notification per changing statement
 //!   with the changed ids (a `*` when there are too many to list), delivered to every
-//!   process on commit; each process's listener publishes them here (see
-//!   `super::postgres::relay`).
+//!   process on commit, the one that made the change included; each process's listener
+//!   publishes them here (see `super::postgres::relay`).
 //!
 //! A change is a hint to read the task again, never the task itself: a change reported
 //! for a transaction that then rolled back costs a read and nothing else.
 
 use super::conn::Conn;
 use sea_orm::{DatabaseBackend, DbErr, Statement};
+use std::collections::HashSet;
 use std::sync::atomic::{AtomicUsize, Ordering::Relaxed};
 use std::sync::{Arc, Mutex};
 use tokio::sync::broadcast;
@@ -96,7 +97,8 @@ pub(super) struct SqliteChanges {
 
 #[derive(Debug, Default)]
 struct Pending {
-    ids: Vec<Uuid>,
+    /// A set: a batch often changes one task several times (log lines, progress).
+    ids: HashSet<Uuid>,
     overflowed: bool,
 }
 
@@ -115,8 +117,8 @@ impl SqliteChanges {
         }
         let mut pending = self.pending.lock().unwrap_or_else(|e| e.into_inner());
         if pending.ids.len() < MOST_IDS {
-            pending.ids.push(id);
-        } else {
+            pending.ids.insert(id);
+        } else if !pending.ids.contains(&id) {
             pending.overflowed = true;
         }
     }
@@ -132,7 +134,7 @@ impl SqliteChanges {
         self.feed.publish(if pending.overflowed {
             Changed::Unknown
         } else {
-            Changed::Tasks(pending.ids)
+            Changed::Tasks(pending.ids.into_iter().collect())
         });
     }
 }
@@ -177,21 +179,17 @@ const DROP_TRIGGERS: [&str; 2] = [
 
 impl SqliteChanges {
     /// One more (`true`) or one fewer watcher of the changes. A trigger costs every
-    /// write a little, so they are installed for the first watcher and dropped after the
-    /// last: a process that follows no task writes as fast as one without a feed. Runs
-    /// on the writer's connection, one job at a time, so the count and the triggers
-    /// agree.
+    /// write a little, so they are there only while someone watches: a process that
+    /// follows no task writes as fast as one without a feed. Runs on the writer's
+    /// connection, one job at a time, so the count and the triggers agree. Each new
+    /// watcher creates the triggers if they are missing (a create rolled back with a
+    /// stuck transaction, say); the last one gone drops them.
     pub async fn watch(&self, conn: &impl Conn, on: bool) -> Result<(), DbErr> {
         let before = self.watchers.load(Relaxed);
-        let after = if on {
-            before + 1
-        } else {
-            before.saturating_sub(1)
-        };
-        let statements = match (before, after) {
-            (0, 1) => TRIGGERS,
-            (1, 0) => DROP_TRIGGERS,
-            _ => [""; 2],
+        let (after, statements) = match (on, before) {
+            (true, _) => (before + 1, TRIGGERS),
+            (false, 1) => (0, DROP_TRIGGERS),
+            (false, _) => (before.saturating_sub(1), [""; 2]),
         };
         for sql in statements.into_iter().filter(|sql| !sql.is_empty()) {
             conn.execute(Statement::from_string(DatabaseBackend::Sqlite, sql))

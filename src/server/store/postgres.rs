@@ -75,12 +75,23 @@ pub(super) async fn relay(
     while !stop.is_cancelled() {
         let listening = async {
             let mut listener = PgListener::connect_with(pool).await?;
+            // After a lost connection, `try_recv` connects and listens again before it
+            // returns: only then is "anything may have changed" true to publish.
+            listener.eager_reconnect(true);
             listener
                 .listen_all([READY_CHANNEL, CHANGED_CHANNEL])
                 .await?;
             Ok::<_, sea_orm::sqlx::Error>(listener)
         };
-        let mut listener = match listening.await {
+        let listening = tokio::select! {
+            // Connecting can wait long for a database that is gone; a stop does not.
+            _ = stop.cancelled() => {
+                changes.publish(Changed::Unknown);
+                return;
+            }
+            listening = listening => listening,
+        };
+        let mut listener = match listening {
             Ok(listener) => listener,
             Err(err) => {
                 tracing::warn!(error = %err, "could not listen for notifications");
@@ -102,7 +113,8 @@ pub(super) async fn relay(
                         changes.publish_payload(notification.payload());
                     }
                     Ok(Some(_)) => wake(),
-                    // The connection dropped; the next call reconnects and listens again.
+                    // The connection dropped, and is back (see `eager_reconnect`): what
+                    // was sent meanwhile is lost.
                     Ok(None) => {
                         wake();
                         changes.publish(Changed::Unknown);
