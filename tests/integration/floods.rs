@@ -4,7 +4,7 @@
 //! connection once the header timeout passes), while a second client on 127.0.0.2 still
 //! gets its answers. Judged by what each connection sees, never by how long it took;
 //! sized well under the open-file limit. A client guessing tokens on the login page is
-//! throttled the same way.
+//! throttled the same way, and a request the server cannot answer in time gets 503.
 
 use crate::support::TestServer;
 use serde_json::json;
@@ -211,5 +211,54 @@ async fn a_workers_long_poll_outlasts_the_request_deadline() {
     let (status, claimed) = server.post_json("/api/workers/claim", &body).await;
     assert_eq!(status, 200, "{claimed}");
     assert_eq!(claimed, json!([]));
+    server.stop().await;
+}
+
+/// A submit that cannot be answered within the request deadline (another process holds
+/// the SQLite file's write lock) gets 503 while reads are still answered; the submit may
+/// still land once the lock goes, so its retry with the same `Idempotency-Key` answers
+/// with the one task there is.
+#[tokio::test]
+async fn a_request_past_its_deadline_gets_503_and_a_keyed_retry_makes_one_task() {
+    use sea_orm::{ConnectionTrait, TransactionTrait};
+    let server = TestServer::start_with(|config| {
+        config.limits.request_timeout_secs = 1;
+    })
+    .await;
+    let (status, _) = server.get_json("/api/stats").await;
+    assert_eq!(status, 200, "the server is up, its file made");
+    let url = format!("sqlite://{}", server.database_file().display());
+    let other_process = sea_orm::Database::connect(url).await.unwrap();
+    let holding = other_process.begin().await.unwrap();
+    holding
+        .execute_unprepared("CREATE TABLE write_lock_holder (x INTEGER)")
+        .await
+        .unwrap();
+
+    let keyed_submit = || {
+        server
+            .client
+            .post(server.url("/api/tasks/submit"))
+            .header("Idempotency-Key", "deadline-1")
+            .json(&json!({"task_type": "noop"}))
+            .send()
+    };
+    let cut = keyed_submit().await.unwrap();
+    assert_eq!(cut.status(), 503);
+    let body: serde_json::Value = cut.json().await.unwrap();
+    assert_eq!(body["error"]["code"], "unavailable", "{body}");
+    let (status, _) = server.get_json("/api/stats").await;
+    assert_eq!(status, 200, "reads are answered meanwhile");
+
+    holding.rollback().await.unwrap();
+    let retried = keyed_submit().await.unwrap();
+    assert!(retried.status().is_success(), "{}", retried.status());
+    let task: serde_json::Value = retried.json().await.unwrap();
+    assert!(task["id"].is_string(), "{task}");
+    assert_eq!(
+        server.stored_tasks().await,
+        1,
+        "one task, whichever request stored it"
+    );
     server.stop().await;
 }

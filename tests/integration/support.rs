@@ -51,6 +51,11 @@ impl TestServer {
         format!("{}{}", self.base, path)
     }
 
+    /// The server's SQLite file.
+    pub fn database_file(&self) -> std::path::PathBuf {
+        self._dir.path().join("spool.db")
+    }
+
     pub async fn submit(&self, body: Value) -> reqwest::Response {
         self.client
             .post(self.url("/api/tasks/submit"))
