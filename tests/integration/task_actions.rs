@@ -1,7 +1,7 @@
 //! Operators' actions on one task through REST and the CLI: run now, delete a finished
 //! task (on its own route: the seed's DELETE still cancels), edit the parameters and
 //! retry; each recorded in the audit log with its access and address, and every refusal
-//! changing nothing.
+//! changing nothing. The log's old entries are pruned a batch at a time.
 
 use crate::cli::{spool, stderr, stdout};
 use crate::support::TestServer;
@@ -319,4 +319,45 @@ async fn an_edited_retry_keeps_the_secrets_the_editor_was_shown_hidden() {
     assert!(!details.contains("s3cret"), "{details}");
     assert!(details.contains("application/json"), "{details}");
     engine.stop().await;
+}
+
+#[tokio::test]
+async fn audit_entries_past_their_retention_are_pruned_in_batches_and_newer_ones_kept() {
+    use crate::databases::each_store;
+    use spool::testing::store::{AuditNote, Synchronous};
+    each_store(Synchronous::Normal, |store| async move {
+        let note = |at: i64| AuditNote {
+            at,
+            action: "bulk_cancel",
+            access: "local".into(),
+            address: None,
+            task_id: None,
+            filter: Some("queue=default".into()),
+            changed: 1,
+            details: None,
+        };
+        // More than two batches of old entries, then a few newer ones.
+        let old = 2_100;
+        for at in 0..old {
+            store.record_audit(note(at)).await.unwrap();
+        }
+        for at in [10_000, 10_001, 10_002] {
+            store.record_audit(note(at)).await.unwrap();
+        }
+        assert_eq!(store.prune_audit(5_000).await.unwrap(), old as u64);
+        let kept: Vec<i64> = store
+            .audit_page(None, None, 100)
+            .await
+            .unwrap()
+            .iter()
+            .map(|entry| entry.at.timestamp_micros())
+            .collect();
+        assert_eq!(kept, [10_002, 10_001, 10_000]);
+        assert_eq!(
+            store.prune_audit(5_000).await.unwrap(),
+            0,
+            "nothing left to prune"
+        );
+    })
+    .await;
 }

@@ -88,16 +88,37 @@ impl Store {
         Ok(rows.into_iter().map(AuditRow::into_entry).collect())
     }
 
-    /// Deletes entries older than `cutoff`; returns how many went.
+    /// Deletes entries older than `cutoff`, [`PRUNE_BATCH`] per write so that a
+    /// backlog of them never holds the writer long; returns how many went.
     pub async fn prune_audit(&self, cutoff: i64) -> Result<u64, StoreError> {
-        Ok(on_writer!(&self.writer, |db| prune_audit_in(db, cutoff))?)
+        let mut total = 0;
+        loop {
+            let deleted = on_writer!(&self.writer, |db| prune_audit_batch_in(db, cutoff))?;
+            total += deleted;
+            // Not `< PRUNE_BATCH`: a batch another process pruned half of is not the last.
+            if deleted == 0 {
+                return Ok(total);
+            }
+        }
     }
 }
 
-async fn prune_audit_in(db: &impl Conn, cutoff: i64) -> Result<u64, DbErr> {
+/// Entries deleted per write.
+const PRUNE_BATCH: u64 = 1000;
+
+/// Deletes up to [`PRUNE_BATCH`] entries older than `cutoff`, oldest first: they have
+/// the lowest ids, so the primary key finds them without an index on the time.
+async fn prune_audit_batch_in(db: &impl Conn, cutoff: i64) -> Result<u64, DbErr> {
+    let oldest = Query::select()
+        .column(Alias::new("id"))
+        .from(Alias::new("audit_log"))
+        .and_where(Expr::col(Alias::new("at")).lt(cutoff))
+        .order_by(Alias::new("id"), Order::Asc)
+        .limit(PRUNE_BATCH)
+        .to_owned();
     let delete = Query::delete()
         .from_table(Alias::new("audit_log"))
-        .and_where(Expr::col(Alias::new("at")).lt(cutoff))
+        .and_where(Expr::col(Alias::new("id")).in_subquery(oldest))
         .to_owned();
     db.run(&delete).await
 }
