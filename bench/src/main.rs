@@ -17,6 +17,7 @@ mod rest_submit;
 mod retained;
 mod sample;
 mod server;
+mod table;
 mod wasm;
 
 use std::path::PathBuf;
@@ -180,7 +181,7 @@ fn main() -> Result<(), Box<dyn std::error::Error>> {
     let text = serde_json::to_string_pretty(&results)?;
     let file = paths.out.join("results.json");
     std::fs::write(&file, text + "\n")?;
-    println!("{}", report::table(&results));
+    println!("{}", table::table(&results));
     println!("written: {}", file.display());
     Ok(())
 }

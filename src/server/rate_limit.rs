@@ -2,6 +2,11 @@
 //! address, or an IPv6 /64), so one runaway script cannot fill the queue or starve
 //! everyone else's submits. A batch costs one per task. A client over its limit is
 //! answered 429 with `Retry-After`.
+//!
+//! Hand-written rather than `governor`'s keyed limiter because a batch may cost more
+//! than the burst: a client with any allowance left spends into debt and waits it off,
+//! where `governor` refuses a cost above its capacity outright (a 10,000-task batch
+//! under a 2,000 burst could never pass).
 
 use crate::error::AppError;
 use std::collections::HashMap;
