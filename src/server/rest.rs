@@ -21,7 +21,8 @@ mod workers;
 use super::AppState;
 use crate::error::{AppError, ErrorCode};
 use axum::extract::rejection::JsonRejection;
-use axum::extract::{DefaultBodyLimit, FromRequest, Request};
+use axum::extract::{DefaultBodyLimit, FromRequest, FromRequestParts, Query, Request};
+use axum::http::request::Parts;
 use axum::http::StatusCode;
 use axum::routing::{any, get};
 use axum::{Json, Router};
@@ -134,6 +135,21 @@ fn page_limit(text: Option<&str>, default: u64, most: u64) -> Result<u64, AppErr
 fn task_id(text: &str) -> Result<Uuid, AppError> {
     Uuid::parse_str(text)
         .map_err(|_| AppError::bad_request(format!("{text:?} is not a task id (a UUID)")))
+}
+
+/// `axum::extract::Query`, but a query string that does not parse is answered 400 as an
+/// [`AppError`].
+pub struct ApiQuery<T>(pub T);
+
+impl<T: DeserializeOwned, S: Send + Sync> FromRequestParts<S> for ApiQuery<T> {
+    type Rejection = AppError;
+
+    async fn from_request_parts(parts: &mut Parts, state: &S) -> Result<Self, Self::Rejection> {
+        match Query::<T>::from_request_parts(parts, state).await {
+            Ok(Query(value)) => Ok(ApiQuery(value)),
+            Err(_) => Err(AppError::bad_request("the query string is malformed")),
+        }
+    }
 }
 
 /// `axum::Json`, but its rejections are answered as [`AppError`]s.

@@ -3,14 +3,14 @@
 //! finished task has a route of its own.
 
 use super::openapi::ErrorBody;
+use super::ApiQuery;
 use super::{page_limit, task_id, ApiJson};
 use crate::error::AppError;
 use crate::model::{AuditEntry, RetryRequest, TaskView};
 use crate::server::queue::Actor;
 use crate::server::store::AUDIT_PAGE_MAX;
 use crate::server::AppState;
-use axum::extract::rejection::QueryRejection;
-use axum::extract::{Path, Query, State};
+use axum::extract::{Path, State};
 use axum::http::StatusCode;
 use axum::Json;
 use serde::Deserialize;
@@ -102,9 +102,8 @@ pub struct AuditQuery {
         (status = 400, description = "Bad task, before or limit", body = ErrorBody)))]
 pub async fn audit(
     State(state): State<AppState>,
-    query: Result<Query<AuditQuery>, QueryRejection>,
+    ApiQuery(query): ApiQuery<AuditQuery>,
 ) -> Result<Json<Vec<AuditEntry>>, AppError> {
-    let Query(query) = query.map_err(|_| AppError::bad_request("the query string is malformed"))?;
     let task = query.task.as_deref().map(task_id).transpose()?;
     let before = match query.before.as_deref() {
         None => None,

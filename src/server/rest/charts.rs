@@ -2,11 +2,11 @@
 //! kind, from the aggregates kept as tasks finish.
 
 use super::openapi::ErrorBody;
+use super::ApiQuery;
 use crate::error::AppError;
 use crate::model::{ChartWindow, Charts};
 use crate::server::AppState;
-use axum::extract::rejection::QueryRejection;
-use axum::extract::{Query, State};
+use axum::extract::State;
 use axum::Json;
 use serde::Deserialize;
 
@@ -31,9 +31,8 @@ pub struct ChartQuery {
         (status = 400, description = "Bad window, queue or type", body = ErrorBody)))]
 pub async fn charts(
     State(state): State<AppState>,
-    query: Result<Query<ChartQuery>, QueryRejection>,
+    ApiQuery(query): ApiQuery<ChartQuery>,
 ) -> Result<Json<Charts>, AppError> {
-    let Query(query) = query.map_err(|_| AppError::bad_request("the query string is malformed"))?;
     let window = match query.window.as_deref() {
         None => ChartWindow::default(),
         Some(text) => text.parse().map_err(AppError::bad_request)?,

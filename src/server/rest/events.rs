@@ -123,7 +123,8 @@ pub async fn events(
                 }
             }
             tokio::select! {
-                // The feed closed: the task is gone, nothing more to follow.
+                // The feed closed: the task is gone, or its changes cannot be followed
+                // (the client reconnects and reads it afresh).
                 changed = follow.feed.changed() => changed.ok()?,
                 _ = follow.stopping.cancelled(), if !follow.stopping_seen => {
                     follow.stopping_seen = true;

@@ -3,14 +3,14 @@
 //! filter selects, a chunk per request.
 
 use super::openapi::ErrorBody;
+use super::ApiQuery;
 use crate::error::AppError;
 use crate::model::{BulkAction, BulkCount, BulkResult, TaskFilter, TaskView};
 use crate::server::queue::paging::{encode_cursor, list_filter};
 use crate::server::queue::{Actor, MAX_BULK};
 use crate::server::store::ListFilter;
 use crate::server::AppState;
-use axum::extract::rejection::QueryRejection;
-use axum::extract::{Query, State};
+use axum::extract::State;
 use axum::http::header::LINK;
 use axum::http::{HeaderMap, HeaderValue};
 use axum::Json;
@@ -101,9 +101,8 @@ impl ListQuery {
         (status = 400, description = "Bad filter, limit or cursor", body = ErrorBody)))]
 pub async fn list(
     State(state): State<AppState>,
-    query: Result<Query<ListQuery>, QueryRejection>,
+    ApiQuery(query): ApiQuery<ListQuery>,
 ) -> Result<(HeaderMap, Json<Vec<TaskView>>), AppError> {
-    let Query(query) = query.map_err(|_| AppError::bad_request("the query string is malformed"))?;
     let (task_filter, filter) = query.filter(DEFAULT_LIMIT)?;
     let tasks = state.queue.list(&filter).await?;
     let mut headers = HeaderMap::new();
@@ -121,9 +120,9 @@ pub async fn list(
         (status = 400, description = "Bad filter, limit or cursor", body = ErrorBody)))]
 pub async fn list_without_slash(
     state: State<AppState>,
-    query: Result<Query<ListQuery>, QueryRejection>,
+    ApiQuery(query): ApiQuery<ListQuery>,
 ) -> Result<(HeaderMap, Json<Vec<TaskView>>), AppError> {
-    list(state, query).await
+    list(state, ApiQuery(query)).await
 }
 
 /// `POST /api/tasks/cancel?status=…&task_type=…&queue=…`: cancels the selected tasks
@@ -134,7 +133,7 @@ pub async fn list_without_slash(
 pub async fn bulk_cancel(
     State(state): State<AppState>,
     actor: Actor,
-    query: Result<Query<ListQuery>, QueryRejection>,
+    ApiQuery(query): ApiQuery<ListQuery>,
 ) -> Result<Json<BulkResult>, AppError> {
     bulk(state, actor, query, BulkAction::Cancel).await
 }
@@ -146,7 +145,7 @@ pub async fn bulk_cancel(
 pub async fn bulk_retry(
     State(state): State<AppState>,
     actor: Actor,
-    query: Result<Query<ListQuery>, QueryRejection>,
+    ApiQuery(query): ApiQuery<ListQuery>,
 ) -> Result<Json<BulkResult>, AppError> {
     bulk(state, actor, query, BulkAction::Retry).await
 }
@@ -158,7 +157,7 @@ pub async fn bulk_retry(
 pub async fn bulk_delete(
     State(state): State<AppState>,
     actor: Actor,
-    query: Result<Query<ListQuery>, QueryRejection>,
+    ApiQuery(query): ApiQuery<ListQuery>,
 ) -> Result<Json<BulkResult>, AppError> {
     bulk(state, actor, query, BulkAction::Delete).await
 }
@@ -167,10 +166,9 @@ pub async fn bulk_delete(
 async fn bulk(
     state: AppState,
     actor: Actor,
-    query: Result<Query<ListQuery>, QueryRejection>,
+    query: ListQuery,
     action: BulkAction,
 ) -> Result<Json<BulkResult>, AppError> {
-    let Query(query) = query.map_err(|_| AppError::bad_request("the query string is malformed"))?;
     let limit = super::page_limit(query.limit.as_deref(), MAX_BULK, MAX_BULK)?;
     let filter = query.task_filter()?;
     let done = state
@@ -187,9 +185,8 @@ async fn bulk(
         (status = 400, description = "Bad filter or action", body = ErrorBody)))]
 pub async fn count(
     State(state): State<AppState>,
-    query: Result<Query<CountQuery>, QueryRejection>,
+    ApiQuery(query): ApiQuery<CountQuery>,
 ) -> Result<Json<BulkCount>, AppError> {
-    let Query(query) = query.map_err(|_| AppError::bad_request("the query string is malformed"))?;
     let filter = TaskFilter::parse(
         query.status.as_deref(),
         query.task_type.as_deref(),

@@ -3,13 +3,13 @@
 //! lines to it.
 
 use super::openapi::ErrorBody;
+use super::ApiQuery;
 use super::{page_limit, task_id, ApiJson};
 use crate::error::AppError;
 use crate::model::{AppendLogRequest, LogPage};
 use crate::server::store::LOG_PAGE_MAX;
 use crate::server::AppState;
-use axum::extract::rejection::QueryRejection;
-use axum::extract::{Path, Query, State};
+use axum::extract::{Path, State};
 use axum::http::StatusCode;
 use axum::Json;
 use serde::Deserialize;
@@ -37,10 +37,9 @@ pub struct LogQuery {
 pub async fn read(
     State(state): State<AppState>,
     Path(id): Path<String>,
-    query: Result<Query<LogQuery>, QueryRejection>,
+    ApiQuery(query): ApiQuery<LogQuery>,
 ) -> Result<Json<LogPage>, AppError> {
     let id = task_id(&id)?;
-    let Query(query) = query.map_err(|_| AppError::bad_request("the query string is malformed"))?;
     let after = match query.after.as_deref() {
         None => 0,
         Some(text) => text
