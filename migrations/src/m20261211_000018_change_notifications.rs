@@ -14,33 +14,26 @@ use sea_orm_migration::prelude::*;
 pub struct Migration;
 
 const POSTGRES: &[&str] = &[
+    // PL/pgSQL plans each query when it first runs, so each trigger's branch names only
+    // the transition tables that trigger has.
     "CREATE OR REPLACE FUNCTION spool_notify_changed() RETURNS trigger AS $$
      DECLARE
        changed_count bigint;
        ids text;
      BEGIN
-       SELECT count(*), string_agg(id::text, ',') INTO changed_count, ids FROM (
-         SELECT n.id FROM changed_rows n JOIN previous_rows o ON o.id = n.id
-         WHERE (n.status, n.progress, n.progress_message, n.log_lines)
-           IS DISTINCT FROM (o.status, o.progress, o.progress_message, o.log_lines)
-         LIMIT 201) c;
+       IF TG_OP = 'DELETE' THEN
+         SELECT count(*), string_agg(id::text, ',') INTO changed_count, ids FROM (
+           SELECT id FROM deleted_rows LIMIT 201) d;
+       ELSE
+         SELECT count(*), string_agg(id::text, ',') INTO changed_count, ids FROM (
+           SELECT n.id FROM changed_rows n JOIN previous_rows o ON o.id = n.id
+           WHERE (n.status, n.progress, n.progress_message, n.log_lines)
+             IS DISTINCT FROM (o.status, o.progress, o.progress_message, o.log_lines)
+           LIMIT 201) c;
+       END IF;
        IF changed_count > 200 THEN
          PERFORM pg_notify('spool_changed', '*');
        ELSIF changed_count > 0 THEN
-         PERFORM pg_notify('spool_changed', ids);
-       END IF;
-       RETURN NULL;
-     END $$ LANGUAGE plpgsql",
-    "CREATE OR REPLACE FUNCTION spool_notify_deleted() RETURNS trigger AS $$
-     DECLARE
-       deleted_count bigint;
-       ids text;
-     BEGIN
-       SELECT count(*), string_agg(id::text, ',') INTO deleted_count, ids FROM (
-         SELECT id FROM deleted_rows LIMIT 201) d;
-       IF deleted_count > 200 THEN
-         PERFORM pg_notify('spool_changed', '*');
-       ELSIF deleted_count > 0 THEN
          PERFORM pg_notify('spool_changed', ids);
        END IF;
        RETURN NULL;
@@ -50,7 +43,7 @@ const POSTGRES: &[&str] = &[
      FOR EACH STATEMENT EXECUTE FUNCTION spool_notify_changed()",
     "CREATE TRIGGER tasks_notify_deleted AFTER DELETE ON tasks
      REFERENCING OLD TABLE AS deleted_rows
-     FOR EACH STATEMENT EXECUTE FUNCTION spool_notify_deleted()",
+     FOR EACH STATEMENT EXECUTE FUNCTION spool_notify_changed()",
 ];
 
 #[async_trait::async_trait]
