@@ -224,15 +224,14 @@ async fn relay_changes(queue: &Queue, mut changes: broadcast::Receiver<Arc<Chang
                 Err(TryRecvError::Empty | TryRecvError::Closed) => break,
             }
         }
-        let read = to_read(queue, wanted);
-        if queue.followed.tasks() > 0 {
-            unfollowed_sweeps = 0;
-        } else if swept {
-            unfollowed_sweeps += 1;
-        }
-        if unfollowed_sweeps > LINGER_SWEEPS && stop_if_unfollowed(queue) {
-            return;
-        }
+        let Some(read) = to_read(queue, wanted) else {
+            unfollowed_sweeps += u32::from(swept);
+            if unfollowed_sweeps > LINGER_SWEEPS && stop_if_unfollowed(queue) {
+                return;
+            }
+            continue;
+        };
+        unfollowed_sweeps = 0;
         for chunk in read.chunks(MOST_READ) {
             let ids: Vec<Uuid> = chunk.iter().map(|(id, _)| *id).collect();
             queue.followed.reads.fetch_add(ids.len() as u64, Relaxed);
@@ -248,19 +247,24 @@ async fn relay_changes(queue: &Queue, mut changes: broadcast::Receiver<Arc<Chang
 }
 
 /// The followed tasks among `wanted` and those to recheck, after forgetting the ones no
-/// one follows any more.
-fn to_read(queue: &Queue, wanted: Wanted) -> Vec<ToRead> {
+/// one follows any more; `None` when none is followed.
+fn to_read(queue: &Queue, wanted: Wanted) -> Option<Vec<ToRead>> {
     let mut state = queue.followed.state();
     state.feeds.retain(|_, sender| !sender.is_closed());
+    if state.feeds.is_empty() {
+        return None;
+    }
     let mut ids: HashSet<Uuid> = std::mem::take(&mut state.recheck);
     if wanted.all {
         ids.extend(state.feeds.keys());
     } else {
         ids.extend(wanted.ids);
     }
-    ids.into_iter()
+    let read = ids
+        .into_iter()
         .filter_map(|id| Some((id, state.feeds.get(&id)?.clone())))
-        .collect()
+        .collect();
+    Some(read)
 }
 
 /// Stops the hub if nothing is followed, under the lock `follow` starts one under; true

@@ -5,7 +5,7 @@
 //! pruned after their own retention, outliving the tasks they name.
 
 use super::conn::Conn;
-use super::writer::on_writer;
+use super::writer::{in_batches_until_none_left, on_writer};
 use super::{Store, StoreError};
 use crate::model::AuditEntry;
 use sea_orm::sea_query::{Alias, Expr, Order, Query};
@@ -91,15 +91,8 @@ impl Store {
     /// Deletes entries older than `cutoff`, [`PRUNE_BATCH`] per write so that a
     /// backlog of them never holds the writer long; returns how many went.
     pub async fn prune_audit(&self, cutoff: i64) -> Result<u64, StoreError> {
-        let mut total = 0;
-        loop {
-            let deleted = on_writer!(&self.writer, |db| prune_audit_batch_in(db, cutoff))?;
-            total += deleted;
-            // Not `< PRUNE_BATCH`: a batch another process pruned half of is not the last.
-            if deleted == 0 {
-                return Ok(total);
-            }
-        }
+        let batch = || async { on_writer!(&self.writer, |db| prune_audit_batch_in(db, cutoff)) };
+        Ok(in_batches_until_none_left(batch).await?)
     }
 }
 

@@ -8,7 +8,7 @@ use super::conn::{is_unique_violation, Begin, Commit, Conn};
 use super::counting::{returning_changed, Changed, Tally};
 use super::logs::{prune_lines_in, PRUNE_LINES};
 use super::task_row::{self, status_is, Column, Entity as Tasks};
-use super::writer::on_writer;
+use super::writer::{in_batches_until_none_left, on_writer};
 use super::{Store, StoreError};
 use crate::model::TaskStatus;
 use sea_orm::sea_query::{Expr, Query};
@@ -124,16 +124,8 @@ impl Store {
     /// each delete a task at most once; each goes on until a batch finds nothing left.
     pub async fn prune(&self, cutoff: i64) -> Result<u64, StoreError> {
         while on_writer!(&self.writer, |db| prune_lines_in(db, cutoff))? >= PRUNE_LINES {}
-        let mut total = 0;
-        loop {
-            // One batch per write, so a prune never holds the writer long.
-            let deleted = on_writer!(&self.writer, |db| prune_batch_in(db, cutoff))?;
-            total += deleted;
-            // Not `< PRUNE_BATCH`: a batch another process pruned half of is not the last.
-            if deleted == 0 {
-                return Ok(total);
-            }
-        }
+        let batch = || async { on_writer!(&self.writer, |db| prune_batch_in(db, cutoff)) };
+        Ok(in_batches_until_none_left(batch).await?)
     }
 }
 

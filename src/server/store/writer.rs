@@ -3,7 +3,8 @@
 //! [`super::conn::Conn`], handed to [`on_writer!`].
 
 use super::sqlite_writer::SqliteWriter;
-use sea_orm::DatabaseConnection;
+use sea_orm::{DatabaseConnection, DbErr};
+use std::future::Future;
 
 #[derive(Clone, Debug)]
 pub(super) enum Writer {
@@ -34,3 +35,21 @@ macro_rules! on_writer {
     };
 }
 pub(super) use on_writer;
+
+/// Runs `batch` (one write deleting up to some number of rows) until one deletes nothing,
+/// and returns how many went in all: one batch per write, so pruning never holds the
+/// writer long. Not until a short batch: one that another process pruned half of is not
+/// the last.
+pub(super) async fn in_batches_until_none_left<F, Fut>(mut batch: F) -> Result<u64, DbErr>
+where
+    F: FnMut() -> Fut,
+    Fut: Future<Output = Result<u64, DbErr>>,
+{
+    let mut total = 0;
+    loop {
+        match batch().await? {
+            0 => return Ok(total),
+            deleted => total += deleted,
+        }
+    }
+}

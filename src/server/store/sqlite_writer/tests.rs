@@ -111,6 +111,10 @@ fn writer() -> (
     (dir, writer, changes, heard)
 }
 
+/// Stores two waiting tasks.
+const INSERT_TWO: &str =
+    "INSERT INTO tasks VALUES (?, 'PENDING', 0, NULL, 0, NULL), (?, 'PENDING', 0, NULL, 0, NULL)";
+
 /// Runs `sql` on `writer` as one job.
 async fn write(writer: &SqliteWriter, sql: Statement) {
     writer
@@ -138,8 +142,7 @@ async fn next(heard: &mut Receiver<Arc<Changed>>) -> Changed {
 async fn changes_are_reported_only_while_someone_watches() {
     let (_dir, writer, changes, mut heard) = writer();
     let (a, b) = (Uuid::new_v4(), Uuid::new_v4());
-    let insert = "INSERT INTO tasks VALUES (?, 'PENDING', 0, NULL, 0, NULL), (?, 'PENDING', 0, NULL, 0, NULL)";
-    write(&writer, sql(insert, vec![a.into(), b.into()])).await;
+    write(&writer, sql(INSERT_TWO, vec![a.into(), b.into()])).await;
     let step = |id: Uuid, progress: i32| {
         sql(
             "UPDATE tasks SET progress = ? WHERE id = ?",
@@ -175,8 +178,7 @@ async fn a_job_publishes_the_tasks_it_changed_as_followers_see_them_once_it_is_o
     let (_dir, writer, changes, mut heard) = writer();
     watch(&writer, &changes, true).await;
     let (a, b) = (Uuid::new_v4(), Uuid::new_v4());
-    let insert = "INSERT INTO tasks VALUES (?, 'PENDING', 0, NULL, 0, NULL), (?, 'PENDING', 0, NULL, 0, NULL)";
-    write(&writer, sql(insert, vec![a.into(), b.into()])).await;
+    write(&writer, sql(INSERT_TWO, vec![a.into(), b.into()])).await;
     // A lease renewed is not a change a follower sees; a status is. (Nor is a new
     // task, no one's to follow yet: the first change heard is a's status.)
     let run = sql(
